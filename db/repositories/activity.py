@@ -1,0 +1,73 @@
+"""Daily message rollups, written in batches by the activity tracker."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ActivityDay
+from db.upsert import insert_for
+
+
+class ActivityRepository:
+    def __init__(self, session: AsyncSession, guild_id: int) -> None:
+        self.session = session
+        self.guild_id = guild_id
+
+    async def add_messages(self, counts: Mapping[tuple[int, date], int]) -> None:
+        """Add ``counts[(user_id, day)]`` qualifying messages in one batched upsert."""
+        rows = [
+            {"guild_id": self.guild_id, "user_id": user_id, "day": day, "messages": n}
+            for (user_id, day), n in counts.items()
+            if n > 0
+        ]
+        if not rows:
+            return
+        stmt = insert_for(self.session, ActivityDay)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["guild_id", "user_id", "day"],
+                set_={"messages": ActivityDay.messages + stmt.excluded.messages},
+            ),
+            rows,
+        )
+
+    async def remove_message(self, user_id: int, day: date) -> None:
+        """Uncount one message (deleted soon after it was counted); never below zero."""
+        await self.session.execute(
+            update(ActivityDay)
+            .where(
+                ActivityDay.guild_id == self.guild_id,
+                ActivityDay.user_id == user_id,
+                ActivityDay.day == day,
+                ActivityDay.messages > 0,
+            )
+            .values(messages=ActivityDay.messages - 1)
+        )
+
+    async def messages_on(self, user_id: int, day: date) -> int:
+        value = await self.session.scalar(
+            select(ActivityDay.messages).where(
+                ActivityDay.guild_id == self.guild_id,
+                ActivityDay.user_id == user_id,
+                ActivityDay.day == day,
+            )
+        )
+        return int(value or 0)
+
+    async def active_days(self, user_id: int, *, since: date) -> list[date]:
+        """Days on or after ``since`` with at least one qualifying message, oldest first."""
+        rows = await self.session.scalars(
+            select(ActivityDay.day)
+            .where(
+                ActivityDay.guild_id == self.guild_id,
+                ActivityDay.user_id == user_id,
+                ActivityDay.day >= since,
+                ActivityDay.messages > 0,
+            )
+            .order_by(ActivityDay.day)
+        )
+        return list(rows)

@@ -1,0 +1,61 @@
+"""Members the bot has seen, kept after they leave so a rejoin finds its history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Member
+from db.upsert import insert_for
+
+
+class MemberRepository:
+    def __init__(self, session: AsyncSession, guild_id: int) -> None:
+        self.session = session
+        self.guild_id = guild_id
+
+    async def get(self, user_id: int) -> Member | None:
+        # populate_existing: ``seen`` writes through Core, so a cached object may be stale.
+        return await self.session.get(Member, (self.guild_id, user_id), populate_existing=True)
+
+    async def seen(
+        self,
+        user_id: int,
+        *,
+        display_name: str,
+        is_bot: bool,
+        now: datetime,
+        joined_at: datetime | None = None,
+    ) -> None:
+        """Record that a member is present; a returning member's ``left_at`` is cleared."""
+        values = {
+            "guild_id": self.guild_id,
+            "user_id": user_id,
+            "display_name": display_name[:100],
+            "is_bot": is_bot,
+            "first_seen_at": now,
+            "joined_at": joined_at,
+            "left_at": None,
+        }
+        stmt = insert_for(self.session, Member).values(**values)
+        changes = {"display_name": stmt.excluded.display_name, "left_at": None}
+        if joined_at is not None:
+            changes["joined_at"] = stmt.excluded.joined_at
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=["guild_id", "user_id"], set_=changes)
+        )
+
+    async def left(self, user_id: int, *, now: datetime) -> None:
+        await self.session.execute(
+            update(Member)
+            .where(Member.guild_id == self.guild_id, Member.user_id == user_id)
+            .values(left_at=now)
+        )
+
+    async def present_ids(self) -> list[int]:
+        rows = await self.session.scalars(
+            select(Member.user_id).where(Member.guild_id == self.guild_id, Member.left_at.is_(None))
+        )
+        return list(rows)

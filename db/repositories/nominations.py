@@ -1,0 +1,71 @@
+"""Nominations for tiers, decided by moderators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Nomination
+
+
+class DuplicateNominationError(Exception):
+    """The member already has a pending nomination for that tier."""
+
+
+class NominationRepository:
+    def __init__(self, session: AsyncSession, guild_id: int) -> None:
+        self.session = session
+        self.guild_id = guild_id
+
+    async def create(
+        self, *, nominee_id: int, tier_key: str, nominated_by: int, reason: str, now: datetime
+    ) -> Nomination:
+        nomination = Nomination(
+            guild_id=self.guild_id,
+            nominee_id=nominee_id,
+            tier_key=tier_key,
+            nominated_by=nominated_by,
+            reason=reason,
+            status="pending",
+            created_at=now,
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(nomination)
+        except IntegrityError as exc:
+            raise DuplicateNominationError(
+                f"member {nominee_id} already has a pending nomination for {tier_key!r}"
+            ) from exc
+        return nomination
+
+    async def get(self, nomination_id: int) -> Nomination | None:
+        row = await self.session.get(Nomination, nomination_id)
+        return row if row is not None and row.guild_id == self.guild_id else None
+
+    async def decide(
+        self,
+        nomination: Nomination,
+        *,
+        approve: bool,
+        decided_by: int,
+        note: str | None,
+        now: datetime,
+    ) -> bool:
+        """Record the decision; False if it was already decided (a second click is a no-op)."""
+        if nomination.status != "pending":
+            return False
+        nomination.status = "approved" if approve else "rejected"
+        nomination.decided_by = decided_by
+        nomination.decided_at = now
+        nomination.decision_note = note
+        await self.session.flush()
+        return True
+
+    async def with_status(self, status: str | None = None) -> list[Nomination]:
+        stmt = select(Nomination).where(Nomination.guild_id == self.guild_id)
+        if status is not None:
+            stmt = stmt.where(Nomination.status == status)
+        return list(await self.session.scalars(stmt.order_by(Nomination.created_at, Nomination.id)))

@@ -1,0 +1,57 @@
+"""Migrations on SQLite and PostgreSQL: up, down, and in step with the models."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from db import migrate
+from db.base import Base
+from tests.conftest import engine_for
+
+TABLES = {
+    "members",
+    "contributions",
+    "activity_days",
+    "tier_states",
+    "tier_changes",
+    "nominations",
+    "scheduled_posts",
+    "guild_settings",
+}
+
+
+async def _tables(engine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+
+
+async def test_upgrade_to_head_then_downgrade_to_base(db_url):
+    engine = engine_for(db_url)
+    try:
+        assert await migrate.current_revision(engine) is None
+        assert await migrate.pending_revisions(engine) == ["0001"]
+
+        await migrate.upgrade(engine)
+        assert await _tables(engine) >= TABLES
+        assert await migrate.current_revision(engine) == migrate.head_revision()
+        assert await migrate.pending_revisions(engine) == []
+
+        await migrate.downgrade(engine, "base")
+        assert await _tables(engine) - {"alembic_version"} == set()
+        assert await migrate.current_revision(engine) is None
+
+        await migrate.upgrade(engine)  # and back up again: downgrade left nothing behind
+        assert await _tables(engine) >= TABLES
+    finally:
+        await engine.dispose()
+
+
+async def test_models_match_migrations(engine):
+    """A model change without a migration fails here, on both databases."""
+
+    def diff(sync_conn):
+        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
