@@ -38,8 +38,11 @@ async def _postgres_problem() -> str | None:
         try:
             conn = await asyncio.wait_for(
                 asyncpg.connect(
-                    host=url.host, port=url.port or 5432, user=url.username,
-                    password=url.password, database=url.database,
+                    host=url.host,
+                    port=url.port or 5432,
+                    user=url.username,
+                    password=url.password,
+                    database=url.database,
                 ),
                 timeout=5,
             )
@@ -70,7 +73,10 @@ async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]
     url = make_url(POSTGRES_URL)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
         database=url.database,
     )
     await admin.execute(f'CREATE SCHEMA "{schema}"')

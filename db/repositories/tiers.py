@@ -22,9 +22,7 @@ class TierRepository:
         """The member's state row, created (without a tier) if it does not exist yet."""
         state = await self.state(user_id)
         if state is None:
-            state = TierState(
-                guild_id=self.guild_id, user_id=user_id, pinned=False, updated_at=now
-            )
+            state = TierState(guild_id=self.guild_id, user_id=user_id, pinned=False, updated_at=now)
             self.session.add(state)
             await self.session.flush()
         return state

@@ -35,7 +35,9 @@ def credit(source: str, user: int = ALICE, kind: str = "answer", points: int = 1
 async def test_naive_datetime_is_rejected(sessions):
     async with sessions() as session:
         session.add(
-            Member(guild_id=GUILD, user_id=ALICE, display_name="a", first_seen_at=datetime(2026, 1, 1))
+            Member(
+                guild_id=GUILD, user_id=ALICE, display_name="a", first_seen_at=datetime(2026, 1, 1)
+            )
         )
         with pytest.raises(StatementError) as info:
             await session.flush()
@@ -71,9 +73,7 @@ async def test_same_source_may_be_credited_in_another_guild_or_kind(sessions):
     async with sessions() as session, session.begin():
         assert await LedgerRepository(session, GUILD).record(credit("x:1"), now=T0)
         assert await LedgerRepository(session, OTHER_GUILD).record(credit("x:1"), now=T0)
-        assert await LedgerRepository(session, GUILD).record(
-            credit("x:1", kind="content"), now=T0
-        )
+        assert await LedgerRepository(session, GUILD).record(credit("x:1", kind="content"), now=T0)
 
 
 async def test_reversal_is_a_visible_row_and_happens_once(sessions):
@@ -190,7 +190,9 @@ async def test_member_leave_and_rejoin(sessions):
         await members.left(ALICE, now=T0 + timedelta(days=1))
         assert await members.present_ids() == [BOB]
         rejoined = T0 + timedelta(days=2)
-        await members.seen(ALICE, display_name="alice2", is_bot=False, now=rejoined, joined_at=rejoined)
+        await members.seen(
+            ALICE, display_name="alice2", is_bot=False, now=rejoined, joined_at=rejoined
+        )
         alice = await members.get(ALICE)
         assert (alice.display_name, alice.left_at, alice.joined_at) == ("alice2", None, rejoined)
         assert alice.first_seen_at == T0

@@ -1,0 +1,109 @@
+"""The composition root: builds config, store, scheduler and bot, and runs them.
+
+Nothing is built at import time; tests and the demo call the same functions as ``run``, with
+their own clock and endpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import endpoints
+from bot.client import Flywheel
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.errors import StartupError
+from db import migrate
+from db.engine import create_engine, create_session_factory
+
+log = logging.getLogger(__name__)
+
+
+async def open_store(config: Config) -> AsyncEngine:
+    """An engine on a database at the code's migration head, or a StartupError saying why not."""
+    database = config.settings.database
+    engine = create_engine(database.url, echo=database.echo)
+    try:
+        pending = await migrate.pending_revisions(engine)
+        if pending and database.auto_migrate:
+            log.info("applying %d database migration(s): %s", len(pending), ", ".join(pending))
+            await migrate.upgrade(engine)
+        elif pending:
+            raise StartupError(
+                f"the database needs migration(s) {', '.join(pending)} and "
+                "database.auto_migrate is false: run `python -m bot db upgrade` first"
+            )
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
+
+
+@dataclass
+class App:
+    """Everything one running bot owns; ``close`` releases it in the right order."""
+
+    bot: Flywheel
+    engine: AsyncEngine
+
+    async def close(self) -> None:
+        try:
+            if not self.bot.is_closed():
+                await self.bot.close()
+        finally:
+            await self.engine.dispose()
+
+
+async def build(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    extensions: Sequence[str] | None = None,
+) -> App:
+    """Build the bot and its store. The caller starts it and must ``close`` the App."""
+    discord_settings = config.settings.discord
+    endpoints.point_at(discord_settings.api_base, discord_settings.gateway_url)
+    engine = await open_store(config)
+    scheduler = AsyncIOScheduler(timezone=config.settings.schedule.tz)
+    bot = Flywheel(
+        config=config,
+        clock=clock or SystemClock(),
+        sessions=create_session_factory(engine),
+        scheduler=scheduler,
+        extensions=extensions,
+    )
+    return App(bot=bot, engine=engine)
+
+
+async def serve(config: Config, *, clock: Clock | None = None) -> None:
+    """Run until SIGINT/SIGTERM or the connection closes, then shut down cleanly."""
+    if config.token is None:
+        raise StartupError(f"set {config.settings.discord.token_env} to the bot's token")
+    app = await build(config, clock=clock)
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def request_stop(name: str) -> None:
+        log.info("received %s: shutting down", name)
+        if not stopping:
+            stopping.append(loop.create_task(app.bot.close()))
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, request_stop, sig.name)
+    try:
+        async with app.bot:
+            await app.bot.start(config.token.get_secret_value())
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if stopping:
+            await stopping[0]
+        await app.close()
+    log.info("shut down cleanly")

@@ -1,0 +1,188 @@
+"""``python -m bot``: run the bot, check a config, manage the database, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sqlite3
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from bot.config import Config, ConfigError, load_config, summarize
+from bot.errors import StartupError
+
+DEFAULT_CONFIG = "config.toml"
+
+
+def _config_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path(os.environ.get("FLYWHEEL_CONFIG", DEFAULT_CONFIG)),
+        help=f"TOML configuration file (default: $FLYWHEEL_CONFIG or {DEFAULT_CONFIG})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Flywheel: a Discord bot that runs a community-led growth program.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="connect to Discord and serve (token from the environment)")
+    _config_arg(run)
+
+    check = sub.add_parser("check-config", help="validate a configuration file and summarise it")
+    _config_arg(check)
+
+    db = sub.add_parser("db", help="database migrations and backups")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    for name, text in (
+        ("upgrade", "apply pending migrations"),
+        ("current", "show the database's migration revision and whether it is up to date"),
+    ):
+        _config_arg(db_sub.add_parser(name, help=text))
+    backup = db_sub.add_parser("backup", help="consistent online copy of a SQLite store")
+    backup.add_argument("path", type=Path, help="where to write the copy")
+    _config_arg(backup)
+
+    demo = sub.add_parser("demo", help="run Flywheel against a local Discord emulator (no token)")
+    demo.add_argument("--quiet", action="store_true", help="print only the transcript")
+    return parser
+
+
+def _load(path: Path, *, require_token: bool) -> Config:
+    return load_config(path, require_token=require_token)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        config = _load(args.config, require_token=True)
+    except ConfigError as err:
+        print(f"{args.config}: {len(err.problems)} problem(s) to fix:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    print(summarize(config))
+    print("\nconfiguration OK")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import serve
+    from bot.logging_setup import configure_logging
+
+    try:
+        config = _load(args.config, require_token=True)
+    except ConfigError as err:
+        print(f"not starting: {err}", file=sys.stderr)
+        return 1
+    logging_settings = config.settings.logging
+    configure_logging(
+        logging_settings.level,
+        logging_settings.file,
+        secrets=[config.token.get_secret_value()] if config.token else [],
+    )
+    try:
+        asyncio.run(serve(config))
+    except StartupError as err:
+        logging.getLogger("bot").error("not starting: %s", err)
+        return 1
+    return 0
+
+
+async def _db_upgrade(config: Config) -> str:
+    from db import migrate
+    from db.engine import create_engine
+
+    engine = create_engine(config.settings.database.url)
+    try:
+        pending = await migrate.pending_revisions(engine)
+        await migrate.upgrade(engine)
+        return f"applied {len(pending)} migration(s); at {await migrate.current_revision(engine)}"
+    finally:
+        await engine.dispose()
+
+
+async def _db_current(config: Config) -> tuple[str, bool]:
+    from db import migrate
+    from db.engine import create_engine
+
+    engine = create_engine(config.settings.database.url)
+    try:
+        current = await migrate.current_revision(engine)
+        pending = await migrate.pending_revisions(engine)
+    finally:
+        await engine.dispose()
+    state = "up to date" if not pending else f"behind: pending {', '.join(pending)}"
+    return f"{current or '(empty database)'} ({state})", not pending
+
+
+def backup_sqlite(url: str, destination: Path) -> None:
+    """Copy a live SQLite store with the backup API: consistent even while the bot writes."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        raise StartupError(
+            f"db backup copies SQLite stores; for {parsed.get_backend_name()} use its own tools "
+            "(e.g. pg_dump)"
+        )
+    source_path = parsed.database
+    if not source_path or source_path == ":memory:" or not Path(source_path).exists():
+        raise StartupError(f"no SQLite database file at {source_path!r} (database.url)")
+    if destination.exists():
+        raise StartupError(f"{destination} already exists; choose a new path")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(source_path)
+    try:
+        target = sqlite3.connect(destination)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    try:
+        config = _load(args.config, require_token=False)
+    except ConfigError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    try:
+        if args.db_command == "upgrade":
+            print(asyncio.run(_db_upgrade(config)))
+            return 0
+        if args.db_command == "current":
+            text, up_to_date = asyncio.run(_db_current(config))
+            print(text)
+            return 0 if up_to_date else 2
+        backup_sqlite(config.settings.database.url, args.path)
+        print(f"backed up to {args.path}")
+        return 0
+    except StartupError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(quiet=args.quiet))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {
+        "check-config": cmd_check_config,
+        "run": cmd_run,
+        "db": cmd_db,
+        "demo": cmd_demo,
+    }
+    return handlers[args.command](args)

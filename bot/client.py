@@ -1,0 +1,123 @@
+"""The Flywheel bot: a ``commands.Bot`` that is handed everything it needs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pkgutil
+from collections.abc import Awaitable, Callable, Sequence
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import cogs
+from bot.clock import Clock
+from bot.command_sync import sync_if_changed
+from bot.config import Config, Settings
+from bot.tree import FlywheelTree
+
+log = logging.getLogger(__name__)
+
+ShutdownHook = Callable[[], Awaitable[None]]
+
+
+def all_extensions() -> list[str]:
+    """Every module in ``cogs/``: a new cog is loaded by existing, not by being listed."""
+    return sorted(
+        f"{cogs.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+def required_intents() -> discord.Intents:
+    """Members and message content are privileged: enable both in the Developer Portal."""
+    intents = discord.Intents.default()
+    intents.members = True
+    intents.message_content = True
+    return intents
+
+
+class Flywheel(commands.Bot):
+    def __init__(
+        self,
+        *,
+        config: Config,
+        clock: Clock,
+        sessions: async_sessionmaker[AsyncSession],
+        scheduler: AsyncIOScheduler,
+        extensions: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=required_intents(),
+            tree_cls=FlywheelTree,
+            # Nobody is pinged unless a message names them explicitly.
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.config = config
+        self.clock = clock
+        self.sessions = sessions
+        self.scheduler = scheduler
+        self.extension_names = list(extensions) if extensions is not None else all_extensions()
+        self._shutdown_hooks: list[ShutdownHook] = []
+        self._startup: asyncio.Task[None] | None = None
+        #: Set once the guild is known, commands are synced and preflight has run.
+        self.flywheel_ready = asyncio.Event()
+
+    @property
+    def settings(self) -> Settings:
+        return self.config.settings
+
+    @property
+    def guild_id(self) -> int:
+        return self.settings.discord.guild_id
+
+    def on_shutdown(self, hook: ShutdownHook) -> None:
+        """Run ``hook`` on graceful shutdown, before the connection and store close."""
+        self._shutdown_hooks.append(hook)
+
+    async def setup_hook(self) -> None:
+        for name in self.extension_names:
+            await self.load_extension(name)
+        self.scheduler.start()
+        # Not on_ready: that fires again after every reconnect.
+        self._startup = asyncio.create_task(self._after_first_ready(), name="flywheel-startup")
+
+    async def _after_first_ready(self) -> None:
+        await self.wait_until_ready()
+        guild = self.get_guild(self.guild_id)
+        if guild is None:
+            log.error(
+                "the bot is not in the configured guild %s (discord.guild_id); invite it with "
+                "the OAuth2 URL from the README, or fix the id",
+                self.guild_id,
+            )
+            return
+        if self.settings.discord.sync_commands:
+            try:
+                await sync_if_changed(self, guild)
+            except discord.HTTPException as exc:
+                log.error(
+                    "could not sync slash commands (%s): re-invite the bot with the "
+                    "applications.commands scope",
+                    exc,
+                )
+        self.dispatch("flywheel_ready", guild)
+        self.flywheel_ready.set()
+
+    async def close(self) -> None:
+        if self._startup is not None and not self._startup.done():
+            self._startup.cancel()
+        for hook in reversed(self._shutdown_hooks):
+            try:
+                await hook()
+            except Exception:
+                log.exception("shutdown hook %r failed", hook)
+        self._shutdown_hooks.clear()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await super().close()

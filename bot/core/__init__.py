@@ -1,0 +1,1 @@
+"""The pure core: program rules as plain data in, plain data out. Never imports discord."""

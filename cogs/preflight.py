@@ -1,0 +1,101 @@
+"""Start-up preflight: check the live guild against the configuration, tell moderators."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.client import Flywheel
+from bot.config import Settings
+from bot.core import preflight
+from bot.core.preflight import ChannelInfo, GuildSnapshot, Problem, Requirements, RoleInfo
+
+log = logging.getLogger(__name__)
+
+_KINDS = {
+    discord.ChannelType.text: "text",
+    discord.ChannelType.news: "news",
+    discord.ChannelType.forum: "forum",
+    discord.ChannelType.voice: "voice",
+    discord.ChannelType.stage_voice: "stage",
+    discord.ChannelType.category: "category",
+    discord.ChannelType.media: "media",
+}
+
+
+def requirements(settings: Settings) -> Requirements:
+    channels = settings.channels
+    needs = [
+        preflight.posting_channel("channels.announcements", channels.announcements),
+        preflight.posting_channel("channels.newsletter", channels.newsletter),
+        preflight.posting_channel("channels.review", channels.review),
+        preflight.posting_channel("channels.mod_log", channels.mod_log),
+    ]
+    needs += [
+        preflight.help_forum(f"channels.help_forums[{i}]", forum)
+        for i, forum in enumerate(channels.help_forums)
+    ]
+    roles = [
+        preflight.RoleNeed(f"roles.moderators[{i}]", role, managed_by_bot=False)
+        for i, role in enumerate(settings.roles.moderators)
+    ]
+    roles += [
+        preflight.RoleNeed(f"tiers[{i}].role_id", tier.role_id, managed_by_bot=True)
+        for i, tier in enumerate(settings.tiers)
+    ]
+    return Requirements(channels=tuple(needs), roles=tuple(roles))
+
+
+def snapshot(guild: discord.Guild) -> GuildSnapshot:
+    me = guild.me
+
+    def perms(p: discord.Permissions) -> frozenset[str]:
+        return frozenset(name for name, value in p if value)
+
+    return GuildSnapshot(
+        guild_id=guild.id,
+        roles={r.id: RoleInfo(r.id, r.name, r.position, r.managed) for r in guild.roles},
+        channels={
+            c.id: ChannelInfo(
+                c.id, c.name, _KINDS.get(c.type, str(c.type)), perms(c.permissions_for(me))
+            )
+            for c in guild.channels
+        },
+        bot_permissions=perms(me.guild_permissions),
+        bot_top_role=RoleInfo(me.top_role.id, me.top_role.name, me.top_role.position),
+        bot_is_owner=guild.owner_id == me.id,
+    )
+
+
+def report(problems: list[Problem]) -> str:
+    lines = [f"**Flywheel found {len(problems)} setup problem(s):**"]
+    lines += [f"- **{p.key}**: {p.what}\n  Fix: {p.fix}" for p in problems]
+    return "\n".join(lines)[:2000]
+
+
+class Preflight(commands.Cog):
+    def __init__(self, bot: Flywheel) -> None:
+        self.bot = bot
+        self.problems: list[Problem] = []
+
+    @commands.Cog.listener()
+    async def on_flywheel_ready(self, guild: discord.Guild) -> None:
+        self.problems = preflight.check(snapshot(guild), requirements(self.bot.settings))
+        if not self.problems:
+            log.info("preflight: channels, roles and permissions look right")
+            return
+        for problem in self.problems:
+            log.warning("preflight: %s", problem)
+        channel = guild.get_channel(self.bot.settings.channels.mod_log)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        try:
+            await channel.send(report(self.problems))
+        except discord.HTTPException as exc:
+            log.warning("preflight: could not post to mod_log (%s)", exc)
+
+
+async def setup(bot: Flywheel) -> None:
+    await bot.add_cog(Preflight(bot))
