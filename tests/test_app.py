@@ -1,0 +1,37 @@
+"""The composition root's store policy: migrate at start, or refuse clearly when told not to."""
+
+import pytest
+
+from bot.app import open_store
+from bot.config import parse_config
+from bot.errors import StartupError
+from db import migrate
+from tests.helpers import minimal_config
+
+
+def config_for(tmp_path, **database):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"
+    data = minimal_config(database_url=url, database=database)
+    return parse_config(data, env={"DISCORD_TOKEN": "t"})
+
+
+async def test_start_applies_pending_migrations(tmp_path):
+    engine = await open_store(config_for(tmp_path))
+    try:
+        assert await migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        await engine.dispose()
+
+
+async def test_start_refuses_a_database_behind_when_auto_migrate_is_off(tmp_path):
+    with pytest.raises(StartupError) as info:
+        await open_store(config_for(tmp_path, auto_migrate=False))
+    assert "python -m bot db upgrade" in str(info.value)
+    assert "0001" in str(info.value)
+
+
+async def test_start_accepts_an_up_to_date_database_when_auto_migrate_is_off(tmp_path):
+    engine = await open_store(config_for(tmp_path))
+    await engine.dispose()
+    engine = await open_store(config_for(tmp_path, auto_migrate=False))
+    await engine.dispose()
