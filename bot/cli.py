@@ -53,7 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     _config_arg(backup)
 
     demo = sub.add_parser("demo", help="run Flywheel against a local Discord emulator (no token)")
-    demo.add_argument("--quiet", action="store_true", help="print only the transcript")
+    demo.add_argument("--quiet", action="store_true", help="print only the transcript, no logs")
+    demo.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="try your own config's program settings and tiers on the sample community "
+        "(its server IDs are replaced by the emulator's)",
+    )
     return parser
 
 
@@ -174,7 +181,13 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return asyncio.run(run_demo(quiet=args.quiet))
+    try:
+        return asyncio.run(run_demo(quiet=args.quiet, config_path=args.config))
+    except ConfigError as err:
+        print(f"{args.config}: {len(err.problems)} problem(s) to fix:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -50,6 +50,10 @@ class Flywheel(commands.Bot):
         scheduler: AsyncIOScheduler,
         extensions: Sequence[str] | None = None,
     ) -> None:
+        # Voice presence comes from gateway events; the bot never joins a voice channel, so
+        # discord.py's warning about missing voice encryption libraries is only noise.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,

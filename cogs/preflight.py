@@ -6,6 +6,7 @@ import logging
 
 import discord
 from discord.ext import commands
+from discord.flags import alias_flag_value, flag_value
 
 from bot.client import Flywheel
 from bot.config import Settings
@@ -13,6 +14,14 @@ from bot.core import preflight
 from bot.core.preflight import ChannelInfo, GuildSnapshot, Problem, Requirements, RoleInfo
 
 log = logging.getLogger(__name__)
+
+#: Every permission name, aliases included: iterating a Permissions object yields only the
+#: canonical names (``read_messages``), never aliases such as ``view_channel``.
+PERMISSION_NAMES = tuple(
+    name
+    for name in dir(discord.Permissions)
+    if isinstance(getattr(discord.Permissions, name), flag_value | alias_flag_value)
+)
 
 _KINDS = {
     discord.ChannelType.text: "text",
@@ -52,7 +61,7 @@ def snapshot(guild: discord.Guild) -> GuildSnapshot:
     me = guild.me
 
     def perms(p: discord.Permissions) -> frozenset[str]:
-        return frozenset(name for name, value in p if value)
+        return frozenset(name for name in PERMISSION_NAMES if getattr(p, name))
 
     return GuildSnapshot(
         guild_id=guild.id,

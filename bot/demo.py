@@ -1,0 +1,200 @@
+"""``python -m bot demo``: Flywheel against a local Discord emulator, no token needed.
+
+Starts the emulator with a sample community, runs the real bot (built by the same composition
+root as ``run``), plays a scripted stretch of community life as its members, and prints what
+the bot did, read back from the emulator's request log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sys
+import tempfile
+import textwrap
+import tomllib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.clock import FakeClock
+from bot.config import ConfigError, ConfigProblem, parse_config
+from bot.emulated import running_bot
+from bot.emulator import Emulator
+from bot.sample_community import (
+    EMULATOR_TOKEN,
+    TIERS,
+    SampleCommunity,
+    build_sample_community,
+    community_config,
+    split_user_config,
+)
+
+DEMO_START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+CALLBACKS = {4: "replied", 5: "deferred", 6: "acknowledged", 7: "updated", 9: "opened a form"}
+
+
+class Transcript:
+    """Turns the bot's REST requests into readable lines, step by step."""
+
+    def __init__(self, emu: Emulator, community: SampleCommunity, out: Callable[[str], None]):
+        self.emu = emu
+        self.out = out
+        self.seen = 0
+        self.names: dict[int, str] = {}
+        for kind in (community.channels, community.members, community.moderators):
+            self.names.update({v: k for k, v in kind.items()})
+        roles = {v: k.title() for k, v in community.tier_role_ids.items()}
+        self.roles = roles
+
+    def step(self, title: str) -> None:
+        self.out(f"\n== {title}")
+
+    def say(self, line: str) -> None:
+        self.out(f"   {line}")
+
+    def flush(self) -> None:
+        """Print what the bot did since the last flush."""
+        records = self.emu.request_log[self.seen :]
+        self.seen = len(self.emu.request_log)
+        for record in records:
+            line = self.describe(record)
+            if line:
+                self.out(f"   bot> {line}")
+
+    def describe(self, record: Any) -> str | None:
+        method, path, body, status = record.method, record.path, record.json or {}, record.status
+        failed = f" -> refused {status}: {_error(record)}" if status >= 400 else ""
+        if method == "PUT" and path.endswith("/commands"):
+            names = (
+                ", ".join(
+                    sorted(f"/{c['name']}" if c.get("type", 1) == 1 else c["name"] for c in body)
+                )
+                or "none"
+            )
+            return f"synced {len(body)} application command(s): {names}{failed}"
+        if method == "POST" and (match := re.search(r"/channels/(\d+)/messages$", path)):
+            where = f"#{self.names.get(int(match[1]), match[1])}"
+            return f"posted in {where}:{_content(body)}{failed}"
+        if match := re.search(r"/members/(\d+)/roles/(\d+)$", path):
+            verb = "gave" if method == "PUT" else "removed"
+            who = self.names.get(int(match[1]), match[1])
+            role = self.roles.get(int(match[2]), match[2])
+            return f"{verb} role {role} {'to' if verb == 'gave' else 'from'} {who}{failed}"
+        if "/interactions/" in path and path.endswith("/callback"):
+            data = body.get("data") or {}
+            private = " (only visible to them)" if int(data.get("flags", 0)) & 64 else ""
+            verb = CALLBACKS.get(body.get("type"), "answered")
+            return f"{verb}{private}:{_content(data)}{failed}"
+        if method == "POST" and re.search(r"/webhooks/\d+/[^/]+$", path):
+            return f"followed up:{_content(body)}{failed}"
+        return f"{method} {path}{failed}" if status >= 400 else None
+
+
+def _error(record: Any) -> str:
+    response = record.response if isinstance(record.response, dict) else {}
+    return f"{response.get('message', '')} (code {response.get('code', '?')})"
+
+
+def _content(body: dict[str, Any]) -> str:
+    parts = []
+    if body.get("content"):
+        parts.append(body["content"])
+    for embed in body.get("embeds") or []:
+        parts.append(f"[embed] {embed.get('title', '')}")
+        if embed.get("description"):
+            parts.append(embed["description"])
+    text = "\n".join(parts) or "(empty)"
+    return "\n" + textwrap.indent(text, "        | ")
+
+
+async def _settle(emu: Emulator, seconds: float = 0.3) -> None:
+    """Give the bot a moment to react to what the members just did."""
+    await asyncio.sleep(seconds)
+
+
+async def play(emu: Emulator, community: SampleCommunity, transcript: Transcript) -> None:
+    """The scripted stretch of community life. Features add their scenes here."""
+    scenes: list[Callable[[Emulator, SampleCommunity, Transcript], Awaitable[None]]] = [
+        scene_members_talk,
+    ]
+    for scene in scenes:
+        await scene(emu, community, transcript)
+        await _settle(emu)
+        transcript.flush()
+
+
+async def scene_members_talk(emu: Emulator, c: SampleCommunity, t: Transcript) -> None:
+    t.step("Members talk in #general and ask for help in the forum")
+    general = c.channels["general"]
+    await emu.post_message(general, c.members["ada"], "Morning all! Anyone tried the new release?")
+    await emu.post_message(general, c.members["grace"], "Yes, the migration guide was great.")
+    await emu.create_forum_post(
+        c.channels["help"],
+        c.members["linus"],
+        "Sync fails on Windows",
+        "Sync fails with a path error on Windows, any ideas?",
+        tags=["Question"],
+    )
+    t.say("ada, grace and linus posted (3 messages, 1 forum post)")
+
+
+def _read_user_config(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    str(path), f"cannot read it: {exc}", "a TOML file like config.example.toml"
+                )
+            ]
+        ) from exc
+
+
+async def run_demo(
+    *, quiet: bool = False, config_path: Path | None = None, out: Callable[[str], None] = print
+) -> int:
+    """Play the demo; with ``config_path``, on that config's program settings and tiers."""
+    logging.basicConfig(level=logging.CRITICAL if quiet else logging.ERROR, stream=sys.stderr)
+    tiers, program = (
+        split_user_config(_read_user_config(config_path)) if config_path else (TIERS, {})
+    )
+    emu = Emulator(bot_token=EMULATOR_TOKEN, bot_name="Flywheel")
+    await emu.start()
+    try:
+        # The bot's role sits below the top tier: the commonest setup mistake, caught at start-up.
+        community = build_sample_community(emu, bot_role_position=2 * len(tiers), tiers=tiers)
+        transcript = Transcript(emu, community, out)
+        transcript.step(
+            f"A sample community on the local emulator: {len(community.members)} members, "
+            f"{len(community.moderators)} moderators, tiers "
+            + ", ".join(str(t.get("name", t.get("key"))) for t in tiers)
+        )
+        if config_path:
+            transcript.say(f"program settings and tiers from {config_path}")
+        transcript.say(f"emulator at {emu.api_base}")
+        with tempfile.TemporaryDirectory(prefix="flywheel-demo-") as tmp:
+            data = community_config(
+                community,
+                emu,
+                database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}",
+                tiers=tiers,
+                **program,
+            )
+            config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
+            transcript.step("Flywheel starts: connects, syncs commands, checks the server setup")
+            async with running_bot(config, clock=FakeClock(DEMO_START)):
+                await _settle(emu)
+                transcript.flush()
+                await play(emu, community, transcript)
+            transcript.step("Flywheel shuts down cleanly")
+        unknown = getattr(emu, "unknown_routes", [])
+        if unknown:
+            out(f"\nwarning: the emulator saw {len(unknown)} request(s) it does not implement")
+    finally:
+        await emu.stop()
+    return 0

@@ -1,0 +1,45 @@
+"""Run the real bot in-process against the local emulator (for tests and the demo).
+
+The bot is built by the same composition root as ``run``; only the endpoints, the clock and
+the store differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from bot.app import App, build
+from bot.clock import Clock
+from bot.config import Config
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    config: Config,
+    *,
+    clock: Clock,
+    extensions: Sequence[str] | None = None,
+    ready_timeout: float = 15.0,
+) -> AsyncIterator[App]:
+    """Start the bot, wait until it is connected, synced and preflighted, then yield it."""
+    assert config.token is not None, "running_bot needs a config loaded with a token"
+    app = await build(config, clock=clock, extensions=extensions)
+    runner = asyncio.create_task(app.bot.start(config.token.get_secret_value()))
+    ready = asyncio.create_task(app.bot.flywheel_ready.wait())
+    try:
+        done, _ = await asyncio.wait(
+            {runner, ready}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if runner in done:
+            runner.result()  # raises the start-up error
+            raise RuntimeError("the bot stopped before it was ready")
+        if ready not in done:
+            raise TimeoutError(f"the bot was not ready within {ready_timeout} seconds")
+        yield app
+    finally:
+        ready.cancel()
+        await app.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner

@@ -1,0 +1,88 @@
+"""A local Discord emulator for end-to-end tests of the bot with unmodified discord.py.
+
+It serves the REST API (``/api/v10``) and the gateway websocket from one aiohttp
+server on 127.0.0.1, keeps Discord's state in memory and emits the gateway events
+Discord would. Production code never imports this package.
+
+Quick tour::
+
+    from bot.emulator import Emulator, permissions
+
+    emu = Emulator(bot_token="emulator-token", bot_name="Flywheel", heartbeat_interval=500)
+    await emu.start()
+    discord.http.Route.BASE = emu.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(emu.gateway_url)
+
+    g = emu.create_guild("Demo Community", owner_name="owner")      # GuildHandle, .id
+    bot_role = g.create_role("Flywheel", permissions=permissions.MANAGE_ROLES, position=10)
+    g.add_bot(roles=[bot_role])
+    text = g.create_text_channel("general")      # also create_category, create_voice_channel,
+    forum = g.create_forum_channel("help", tags=["Solved", "Q"])  # create_stage_channel,
+    alice = g.add_member("alice", roles=[])    # create_announcement_channel; Member .id
+
+Acting as users (async; state change + gateway events)::
+
+    msg = await emu.post_message(text.id, alice.id, "hi", reply_to=None, embeds=None, files=None)
+    await emu.edit_message(text.id, msg["id"], "edited")   # delete_message(text.id, msg["id"])
+    await emu.add_reaction(text.id, msg["id"], alice.id, "👍")       # remove_reaction
+    thread, first = await emu.create_forum_post(forum.id, alice.id, "Title", "Body", tags=["Q"])
+    await emu.create_thread(text.id, alice.id, "name", message_id=None, private=False)
+    inv = await emu.create_invite(text.id, alice.id)                 # Invite .code .uses
+    bob = await emu.member_join(g.id, "bob", invite_code=inv.code)   # member_leave(g.id, bob.id)
+    ev = await emu.create_scheduled_event(g.id, alice.id, "AMA", start, end_time=..., location=...)
+    await emu.start_scheduled_event(g.id, ev.id)  # end_/cancel_scheduled_event, event_add_user
+    await emu.voice_join(g.id, alice.id, voice.id, self_mute=False)  # voice_leave(g.id, alice.id)
+    inter = await emu.invoke_slash_command(g.id, text.id, alice.id, "tier set", options={...})
+    body = await inter.wait_response(timeout=5)      # {"type": 4, "data": {...}}
+    # also invoke_user_command, invoke_message_command, invoke_autocomplete,
+    # click_button(message, user_id, custom_id), select_menu(...),
+    # submit_modal(inter_or_custom_id, user_id, values={custom_id: value})
+    # inter.followups / inter.edits / inter.original, wait_followup(), wait_edit()
+    await emu.post_dm(alice.id, "hello bot"); await emu.set_member_roles(g.id, alice.id, [role])
+
+World edits after connect also dispatch events: ``g.edit_role(role, permissions=...)``,
+``g.set_overwrite(channel, role_or_member, allow=..., deny=...)``, ``g.set_system_channel(c)``.
+
+Reading back: ``emu.messages(channel_id)``, ``emu.dms(user_id)``, ``emu.member_roles(g, u)``,
+``emu.role_changes``, ``emu.interaction_responses``, ``emu.request_log``,
+``emu.requests(method, path_regex)``, ``emu.commands(guild_id=None)``,
+``emu.unknown_routes``, ``emu.gateway_log``, ``emu.identified_intents``, ``emu.sessions``,
+``emu.bot_user_id``, ``emu.world`` (raw state). ``await emu.flush()`` waits until queued
+gateway frames are on the wire.
+
+Faults: ``emu.rate_limit(method, path_regex, times=1, retry_after=0.5, global_=False)``,
+``emu.fail_requests(method, path_regex, status=500)``, ``emu.drop_gateway(session)``
+(resumable), ``emu.invalidate_session(session)``.
+
+Realism notes: GUILD_CREATE carries the full member list only with GUILD_PRESENCES
+on a non-large guild (otherwise discord.py chunks via op 8, which is served);
+INVITE_CREATE/DELETE need MANAGE_CHANNELS; interaction callbacks after
+``interaction_ack_timeout`` (3 s) get 10062; the first follow-up after a deferral edits
+the "thinking" message; embeds sent without EMBED_LINKS are dropped; a clean client
+close (1000/1001) ends the gateway session; actors raise ``EmulatorError`` for things a
+real client could not do (unknown command/option, posting without permission).
+"""
+
+from __future__ import annotations
+
+from . import intents, permissions
+from .builder import GuildHandle
+from .errors import ApiError, EmulatorError
+from .gateway import GatewaySession
+from .interactions import InteractionRecord
+from .ops import RoleChange
+from .rest import RequestRecord
+from .server import Emulator
+
+__all__ = [
+    "ApiError",
+    "Emulator",
+    "EmulatorError",
+    "GatewaySession",
+    "GuildHandle",
+    "InteractionRecord",
+    "RequestRecord",
+    "RoleChange",
+    "intents",
+    "permissions",
+]

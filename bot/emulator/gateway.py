@@ -1,0 +1,435 @@
+"""The gateway websocket: HELLO/IDENTIFY/READY/RESUME, heartbeats, sequencing.
+
+Each IDENTIFY creates a :class:`GatewaySession` that outlives its websocket so a
+client can RESUME after :meth:`Gateway.drop` and get every dispatch it missed
+replayed. Dispatches are enqueued synchronously (world changes happen in plain
+functions) and written by a per-connection writer task, preserving order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import zlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from . import intents as I
+from . import payloads
+
+if TYPE_CHECKING:
+    from .server import Emulator
+
+log = logging.getLogger(__name__)
+
+DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
+RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 6, 7, 8, 9, 10, 11
+
+DataFactory = Callable[["GatewaySession"], dict[str, Any] | None]
+
+
+@dataclass(eq=False)
+class GatewaySession:
+    """One identified bot session (a shard), resumable across connections."""
+
+    session_id: str
+    intents: int
+    shard_id: int | None
+    shard_count: int | None
+    large_threshold: int
+    properties: dict[str, Any]
+    seq: int = 0
+    buffer: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=10000))
+    connection: Connection | None = None
+    resumes: int = 0
+    presence: dict[str, Any] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.connection is not None and not self.connection.ws.closed
+
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Discord's shard formula; DMs belong to shard 0."""
+        if not self.shard_count:
+            return True
+        if guild_id is None:
+            return (self.shard_id or 0) == 0
+        return (guild_id >> 22) % self.shard_count == (self.shard_id or 0)
+
+    def has(self, intent: int) -> bool:
+        return self.intents & intent == intent
+
+
+class Connection:
+    """A live websocket; frames go through a queue so ordering survives sync callers."""
+
+    def __init__(self, ws: web.WebSocketResponse, compress: str | None) -> None:
+        self.ws = ws
+        self.compress = compress if compress == "zlib-stream" else None
+        self._zlib = zlib.compressobj() if self.compress else None
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.session: GatewaySession | None = None
+        self.writer = asyncio.create_task(self._write_loop())
+
+    def send(self, frame: dict[str, Any]) -> None:
+        self.queue.put_nowait(frame)
+
+    async def _write_loop(self) -> None:
+        while True:
+            frame = await self.queue.get()
+            try:
+                if frame is None or self.ws.closed:
+                    return
+                text = json.dumps(frame, separators=(",", ":"), default=str)
+                if self._zlib is not None:
+                    data = self._zlib.compress(text.encode()) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+                    await self.ws.send_bytes(data)
+                else:
+                    await self.ws.send_str(text)
+            except (ConnectionResetError, RuntimeError):
+                return
+            except Exception:  # keep the stream alive; a bad frame is an emulator bug
+                log.exception("emulator: could not send gateway frame %r", frame)
+            finally:
+                self.queue.task_done()
+
+    async def close(self, code: int) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code)
+        self.queue.put_nowait(None)
+
+
+class Gateway:
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.sessions: dict[str, GatewaySession] = {}
+        self.connections: set[Connection] = set()
+
+    # ------------------------------------------------------------------ sending
+    def _log(self, direction: str, op: int | None, t: str | None = None, **extra: Any) -> None:
+        self.emu.gateway_log.append({"dir": direction, "op": op, "t": t, **extra})
+
+    def _dispatch_to(self, session: GatewaySession, event: str, data: Any) -> None:
+        session.seq += 1
+        frame = {"op": DISPATCH, "t": event, "s": session.seq, "d": data}
+        session.buffer.append(frame)
+        self._log("send", DISPATCH, event, s=session.seq, session_id=session.session_id)
+        if session.connection is not None:
+            session.connection.send(frame)
+
+    def dispatch(
+        self,
+        event: str,
+        data: dict[str, Any] | DataFactory,
+        *,
+        guild_id: int | None = None,
+        intent: int = 0,
+        dm: bool = False,
+        only: GatewaySession | None = None,
+    ) -> None:
+        """Send ``event`` to every session that would receive it from Discord.
+
+        ``guild_id`` routes to the owning shard (DM events go to shard 0 with
+        ``dm=True``); ``intent`` must be held by the session; ``data`` may be a
+        function of the session (e.g. to strip content without MESSAGE_CONTENT).
+        """
+        targets = [only] if only is not None else list(self.sessions.values())
+        for session in targets:
+            if intent and not session.has(intent):
+                continue
+            if (guild_id is not None or dm) and not session.owns_guild(guild_id):
+                continue
+            payload = data(session) if callable(data) else data
+            if payload is None:
+                continue
+            self._dispatch_to(session, event, payload)
+
+    def sessions_for_guild(self, guild_id: int | None) -> list[GatewaySession]:
+        return [s for s in self.sessions.values() if s.owns_guild(guild_id)]
+
+    # ----------------------------------------------------------------- handling
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        conn = Connection(ws, request.query.get("compress"))
+        self.connections.add(conn)
+        conn.send(
+            {
+                "op": HELLO,
+                "d": {"heartbeat_interval": self.emu.heartbeat_interval},
+                "s": None,
+                "t": None,
+            }
+        )
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    await self._on_frame(conn, json.loads(msg.data))
+                elif msg.type == WSMsgType.BINARY:
+                    await self._on_frame(conn, json.loads(zlib.decompress(msg.data)))
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self.connections.discard(conn)
+            session = conn.session
+            if session is not None and session.connection is conn:
+                session.connection = None
+                if ws.close_code in (1000, 1001):
+                    # A clean close from the client ends the session, as on Discord.
+                    self.sessions.pop(session.session_id, None)
+            conn.queue.put_nowait(None)
+        return ws
+
+    async def _on_frame(self, conn: Connection, frame: dict[str, Any]) -> None:
+        op = frame.get("op")
+        data = frame.get("d")
+        session_id = conn.session.session_id if conn.session else None
+        self._log("recv", op, None, session_id=session_id, d=_redact(data))
+        if op == HEARTBEAT:
+            conn.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+        elif op == IDENTIFY:
+            await self._identify(conn, data or {})
+        elif op == RESUME:
+            await self._resume(conn, data or {})
+        elif conn.session is None:
+            await conn.close(4003)  # Not authenticated
+        elif op == REQUEST_MEMBERS:
+            self._request_members(conn.session, data or {})
+        elif op == PRESENCE:
+            conn.session.presence = data
+        elif op == VOICE_STATE:
+            self.emu._bot_voice_update(data or {})
+        else:
+            await conn.close(4001)  # Unknown opcode
+
+    def _token_ok(self, token: Any) -> bool:
+        if not isinstance(token, str):
+            return False
+        token = token.removeprefix("Bot ").strip()
+        return token == self.emu.bot_token
+
+    async def _identify(self, conn: Connection, data: dict[str, Any]) -> None:
+        if conn.session is not None:
+            await conn.close(4005)  # Already authenticated
+            return
+        if not self._token_ok(data.get("token")):
+            await conn.close(4004)  # Authentication failed
+            return
+        intents = data.get("intents")
+        if not isinstance(intents, int) or intents < 0 or intents & ~I.ALL:
+            await conn.close(4013)  # Invalid intent(s)
+            return
+        if intents & I.PRIVILEGED & ~self.emu.privileged_intents:
+            await conn.close(4014)  # Disallowed intent(s)
+            return
+        shard = data.get("shard")
+        shard_id = shard_count = None
+        if shard is not None:
+            try:
+                shard_id, shard_count = int(shard[0]), int(shard[1])
+            except (TypeError, ValueError, IndexError):
+                await conn.close(4010)
+                return
+            if shard_count < 1 or not 0 <= shard_id < shard_count:
+                await conn.close(4010)  # Invalid shard
+                return
+        session = GatewaySession(
+            session_id=secrets.token_hex(16),
+            intents=intents,
+            shard_id=shard_id,
+            shard_count=shard_count,
+            large_threshold=int(data.get("large_threshold") or 50),
+            properties=data.get("properties") or {},
+            presence=data.get("presence"),
+        )
+        session.connection = conn
+        conn.session = session
+        self.sessions[session.session_id] = session
+        world = self.emu.world
+        guilds = [
+            g
+            for g in world.guilds.values()
+            if world.bot_id in g.members and session.owns_guild(g.id)
+        ]
+        app = world.application
+        assert app is not None
+        ready: dict[str, Any] = {
+            "v": 10,
+            "user": payloads.current_user(world.users[world.bot_id]),
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+            "session_id": session.session_id,
+            "session_type": "normal",
+            "resume_gateway_url": self.emu.gateway_url,
+            "application": {"id": str(app.id), "flags": app.flags},
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["emulator"],
+            "user_settings": {},
+            "auth": {},
+            "_trace": ['["emulator-gateway",{"micros":0}]'],
+        }
+        if shard_id is not None:
+            ready["shard"] = [shard_id, shard_count]
+        self._dispatch_to(session, "READY", ready)
+        for g in guilds:
+            self._dispatch_to(
+                session,
+                "GUILD_CREATE",
+                payloads.guild_create(
+                    world, g, intents=session.intents, large_threshold=session.large_threshold
+                ),
+            )
+
+    async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
+        if not self._token_ok(data.get("token")):
+            await conn.close(4004)
+            return
+        session = self.sessions.get(str(data.get("session_id")))
+        if session is None:
+            self._log("send", INVALID_SESSION, None, session_id=data.get("session_id"))
+            conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
+        last = data.get("seq") or 0
+        if session.buffer and last < session.buffer[0]["s"] - 1:
+            # The events after ``last`` fell out of the replay buffer: cannot resume.
+            self._log("send", INVALID_SESSION, None, session_id=session.session_id)
+            conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
+        old = session.connection
+        if old is not None and old is not conn:
+            old.session = None
+            asyncio.create_task(old.close(4000))  # noqa: RUF006 - fire and forget
+        session.connection = conn
+        session.resumes += 1
+        conn.session = session
+        replay = [f for f in session.buffer if f["s"] > last]
+        for frame in replay:
+            conn.send(frame)
+        self._dispatch_to(session, "RESUMED", {"_trace": ['["emulator-gateway",{"micros":0}]']})
+
+    def _request_members(self, session: GatewaySession, data: dict[str, Any]) -> None:
+        world = self.emu.world
+        guild_ids = data.get("guild_id")
+        if not isinstance(guild_ids, list):
+            guild_ids = [guild_ids]
+        query = data.get("query")
+        limit = int(data.get("limit") or 0)
+        user_ids = data.get("user_ids")
+        nonce = data.get("nonce")
+        want_presences = bool(data.get("presences")) and session.has(I.GUILD_PRESENCES)
+        for gid in guild_ids:
+            guild = world.guilds.get(int(gid)) if gid is not None else None
+            if guild is None or world.bot_id not in guild.members:
+                continue
+            not_found: list[str] = []
+            if user_ids is not None:
+                ids = user_ids if isinstance(user_ids, list) else [user_ids]
+                members = []
+                for uid in ids:
+                    m = guild.members.get(int(uid))
+                    if m is None:
+                        not_found.append(str(uid))
+                    else:
+                        members.append(m)
+            elif not session.has(I.GUILD_MEMBERS) and not query:
+                members = []  # Discord refuses full lists without the intent
+            else:
+                q = (query or "").lower()
+                members = [
+                    m
+                    for m in guild.members.values()
+                    if not q
+                    or world.users[m.user_id].username.lower().startswith(q)
+                    or (m.nick or "").lower().startswith(q)
+                ]
+                if limit:
+                    members = members[:limit]
+                elif q:
+                    members = members[:100]
+            chunks = [members[i : i + 1000] for i in range(0, len(members), 1000)] or [[]]
+            for index, chunk in enumerate(chunks):
+                event: dict[str, Any] = {
+                    "guild_id": str(guild.id),
+                    "members": [payloads.member(world, m) for m in chunk],
+                    "chunk_index": index,
+                    "chunk_count": len(chunks),
+                }
+                if not_found and index == 0:
+                    event["not_found"] = not_found
+                if want_presences:
+                    event["presences"] = [
+                        payloads.presence(world, world.users[m.user_id], None) for m in chunk
+                    ]
+                if nonce is not None:
+                    event["nonce"] = nonce
+                self._dispatch_to(session, "GUILD_MEMBERS_CHUNK", event)
+
+    # ---------------------------------------------------------------- control
+    def drop(self, session: GatewaySession | str | None = None, code: int = 4000) -> asyncio.Task:
+        """Kill live connection(s) without ending the session, so RESUME works.
+
+        Detaches synchronously: anything dispatched after this call is buffered and
+        only delivered by a RESUME replay.
+        """
+        targets: list[GatewaySession]
+        if session is None:
+            targets = [s for s in self.sessions.values() if s.connection is not None]
+        elif isinstance(session, str):
+            targets = [self.sessions[session]]
+        else:
+            targets = [session]
+        conns = []
+        for s in targets:
+            if s.connection is not None:
+                conn = s.connection
+                conn.session = None
+                s.connection = None
+                conns.append(conn)
+                self._log("send", -1, "DROP", session_id=s.session_id, code=code)
+
+        async def _close() -> None:
+            for conn in conns:
+                await conn.close(code)
+
+        return asyncio.ensure_future(_close())
+
+    def invalidate(self, session: GatewaySession) -> None:
+        """Forget a session: its next RESUME gets op 9 and must re-IDENTIFY."""
+        self.sessions.pop(session.session_id, None)
+
+    def reconnect(self, session: GatewaySession) -> None:
+        """Ask the client to reconnect (op 7), as Discord does during maintenance."""
+        if session.connection is not None:
+            session.connection.send({"op": RECONNECT, "d": None, "s": None, "t": None})
+
+    async def flush(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until every queued frame has been written to its socket."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if all(c.queue.empty() or c.writer.done() for c in self.connections):
+                return
+            await asyncio.sleep(0.005)
+
+    async def close_all(self) -> None:
+        for conn in list(self.connections):
+            await conn.close(1001)
+        for conn in list(self.connections):
+            conn.writer.cancel()
+        self.connections.clear()
+
+
+def _redact(data: Any) -> Any:
+    if isinstance(data, dict) and "token" in data:
+        data = dict(data)
+        data["token"] = "<redacted>"
+    return data

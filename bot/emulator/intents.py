@@ -1,0 +1,45 @@
+"""Gateway intent bits and which intent gates which dispatch event."""
+
+from __future__ import annotations
+
+GUILDS = 1 << 0
+GUILD_MEMBERS = 1 << 1
+GUILD_MODERATION = 1 << 2
+GUILD_EXPRESSIONS = 1 << 3
+GUILD_INTEGRATIONS = 1 << 4
+GUILD_WEBHOOKS = 1 << 5
+GUILD_INVITES = 1 << 6
+GUILD_VOICE_STATES = 1 << 7
+GUILD_PRESENCES = 1 << 8
+GUILD_MESSAGES = 1 << 9
+GUILD_MESSAGE_REACTIONS = 1 << 10
+GUILD_MESSAGE_TYPING = 1 << 11
+DIRECT_MESSAGES = 1 << 12
+DIRECT_MESSAGE_REACTIONS = 1 << 13
+DIRECT_MESSAGE_TYPING = 1 << 14
+MESSAGE_CONTENT = 1 << 15
+GUILD_SCHEDULED_EVENTS = 1 << 16
+AUTO_MODERATION_CONFIGURATION = 1 << 20
+AUTO_MODERATION_EXECUTION = 1 << 21
+GUILD_MESSAGE_POLLS = 1 << 24
+DIRECT_MESSAGE_POLLS = 1 << 25
+
+PRIVILEGED = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
+ALL = (1 << 26) - 1 & ~(1 << 17 | 1 << 18 | 1 << 19 | 1 << 22 | 1 << 23)
+
+# Application flags Discord reports for approved privileged intents.
+APP_FLAG_GATEWAY_PRESENCE_LIMITED = 1 << 13
+APP_FLAG_GATEWAY_GUILD_MEMBERS_LIMITED = 1 << 15
+APP_FLAG_GATEWAY_MESSAGE_CONTENT_LIMITED = 1 << 19
+APP_FLAG_APPLICATION_COMMAND_BADGE = 1 << 23
+
+
+def app_flags_for(privileged_allowed: int) -> int:
+    flags = APP_FLAG_APPLICATION_COMMAND_BADGE
+    if privileged_allowed & GUILD_PRESENCES:
+        flags |= APP_FLAG_GATEWAY_PRESENCE_LIMITED
+    if privileged_allowed & GUILD_MEMBERS:
+        flags |= APP_FLAG_GATEWAY_GUILD_MEMBERS_LIMITED
+    if privileged_allowed & MESSAGE_CONTENT:
+        flags |= APP_FLAG_GATEWAY_MESSAGE_CONTENT_LIMITED
+    return flags

@@ -1,0 +1,351 @@
+"""REST plumbing: route matching, auth, body parsing, logging, faults, headers.
+
+Every ``/api/v{n}/...`` request goes through :meth:`Rest.handle` so unknown routes,
+429 injection and the request log are uniform. Responses carry Discord's rate-limit
+headers and ``Content-Type: application/json`` exactly (discord.py compares it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from aiohttp import BodyPartReader, web
+from multidict import MultiMapping
+
+from .. import permissions as perms
+from ..errors import ApiError, method_not_allowed, not_found_route, unauthorized
+from ..messaging import UploadedFile
+
+if TYPE_CHECKING:
+    from ..events import Events
+    from ..server import Emulator
+    from ..world import Channel, Guild, Member, World
+
+log = logging.getLogger("bot.emulator.rest")
+
+API_PREFIX = re.compile(r"^/api(/v\d+)?")
+BUCKET_LIMIT = 50
+BUCKET_RESET_AFTER = 1.0
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None
+
+
+@dataclass
+class RequestRecord:
+    """One REST request as the emulator saw it (``emu.request_log``)."""
+
+    method: str
+    path: str
+    route: str | None
+    query: dict[str, str]
+    json: Any
+    files: list[dict[str, Any]]
+    status: int = 0
+    response: Any = None
+    reason: str | None = None
+    at: float = field(default_factory=time.time)
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+
+@dataclass
+class Ctx:
+    """What a route handler gets."""
+
+    emu: Emulator
+    method: str
+    path: str
+    params: dict[str, str]
+    query: MultiMapping[str]
+    json: Any
+    files: list[UploadedFile]
+    reason: str | None
+
+    @property
+    def world(self) -> World:
+        return self.emu.world
+
+    @property
+    def events(self) -> Events:
+        return self.emu.events
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.json if isinstance(self.json, dict) else {}
+
+    def int_param(self, name: str) -> int:
+        try:
+            return int(self.params[name])
+        except ValueError:
+            raise not_found_route() from None
+
+    # ----------------------------------------------------------- permissions
+    def bot_member(self, guild: Guild) -> Member:
+        member = self.world.bot_member(guild)
+        if member is None:
+            raise ApiError(50001)
+        return member
+
+    def bot_perms(self, guild: Guild, channel: Channel | None = None) -> int:
+        return perms.channel_permissions(guild, self.bot_member(guild), channel)
+
+    def require(self, guild: Guild, bits: int, channel: Channel | None = None) -> int:
+        """403 50001 if the bot cannot see the channel, 50013 if bits are missing."""
+        have = self.bot_perms(guild, channel)
+        if channel is not None and not have & perms.VIEW_CHANNEL:
+            raise ApiError(50001)
+        if not perms.has(have, bits):
+            raise ApiError(50013)
+        return have
+
+    def guild_for_channel(self, channel: Channel) -> Guild | None:
+        guild = self.world.guild_of(channel)
+        if guild is not None and self.world.bot_id not in guild.members:
+            raise ApiError(50001)
+        return guild
+
+    def query_int(self, name: str, default: int | None = None) -> int | None:
+        value = self.query.get(name)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise ApiError(
+                50035,
+                errors={
+                    name: {
+                        "_errors": [
+                            {
+                                "code": "NUMBER_TYPE_COERCE",
+                                "message": f'Value "{value}" is not int.',
+                            }
+                        ]
+                    }
+                },
+            ) from None
+
+    def query_bool(self, name: str) -> bool:
+        return str(self.query.get(name, "")).lower() in ("1", "true", "yes")
+
+
+Handler = Callable[[Ctx], Awaitable[Any]]
+
+
+@dataclass
+class Route:
+    method: str
+    template: str
+    segments: list[str]
+    handler: Handler
+    auth: bool
+
+    @property
+    def literal_count(self) -> int:
+        return sum(1 for s in self.segments if not s.startswith("{"))
+
+
+class Router:
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def add(self, method: str, template: str, handler: Handler, *, auth: bool = True) -> None:
+        segments = [s for s in template.strip("/").split("/") if s]
+        self.routes.append(Route(method, template, segments, handler, auth))
+
+    def route(self, method: str, template: str, *, auth: bool = True):
+        def deco(fn: Handler) -> Handler:
+            self.add(method, template, fn, auth=auth)
+            return fn
+
+        return deco
+
+    def match(self, method: str, segments: list[str]) -> tuple[Route | None, dict[str, str], bool]:
+        """(route, params, path_exists_with_other_method)"""
+        best: tuple[Route, dict[str, str]] | None = None
+        other_method = False
+        for route in self.routes:
+            if len(route.segments) != len(segments):
+                continue
+            params: dict[str, str] = {}
+            for pattern, actual in zip(route.segments, segments, strict=True):
+                if pattern.startswith("{"):
+                    params[pattern[1:-1]] = actual
+                elif pattern != actual:
+                    break
+            else:
+                if route.method != method:
+                    other_method = True
+                    continue
+                if best is None or route.literal_count > best[0].literal_count:
+                    best = (route, params)
+        if best is None:
+            return None, {}, other_method
+        return best[0], best[1], False
+
+
+def bucket_hash(method: str, template: str) -> str:
+    return hashlib.sha1(f"{method} {template}".encode()).hexdigest()[:32]
+
+
+def json_response(status: int, body: Any, headers: dict[str, str]) -> web.Response:
+    if status == 204 or body is None:
+        return web.Response(
+            status=204 if body is None and status < 300 else status, headers=headers
+        )
+    hdrs = dict(headers)
+    hdrs["Content-Type"] = "application/json"
+    return web.Response(status=status, body=json.dumps(body, default=str).encode(), headers=hdrs)
+
+
+def ratelimit_headers(method: str, template: str | None, *, remaining: int) -> dict[str, str]:
+    reset_after = BUCKET_RESET_AFTER
+    return {
+        "X-RateLimit-Limit": str(BUCKET_LIMIT),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+        "X-RateLimit-Bucket": bucket_hash(method, template or "unknown"),
+        "Via": "1.1 google",
+    }
+
+
+async def parse_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
+    ctype = request.content_type
+    if ctype == "multipart/form-data":
+        reader = await request.multipart()
+        payload: Any = None
+        files: list[UploadedFile] = []
+        async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue  # nested multipart: Discord ignores it too
+            name = part.name or ""
+            if name == "payload_json":
+                payload = json.loads(await part.text())
+            elif part.filename is not None:
+                data = await part.read(decode=False)
+                files.append(
+                    UploadedFile(
+                        field=name,
+                        filename=part.filename,
+                        content_type=part.headers.get("Content-Type"),
+                        data=bytes(data),
+                    )
+                )
+        return payload, files
+    raw = await request.read()
+    if not raw:
+        return None, []
+    try:
+        return json.loads(raw), []
+    except ValueError:
+        raise ApiError(50109, "The request body contains invalid JSON.") from None
+
+
+class Rest:
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.router = Router()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        emu = self.emu
+        # Use the raw path so percent-encoded segments (emoji) split correctly.
+        raw_tail = API_PREFIX.sub("", request.rel_url.raw_path, count=1)
+        segments = [unquote(s) for s in raw_tail.split("/") if s]
+        path = "/" + "/".join(segments)
+        method = request.method.upper()
+        record = RequestRecord(
+            method=method,
+            path=path,
+            route=None,
+            query=dict(request.query),
+            json=None,
+            files=[],
+        )
+        emu.request_log.append(record)
+        route, params, other_method = self.router.match(method, segments)
+        record.route = route.template if route else None
+        try:
+            body, files = await parse_body(request)
+            record.json = body
+            record.files = [
+                {"field": f.field, "filename": f.filename, "size": len(f.data)} for f in files
+            ]
+            fault = emu.faults.take(method, path)
+            if fault is not None:
+                return self._fault_response(record, fault, method, record.route)
+            if route is None:
+                if other_method:
+                    raise method_not_allowed()
+                emu.unknown_routes.append({"method": method, "path": path})
+                log.warning("emulator: unknown route %s %s", method, path)
+                raise not_found_route()
+            if route.auth and request.headers.get("Authorization") != f"Bot {emu.bot_token}":
+                raise unauthorized()
+            reason = request.headers.get("X-Audit-Log-Reason")
+            ctx = Ctx(
+                emu=emu,
+                method=method,
+                path=path,
+                params=params,
+                query=request.query,
+                json=body,
+                files=files,
+                reason=unquote(reason) if reason else None,
+            )
+            result = await route.handler(ctx)
+            if isinstance(result, Reply):
+                status, out = result.status, result.body
+            elif result is None:
+                status, out = 204, None
+            else:
+                status, out = 200, result
+        except ApiError as exc:
+            status, out = exc.status, exc.body()
+        except Exception:  # a bug in the emulator: answer like Discord's 500
+            log.exception("emulator: handler crashed for %s %s", method, path)
+            status, out = 500, {"message": "500: Internal Server Error", "code": 0}
+        record.status = status
+        record.response = out
+        headers = ratelimit_headers(method, record.route, remaining=BUCKET_LIMIT - 1)
+        return json_response(status, out, headers)
+
+    def _fault_response(self, record: RequestRecord, fault, method: str, template: str | None):
+        if fault.kind == "rate_limit":
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": fault.retry_after,
+                "global": fault.global_,
+            }
+            headers = ratelimit_headers(method, template, remaining=0)
+            headers.update(
+                {
+                    "Retry-After": str(max(1, math.ceil(fault.retry_after))),
+                    "X-RateLimit-Reset": f"{time.time() + fault.retry_after:.3f}",
+                    "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
+                    "X-RateLimit-Scope": "global" if fault.global_ else fault.scope,
+                }
+            )
+            if fault.global_:
+                headers["X-RateLimit-Global"] = "true"
+            record.status, record.response = 429, body
+            return json_response(429, body, headers)
+        body = dict(fault.body) or {"message": f"{fault.status}: Injected error", "code": 0}
+        record.status, record.response = fault.status, body
+        return json_response(
+            fault.status, body, ratelimit_headers(method, template, remaining=BUCKET_LIMIT - 1)
+        )

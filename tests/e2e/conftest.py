@@ -1,0 +1,65 @@
+"""End-to-end fixtures: the local emulator, a sample community, and the real bot against it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.app import App
+from bot.client import all_extensions
+from bot.config import Config, parse_config
+from bot.emulated import running_bot
+from bot.emulator import Emulator
+from bot.sample_community import (
+    EMULATOR_TOKEN,
+    SampleCommunity,
+    build_sample_community,
+    community_config,
+)
+
+pytestmark = pytest.mark.e2e
+
+#: A cog that exists only in tests, to drive every kind of interaction through the real tree.
+PROBE_EXTENSION = "tests.e2e.probe_cog"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    emu = Emulator(bot_token=EMULATOR_TOKEN, bot_name="Flywheel")
+    await emu.start()
+    try:
+        yield emu
+    finally:
+        await emu.stop()
+
+
+@pytest.fixture
+def bot_role_position() -> int:
+    return 10
+
+
+@pytest.fixture
+def community(emulator: Emulator, bot_role_position: int) -> SampleCommunity:
+    return build_sample_community(emulator, member_count=6, bot_role_position=bot_role_position)
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'flywheel.db'}"
+
+
+@pytest.fixture
+def bot_config(emulator: Emulator, community: SampleCommunity, database_url: str) -> Config:
+    return parse_config(
+        community_config(community, emulator, database_url=database_url),
+        env={"DISCORD_TOKEN": EMULATOR_TOKEN},
+    )
+
+
+@pytest.fixture
+async def flywheel(bot_config: Config, clock) -> AsyncIterator[App]:
+    async with running_bot(
+        bot_config, clock=clock, extensions=[*all_extensions(), PROBE_EXTENSION]
+    ) as app:
+        yield app

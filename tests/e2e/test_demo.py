@@ -1,0 +1,52 @@
+"""`python -m bot demo` as a user runs it: no token, exits 0, shows what the bot did."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "demo", *args],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+    )  # fmt: skip
+
+
+def test_demo_runs_without_a_token_and_shows_the_setup_check():
+    result = run_demo()
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "36 members" in out
+    assert "posted in #mod-log" in out
+    assert "move the Flywheel role above Advisor" in out
+    assert out.rstrip().endswith("== Flywheel shuts down cleanly")
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_tries_a_users_config(tmp_path):
+    config = tmp_path / "mine.toml"
+    config.write_text(
+        "[activity]\ncooldown_seconds = 30\n\n"
+        '[[tiers]]\nkey = "helper"\nname = "Helper"\nrole_id = 0\n\n'
+        '[[tiers]]\nkey = "mentor"\nname = "Mentor"\nrole_id = 0\n',
+        encoding="utf-8",
+    )
+    result = run_demo("--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "tiers Helper, Mentor" in result.stdout
+    assert "move the Flywheel role above Mentor" in result.stdout
+
+
+def test_demo_refuses_a_broken_config_naming_the_key(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[activity]\ncooldown_seconds = -1\n", encoding="utf-8")
+    result = run_demo("--config", str(config))
+    assert result.returncode == 1
+    assert "activity.cooldown_seconds" in result.stderr

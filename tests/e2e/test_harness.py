@@ -1,0 +1,198 @@
+"""The real bot against the local emulator: start, sync, preflight, interactions, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import discord
+import pytest
+
+from bot.client import all_extensions
+from bot.emulated import running_bot
+from bot.sample_community import EMULATOR_TOKEN, community_config
+from tests.e2e.conftest import PROBE_EXTENSION
+from tests.helpers import write_config
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def command_syncs(emu) -> list:
+    return [r for r in emu.request_log if r.method == "PUT" and r.path.endswith("/commands")]
+
+
+def bot_posts(emu, channel_id: int) -> list[dict]:
+    return [m for m in emu.messages(channel_id) if m["author"]["id"] == str(emu.bot_user_id)]
+
+
+async def test_bot_reaches_ready_with_the_guild_and_its_intents(flywheel, emulator, community):
+    bot = flywheel.bot
+    guild = bot.get_guild(community.guild_id)
+    assert guild is not None and guild.name == "Flywheel Demo Community"
+    assert guild.get_channel(community.channels["help"]).type is discord.ChannelType.forum
+    assert {r.name for r in guild.roles} >= {"Champion", "Ambassador", "Advisor", "Flywheel"}
+    assert len(guild.members) >= 6
+    intents = discord.Intents._from_value(emulator.identified_intents[-1])
+    assert intents.members and intents.message_content and intents.guild_scheduled_events
+    assert intents.voice_states and intents.invites
+
+
+async def test_commands_sync_once_and_not_again_when_unchanged(
+    emulator, community, bot_config, clock
+):
+    extensions = [*all_extensions(), PROBE_EXTENSION]
+    async with running_bot(bot_config, clock=clock, extensions=extensions):
+        pass
+    assert len(command_syncs(emulator)) == 1
+    synced = {c["name"] for c in emulator.commands(guild_id=community.guild_id)}
+    assert {"probe-echo", "Quote"} <= synced
+
+    async with running_bot(bot_config, clock=clock, extensions=extensions):
+        pass
+    assert len(command_syncs(emulator)) == 1, "unchanged commands must not be re-synced"
+
+    async with running_bot(bot_config, clock=clock, extensions=all_extensions()):
+        pass
+    assert len(command_syncs(emulator)) == 2, "a changed command set is synced"
+
+
+async def test_a_healthy_setup_posts_no_preflight_alert(flywheel, emulator, community):
+    assert flywheel.bot.get_cog("Preflight").problems == []
+    assert bot_posts(emulator, community.channels["mod-log"]) == []
+
+
+@pytest.mark.parametrize("bot_role_position", [6])
+async def test_preflight_tells_moderators_which_role_to_move(flywheel, emulator, community):
+    [alert] = bot_posts(emulator, community.channels["mod-log"])
+    assert "move the Flywheel role above Advisor" in alert["content"]
+    assert "Champion" not in alert["content"].split("Fix:")[0]  # Champion is below the bot
+    assert alert["allowed_mentions"] == {"parse": []}
+
+
+async def test_slash_command_reply_is_ephemeral(flywheel, emulator, community):
+    interaction = await emulator.invoke_slash_command(
+        community.guild_id,
+        community.channels["general"],
+        community.members["ada"],
+        "probe-echo",
+        options={"text": "hello"},
+    )
+    response = await interaction.wait_response(timeout=5)
+    assert response["type"] == 4
+    assert response["data"]["content"] == "echo: hello"
+    assert response["data"]["flags"] & 64
+
+
+async def test_context_menu_opens_a_modal_and_the_submission_is_answered(
+    flywheel, emulator, community
+):
+    message = await emulator.post_message(
+        community.channels["general"], community.members["grace"], "Use the migration guide"
+    )
+    menu = await emulator.invoke_message_command(
+        community.guild_id,
+        community.channels["general"],
+        community.members["ada"],
+        "Quote",
+        message_id=int(message["id"]),
+    )
+    opened = await menu.wait_response(timeout=5)
+    assert opened["type"] == 9 and opened["data"]["custom_id"] == "probe:modal"
+    submitted = await emulator.submit_modal(
+        menu, community.members["ada"], values={"probe:comment": "so true"}
+    )
+    answer = await submitted.wait_response(timeout=5)
+    assert answer["data"]["content"] == "You said 'so true' about 'Use the migration guide'"
+
+
+async def test_button_click_updates_the_message(flywheel, emulator, community):
+    posting = await emulator.invoke_slash_command(
+        community.guild_id,
+        community.channels["general"],
+        community.members["ada"],
+        "probe-button",
+    )
+    await posting.wait_response(timeout=5)
+    [card] = [
+        m for m in bot_posts(emulator, community.channels["general"]) if m["content"] == "Press it"
+    ]
+    click = await emulator.click_button(card, community.members["grace"], "probe:count")
+    update = await click.wait_response(timeout=5)
+    assert update["type"] == 7
+    [row] = update["data"]["components"]
+    assert row["components"][0]["label"] == "Clicked 1"
+
+
+async def test_user_errors_are_shown_and_bugs_get_a_reference(flywheel, emulator, community):
+    refused = await emulator.invoke_slash_command(
+        community.guild_id,
+        community.channels["general"],
+        community.members["ada"],
+        "probe-refuse",
+    )
+    refusal = (await refused.wait_response(timeout=5))["data"]
+    assert refusal["content"] == "That link is not http(s)." and refusal["flags"] & 64
+
+    crashed = await emulator.invoke_slash_command(
+        community.guild_id,
+        community.channels["general"],
+        community.members["ada"],
+        "probe-crash",
+    )
+    apology = (await crashed.wait_response(timeout=5))["data"]
+    assert apology["flags"] & 64
+    assert "something went wrong" in apology["content"] and "reference" in apology["content"]
+    assert "internal detail" not in apology["content"]
+    assert "Traceback" not in apology["content"]
+
+
+@pytest.mark.parametrize("bot_role_position", [6])
+async def test_rate_limited_post_is_retried_not_lost(emulator, community, bot_config, clock):
+    emulator.rate_limit("POST", r"/channels/\d+/messages", times=1, retry_after=0.3)
+    async with running_bot(bot_config, clock=clock):
+        await asyncio.sleep(1.0)
+    posts = [
+        r
+        for r in emulator.request_log
+        if r.method == "POST"
+        and r.path.endswith(f"/channels/{community.channels['mod-log']}/messages")
+    ]
+    assert [r.status for r in posts] == [429, 200]
+    assert len(bot_posts(emulator, community.channels["mod-log"])) == 1
+
+
+async def test_run_subprocess_shuts_down_cleanly_on_sigterm(emulator, community, tmp_path):
+    data = community_config(
+        community,
+        emulator,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}",
+        logging={"level": "INFO"},
+    )
+    config = write_config(tmp_path / "config.toml", data)
+    env = {**os.environ, "DISCORD_TOKEN": EMULATOR_TOKEN}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--config", str(config),
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            if command_syncs(emulator) or process.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert command_syncs(emulator), "the bot never synced its commands"
+        assert process.returncode is None
+        process.send_signal(signal.SIGTERM)
+        _, stderr_bytes = await asyncio.wait_for(process.communicate(), timeout=20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.communicate()
+    stderr = stderr_bytes.decode()
+    assert process.returncode == 0, stderr
+    assert "shut down cleanly" in stderr
+    assert EMULATOR_TOKEN not in stderr

@@ -1,0 +1,340 @@
+"""Gateway behaviour as an unmodified discord.py client sees it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import zlib
+
+import aiohttp
+import discord
+import pytest
+
+from bot.emulator import Emulator, intents, permissions
+
+from .conftest import TOKEN, make_client, running, wait_until
+
+
+async def test_ready_delivers_the_whole_guild(emu, world):
+    client = make_client()
+    async with running(client):
+        guild = client.get_guild(world.guild.id)
+        assert guild is not None and guild.name == "Demo Community"
+        assert guild.owner_id == world.owner.id
+        assert [r.name for r in guild.roles] == [
+            "@everyone",
+            "Member",
+            "Moderator",
+            "Flywheel",
+            "Admin",
+        ]
+        assert guild.get_role(world.bot_role.id).position == 10
+        assert guild.me.top_role.id == world.bot_role.id
+        general = guild.get_channel(world.general.id)
+        assert isinstance(general, discord.TextChannel)
+        assert general.topic == "chat" and general.category.name == "Community"
+        assert isinstance(guild.get_channel(world.announcements.id), discord.TextChannel)
+        assert guild.get_channel(world.announcements.id).is_news()
+        assert isinstance(guild.get_channel(world.voice.id), discord.VoiceChannel)
+        assert isinstance(guild.get_channel(world.stage.id), discord.StageChannel)
+        forum = guild.get_channel(world.forum.id)
+        assert isinstance(forum, discord.ForumChannel)
+        assert [t.name for t in forum.available_tags] == ["Solved", "Question"]
+        assert {m.name for m in guild.members} == {"owner", "Flywheel", "alice", "bob", "shy"}
+        assert guild.member_count == 5 and guild.chunked
+        assert guild.get_member(world.alice.id).roles[-1].id == world.member_role.id
+        # hidden channel: the bot still knows it exists, but cannot read it
+        secret = guild.get_channel(world.secret.id)
+        assert not secret.permissions_for(guild.me).view_channel
+        assert client.application_id == emu.application_id
+        assert client.user.id == emu.bot_user_id and client.user.bot
+        # discord.py asked for zlib-stream and got compressed binary frames
+        assert [c.compress for c in emu.gateway.connections] == ["zlib-stream"]
+
+    [identify] = [e for e in emu.gateway_log if e["dir"] == "recv" and e["op"] == 2]
+    assert identify["d"]["token"] == "<redacted>"
+    assert emu.identified_intents == [discord.Intents.all().value]
+
+
+async def test_heartbeats_are_acknowledged(emu, world):
+    client = make_client()
+    async with running(client):
+        await wait_until(lambda: client.latency != float("inf"), timeout=3)
+        assert client.latency < 1.0
+    assert any(e["op"] == 1 for e in emu.gateway_log if e["dir"] == "recv")
+
+
+async def test_without_presences_discord_py_chunks_members_with_op_8(emu, world):
+    wanted = discord.Intents.default()
+    wanted.members = True  # chunk at startup, but GUILD_CREATE only carries the bot
+    client = make_client(wanted)
+    async with running(client):
+        guild = client.get_guild(world.guild.id)
+        assert len(guild.members) == 5 and guild.chunked
+    requests = [e for e in emu.gateway_log if e["dir"] == "recv" and e["op"] == 8]
+    assert len(requests) == 1 and requests[0]["d"]["nonce"]
+    assert "GUILD_MEMBERS_CHUNK" in [e["t"] for e in emu.gateway_log if e["dir"] == "send"]
+
+
+async def test_message_content_intent_is_honoured(emu, world):
+    seen: list[discord.Message] = []
+    no_content = discord.Intents.default()  # no MESSAGE_CONTENT
+    client = make_client(no_content)
+    client.event(_collector(seen))
+    async with running(client):
+        await emu.post_message(
+            world.general.id, world.alice.id, "plain text", embeds=[{"title": "t"}]
+        )
+        await emu.post_message(world.general.id, world.alice.id, f"hey <@{emu.bot_user_id}>")
+        await emu.post_dm(world.alice.id, "a direct message")
+        await wait_until(lambda: len(seen) == 3)
+    plain, mention, dm = seen
+    assert plain.content == "" and plain.embeds == []
+    assert mention.content == f"hey <@{emu.bot_user_id}>" and client.user in mention.mentions
+    assert dm.content == "a direct message" and isinstance(dm.channel, discord.DMChannel)
+
+    seen.clear()
+    client = make_client(discord.Intents.all())
+    client.event(_collector(seen))
+    async with running(client):
+        await emu.post_message(world.general.id, world.alice.id, "now visible")
+        await wait_until(lambda: len(seen) == 1)
+    assert seen[0].content == "now visible" and seen[0].author.id == world.alice.id
+
+
+def _collector(sink: list):
+    async def on_message(message: discord.Message) -> None:
+        sink.append(message)
+
+    return on_message
+
+
+async def test_bot_only_hears_channels_it_can_view(emu, world):
+    seen: list[discord.Message] = []
+    client = make_client()
+    client.event(_collector(seen))
+    async with running(client):
+        world.guild.set_overwrite(world.secret, world.alice, allow=permissions.VIEW_CHANNEL)
+        await emu.post_message(world.secret.id, world.alice.id, "psst")
+        await emu.post_message(world.general.id, world.alice.id, "hello")
+        await wait_until(lambda: len(seen) >= 1)
+        await emu.flush()
+        await asyncio.sleep(0.05)
+    assert [m.content for m in seen] == ["hello"]
+
+
+async def test_member_events_need_the_members_intent(emu, world):
+    joined: list[discord.Member] = []
+    without = discord.Intents.default()
+    client = make_client(without)
+
+    @client.event
+    async def on_member_join(member):
+        joined.append(member)
+
+    async with running(client):
+        await emu.member_join(world.guild.id, "carol")
+        await emu.flush()
+        await asyncio.sleep(0.05)
+    assert joined == []
+    assert not [e for e in emu.gateway_log if e.get("t") == "GUILD_MEMBER_ADD"]
+
+    client = make_client()
+    client.event(on_member_join)
+    async with running(client):
+        member = await emu.member_join(world.guild.id, "dave")
+        await wait_until(lambda: len(joined) == 1)
+    assert joined[0].id == member.id and joined[0].name == "dave"
+
+
+async def test_voice_scheduled_event_and_invite_events(emu, world):
+    seen: list[tuple] = []
+    client = make_client()
+
+    @client.event
+    async def on_voice_state_update(member, before, after):
+        seen.append(("voice", member.id, _cid(before.channel), _cid(after.channel)))
+
+    @client.event
+    async def on_scheduled_event_create(event):
+        seen.append(("event", event.name, event.status))
+
+    @client.event
+    async def on_scheduled_event_update(before, after):
+        seen.append(("event-update", after.status))
+
+    @client.event
+    async def on_scheduled_event_user_add(event, user):
+        seen.append(("rsvp", event.id, user.id))
+
+    @client.event
+    async def on_invite_create(invite):
+        seen.append(("invite", invite.code, invite.inviter.id))
+
+    async with running(client):
+        await emu.voice_join(world.guild.id, world.alice.id, world.voice.id, self_mute=True)
+        # discord.py mutates the cached VoiceState, so let the handler see this one first
+        await wait_until(lambda: len(seen) == 1)
+        assert client.get_guild(world.guild.id).get_member(world.alice.id).voice.self_mute
+        start = discord.utils.utcnow() + datetime.timedelta(hours=1)
+        event = await emu.create_scheduled_event(
+            world.guild.id, world.alice.id, "AMA", start, channel_id=world.voice.id
+        )
+        await wait_until(lambda: len(seen) == 2)
+        await emu.event_add_user(world.guild.id, event.id, world.bob.id)
+        await emu.start_scheduled_event(world.guild.id, event.id)
+        invite = await emu.create_invite(world.general.id, world.alice.id)
+        await emu.voice_leave(world.guild.id, world.alice.id)
+        await wait_until(lambda: len(seen) == 6)
+        guild = client.get_guild(world.guild.id)
+        assert guild.get_member(world.alice.id).voice is None
+        assert guild.scheduled_events[0].status is discord.EventStatus.active
+    assert seen == [
+        ("voice", world.alice.id, None, world.voice.id),
+        ("event", "AMA", discord.EventStatus.scheduled),
+        ("rsvp", event.id, world.bob.id),
+        ("event-update", discord.EventStatus.active),
+        ("invite", invite.code, world.alice.id),
+        ("voice", world.alice.id, world.voice.id, None),
+    ]
+
+
+def _cid(channel):
+    return channel.id if channel is not None else None
+
+
+async def test_resume_replays_events_missed_while_disconnected(emu, world):
+    seen: list[discord.Message] = []
+    resumed = asyncio.Event()
+    client = make_client()
+    client.event(_collector(seen))
+
+    @client.event
+    async def on_resumed():
+        resumed.set()
+
+    async with running(client):
+        [session] = emu.sessions
+        await emu.drop_gateway(session)
+        await emu.post_message(world.general.id, world.alice.id, "sent while you were away")
+        await asyncio.wait_for(resumed.wait(), 10)
+        await wait_until(lambda: len(seen) >= 1)
+        await asyncio.sleep(0.1)
+    assert [m.content for m in seen] == ["sent while you were away"]
+    received = [e["op"] for e in emu.gateway_log if e["dir"] == "recv" and e["op"] in (2, 6)]
+    assert received == [2, 6], "one IDENTIFY, then RESUME (no fresh IDENTIFY)"
+    assert session.resumes == 1 and len(emu.sessions) == 1
+
+
+class NoIdentifyDelay(discord.Client):
+    """discord.py sleeps 5 s before a non-initial IDENTIFY; tests need not."""
+
+    async def before_identify_hook(self, shard_id, *, initial=False):
+        return None
+
+
+async def test_unknown_session_gets_invalid_session_and_reidentifies(emu, world):
+    client = NoIdentifyDelay(intents=discord.Intents.all(), guild_ready_timeout=0.05)
+    async with running(client):
+        [session] = emu.sessions
+        emu.invalidate_session(session)
+        await emu.drop_gateway(session)
+        await wait_until(
+            lambda: len(emu.sessions) == 1 and emu.sessions[0] is not session, timeout=10
+        )
+        await wait_until(lambda: client.is_ready())
+    ops = [e["op"] for e in emu.gateway_log if e["dir"] == "recv" and e["op"] in (2, 6)]
+    assert ops == [2, 6, 2]
+    assert [e["op"] for e in emu.gateway_log if e["dir"] == "send" and e["op"] == 9] == [9]
+
+
+async def test_bad_token_is_rejected_on_rest_and_gateway(emu, world):
+    client = make_client()
+    with pytest.raises(discord.LoginFailure):
+        await client.login("wrong-token")
+    await client.close()
+
+    async with aiohttp.ClientSession() as session, session.ws_connect(emu.gateway_url) as ws:
+        hello = await ws.receive_json()
+        assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] == 500
+        await ws.send_json({"op": 2, "d": {"token": "nope", "intents": 1, "properties": {}}})
+        closing = await ws.receive()
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert ws.close_code == 4004
+
+
+async def test_privileged_intents_must_be_enabled_for_the_app():
+    emu = Emulator(bot_token=TOKEN, privileged_intents=0)
+    await emu.start()
+    try:
+        async with aiohttp.ClientSession() as session, session.ws_connect(emu.gateway_url) as ws:
+            await ws.receive_json()
+            await ws.send_json(
+                {
+                    "op": 2,
+                    "d": {"token": TOKEN, "intents": intents.MESSAGE_CONTENT, "properties": {}},
+                }
+            )
+            await ws.receive()
+        assert ws.close_code == 4014
+    finally:
+        await emu.stop()
+
+
+async def test_zlib_stream_transport_compression(emu, world):
+    url = emu.gateway_url + "?v=10&encoding=json&compress=zlib-stream"
+    inflator = zlib.decompressobj()
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        frame = await ws.receive()
+        assert frame.type is aiohttp.WSMsgType.BINARY and frame.data.endswith(b"\x00\x00\xff\xff")
+        assert json.loads(inflator.decompress(frame.data))["op"] == 10
+        await ws.send_json(
+            {"op": 2, "d": {"token": TOKEN, "intents": intents.GUILDS, "properties": {}}}
+        )
+        ready = json.loads(inflator.decompress((await ws.receive()).data))
+        assert ready["t"] == "READY" and ready["s"] == 1
+        guild_create = json.loads(inflator.decompress((await ws.receive()).data))
+        assert guild_create["t"] == "GUILD_CREATE" and guild_create["s"] == 2
+        members = guild_create["d"]["members"]
+        assert [m["user"]["id"] for m in members] == [str(emu.bot_user_id)]
+
+
+async def _identify_raw(emu: Emulator, shard: list[int]) -> list[str]:
+    async with aiohttp.ClientSession() as session, session.ws_connect(emu.gateway_url) as ws:
+        await ws.receive_json()
+        await ws.send_json(
+            {
+                "op": 2,
+                "d": {"token": TOKEN, "intents": intents.GUILDS, "properties": {}, "shard": shard},
+            }
+        )
+        ready = await ws.receive_json()
+        assert ready["d"]["shard"] == shard
+        return [g["id"] for g in ready["d"]["guilds"]]
+
+
+async def test_guilds_are_routed_to_the_owning_shard(emu):
+    even = emu.create_guild("Even", guild_id=(1 << 22) * 1000)
+    odd = emu.create_guild("Odd", guild_id=(1 << 22) * 1001)
+    even.add_bot()
+    odd.add_bot()
+    assert await _identify_raw(emu, [0, 2]) == [str(even.id)]
+    assert await _identify_raw(emu, [1, 2]) == [str(odd.id)]
+
+
+async def test_auto_sharded_client_uses_gateway_bot(emu):
+    emu.recommended_shards = 2
+    guilds = [emu.create_guild(f"G{i}", guild_id=(1 << 22) * (2000 + i)) for i in range(2)]
+    for g in guilds:
+        g.add_bot()
+
+    class Fast(discord.AutoShardedClient):
+        async def before_identify_hook(self, shard_id, *, initial=False):
+            return None
+
+    client = Fast(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+    async with running(client):
+        assert client.shard_count == 2
+        assert {g.id: g.shard_id for g in client.guilds} == {guilds[0].id: 0, guilds[1].id: 1}
+    assert [r.path for r in emu.requests("GET", r"^/gateway/bot$")] == ["/gateway/bot"]
