@@ -484,6 +484,8 @@ class ChannelsConfig(_Section):
     review: Snowflake
     mod_log: Snowflake
     help_forums: tuple[Snowflake, ...] = ()
+    help_channels: tuple[Snowflake, ...] = ()
+    """Text channels whose threads are help questions (forums are configured above)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -526,6 +528,45 @@ class PointsConfig(_Section):
             raise KeyError(f"unknown contribution kind {kind!r}; kinds: {', '.join(POINT_KINDS)}")
         value: int = getattr(self, kind)
         return value
+
+
+PositiveInt = Annotated[int, Strict(), Field(ge=1)]
+
+
+class ThanksConfig(_Section):
+    per_pair_per_day: PositiveInt = 1
+    daily_cap: PositiveInt = 5
+    recent_post_hours: PositiveInt = 72
+    reason_max_length: Annotated[int, Strict(), Field(ge=1, le=1000)] = 200
+
+
+class AnswersConfig(_Section):
+    solved_tags: tuple[Annotated[str, Strict(), AfterValidator(_non_blank)], ...] = (
+        "Solved",
+        "Answered",
+        "Resolved",
+    )
+    """Forum tag names (any case) applied when an answer is accepted; the first one found wins."""
+
+
+class EventsConfig(_Section):
+    min_attendees: NonNegInt = 3
+    min_minutes: Annotated[int, Strict(), Field(ge=1, le=1440)] = 10
+
+
+class ReferralsConfig(_Section):
+    min_days: NonNegInt = 7
+    min_active_days: NonNegInt = 1
+    grace_days: PositiveInt = 30
+
+    @model_validator(mode="after")
+    def _grace_covers_min_days(self) -> Self:
+        if self.grace_days < self.min_days:
+            raise _problem(
+                f"must be at least min_days ({self.min_days}); got {self.grace_days}",
+                field="grace_days",
+            )
+        return self
 
 
 TIER_KEY_PATTERN: Final = r"^[a-z][a-z0-9_]{0,31}$"
@@ -625,6 +666,10 @@ class Settings(_Section):
     roles: RolesConfig = Field(default_factory=RolesConfig)
     activity: ActivityConfig = Field(default_factory=ActivityConfig)
     points: PointsConfig = Field(default_factory=PointsConfig)
+    thanks: ThanksConfig = Field(default_factory=ThanksConfig)
+    answers: AnswersConfig = Field(default_factory=AnswersConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
+    referrals: ReferralsConfig = Field(default_factory=ReferralsConfig)
     tiers: tuple[TierConfig, ...] = ()
     """Lowest tier first; the order is the ladder."""
     ladder: LadderConfig = Field(default_factory=LadderConfig)
@@ -713,6 +758,7 @@ _EXAMPLES: Final[dict[str, str]] = {
     "channels.review": f"review = {_ID}",
     "channels.mod_log": f"mod_log = {_ID}",
     "channels.help_forums": f"help_forums = [{_ID}]",
+    "channels.help_channels": f"help_channels = [{_ID}]",
     "roles": f"[roles] moderators = [{_ID}]",
     "roles.moderators": f"moderators = [{_ID}]",
     "activity": "[activity] cooldown_seconds = 60",
@@ -731,6 +777,20 @@ _EXAMPLES: Final[dict[str, str]] = {
     "points.content": "content = 10",
     "points.referral": "referral = 5",
     "points.mentoring": "mentoring = 5",
+    "thanks": "[thanks] daily_cap = 5",
+    "thanks.per_pair_per_day": "per_pair_per_day = 1",
+    "thanks.daily_cap": "daily_cap = 5",
+    "thanks.recent_post_hours": "recent_post_hours = 72",
+    "thanks.reason_max_length": "reason_max_length = 200",
+    "answers": '[answers] solved_tags = ["Solved"]',
+    "answers.solved_tags": 'solved_tags = ["Solved", "Answered"]',
+    "events": "[events] min_attendees = 3",
+    "events.min_attendees": "min_attendees = 3",
+    "events.min_minutes": "min_minutes = 10",
+    "referrals": "[referrals] min_days = 7",
+    "referrals.min_days": "min_days = 7",
+    "referrals.min_active_days": "min_active_days = 1",
+    "referrals.grace_days": "grace_days = 30",
     "tiers": f'[[tiers]] key = "champion", name = "Champion", role_id = {_ID}',
     "tiers.key": 'key = "champion"',
     "tiers.name": 'name = "Champion"',
@@ -1228,12 +1288,20 @@ def summarize(config: Config) -> str:
         f"  review         {ch.review}",
         f"  mod_log        {ch.mod_log}",
         f"  help_forums    {_ids(ch.help_forums)}",
+        f"  help_channels  {_ids(ch.help_channels)}",
         f"Moderators:    members with Manage Server; roles {_ids(s.roles.moderators)}",
         f"Activity:      cooldown {act.cooldown_seconds}s, min length {act.min_length}, "
         f"uncount deletions within {act.uncount_deleted_within_seconds}s, flush every "
         f"{act.flush_interval_seconds}s; ignored channels {_ids(act.ignored_channels)}; "
         f"ignored categories {_ids(act.ignored_categories)}",
         "Points:        " + ", ".join(f"{kind} {s.points.for_kind(kind)}" for kind in POINT_KINDS),
+        f"Thanks:        {s.thanks.per_pair_per_day} per member pair and {s.thanks.daily_cap} "
+        f"per giver a day; receiver must have posted there within {s.thanks.recent_post_hours}h",
+        f"Answers:       solved tags {', '.join(s.answers.solved_tags) or 'none'}",
+        f"Events:        attendance after {s.events.min_minutes} min; hosts credited with at "
+        f"least {s.events.min_attendees} attendees",
+        f"Referrals:     credited after {s.referrals.min_days} days with "
+        f"{s.referrals.min_active_days} active day(s), within {s.referrals.grace_days} days",
     ]
     if s.tiers:
         lines.append("Tiers (lowest first):")

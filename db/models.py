@@ -194,3 +194,193 @@ class GuildSetting(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+# --- Contribution tracking (migration 0002) -------------------------------------------------
+
+CONTENT_KINDS = ("blog", "video", "tutorial", "talk", "other")
+CONTENT_STATUSES = ("pending", "approved", "rejected")
+EVENT_STATUSES = ("scheduled", "active", "completed", "canceled")
+REFERRAL_ATTRIBUTIONS = ("invite", "vanity", "unknown", "ambiguous")
+REFERRAL_STATUSES = ("pending", "credited", "rejected")
+
+
+class QuestionThread(Base):
+    """A help thread: who asked, when, the first reply by someone else, the accepted answer.
+
+    Time to first response is a program metric, so the opening and the first reply are kept
+    even when no answer is ever accepted.
+    """
+
+    __tablename__ = "question_threads"
+    __table_args__ = (Index("ix_question_threads_guild_opened", "guild_id", "opened_at"),)
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    parent_id: Mapped[int] = mapped_column(Snowflake)
+    asker_id: Mapped[int] = mapped_column(Snowflake)
+    title: Mapped[str] = mapped_column(String(100), default="")
+    opened_at: Mapped[datetime] = mapped_column(TZDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    first_responder_id: Mapped[int | None] = mapped_column(Snowflake)
+    answer_message_id: Mapped[int | None] = mapped_column(Snowflake)
+    answer_author_id: Mapped[int | None] = mapped_column(Snowflake)
+    answer_contribution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contributions.id", ondelete="SET NULL")
+    )
+    answered_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    answered_by: Mapped[int | None] = mapped_column(Snowflake)
+
+
+class Thanks(Base):
+    """One /thanks: the limits (per pair per day, daily cap) are counted from these rows."""
+
+    __tablename__ = "thanks"
+    __table_args__ = (
+        Index("ix_thanks_giver_day", "guild_id", "giver_id", "day"),
+        Index("ix_thanks_receiver", "guild_id", "receiver_id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    giver_id: Mapped[int] = mapped_column(Snowflake)
+    receiver_id: Mapped[int] = mapped_column(Snowflake)
+    channel_id: Mapped[int] = mapped_column(Snowflake)
+    reason: Mapped[str | None] = mapped_column(Text)
+    day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    contribution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contributions.id", ondelete="SET NULL")
+    )
+
+
+class ChannelPresence(Base):
+    """When a member last posted in a channel: thanks go to people who just helped there."""
+
+    __tablename__ = "channel_presence"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    last_message_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class ContentSubmission(Base):
+    """A piece of content shared with /share, reviewed by moderators; one per normalised URL."""
+
+    __tablename__ = "content_submissions"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "url"),
+        CheckConstraint(
+            "kind IN ('blog', 'video', 'tutorial', 'talk', 'other')", name="kind_known"
+        ),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        Index("ix_content_submissions_guild_status", "guild_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    author_id: Mapped[int] = mapped_column(Snowflake)
+    url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    submitted_at: Mapped[datetime] = mapped_column(TZDateTime)
+    review_channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    review_message_id: Mapped[int | None] = mapped_column(Snowflake)
+    decided_by: Mapped[int | None] = mapped_column(Snowflake)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    contribution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contributions.id", ondelete="SET NULL")
+    )
+
+
+class TrackedEvent(Base):
+    """A Discord scheduled event as Flywheel follows it, settled once when it ends."""
+
+    __tablename__ = "tracked_events"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('scheduled', 'active', 'completed', 'canceled')", name="status_known"
+        ),
+    )
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    event_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    creator_id: Mapped[int | None] = mapped_column(Snowflake)
+    host_id: Mapped[int | None] = mapped_column(Snowflake)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    scheduled_start: Mapped[datetime] = mapped_column(TZDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    attendee_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class EventRsvp(Base):
+    """A member marked "interested" in an event (RSVP vs attended is reported)."""
+
+    __tablename__ = "event_rsvps"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    event_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class VoiceSession(Base):
+    """Time a member spent in a voice or stage channel; an open session has no end yet.
+
+    Kept in the database so attendance survives a restart in the middle of an event.
+    """
+
+    __tablename__ = "voice_sessions"
+    __table_args__ = (
+        Index("ix_voice_sessions_channel_time", "guild_id", "channel_id", "started_at"),
+        Index("ix_voice_sessions_member_open", "guild_id", "user_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    channel_id: Mapped[int] = mapped_column(Snowflake)
+    user_id: Mapped[int] = mapped_column(Snowflake)
+    started_at: Mapped[datetime] = mapped_column(TZDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    muted_and_deafened: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class Referral(Base):
+    """Who invited whom, as far as invite counts tell; credited only after the newcomer stays.
+
+    Vanity, unknown and ambiguous joins are recorded as such and never credited to a guess.
+    """
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "invitee_id", "joined_at"),
+        CheckConstraint(
+            "attribution IN ('invite', 'vanity', 'unknown', 'ambiguous')", name="attribution_known"
+        ),
+        CheckConstraint("status IN ('pending', 'credited', 'rejected')", name="status_known"),
+        Index("ix_referrals_guild_status", "guild_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    invitee_id: Mapped[int] = mapped_column(Snowflake)
+    joined_at: Mapped[datetime] = mapped_column(TZDateTime)
+    attribution: Mapped[str] = mapped_column(String(16))
+    invite_code: Mapped[str | None] = mapped_column(String(32))
+    inviter_id: Mapped[int | None] = mapped_column(Snowflake)
+    candidates: Mapped[str | None] = mapped_column(Text)
+    is_rejoin: Mapped[bool] = mapped_column(default=False, server_default=false())
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    contribution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contributions.id", ondelete="SET NULL")
+    )

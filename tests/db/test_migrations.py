@@ -17,6 +17,14 @@ TABLES = {
     "nominations",
     "scheduled_posts",
     "guild_settings",
+    "question_threads",
+    "thanks",
+    "channel_presence",
+    "content_submissions",
+    "tracked_events",
+    "event_rsvps",
+    "voice_sessions",
+    "referrals",
 }
 
 
@@ -29,7 +37,7 @@ async def test_upgrade_to_head_then_downgrade_to_base(db_url):
     engine = engine_for(db_url)
     try:
         assert await migrate.current_revision(engine) is None
-        assert await migrate.pending_revisions(engine) == ["0001"]
+        assert await migrate.pending_revisions(engine) == ["0001", "0002"]
 
         await migrate.upgrade(engine)
         assert await _tables(engine) >= TABLES
