@@ -11,6 +11,7 @@ import logging
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -66,6 +67,7 @@ async def build(
     *,
     clock: Clock | None = None,
     extensions: Sequence[str] | None = None,
+    **client_options: Any,
 ) -> App:
     """Build the bot and its store. The caller starts it and must ``close`` the App."""
     discord_settings = config.settings.discord
@@ -78,6 +80,7 @@ async def build(
         sessions=create_session_factory(engine),
         scheduler=scheduler,
         extensions=extensions,
+        **client_options,
     )
     return App(bot=bot, engine=engine)
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,6 +17,7 @@ import cogs
 from bot.clock import Clock
 from bot.command_sync import sync_if_changed
 from bot.config import Config, Settings
+from bot.services.contributions import Contributions
 from bot.tree import FlywheelTree
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class Flywheel(commands.Bot):
         sessions: async_sessionmaker[AsyncSession],
         scheduler: AsyncIOScheduler,
         extensions: Sequence[str] | None = None,
+        **client_options: Any,
     ) -> None:
         # Voice presence comes from gateway events; the bot never joins a voice channel, so
         # discord.py's warning about missing voice encryption libraries is only noise.
@@ -61,6 +64,7 @@ class Flywheel(commands.Bot):
             tree_cls=FlywheelTree,
             # Nobody is pinged unless a message names them explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
+            **client_options,
         )
         self.config = config
         self.clock = clock
@@ -68,6 +72,8 @@ class Flywheel(commands.Bot):
         self.scheduler = scheduler
         self.extension_names = list(extensions) if extensions is not None else all_extensions()
         self._shutdown_hooks: list[ShutdownHook] = []
+        #: Shared by every feature that credits contributions.
+        self.contributions = Contributions(config.settings, clock)
         self._startup: asyncio.Task[None] | None = None
         #: Set once the guild is known, commands are synced and preflight has run.
         self.flywheel_ready = asyncio.Event()

@@ -23,9 +23,13 @@ async def running_bot(
     extensions: Sequence[str] | None = None,
     ready_timeout: float = 15.0,
 ) -> AsyncIterator[App]:
-    """Start the bot, wait until it is connected, synced and preflighted, then yield it."""
+    """Start the bot, wait until it is connected, synced and preflighted, then yield it.
+
+    The emulator sends every guild at once, so the bot need not wait Discord's usual two
+    seconds for more guilds to stream in after READY.
+    """
     assert config.token is not None, "running_bot needs a config loaded with a token"
-    app = await build(config, clock=clock, extensions=extensions)
+    app = await build(config, clock=clock, extensions=extensions, guild_ready_timeout=0.1)
     runner = asyncio.create_task(app.bot.start(config.token.get_secret_value()))
     ready = asyncio.create_task(app.bot.flywheel_ready.wait())
     try:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.app import App
 from bot.client import all_extensions
+from bot.clock import FakeClock
 from bot.config import Config, parse_config
 from bot.emulated import running_bot
 from bot.emulator import Emulator
@@ -32,6 +35,12 @@ async def emulator() -> AsyncIterator[Emulator]:
         yield emu
     finally:
         await emu.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Starts at the real time: the emulator stamps messages with real snowflake times."""
+    return FakeClock(datetime.now(UTC))
 
 
 @pytest.fixture

@@ -16,18 +16,11 @@ from bot.client import all_extensions
 from bot.emulated import running_bot
 from bot.sample_community import EMULATOR_TOKEN, community_config
 from tests.e2e.conftest import PROBE_EXTENSION
+from tests.e2e.util import bot_posts, command_syncs
 from tests.helpers import write_config
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def command_syncs(emu) -> list:
-    return [r for r in emu.request_log if r.method == "PUT" and r.path.endswith("/commands")]
-
-
-def bot_posts(emu, channel_id: int) -> list[dict]:
-    return [m for m in emu.messages(channel_id) if m["author"]["id"] == str(emu.bot_user_id)]
 
 
 async def test_bot_reaches_ready_with_the_guild_and_its_intents(flywheel, emulator, community):

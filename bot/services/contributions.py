@@ -1,0 +1,85 @@
+"""Crediting contributions with the configured points, and telling whoever needs to know.
+
+Feature services record credits inside their own transaction (``record``/``reverse``), then
+call ``changed`` after commit so listeners (the tier ladder re-evaluates a member right after
+a contribution lands) see committed data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import POINT_KINDS, Settings
+from db.models import Contribution
+from db.repositories.ledger import Credit, LedgerRepository
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[int, frozenset[int]], Awaitable[None]]
+"""Called with (guild_id, user ids whose contributions changed) after a commit."""
+
+
+class Contributions:
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._listeners: list[Listener] = []
+
+    @property
+    def guild_id(self) -> int:
+        return self.settings.discord.guild_id
+
+    def credit(
+        self,
+        kind: str,
+        user_id: int,
+        source_id: str,
+        *,
+        occurred_at: datetime | None = None,
+        actor_id: int | None = None,
+        reason: str | None = None,
+        points: int | None = None,
+    ) -> Credit:
+        """A credit of ``kind`` worth the configured points (or ``points`` for adjustments)."""
+        if kind not in POINT_KINDS:
+            raise ValueError(f"unknown contribution kind {kind!r}")
+        return Credit(
+            user_id=user_id,
+            kind=kind,
+            points=self.settings.points.for_kind(kind) if points is None else points,
+            source_id=source_id,
+            occurred_at=occurred_at or self.clock.now(),
+            actor_id=actor_id,
+            reason=reason,
+        )
+
+    async def record(self, session: AsyncSession, credit: Credit) -> Contribution | None:
+        """Record in the caller's transaction; None if this source was already credited."""
+        return await LedgerRepository(session, self.guild_id).record(credit, now=self.clock.now())
+
+    async def reverse(
+        self, session: AsyncSession, original: Contribution, *, actor_id: int | None, reason: str
+    ) -> Contribution | None:
+        """Cancel ``original`` with a visible negative row; None if already reversed."""
+        return await LedgerRepository(session, self.guild_id).reverse(
+            original, now=self.clock.now(), actor_id=actor_id, reason=reason
+        )
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def changed(self, user_ids: Iterable[int]) -> None:
+        """Tell listeners, after commit, whose contributions changed. Failures are logged."""
+        users = frozenset(user_ids)
+        if not users:
+            return
+        for listener in self._listeners:
+            try:
+                await listener(self.guild_id, users)
+            except Exception:
+                log.exception("contribution listener %r failed for %s", listener, sorted(users))

@@ -1,0 +1,30 @@
+"""Small readers over the emulator's records, shared by end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+
+def bot_posts(emu: Any, channel_id: int) -> list[dict[str, Any]]:
+    """Messages the bot posted in a channel, oldest first."""
+    return [m for m in emu.messages(channel_id) if m["author"]["id"] == str(emu.bot_user_id)]
+
+
+def command_syncs(emu: Any) -> list[Any]:
+    return [r for r in emu.request_log if r.method == "PUT" and r.path.endswith("/commands")]
+
+
+async def eventually(
+    check: Callable[[], Any], *, timeout: float = 5.0, interval: float = 0.05
+) -> Any:
+    """Poll ``check`` until it returns something truthy (the bot reacts asynchronously)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {check}")
+        await asyncio.sleep(interval)
