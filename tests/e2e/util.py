@@ -17,14 +17,14 @@ def command_syncs(emu: Any) -> list[Any]:
 
 
 async def eventually(
-    check: Callable[[], Any], *, timeout: float = 5.0, interval: float = 0.05
+    check: Callable[[], Any], *, within: float = 5.0, interval: float = 0.05
 ) -> Any:
     """Poll ``check`` until it returns something truthy (the bot reacts asynchronously)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = check()
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {check}")
+            raise AssertionError(f"condition not met within {within}s: {check}")
         await asyncio.sleep(interval)
