@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Member
 from db.upsert import insert_for
+
+#: Rows per statement in batch writes: big guilds sync 100k members at start-up, and SQLite
+#: caps the number of bound parameters per statement.
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class SeenMember:
+    user_id: int
+    display_name: str
+    is_bot: bool
+    joined_at: datetime | None = None
 
 
 class MemberRepository:
@@ -59,3 +73,44 @@ class MemberRepository:
             select(Member.user_id).where(Member.guild_id == self.guild_id, Member.left_at.is_(None))
         )
         return list(rows)
+
+    async def seen_many(self, members: Sequence[SeenMember], *, now: datetime) -> None:
+        """``seen`` for many members, in batched upserts (a known ``joined_at`` is kept)."""
+        stmt = insert_for(self.session, Member)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["guild_id", "user_id"],
+            set_={
+                "display_name": stmt.excluded.display_name,
+                "is_bot": stmt.excluded.is_bot,
+                "left_at": None,
+                "joined_at": func.coalesce(stmt.excluded.joined_at, Member.joined_at),
+            },
+        )
+        for start in range(0, len(members), BATCH_SIZE):
+            rows = [
+                {
+                    "guild_id": self.guild_id,
+                    "user_id": m.user_id,
+                    "display_name": m.display_name[:100],
+                    "is_bot": m.is_bot,
+                    "first_seen_at": now,
+                    "joined_at": m.joined_at,
+                    "left_at": None,
+                }
+                for m in members[start : start + BATCH_SIZE]
+            ]
+            await self.session.execute(stmt, rows)
+
+    async def left_many(self, user_ids: Iterable[int], *, now: datetime) -> None:
+        """Mark members as gone, in batches; members already gone keep their ``left_at``."""
+        ids = sorted(set(user_ids))
+        for start in range(0, len(ids), BATCH_SIZE):
+            await self.session.execute(
+                update(Member)
+                .where(
+                    Member.guild_id == self.guild_id,
+                    Member.user_id.in_(ids[start : start + BATCH_SIZE]),
+                    Member.left_at.is_(None),
+                )
+                .values(left_at=now)
+            )

@@ -1,0 +1,128 @@
+"""Demo scene: members share content, moderators review it, and correct the ledger by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from typing import Any
+
+from bot.emulator import Emulator
+from bot.sample_community import SampleCommunity
+
+
+async def _until(check: Callable[[], Any], within: float = 5.0) -> Any:
+    """Wait for the bot to react (it does so asynchronously)."""
+    for _ in range(int(within / 0.05)):
+        result = check()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the bot did not react in time")
+
+
+async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
+    c = community
+    general, review = c.channels["general"], c.channels["review"]
+
+    async def slash(user_id: int, name: str, **options: Any) -> dict[str, Any]:
+        record = await emu.invoke_slash_command(c.guild_id, general, user_id, name, options)
+        body = await record.wait_response(timeout=5)
+        if body["type"] == 5:  # deferred: the answer comes as an edit
+            return await record.wait_edit(timeout=5)
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def card_for(title: str) -> dict[str, Any] | None:
+        return next(
+            (m for m in emu.messages(review) if any(e.get("title") == title for e in m["embeds"])),
+            None,
+        )
+
+    async def click(user_id: int, title: str, action: str) -> Any:
+        card = await _until(lambda: card_for(title))
+        button = next(
+            b["custom_id"]
+            for row in card["components"]
+            for b in row["components"]
+            if b["custom_id"].startswith(f"content:{action}:")
+        )
+        record = await emu.click_button(card, user_id, button)
+        await record.wait_response(timeout=5)
+        return record
+
+    async def show() -> None:
+        """Print what the bot did for this step before the next one starts."""
+        await asyncio.sleep(0.3)
+        t.flush()
+
+    t.step("Members share what they made with /share; moderators get a review card")
+    t.say("ada shares a blog post and grace a video; both wait in #review for a decision")
+    t.say("linus shares ada's post again (another spelling of the link), ken an ftp:// link")
+    await slash(
+        c.members["ada"],
+        "share",
+        url="https://ada.dev/blog/sync-on-windows?utm_source=discord",
+        title="Fixing sync on Windows",
+        kind="blog",
+    )
+    await slash(
+        c.members["grace"],
+        "share",
+        url="https://youtu.be/dQw4w9WgXcQ",
+        title="My favourite release",
+        kind="video",
+    )
+    await slash(
+        c.members["linus"],
+        "share",
+        url="http://www.ada.dev/blog/sync-on-windows/",
+        title="Great post by ada",
+        kind="blog",
+    )
+    await slash(
+        c.members["ken"], "share", url="ftp://ken.dev/talk.pdf", title="Slides", kind="talk"
+    )
+    await show()
+
+    t.step("Moderators decide: morgan approves, riley rejects with a reason")
+    t.say("margaret (not a moderator) presses Approve first; then morgan approves ada's post")
+    t.say("riley presses Reject on grace's video and types the reason into the form")
+    await click(c.members["margaret"], "Fixing sync on Windows", "approve")
+    await click(c.moderators["morgan"], "Fixing sync on Windows", "approve")
+    opened = await click(c.moderators["riley"], "My favourite release", "reject")
+    submitted = await emu.submit_modal(
+        opened, c.moderators["riley"], values={"reason": "Not about the project, sorry!"}
+    )
+    await submitted.wait_response(timeout=5)
+    await _until(lambda: emu.dms(c.members["grace"]))
+    await show()
+
+    t.step("Moderators correct the ledger with /contribution, logged in #mod-log")
+    t.say("morgan gives radia +5 mentoring, and dennis +50 answer by mistake")
+    t.say("riley removes the mistaken +50 with a reason")
+    await slash(
+        c.moderators["morgan"],
+        "contribution add",
+        member=c.members["radia"],
+        kind="mentoring",
+        points=5,
+        reason="Paired with two newcomers on their first PR",
+    )
+    mistake = await slash(
+        c.moderators["morgan"],
+        "contribution add",
+        member=c.members["dennis"],
+        kind="answer",
+        points=50,
+        reason="Answers in the old forum",
+    )
+    number = re.search(r"#(\d+)", mistake.get("content", ""))
+    if number is not None:
+        await slash(
+            c.moderators["riley"],
+            "contribution remove",
+            id=int(number[1]),
+            reason="Typo: meant 5 points, not 50",
+        )
+    await show()

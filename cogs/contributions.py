@@ -1,0 +1,144 @@
+"""/contribution add and /contribution remove: moderators correct the ledger, on the record.
+
+Each correction is answered privately and written to the mod log as one line saying who did
+what and why. Names are plain text and nothing pings: the reason is the moderator's own text.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import moderator_only
+from bot.client import Flywheel
+from bot.config import POINT_KINDS
+from bot.services.adjustments import (
+    MAX_POINTS,
+    REASON_MAX,
+    REASON_MIN,
+    AdjustmentService,
+    MemberRef,
+)
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+KIND_CHOICES = [app_commands.Choice(name=k.replace("_", " "), value=k) for k in POINT_KINDS]
+MOD_LOG_FAILED = (
+    "Recorded, but I couldn't write it to the mod log (channels.mod_log): "
+    "check my permissions there."
+)
+
+
+class Contributions(commands.Cog):
+    contribution = app_commands.Group(
+        name="contribution",
+        description="Moderators: correct members' contributions",
+        guild_only=True,
+    )
+
+    def __init__(self, bot: Flywheel) -> None:
+        self.bot = bot
+        self.service = AdjustmentService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+
+    def _name(self, guild: discord.Guild | None, user_id: int | None) -> str:
+        member = guild.get_member(user_id) if guild is not None and user_id else None
+        if member is None:
+            return f"<@{user_id}>"
+        return discord.utils.escape_markdown(member.display_name)
+
+    async def _audit(self, interaction: discord.Interaction[Any], line: str) -> None:
+        """One line in the mod log; if it can't be posted, the moderator is told privately."""
+        channel_id = self.bot.settings.channels.mod_log
+        guild = interaction.guild
+        channel = guild.get_channel(channel_id) if guild is not None else None
+        try:
+            if not isinstance(channel, discord.TextChannel):
+                raise LookupError("not a text channel the bot can see")
+            await channel.send(line[:2000], allowed_mentions=NO_MENTIONS)
+        except (LookupError, discord.HTTPException) as exc:
+            log.error("contributions: could not post to channels.mod_log (%s): %s", channel_id, exc)
+            try:
+                await interaction.followup.send(MOD_LOG_FAILED, ephemeral=True)
+            except discord.HTTPException:
+                log.warning("contributions: could not tell the moderator either")
+
+    @contribution.command(name="add", description="Add (or take away) points, with a reason")
+    @app_commands.describe(
+        member="Who the points are for",
+        kind="What kind of contribution",
+        points=f"Points, -{MAX_POINTS} to {MAX_POINTS} (negative takes points away)",
+        reason="Why; it is kept with the points and shown in the mod log",
+    )
+    @app_commands.choices(kind=KIND_CHOICES)
+    @moderator_only()
+    async def add(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.User,
+        kind: str,
+        points: app_commands.Range[int, -MAX_POINTS, MAX_POINTS],
+        reason: app_commands.Range[str, REASON_MIN, REASON_MAX],
+    ) -> None:
+        entry = await self.service.add(
+            actor_id=interaction.user.id,
+            member=MemberRef(
+                user_id=member.id,
+                in_guild=isinstance(member, discord.Member),
+                is_bot=member.bot,
+            ),
+            kind=kind,
+            points=points,
+            reason=reason,
+            request_id=interaction.id,
+        )
+        guild = interaction.guild
+        who, actor = self._name(guild, entry.user_id), self._name(guild, interaction.user.id)
+        await interaction.response.send_message(
+            f"Recorded {entry.points:+d} {entry.kind} for {who} as contribution #{entry.id}.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self._audit(
+            interaction,
+            f"{actor} added {entry.points:+d} {entry.kind} to {who} (#{entry.id}): {entry.reason}",
+        )
+
+    @contribution.command(name="remove", description="Cancel a contribution, with a reason")
+    @app_commands.rename(contribution_id="id")
+    @app_commands.describe(
+        contribution_id="The contribution's number (#123)",
+        reason="Why; it is kept with the removal and shown in the mod log",
+    )
+    @moderator_only()
+    async def remove(
+        self,
+        interaction: discord.Interaction[Any],
+        contribution_id: app_commands.Range[int, 1],
+        reason: app_commands.Range[str, REASON_MIN, REASON_MAX],
+    ) -> None:
+        removal = await self.service.remove(
+            actor_id=interaction.user.id, contribution_id=contribution_id, reason=reason
+        )
+        guild = interaction.guild
+        original, reversal = removal.original, removal.reversal
+        who, actor = self._name(guild, original.user_id), self._name(guild, interaction.user.id)
+        await interaction.response.send_message(
+            f"Removed contribution #{original.id} ({original.points:+d} {original.kind} of "
+            f"{who}); the reversal is #{reversal.id}.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self._audit(
+            interaction,
+            f"{actor} removed #{original.id} ({original.points:+d} {original.kind} of {who}) "
+            f"as #{reversal.id}: {reversal.reason}",
+        )
+
+
+async def setup(bot: Flywheel) -> None:
+    await bot.add_cog(Contributions(bot))
