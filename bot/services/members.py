@@ -1,0 +1,94 @@
+"""Keeping the members table in step with the guild: who is here, who left, who came back.
+
+Other features read it: referrals tell a rejoin from a first join by it, and settle on whether
+the newcomer is still a member. Rows are never deleted, so history survives a leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from db.repositories.members import MemberRepository, SeenMember
+
+JoinKind = Literal["new", "rejoin", "present"]
+"""``present``: the member was already recorded as here (a replayed join event)."""
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    user_id: int
+    display_name: str
+    is_bot: bool
+    joined_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    present: int
+    marked_left: int
+
+
+class MembersService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        # Gateway events are handled in separate tasks: a quick leave-and-rejoin must be
+        # written in the order it happened.
+        self._lock = asyncio.Lock()
+
+    @property
+    def guild_id(self) -> int:
+        return self.settings.discord.guild_id
+
+    async def sync(self, present: Sequence[MemberInfo]) -> SyncResult:
+        """Record everyone in the guild now; members in the table but not here have left."""
+        now = self.clock.now()
+        async with self._lock, self.sessions() as session, session.begin():
+            repo = MemberRepository(session, self.guild_id)
+            here = {m.user_id for m in present}
+            gone = set(await repo.present_ids()) - here
+            await repo.seen_many([_seen(m) for m in present], now=now)
+            await repo.left_many(gone, now=now)
+        return SyncResult(present=len(here), marked_left=len(gone))
+
+    async def joined(self, member: MemberInfo) -> JoinKind:
+        """Record a join and say whether the member had been here before."""
+        now = self.clock.now()
+        async with self._lock, self.sessions() as session, session.begin():
+            repo = MemberRepository(session, self.guild_id)
+            before = await repo.get(member.user_id)
+            kind: JoinKind = (
+                "new" if before is None else "present" if before.left_at is None else "rejoin"
+            )
+            await repo.seen(
+                member.user_id,
+                display_name=member.display_name,
+                is_bot=member.is_bot,
+                now=now,
+                joined_at=member.joined_at,
+            )
+        return kind
+
+    async def updated(self, member: MemberInfo) -> None:
+        """A name change (or anything else) of a member who is here."""
+        await self.joined(member)
+
+    async def left(self, user_id: int) -> None:
+        now = self.clock.now()
+        async with self._lock, self.sessions() as session, session.begin():
+            await MemberRepository(session, self.guild_id).left(user_id, now=now)
+
+
+def _seen(member: MemberInfo) -> SeenMember:
+    return SeenMember(member.user_id, member.display_name, member.is_bot, member.joined_at)

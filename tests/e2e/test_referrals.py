@@ -1,0 +1,239 @@
+"""Invite tracking: who invited whom, and credit only for newcomers who stay and take part."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.emulated import running_bot
+from bot.emulator import permissions as perms
+from bot.sample_community import BOT_PERMISSIONS
+from db.models import Contribution, Referral
+from db.repositories.activity import ActivityRepository
+from db.repositories.referrals import ReferralRepository
+from tests.e2e.util import bot_posts
+
+pytestmark = pytest.mark.e2e
+
+
+async def until(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> Any:
+    """Poll an async check until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not (result := await check()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(0.05)
+    return result
+
+
+async def tracking(bot: Any) -> None:
+    """Wait until the start-up invite snapshot is taken: joins before it can't be attributed."""
+    service = bot.get_cog("Referrals").service
+
+    async def enabled() -> bool:
+        return service.enabled
+
+    await until(enabled)
+
+
+async def referrals_of(bot: Any, invitee_id: int) -> list[Referral]:
+    async with bot.sessions() as session:
+        return await ReferralRepository(session, bot.guild_id).for_invitee(invitee_id)
+
+
+async def referral(bot: Any, invitee_id: int, *, status: str | None = None) -> Referral:
+    """The newcomer's (only) referral row, once it exists (and has ``status``)."""
+
+    async def check() -> Referral | None:
+        rows = await referrals_of(bot, invitee_id)
+        if len(rows) == 1 and (status is None or rows[0].status == status):
+            return rows[0]
+        return None
+
+    return await until(check)
+
+
+async def referral_credits(bot: Any) -> list[Contribution]:
+    async with bot.sessions() as session:
+        rows = await session.scalars(select(Contribution).where(Contribution.kind == "referral"))
+        return list(rows)
+
+
+async def active_on(bot: Any, user_id: int, *days_after: int) -> None:
+    """Activity tracking is another feature's: write its daily rollups directly."""
+    today = bot.clock.now().date()
+    async with bot.sessions() as session, session.begin():
+        await ActivityRepository(session, bot.guild_id).add_messages(
+            {(user_id, today + timedelta(days=n)): 3 for n in days_after}
+        )
+
+
+def rejoin(emulator: Any, guild_id: int, user_id: int, code: str) -> None:
+    """An existing user joins again (the emulator's member_join always makes a new user)."""
+    guild = emulator.world.guilds[guild_id]
+    emulator.ops.member_join(guild, emulator.world.users[user_id], invite=guild.invites[code])
+
+
+async def test_an_invite_is_credited_once_the_newcomer_stays_and_takes_part(
+    flywheel, emulator, community, clock
+):
+    bot, ada = flywheel.bot, community.members["ada"]
+    await tracking(bot)
+    invite = await emulator.create_invite(community.channels["general"], ada)
+    hopper = await emulator.member_join(community.guild_id, "hopper", invite_code=invite.code)
+    row = await referral(bot, hopper.user_id)
+    assert (row.attribution, row.invite_code, row.inviter_id) == ("invite", invite.code, ada)
+    assert row.status == "pending" and not row.is_rejoin
+
+    cog = bot.get_cog("Referrals")
+    clock.advance(timedelta(days=3))
+    assert await cog.settle() == [], "too early: the newcomer has not been here 7 days"
+    await active_on(bot, hopper.user_id, 1)
+    clock.advance(timedelta(days=5))
+    [outcome] = await cog.settle()
+    assert outcome.status == "credited" and outcome.reason == "the member stayed and took part"
+
+    [credit] = await referral_credits(bot)
+    assert (credit.user_id, credit.source_id) == (ada, f"referral:{row.id}")
+    decided = await referral(bot, hopper.user_id, status="credited")
+    assert decided.contribution_id == credit.id
+    [post] = bot_posts(emulator, community.channels["mod-log"])
+    assert post["content"] == (
+        f"Referral credited to <@{ada}> for inviting <@{hopper.user_id}>: "
+        "the member stayed and took part."
+    )
+    assert post["mentions"] == [] and post["allowed_mentions"] == {"parse": []}
+
+    assert await cog.settle() == []
+    assert len(await referral_credits(bot)) == 1
+
+
+async def test_a_newcomer_who_leaves_earns_nothing(flywheel, emulator, community, clock):
+    bot = flywheel.bot
+    await tracking(bot)
+    invite = await emulator.create_invite(community.channels["general"], community.members["ada"])
+    newcomer = await emulator.member_join(community.guild_id, "drive-by", invite_code=invite.code)
+    await referral(bot, newcomer.user_id, status="pending")
+    await active_on(bot, newcomer.user_id, 0)
+    clock.advance(timedelta(days=2))
+    await emulator.member_leave(community.guild_id, newcomer.user_id)
+
+    row = await referral(bot, newcomer.user_id, status="rejected")
+    assert row.reason == "the member left within 7 days of joining"
+    clock.advance(timedelta(days=8))
+    assert await bot.get_cog("Referrals").settle() == []
+    assert await referral_credits(bot) == []
+
+
+async def test_self_invites_and_rejoins_are_not_credited(flywheel, emulator, community):
+    bot, m, gid = flywheel.bot, community.members, community.guild_id
+    await tracking(bot)
+    own = await emulator.create_invite(community.channels["general"], m["margaret"])
+    await emulator.member_leave(gid, m["margaret"])
+    await asyncio.sleep(0.2)
+    rejoin(emulator, gid, m["margaret"], own.code)
+    row = await referral(bot, m["margaret"], status="rejected")
+    assert row.inviter_id == m["margaret"] and row.is_rejoin
+    assert row.reason == "members can't refer themselves"
+
+    adas = await emulator.create_invite(community.channels["general"], m["ada"])
+    await emulator.member_leave(gid, m["linus"])
+    await asyncio.sleep(0.2)
+    rejoin(emulator, gid, m["linus"], adas.code)
+    row = await referral(bot, m["linus"], status="rejected")
+    assert row.inviter_id == m["ada"] and row.is_rejoin
+    assert row.reason == "the member had been in the server before"
+    assert await referral_credits(bot) == []
+
+
+async def test_racing_and_unknown_joins_are_recorded_but_never_credited(
+    flywheel, emulator, community
+):
+    bot, m, gid = flywheel.bot, community.members, community.guild_id
+    await tracking(bot)
+    first = await emulator.create_invite(community.channels["general"], m["ada"])
+    second = await emulator.create_invite(community.channels["general"], m["grace"])
+    # Both joins land before the bot can look at the invites: it can't tell who used which.
+    one = await emulator.member_join(gid, "twin-one", invite_code=first.code)
+    two = await emulator.member_join(gid, "twin-two", invite_code=second.code)
+    raced = await referral(bot, one.user_id, status="rejected")
+    assert raced.attribution == "ambiguous" and raced.inviter_id is None
+    assert raced.candidates == ",".join(sorted([first.code, second.code]))
+    assert raced.reason == "no inviter is known for this join"
+    after = await referral(bot, two.user_id, status="rejected")
+    assert after.attribution == "unknown" and after.inviter_id is None
+
+    walk_in = await emulator.member_join(gid, "walk-in")
+    assert (await referral(bot, walk_in.user_id, status="rejected")).attribution == "unknown"
+    assert await referral_credits(bot) == []
+
+
+async def test_a_replayed_join_is_recorded_once(flywheel, emulator, community):
+    bot, gid = flywheel.bot, community.guild_id
+    await tracking(bot)
+    invite = await emulator.create_invite(community.channels["general"], community.members["ada"])
+    newcomer = await emulator.member_join(gid, "hopper", invite_code=invite.code)
+    await referral(bot, newcomer.user_id)
+    guild = emulator.world.guilds[gid]
+    emulator.events.member_add(guild, guild.members[newcomer.user_id])  # gateway replay
+    await emulator.flush()
+    await asyncio.sleep(0.3)
+    assert len(await referrals_of(bot, newcomer.user_id)) == 1
+
+
+async def test_without_manage_server_tracking_is_off_with_one_clear_warning(
+    emulator, community, bot_config, clock, caplog
+):
+    caplog.set_level(logging.WARNING, logger="cogs.referrals")
+    emulator.guild(community.guild_id).edit_role(
+        community.bot_role_id, permissions=BOT_PERMISSIONS & ~perms.MANAGE_GUILD
+    )
+
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "cogs.referrals"]
+
+    async def warned() -> bool:
+        return bool(warnings())
+
+    async with running_bot(bot_config, clock=clock) as app:
+        await until(warned)
+        invite = await emulator.create_invite(
+            community.channels["general"], community.members["ada"]
+        )
+        newcomer = await emulator.member_join(community.guild_id, "hopper", invite_code=invite.code)
+        await emulator.flush()
+        await asyncio.sleep(0.3)
+        assert await referrals_of(app.bot, newcomer.user_id) == []
+        assert not app.bot.is_closed()
+    [warning] = warnings()
+    assert "lacks the Manage Server permission" in warning
+    assert "grant Manage Server to the bot's role and restart the bot" in warning
+
+
+async def test_start_up_settles_with_the_members_table_caught_up(
+    emulator, community, bot_config, clock
+):
+    gid, ada = community.guild_id, community.members["ada"]
+    async with running_bot(bot_config, clock=clock) as app:
+        await tracking(app.bot)
+        invite = await emulator.create_invite(community.channels["general"], ada)
+        stayer = await emulator.member_join(gid, "stayer", invite_code=invite.code)
+        await referral(app.bot, stayer.user_id, status="pending")
+        leaver = await emulator.member_join(gid, "leaver", invite_code=invite.code)
+        await referral(app.bot, leaver.user_id, status="pending")
+        await active_on(app.bot, stayer.user_id, 1)
+        await active_on(app.bot, leaver.user_id, 1)
+
+    await emulator.member_leave(gid, leaver.user_id)  # while the bot is away
+    clock.advance(timedelta(days=8))
+    async with running_bot(bot_config, clock=clock) as app:
+        await referral(app.bot, stayer.user_id, status="credited")
+        gone = await referral(app.bot, leaver.user_id, status="rejected")
+        assert gone.reason == "the member left before becoming active"
+        assert [c.user_id for c in await referral_credits(app.bot)] == [ada]
