@@ -1,0 +1,149 @@
+"""What /profile and /leaderboard show: contribution totals per period, active days, tier.
+
+Periods are rolling: the last 7 days, the last 30 days, and all time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, get_args
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import POINT_KINDS, Settings
+from db.repositories.stats import StatsRepository, Totals
+from db.repositories.tiers import TierRepository
+
+Period = Literal["week", "month", "all"]
+PERIODS: tuple[Period, ...] = get_args(Period)
+PERIOD_DAYS: dict[Period, int | None] = {"week": 7, "month": 30, "all": None}
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: int
+    totals: dict[Period, dict[str, Totals]]
+    """Per period, per kind (kinds without any contribution are left out)."""
+    active_days: dict[Period, int]
+    tier_key: str | None
+    tier_name: str | None
+    tier_since: datetime | None
+
+    def points(self, period: Period) -> int:
+        return sum(t.points for t in self.totals[period].values())
+
+    @property
+    def kinds(self) -> list[str]:
+        """Kinds the member has ever been credited for, in the configured order."""
+        return [kind for kind in POINT_KINDS if kind in self.totals["all"]]
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    user_id: int
+    points: int
+    count: int
+
+
+@dataclass(frozen=True)
+class LeaderboardPage:
+    period: Period
+    kind: str | None
+    page: int
+    rows: list[Row]
+    has_more: bool
+
+
+class StatsService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+
+    @property
+    def guild_id(self) -> int:
+        return self.settings.discord.guild_id
+
+    def since(self, period: Period) -> datetime | None:
+        days = PERIOD_DAYS[period]
+        return None if days is None else self.clock.now() - timedelta(days=days)
+
+    async def profile(self, user_id: int) -> Profile:
+        today = self.clock.now().astimezone(self.settings.schedule.tz).date()
+        async with self.sessions() as session:
+            stats = StatsRepository(session, self.guild_id)
+            totals: dict[Period, dict[str, Totals]] = {}
+            active: dict[Period, int] = {}
+            for period in PERIODS:
+                totals[period] = await stats.totals_by_kind(user_id, since=self.since(period))
+                days = PERIOD_DAYS[period]
+                # "The last 7 days" of activity are today and the 6 days before, local time.
+                first_day = None if days is None else today - timedelta(days=days - 1)
+                active[period] = await stats.active_days(user_id, since=first_day)
+            state = await TierRepository(session, self.guild_id).state(user_id)
+        tier_key = state.tier_key if state is not None else None
+        return Profile(
+            user_id=user_id,
+            totals=totals,
+            active_days=active,
+            tier_key=tier_key,
+            tier_name=self._tier_name(tier_key),
+            tier_since=state.tier_since if state is not None and tier_key else None,
+        )
+
+    async def leaderboard(
+        self,
+        period: Period,
+        kind: str | None,
+        page: int,
+        *,
+        is_present: Callable[[int], bool] = lambda _user_id: True,
+    ) -> LeaderboardPage:
+        """Page ``page`` (from 0) of members by points; ``is_present`` drops members who left.
+
+        The database groups, orders and pages; rows are read from the top in batches so that
+        members filtered out here (departures the member table does not know yet) leave no
+        gaps. Opted-out members are filtered in the query.
+        """
+        if kind is not None and kind not in POINT_KINDS:
+            raise ValueError(f"unknown contribution kind {kind!r}")
+        page = max(page, 0)
+        start, end = page * PAGE_SIZE, (page + 1) * PAGE_SIZE
+        batch = end + 1
+        rows: list[Row] = []
+        rank = offset = 0
+        has_more = False
+        async with self.sessions() as session:
+            stats = StatsRepository(session, self.guild_id)
+            while not has_more:
+                standings = await stats.leaderboard(
+                    since=self.since(period), kind=kind, limit=batch, offset=offset
+                )
+                for standing in standings:
+                    if not is_present(standing.user_id):
+                        continue
+                    if rank == end:
+                        has_more = True
+                        break
+                    rank += 1
+                    if rank > start:
+                        rows.append(Row(rank, standing.user_id, standing.points, standing.count))
+                if len(standings) < batch:
+                    break
+                offset += batch
+        return LeaderboardPage(period, kind, page, rows, has_more)
+
+    def _tier_name(self, key: str | None) -> str | None:
+        if key is None:
+            return None
+        try:
+            return self.settings.tier(key).name
+        except KeyError:
+            return key  # a tier since removed from the config

@@ -1,0 +1,225 @@
+"""/profile and /leaderboard: contributions as members see them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, cast
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Flywheel
+from bot.config import POINT_KINDS
+from bot.errors import UserFacingError
+from bot.services.stats import PERIODS, LeaderboardPage, Period, Profile, StatsService
+
+log = logging.getLogger(__name__)
+
+KIND_LABELS = {
+    "message_day": "Active days credited",
+    "answer": "Answers",
+    "thanks_received": "Thanks received",
+    "event_hosted": "Events hosted",
+    "event_attended": "Events attended",
+    "content": "Content",
+    "referral": "Referrals",
+    "mentoring": "Mentoring",
+}
+PERIOD_LABELS: dict[Period, str] = {"week": "7 days", "month": "30 days", "all": "all time"}
+BOARD_TITLES: dict[Period, str] = {
+    "week": "the last 7 days",
+    "month": "the last 30 days",
+    "all": "all time",
+}
+ALL_KINDS = "all"
+NO_BOT_PROFILES = "Bots don't have profiles."
+NOT_YOUR_BOARD = "Run /leaderboard to get your own."
+
+
+def profile_embed(member: discord.Member, profile: Profile) -> discord.Embed:
+    tier = profile.tier_name or "No tier yet"
+    if profile.tier_name and profile.tier_since:
+        tier += f" (since {discord.utils.format_dt(profile.tier_since, 'D')})"
+    active = " · ".join(f"{PERIOD_LABELS[p]}: {profile.active_days[p]}" for p in PERIODS)
+    points = " · ".join(f"{PERIOD_LABELS[p]}: {profile.points(p)}" for p in PERIODS)
+    embed = discord.Embed(
+        title=f"{member.display_name}'s contributions",
+        description=(
+            f"{member.mention}\n**Tier:** {tier}\n**Active days:** {active}\n**Points:** {points}"
+        ),
+        colour=discord.Colour.blurple(),
+    )
+    for kind in profile.kinds:
+        lines = []
+        for period in PERIODS:
+            totals = profile.totals[period].get(kind)
+            count, pts = (totals.count, totals.points) if totals else (0, 0)
+            lines.append(f"{PERIOD_LABELS[period].capitalize()}: **{count}** ({pts} pts)")
+        embed.add_field(name=KIND_LABELS[kind], value="\n".join(lines), inline=True)
+    if not profile.kinds:
+        embed.add_field(name="Contributions", value="No contributions yet.", inline=False)
+    return embed
+
+
+def leaderboard_embed(board: LeaderboardPage) -> discord.Embed:
+    what = KIND_LABELS[board.kind].lower() if board.kind else "all contributions"
+    embed = discord.Embed(
+        title=f"Leaderboard: {BOARD_TITLES[board.period]}",
+        colour=discord.Colour.gold(),
+    )
+    if board.rows:
+        lines = []
+        for row in board.rows:
+            unit = "point" if row.points == 1 else "points"
+            line = f"**{row.rank}.** <@{row.user_id}> — {row.points} {unit}"
+            if board.kind:
+                line += f" ({row.count})"
+            lines.append(line)
+        embed.description = f"*{what.capitalize()}*\n" + "\n".join(lines)
+    elif board.page == 0:
+        embed.description = (
+            f"No {what} in {BOARD_TITLES[board.period]} yet. "
+            "Answer a question or thank a helper and this board starts filling up!"
+        )
+    else:
+        embed.description = "No more members on this page."
+    embed.set_footer(text=f"Page {board.page + 1}")
+    return embed
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"flywheel:leaderboard:(?P<period>week|month|all):(?P<kind>[a-z_]+)"
+    r":(?P<page>[0-9]{1,4}):(?P<owner>[0-9]+):(?P<direction>prev|next)",
+):
+    """Previous/Next: the state lives in the custom id, so old boards keep paging."""
+
+    def __init__(
+        self, *, period: Period, kind: str, page: int, owner: int, direction: str, enabled: bool
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Previous" if direction == "prev" else "Next",
+                style=discord.ButtonStyle.secondary,
+                disabled=not enabled,
+                custom_id=f"flywheel:leaderboard:{period}:{kind}:{page}:{owner}:{direction}",
+            )
+        )
+        self.period, self.kind, self.page, self.owner = period, kind, page, owner
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> PageButton:
+        return cls(
+            period=cast(Period, match["period"]),
+            kind=match["kind"],
+            page=int(match["page"]),
+            owner=int(match["owner"]),
+            direction=match["direction"],
+            enabled=True,
+        )
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner:
+            await interaction.response.send_message(NOT_YOUR_BOARD, ephemeral=True)
+            return False
+        return True
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        cog = client.get_cog("Profiles") if isinstance(client, commands.Bot) else None
+        try:
+            if not isinstance(cog, Profiles) or self.kind not in (ALL_KINDS, *POINT_KINDS):
+                raise LookupError(f"cannot page leaderboard {self.custom_id!r}")
+            embed, view = await cog.board(interaction, self.period, self.kind, self.page)
+            await interaction.response.edit_message(
+                embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+            )
+        except Exception:
+            log.exception("leaderboard paging failed for %s", interaction.user.id)
+            if not interaction.response.is_done():
+                await interaction.response.send_message(
+                    "Sorry, I couldn't turn the page. Run /leaderboard again.", ephemeral=True
+                )
+
+
+def page_buttons(board: LeaderboardPage, kind: str, owner: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for direction, page, enabled in (
+        ("prev", max(board.page - 1, 0), board.page > 0),
+        ("next", board.page + 1, board.has_more),
+    ):
+        view.add_item(
+            PageButton(
+                period=board.period,
+                kind=kind,
+                page=page,
+                owner=owner,
+                direction=direction,
+                enabled=enabled,
+            )
+        )
+    return view
+
+
+class Profiles(commands.Cog):
+    def __init__(self, bot: Flywheel) -> None:
+        self.bot = bot
+        self.stats = StatsService(bot.sessions, bot.settings, bot.clock)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(PageButton)
+
+    @app_commands.command(name="profile", description="Contributions, active days and tier")
+    @app_commands.describe(member="Whose profile to show (yours if left out)")
+    @app_commands.guild_only()
+    async def profile(
+        self, interaction: discord.Interaction, member: discord.Member | None = None
+    ) -> None:
+        target = member or interaction.user
+        if target.bot:
+            raise UserFacingError(NO_BOT_PROFILES)
+        assert isinstance(target, discord.Member)
+        profile = await self.stats.profile(target.id)
+        await interaction.response.send_message(
+            embed=profile_embed(target, profile),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(name="leaderboard", description="Who contributed most")
+    @app_commands.describe(period="Which stretch of time", kind="Only one kind of contribution")
+    @app_commands.choices(
+        period=[app_commands.Choice(name=f"Last {v}" if p != "all" else "All time", value=p)
+                for p, v in PERIOD_LABELS.items()],
+        kind=[app_commands.Choice(name="All contributions", value=ALL_KINDS)]
+        + [app_commands.Choice(name=KIND_LABELS[k], value=k) for k in POINT_KINDS],
+    )  # fmt: skip
+    @app_commands.guild_only()
+    async def leaderboard(
+        self, interaction: discord.Interaction, period: str = "month", kind: str = ALL_KINDS
+    ) -> None:
+        embed, view = await self.board(interaction, cast(Period, period), kind, 0)
+        await interaction.response.send_message(
+            embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    async def board(
+        self, interaction: discord.Interaction, period: Period, kind: str, page: int
+    ) -> tuple[discord.Embed, discord.ui.View]:
+        guild = interaction.guild
+        board = await self.stats.leaderboard(
+            period,
+            None if kind == ALL_KINDS else kind,
+            page,
+            is_present=lambda user_id: guild is not None and guild.get_member(user_id) is not None,
+        )
+        return leaderboard_embed(board), page_buttons(board, kind, interaction.user.id)
+
+
+async def setup(bot: Flywheel) -> None:
+    bot.add_dynamic_items(PageButton)
+    await bot.add_cog(Profiles(bot))
