@@ -53,6 +53,7 @@ class Contribution(Base):
         UniqueConstraint("guild_id", "kind", "source_id"),
         Index("ix_contributions_member_time", "guild_id", "user_id", "occurred_at"),
         Index("ix_contributions_guild_time", "guild_id", "occurred_at"),
+        Index("ix_contributions_reverses", "guild_id", "reverses_id"),
     )
 
     id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)

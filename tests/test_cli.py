@@ -13,6 +13,8 @@ import pytest
 from tests.helpers import minimal_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
+REVISIONS = ["0001", "0002", "0003"]
+HEAD = REVISIONS[-1]
 TOKEN = "test-token-Zm9vYmFy.never-print-me"
 
 
@@ -81,14 +83,14 @@ def test_db_upgrade_current_and_backup(tmp_path):
         tmp_path / "c.toml", minimal_config(database_url=f"sqlite+aiosqlite:///{db}")
     )
     before = flywheel("db", "current", "--config", str(config))
-    assert before.returncode == 2 and "pending 0001, 0002" in before.stdout
+    assert before.returncode == 2 and f"pending {', '.join(REVISIONS)}" in before.stdout
 
     upgraded = flywheel("db", "upgrade", "--config", str(config))
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "at 0002" in upgraded.stdout
+    assert f"at {HEAD}" in upgraded.stdout
 
     after = flywheel("db", "current", "--config", str(config))
-    assert after.returncode == 0 and "0002 (up to date)" in after.stdout
+    assert after.returncode == 0 and f"{HEAD} (up to date)" in after.stdout
 
     # A writer holds the database open (WAL) while the backup is taken.
     writer = sqlite3.connect(db)
@@ -106,7 +108,7 @@ def test_db_upgrade_current_and_backup(tmp_path):
     copy = sqlite3.connect(tmp_path / "copy.db")
     try:
         assert copy.execute("SELECT value FROM guild_settings").fetchall() == [("v",)]
-        assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
     finally:
         copy.close()
 

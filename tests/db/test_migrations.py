@@ -8,6 +8,7 @@ from db import migrate
 from db.base import Base
 from tests.conftest import engine_for
 
+ALL_REVISIONS = ["0001", "0002", "0003"]
 TABLES = {
     "members",
     "contributions",
@@ -37,7 +38,7 @@ async def test_upgrade_to_head_then_downgrade_to_base(db_url):
     engine = engine_for(db_url)
     try:
         assert await migrate.current_revision(engine) is None
-        assert await migrate.pending_revisions(engine) == ["0001", "0002"]
+        assert await migrate.pending_revisions(engine) == ALL_REVISIONS
 
         await migrate.upgrade(engine)
         assert await _tables(engine) >= TABLES
