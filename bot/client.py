@@ -23,6 +23,7 @@ from bot.tree import FlywheelTree
 log = logging.getLogger(__name__)
 
 ShutdownHook = Callable[[], Awaitable[None]]
+MessageHook = Callable[[discord.Message], None]
 
 
 def all_extensions() -> list[str]:
@@ -72,6 +73,8 @@ class Flywheel(commands.Bot):
         self.scheduler = scheduler
         self.extension_names = list(extensions) if extensions is not None else all_extensions()
         self._shutdown_hooks: list[ShutdownHook] = []
+        self._message_hooks: list[MessageHook] = []
+        self._tasks: set[asyncio.Task[None]] = set()
         #: Shared by every feature that credits contributions.
         self.contributions = Contributions(config.settings, clock)
         self._startup: asyncio.Task[None] | None = None
@@ -89,6 +92,38 @@ class Flywheel(commands.Bot):
     def on_shutdown(self, hook: ShutdownHook) -> None:
         """Run ``hook`` on graceful shutdown, before the connection and store close."""
         self._shutdown_hooks.append(hook)
+
+    def on_every_message(self, hook: MessageHook) -> None:
+        """Call ``hook`` synchronously for every message the bot receives.
+
+        The hot path: a listener per feature would cost a task per message each, and hooks
+        keep message ingestion close to a bare client's speed. Hooks must not block; slow work
+        goes through :meth:`spawn`.
+        """
+        self._message_hooks.append(hook)
+
+    def remove_message_hook(self, hook: MessageHook) -> None:
+        self._message_hooks.remove(hook)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        # Every command is an application command: messages are never parsed for a prefix.
+        for hook in self._message_hooks:
+            try:
+                hook(message)
+            except Exception:
+                log.exception("message hook %r failed on message %s", hook, message.id)
+
+    def spawn(self, coro: Awaitable[None], *, name: str) -> None:
+        """Run ``coro`` in the background, tracked: errors are logged, close() cancels it."""
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=error)
 
     async def setup_hook(self) -> None:
         for name in self.extension_names:
@@ -122,6 +157,11 @@ class Flywheel(commands.Bot):
     async def close(self) -> None:
         if self._startup is not None and not self._startup.done():
             self._startup.cancel()
+        if self._tasks:
+            # Let in-flight work (a first-response write, say) finish briefly, then stop it.
+            _, pending = await asyncio.wait(self._tasks, timeout=2)
+            for task in pending:
+                task.cancel()
         for hook in reversed(self._shutdown_hooks):
             try:
                 await hook()

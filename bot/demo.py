@@ -14,7 +14,7 @@ import sys
 import tempfile
 import textwrap
 import tomllib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,15 +32,23 @@ from bot.sample_community import (
     split_user_config,
 )
 
-DEMO_START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CALLBACKS = {4: "replied", 5: "deferred", 6: "acknowledged", 7: "updated", 9: "opened a form"}
 
 
 class Transcript:
     """Turns the bot's REST requests into readable lines, step by step."""
 
-    def __init__(self, emu: Emulator, community: SampleCommunity, out: Callable[[str], None]):
+    def __init__(
+        self,
+        emu: Emulator,
+        community: SampleCommunity,
+        out: Callable[[str], None],
+        *,
+        clock: FakeClock,
+    ):
         self.emu = emu
+        #: The bot's clock: scenes move it forward to let time pass (a call, a week).
+        self.clock = clock
         self.out = out
         self.seen = 0
         self.names: dict[int, str] = {}
@@ -76,8 +84,9 @@ class Transcript:
             )
             return f"synced {len(body)} application command(s): {names}{failed}"
         if method == "POST" and (match := re.search(r"/channels/(\d+)/messages$", path)):
-            where = f"#{self.names.get(int(match[1]), match[1])}"
-            return f"posted in {where}:{_content(body)}{failed}"
+            return f"posted in {self.place(int(match[1]))}:{self.content(body)}{failed}"
+        if method == "PATCH" and (match := re.search(r"/channels/(\d+)/messages/\d+$", path)):
+            return f"edited its message in {self.place(int(match[1]))}:{self.content(body)}"
         if match := re.search(r"/members/(\d+)/roles/(\d+)$", path):
             verb = "gave" if method == "PUT" else "removed"
             who = self.names.get(int(match[1]), match[1])
@@ -85,12 +94,29 @@ class Transcript:
             return f"{verb} role {role} {'to' if verb == 'gave' else 'from'} {who}{failed}"
         if "/interactions/" in path and path.endswith("/callback"):
             data = body.get("data") or {}
+            if body.get("type") in (5, 6) and not failed:
+                return None  # "thinking…" acknowledgements: the follow-up says what happened
             private = " (only visible to them)" if int(data.get("flags", 0)) & 64 else ""
             verb = CALLBACKS.get(body.get("type"), "answered")
-            return f"{verb}{private}:{_content(data)}{failed}"
-        if method == "POST" and re.search(r"/webhooks/\d+/[^/]+$", path):
-            return f"followed up:{_content(body)}{failed}"
+            return f"{verb}{private}:{self.content(data)}{failed}"
+        if method in ("POST", "PATCH") and re.search(r"/webhooks/\d+/[^/]+(/messages/.+)?$", path):
+            return f"followed up:{self.content(body)}{failed}"
         return f"{method} {path}{failed}" if status >= 400 else None
+
+    def place(self, channel_id: int) -> str:
+        """``#general``, or ``DMs with ada`` for a direct-message channel."""
+        channel = self.emu.world.channels.get(channel_id)
+        recipients = getattr(channel, "recipient_ids", None)
+        if recipients:
+            return f"DMs with {self.names.get(recipients[0], recipients[0])}"
+        return f"#{self.names.get(channel_id, channel_id)}"
+
+    def content(self, body: dict[str, Any]) -> str:
+        """Message text and embeds, with mentions shown as the names Discord would display."""
+        return _MENTION.sub(lambda m: "@" + self.names.get(int(m[1]), m[1]), _content(body))
+
+
+_MENTION = re.compile(r"<@!?(\d+)>")
 
 
 def _error(record: Any) -> str:
@@ -116,29 +142,13 @@ async def _settle(emu: Emulator, seconds: float = 0.3) -> None:
 
 
 async def play(emu: Emulator, community: SampleCommunity, transcript: Transcript) -> None:
-    """The scripted stretch of community life. Features add their scenes here."""
-    scenes: list[Callable[[Emulator, SampleCommunity, Transcript], Awaitable[None]]] = [
-        scene_members_talk,
-    ]
-    for scene in scenes:
-        await scene(emu, community, transcript)
+    """The scripted stretch of community life, one scene per feature, in story order."""
+    from bot.scenes import activity, answers, content, events, profile, referrals, thanks
+
+    for module in (activity, answers, thanks, content, events, referrals, profile):
+        await module.scene(emu, community, transcript)
         await _settle(emu)
         transcript.flush()
-
-
-async def scene_members_talk(emu: Emulator, c: SampleCommunity, t: Transcript) -> None:
-    t.step("Members talk in #general and ask for help in the forum")
-    general = c.channels["general"]
-    await emu.post_message(general, c.members["ada"], "Morning all! Anyone tried the new release?")
-    await emu.post_message(general, c.members["grace"], "Yes, the migration guide was great.")
-    await emu.create_forum_post(
-        c.channels["help"],
-        c.members["linus"],
-        "Sync fails on Windows",
-        "Sync fails with a path error on Windows, any ideas?",
-        tags=["Question"],
-    )
-    t.say("ada, grace and linus posted (3 messages, 1 forum post)")
 
 
 def _read_user_config(path: Path) -> dict[str, Any]:
@@ -168,7 +178,8 @@ async def run_demo(
     try:
         # The bot's role sits below the top tier: the commonest setup mistake, caught at start-up.
         community = build_sample_community(emu, bot_role_position=2 * len(tiers), tiers=tiers)
-        transcript = Transcript(emu, community, out)
+        # Real time to start with: the emulator stamps messages with real snowflake times.
+        transcript = Transcript(emu, community, out, clock=FakeClock(datetime.now(UTC)))
         transcript.step(
             f"A sample community on the local emulator: {len(community.members)} members, "
             f"{len(community.moderators)} moderators, tiers "
@@ -187,7 +198,7 @@ async def run_demo(
             )
             config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
             transcript.step("Flywheel starts: connects, syncs commands, checks the server setup")
-            async with running_bot(config, clock=FakeClock(DEMO_START)):
+            async with running_bot(config, clock=transcript.clock):
                 await _settle(emu)
                 transcript.flush()
                 await play(emu, community, transcript)

@@ -34,7 +34,11 @@ class Answers(commands.Cog):
         self.menu.guild_only = True
         bot.tree.add_command(self.menu)
 
+    async def cog_load(self) -> None:
+        self.bot.on_every_message(self.observe)
+
     async def cog_unload(self) -> None:
+        self.bot.remove_message_hook(self.observe)
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
     def help_thread(self, channel: object) -> HelpThread | None:
@@ -57,11 +61,13 @@ class Answers(commands.Cog):
         if facts is not None:
             await self.service.thread_opened(facts)
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    def observe(self, message: discord.Message) -> None:
+        """Hot path: only messages in help threads go further (to record the first reply)."""
         facts = self.help_thread(message.channel)
-        if facts is None:
-            return
+        if facts is not None:
+            self.bot.spawn(self._posted(facts, message), name=f"help-reply-{message.id}")
+
+    async def _posted(self, facts: HelpThread, message: discord.Message) -> None:
         first = await self.service.message_posted(
             facts, author_id=message.author.id, author_is_bot=message.author.bot,
             at=message.created_at,

@@ -8,7 +8,7 @@ a contribution lands) see committed data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +61,12 @@ class Contributions:
     async def record(self, session: AsyncSession, credit: Credit) -> Contribution | None:
         """Record in the caller's transaction; None if this source was already credited."""
         return await LedgerRepository(session, self.guild_id).record(credit, now=self.clock.now())
+
+    async def record_many(self, session: AsyncSession, credits: Sequence[Credit]) -> list[Credit]:
+        """Record many in one statement (the caller's transaction); returns the new ones."""
+        return await LedgerRepository(session, self.guild_id).record_many(
+            credits, now=self.clock.now()
+        )
 
     async def reverse(
         self, session: AsyncSession, original: Contribution, *, actor_id: int | None, reason: str

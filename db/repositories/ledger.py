@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +34,34 @@ class LedgerRepository:
     async def record(self, credit: Credit, *, now: datetime) -> Contribution | None:
         """Insert the credit, or return None if this (kind, source) was already credited."""
         return await self._insert(credit, now=now, reverses_id=None)
+
+    async def record_many(self, credits: Sequence[Credit], *, now: datetime) -> list[Credit]:
+        """Insert many credits in one statement; returns those that were new (not repeats)."""
+        if not credits:
+            return []
+        rows = [
+            {
+                "guild_id": self.guild_id,
+                "user_id": c.user_id,
+                "kind": c.kind,
+                "points": c.points,
+                "source_id": c.source_id,
+                "occurred_at": c.occurred_at,
+                "recorded_at": now,
+                "actor_id": c.actor_id,
+                "reason": c.reason,
+                "reverses_id": None,
+            }
+            for c in credits
+        ]
+        stmt = (
+            insert_for(self.session, Contribution)
+            .on_conflict_do_nothing(index_elements=["guild_id", "kind", "source_id"])
+            .returning(Contribution.kind, Contribution.source_id)
+        )
+        result = await self.session.execute(stmt, rows)
+        new = {(kind, source) for kind, source in result.all()}
+        return [c for c in credits if (c.kind, c.source_id) in new]
 
     async def get(self, contribution_id: int) -> Contribution | None:
         row = await self.session.get(Contribution, contribution_id)

@@ -69,6 +69,18 @@ async def test_ledger_credits_a_source_once(sessions):
         assert count == 1
 
 
+async def test_record_many_inserts_new_credits_and_skips_repeats(sessions):
+    async with sessions() as session, session.begin():
+        ledger = LedgerRepository(session, GUILD)
+        await ledger.record(credit("day:1"), now=T0)
+        batch = [credit("day:1"), credit("day:2"), credit("day:3", user=BOB)]
+        new = await ledger.record_many(batch, now=T0)
+        assert [c.source_id for c in new] == ["day:2", "day:3"]
+        assert await ledger.record_many([], now=T0) == []
+        assert await ledger.points_by_kind(ALICE) == {"answer": 20}
+        assert await ledger.points_by_kind(BOB) == {"answer": 10}
+
+
 async def test_same_source_may_be_credited_in_another_guild_or_kind(sessions):
     async with sessions() as session, session.begin():
         assert await LedgerRepository(session, GUILD).record(credit("x:1"), now=T0)

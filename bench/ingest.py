@@ -1,0 +1,401 @@
+"""Message ingestion: the full Flywheel bot against a bare discord.py client, on the emulator.
+
+    python bench/ingest.py [--messages 100000] [--members 5000] [--channels 10]
+                           [--inject dispatch|post] [--seed 1]
+
+The emulator runs in a child process with a guild of ``--members`` members; each client in
+turn connects to it (same intents as the bot) and receives the same ``--messages`` messages
+from random members in ``--channels`` chat channels, sent as fast as the emulator can (with
+the socket's back-pressure). Throughput is messages per second from the first message sent
+until the client has handled the last one:
+
+* bare: a ``discord.Client`` whose ``on_message`` only counts;
+* tracked: the real bot (every cog, a temporary SQLite store, default settings), counted by a
+  message hook registered after the bot's own, so the last message has been through the
+  activity cog when it is seen. The final flush of the activity buffer (rollups, presence and
+  the day credits still waiting out the uncount window) is timed separately.
+
+The emulator's full ``post_message`` path costs about as much per message as the bare client,
+so by default the messages are created and rendered before the clock starts and only the
+gateway's own work is timed (``--inject dispatch``); see ``Injection``. The last line is
+``ratio <tracked/bare>``. Results and the machine are in bench/README.md. A benchmark, not a
+test: nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+SCRIPT = Path(__file__).resolve()
+ROOT = SCRIPT.parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import discord  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bot import endpoints  # noqa: E402
+from bot.client import required_intents  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
+from bot.config import parse_config  # noqa: E402
+from bot.emulated import running_bot  # noqa: E402
+from bot.emulator import Emulator, intents, messaging, payloads  # noqa: E402
+from bot.sample_community import (  # noqa: E402
+    EMULATOR_TOKEN,
+    SampleCommunity,
+    build_sample_community,
+    community_config,
+)
+from db.models import ActivityDay, ChannelPresence, Contribution  # noqa: E402
+
+#: Let the gateway writer run after this many messages, and wait for it to drain after
+#: DRAIN_EVERY: found fastest for both injection modes on the reference machine.
+YIELD_EVERY = 50
+DRAIN_EVERY = 2000
+#: Quiet time after a client is ready, before the messages start.
+SETTLE_SECONDS = 2.0
+
+WORDS = (
+    "sync", "release", "config", "migration", "guide", "cache", "windows", "linux", "path",
+    "error", "plugin", "docs", "api", "token", "channel", "thread", "forum", "review", "build",
+    "test", "deploy", "version", "branch", "merge", "commit", "issue", "question", "answer",
+    "idea", "workshop", "meetup", "talk", "video", "blog", "tutorial", "benchmark", "python",
+)  # fmt: skip
+NOISE = ("ok", "lol", "+1", "thanks!", "🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉", "hahahahahahahaha", "same here")
+
+
+def contents(rng: random.Random, count: int) -> list[str]:
+    """A mix like a real chat: mostly sentences, some noise that never counts."""
+    texts = []
+    for _ in range(count):
+        if rng.random() < 0.25:
+            texts.append(rng.choice(NOISE))
+        else:
+            words = rng.choices(WORDS, k=rng.randint(4, 24))
+            texts.append(" ".join(words).capitalize() + rng.choice(".?!"))
+    return texts
+
+
+# --- The emulator's side (a child process) -------------------------------------------------
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Build the guild, report its ids, then post messages on request (JSON lines on stdin)."""
+    emu = Emulator(bot_token=EMULATOR_TOKEN, bot_name="Flywheel")
+    await emu.start()
+    started = time.perf_counter()
+    community = build_sample_community(emu, bot_role_position=10)
+    guild = emu.guild(community.guild_id)
+    chat = [guild.create_text_channel(f"chat-{i}").id for i in range(args.channels)]
+    members = [guild.add_member(f"member{i}").id for i in range(args.members)]
+    built = time.perf_counter() - started
+    reply({
+        "api_base": emu.api_base,
+        "gateway_url": emu.gateway_url,
+        "community": community.__dict__,
+        "chat": chat,
+        "build_seconds": built,
+        "guild_members": len(guild.guild.members),
+    })  # fmt: skip
+    loop = asyncio.get_running_loop()
+    prepared: Injection | None = None
+    while line := await loop.run_in_executor(None, sys.stdin.readline):
+        request = json.loads(line)
+        if request["op"] == "prepare":
+            started = time.perf_counter()
+            prepared = Injection(emu, community.guild_id, args.inject)
+            prepared.prepare(chat, members, request["count"], request["seed"])
+            reply({"prepare_seconds": time.perf_counter() - started})
+        elif request["op"] == "send" and prepared is not None:
+            reply(await prepared.send())
+            prepared = None
+        else:
+            break
+    await emu.stop()
+
+
+def reply(data: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+class Injection:
+    """The messages for one run, and the fastest honest way to push them to the client.
+
+    ``dispatch`` (default): each message is created in the emulator's world and rendered as
+    Discord's MESSAGE_CREATE beforehand; the timed part is the gateway's own work per message
+    (sequence number, JSON, zlib-stream, websocket write). ``post``: the timed part is the full
+    ``emu.post_message`` path (validation, permissions, storage, rendering, then the same).
+    """
+
+    def __init__(self, emu: Emulator, guild_id: int, mode: str) -> None:
+        self.emu = emu
+        self.guild_id = guild_id
+        self.mode = mode
+        self.plan: list[tuple[int, int, str]] = []
+        self.frames: list[dict[str, Any]] = []
+
+    def prepare(self, chat: list[int], members: list[int], count: int, seed: int) -> None:
+        rng = random.Random(seed)
+        texts = contents(rng, 2000)
+        self.plan = [
+            (rng.choice(chat), rng.choice(members), texts[i % len(texts)]) for i in range(count)
+        ]
+        if self.mode == "dispatch":
+            world = self.emu.world
+            for channel, author, text in self.plan:
+                message = messaging.create_message(
+                    world, world.channels[channel], author, {"content": text},
+                    base_url=self.emu.http_base,
+                )  # fmt: skip
+                self.frames.append(payloads.message(world, message, with_member=True))
+
+    async def send(self) -> dict[str, float]:
+        cpu, wall = time.process_time(), time.perf_counter()
+        if self.mode == "dispatch":
+            dispatch = self.emu.gateway.dispatch
+            for i, frame in enumerate(self.frames, start=1):
+                dispatch(
+                    "MESSAGE_CREATE", frame, guild_id=self.guild_id, intent=intents.GUILD_MESSAGES
+                )
+                await self._pace(i)
+        else:
+            for i, (channel, author, text) in enumerate(self.plan, start=1):
+                await self.emu.post_message(channel, author, text)
+                await self._pace(i)
+        await self.emu.flush(timeout=120)
+        return {"seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
+
+    async def _pace(self, sent: int) -> None:
+        """Let the gateway writer run, and keep the frames queued in memory bounded."""
+        if sent % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+        if sent % DRAIN_EVERY == 0:
+            await self.emu.flush(timeout=120)
+
+
+# --- The clients' side ---------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    name: str
+    messages: int
+    seconds: float
+    cpu_seconds: float
+    emulator_seconds: float
+    emulator_cpu_seconds: float
+    extra: dict[str, Any]
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+
+class Tally:
+    """Counts chat messages and fires when the last one is in."""
+
+    def __init__(self, channels: set[int]) -> None:
+        self.channels = channels
+        self.seen = 0
+        self.target = 0
+        self.done = asyncio.Event()
+
+    def expect(self, count: int) -> None:
+        self.seen, self.target = 0, count
+        self.done.clear()
+
+    def count(self, message: discord.Message) -> None:
+        if message.channel.id in self.channels:
+            self.seen += 1
+            if self.seen == self.target:
+                self.done.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        self.count(message)
+
+
+class EmulatorProcess:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, args: argparse.Namespace) -> tuple[EmulatorProcess, dict[str, Any]]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(SCRIPT), "--serve",
+            "--members", str(args.members), "--channels", str(args.channels),
+            "--inject", args.inject,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            limit=2**20,
+        )  # fmt: skip
+        emulator = cls(process)
+        return emulator, await emulator.read()
+
+    async def read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = await self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the emulator process stopped")
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+    def send(self, data: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(data) + "\n").encode())
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.send({"op": "quit"})
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout=10)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+
+async def measure(name: str, emulator: EmulatorProcess, tally: Tally, count: int, seed: int) -> Run:
+    emulator.send({"op": "prepare", "count": count, "seed": seed})
+    await emulator.read()
+    tally.expect(count)
+    cpu, wall = time.process_time(), time.perf_counter()
+    emulator.send({"op": "send"})
+    await asyncio.wait_for(tally.done.wait(), timeout=max(120.0, count / 200))
+    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+    sent = await emulator.read()
+    return Run(name, count, seconds, cpu_seconds, sent["seconds"], sent["cpu_seconds"], extra={})
+
+
+async def bare_client(info: dict[str, Any], emulator: EmulatorProcess, args: Any) -> Run:
+    tally = Tally(set(info["chat"]))
+    client = discord.Client(intents=required_intents())
+    client.event(tally.on_message)
+    ready = asyncio.Event()
+
+    @client.event
+    async def on_ready() -> None:
+        ready.set()
+
+    runner = asyncio.create_task(client.start(EMULATOR_TOKEN))
+    try:
+        await asyncio.wait_for(ready.wait(), timeout=60)
+        await asyncio.sleep(SETTLE_SECONDS)
+        return await measure("bare discord.py", emulator, tally, args.messages, args.seed)
+    finally:
+        await client.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+
+
+async def tracked_bot(info: dict[str, Any], emulator: EmulatorProcess, args: Any) -> Run:
+    community = SampleCommunity(**info["community"])
+    endpoints_ = SimpleNamespace(api_base=info["api_base"], gateway_url=info["gateway_url"])
+    with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as tmp:
+        data = community_config(
+            community,
+            endpoints_,  # type: ignore[arg-type]
+            database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            logging={"level": "ERROR"},
+        )
+        config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
+        async with running_bot(config, clock=SystemClock(), ready_timeout=60) as app:
+            tally = Tally(set(info["chat"]))
+            # A message hook, registered after the bot's own: it sees each message right after
+            # the activity hook, in the same single task per message the bare client runs.
+            app.bot.on_every_message(tally.count)
+            await asyncio.sleep(SETTLE_SECONDS)  # start-up work (member sync) finishes first
+            run = await measure("Flywheel (tracking)", emulator, tally, args.messages, args.seed)
+            activity = app.bot.get_cog("Activity").service  # type: ignore[union-attr]
+            started = time.perf_counter()
+            flushed = await activity.flush(final=True)
+            run.extra["final_flush_seconds"] = time.perf_counter() - started
+            run.extra["final_flush_day_credits"] = len(flushed.credited)
+            async with app.bot.sessions() as session:
+                run.extra["stored"] = {
+                    "activity_days rows": await session.scalar(
+                        select(func.count()).select_from(ActivityDay)
+                    ),
+                    "counted messages": await session.scalar(select(func.sum(ActivityDay.messages)))
+                    or 0,
+                    "message_day credits": await session.scalar(
+                        select(func.count()).where(Contribution.kind == "message_day")
+                    ),
+                    "channel_presence rows": await session.scalar(
+                        select(func.count()).select_from(ChannelPresence)
+                    ),
+                }
+    return run
+
+
+def describe(run: Run) -> str:
+    return (
+        f"{run.name:<20} {run.rate:>8,.0f} msg/s  {run.seconds:6.2f} s  "
+        f"client: {run.cpu_seconds / run.messages * 1e6:5.1f} µs CPU/msg, "
+        f"{run.cpu_seconds / run.seconds:4.0%} busy  "
+        f"emulator: sent in {run.emulator_seconds:.2f} s, "
+        f"{run.emulator_cpu_seconds / run.emulator_seconds:4.0%} busy"
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.ERROR)
+    started = time.perf_counter()
+    emulator, info = await EmulatorProcess.start(args)
+    try:
+        endpoints.point_at(info["api_base"], info["gateway_url"])
+        print(
+            f"emulator: guild of {info['guild_members']:,} members and {len(info['chat'])} chat "
+            f"channels built in {info['build_seconds']:.2f} s "
+            f"(process ready after {time.perf_counter() - started:.2f} s)"
+        )
+        print(
+            f"each client receives {args.messages:,} messages from random members "
+            f"(injection: {args.inject})\n"
+        )
+        bare = await bare_client(info, emulator, args)
+        print(describe(bare))
+        tracked = await tracked_bot(info, emulator, args)
+        print(describe(tracked))
+        print(
+            f"{'':<20} then the final flush: {tracked.extra['final_flush_seconds']:.2f} s "
+            f"({tracked.extra['final_flush_day_credits']:,} day credits settled)"
+        )
+        stored = ", ".join(f"{k} {v:,}" for k, v in tracked.extra["stored"].items())
+        print(f"{'':<20} stored: {stored}")
+        per_message = (bare.cpu_seconds / bare.messages) / (tracked.cpu_seconds / tracked.messages)
+        print(f"client CPU per message, bare/tracked: {per_message:.2f}")
+    finally:
+        await emulator.stop()
+    print(f"ratio {tracked.rate / bare.rate:.2f}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=5_000)
+    parser.add_argument("--channels", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--inject",
+        choices=("dispatch", "post"),
+        default="dispatch",
+        help="dispatch: pre-rendered MESSAGE_CREATEs (default); post: emu.post_message",
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    arguments = parse_args()
+    asyncio.run(serve(arguments) if arguments.serve else main(arguments))

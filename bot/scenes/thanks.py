@@ -1,0 +1,44 @@
+"""Demo scene: a member thanks the person who just helped them, and the limits say no kindly."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.emulator import Emulator
+from bot.sample_community import SampleCommunity
+
+
+async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
+    c = community
+    m = c.members
+    # A channel of its own, so "posted here recently" depends only on this scene.
+    channel = emu.guild(c.guild_id).create_text_channel("sync-help").id
+    await asyncio.sleep(0.1)
+
+    async def thanks(giver: str, receiver: str, reason: str | None = None) -> None:
+        options: dict[str, Any] = {"member": m[receiver]}
+        if reason is not None:
+            options["reason"] = reason
+        record = await emu.invoke_slash_command(c.guild_id, channel, m[giver], "thanks", options)
+        await record.wait_response(timeout=5)
+
+    t.step("/thanks: linus thanks grace for her help in #sync-help")
+    await emu.post_message(channel, m["linus"], "Sync fails on Windows with a path error, ideas?")
+    await emu.post_message(
+        channel, m["grace"], "Use forward slashes in sync.paths; 2.3 fixes the backslash bug."
+    )
+    t.say("linus asked, grace answered; linus runs /thanks grace with a reason")
+    t.say("the reason mentions @everyone, but only grace is pinged")
+    await thanks("linus", "grace", "the forward-slash tip fixed it @everyone")
+    await asyncio.sleep(0.3)
+    t.flush()
+
+    t.step("/thanks refuses, privately and saying why")
+    t.say("linus thanks grace a second time today; ken thanks himself; ada thanks margaret,")
+    t.say("who hasn't posted in #sync-help")
+    await thanks("linus", "grace", "still works!")
+    await thanks("ken", "ken")
+    await thanks("ada", "margaret", "for the release notes")
+    await asyncio.sleep(0.3)
+    t.flush()

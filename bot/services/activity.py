@@ -1,0 +1,355 @@
+"""Message activity: decided per message in memory, written as daily rollups in batches.
+
+``observe`` runs on every guild message and never touches the database: the counter in
+:mod:`bot.core.activity` decides and buffers, and a flusher writes everything buffered every
+``activity.flush_interval_seconds`` in one transaction: the ``activity_days`` rollups,
+``channel_presence`` (who last posted where, for /thanks) and the day's ``message_day`` ledger
+credit. A day is credited once its first counted message is past the uncount window
+(``uncount_deleted_within_seconds``), so posting and quickly deleting earns nothing.
+
+Durability: a graceful shutdown (SIGTERM, Ctrl-C) stops the flusher and writes what is left,
+including the credits still waiting out the window. A crash (kill -9, power loss) loses at
+most the last flush interval of *passive* counts (0.5 s by default); Discord does not resend
+those messages. It also loses a day's credit still waiting out the window, unless the member
+posts again that day (the rollup, and so the active day, is kept). Acknowledged actions such
+as /thanks are written synchronously before the member sees the answer: a crash never loses
+one.
+
+A failed write rolls back, puts the batch back and is retried on the next flush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.core.activity import (
+    ActivityCounter,
+    ActivityRules,
+    MessageFacts,
+    RollupBatch,
+    RollupKey,
+    Verdict,
+)
+from bot.services.contributions import Contributions
+from db.repositories.activity import ActivityRepository
+from db.repositories.presence import PresenceKey, PresenceRepository
+
+log = logging.getLogger(__name__)
+
+_OTHER_GUILD = Verdict(False, "other server")
+#: /thanks asks "posted here in the last N hours", so a stored presence may lag the latest post
+#: by this much: a chatty member's row is rewritten every few minutes, not on every flush.
+PRESENCE_PRECISION = timedelta(minutes=5)
+#: While writes keep failing, repeat the warning at most this often.
+_FAILURE_LOG_EVERY = 60.0
+
+
+def activity_rules(settings: Settings) -> ActivityRules:
+    activity = settings.activity
+    return ActivityRules(
+        cooldown_seconds=activity.cooldown_seconds,
+        min_length=activity.min_length,
+        ignored_channels=frozenset(activity.ignored_channels),
+        ignored_categories=frozenset(activity.ignored_categories),
+        uncount_deleted_within_seconds=activity.uncount_deleted_within_seconds,
+        timezone=settings.schedule.tz,
+    )
+
+
+def day_source(user_id: int, day: date) -> str:
+    """The ledger source of a member's active day: one ``message_day`` credit per day."""
+    return f"day:{user_id}:{day.isoformat()}"
+
+
+class _PendingDay(NamedTuple):
+    #: When the day's first counted message can no longer be taken back.
+    due: datetime
+    #: Messages counted for the day since it became pending, minus those taken back.
+    net: int
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    #: Member-days whose rollup grew, messages taken back, presence rows written.
+    member_days: int = 0
+    uncounted: int = 0
+    presence: int = 0
+    #: Members who got a new ``message_day`` credit.
+    credited: frozenset[int] = frozenset()
+    #: The write failed; everything was put back for the next flush.
+    failed: bool = False
+
+
+class ActivityService:
+    """One per bot: the counter, the presence buffer and the flusher that writes both."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        contributions: Contributions,
+        *,
+        remembered_messages: int = 50_000,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.contributions = contributions
+        self.guild_id = settings.discord.guild_id
+        self.counter = ActivityCounter(
+            activity_rules(settings), remembered_messages=remembered_messages
+        )
+        self._tz: ZoneInfo = settings.schedule.tz
+        #: (channel, member) -> latest post seen since the last flush.
+        self._presence: dict[PresenceKey, datetime] = {}
+        #: The presence being written right now, still consulted by ``last_post``.
+        self._writing: dict[PresenceKey, datetime] = {}
+        #: What the database holds for pairs written within the last PRESENCE_PRECISION.
+        self._stored: dict[PresenceKey, datetime] = {}
+        self._stored_pruned: datetime | None = None
+        #: Member-days already credited (or found credited), so a flush skips them.
+        self._credited: set[RollupKey] = set()
+        #: Member-days counted but not yet credited: a day is credited once its messages can
+        #: no longer be taken back, so posting and deleting earns nothing.
+        self._pending_days: dict[RollupKey, _PendingDay] = {}
+        self._settle_after = timedelta(seconds=settings.activity.uncount_deleted_within_seconds)
+        self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._failing_since: float | None = None
+        self._last_failure_log = 0.0
+
+    # --- hot path: no awaits -------------------------------------------------------------------
+
+    def observe(self, facts: MessageFacts) -> Verdict:
+        """Count a message (or not) and note that its author posted in its channel."""
+        if facts.guild_id != self.guild_id:
+            return _OTHER_GUILD
+        if not (facts.author_is_bot or facts.is_webhook or facts.is_system):
+            # Presence is "posted here recently", counted or not; a thread post also counts
+            # for its parent, so a thanks in either place finds it.
+            self._touch(facts.channel_id, facts.author_id, facts.created_at)
+            if facts.parent_channel_id is not None:
+                self._touch(facts.parent_channel_id, facts.author_id, facts.created_at)
+        return self.counter.observe(facts)
+
+    def deleted(self, message_id: int) -> bool:
+        """A message was deleted; True if it had counted and was taken back."""
+        return self.counter.deleted(message_id, deleted_at=self.clock.now())
+
+    def _touch(self, channel_id: int, user_id: int, at: datetime) -> None:
+        key = (channel_id, user_id)
+        previous = self._presence.get(key)
+        if previous is None or at > previous:
+            self._presence[key] = at
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def last_post(self, channel_ids: Collection[int], user_id: int) -> datetime | None:
+        """The member's latest post in any of ``channel_ids``: buffered first, then stored.
+
+        A stored time may be up to PRESENCE_PRECISION older than the latest post.
+        """
+        buffered = [
+            at
+            for pending in (self._presence, self._writing)
+            for channel_id in channel_ids
+            if (at := pending.get((channel_id, user_id))) is not None
+        ]
+        if buffered:
+            return max(buffered)  # newer than anything already written
+        async with self.sessions() as session:
+            return await PresenceRepository(session, self.guild_id).last_post(channel_ids, user_id)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the periodic flusher (idempotent)."""
+        if self._flusher is None or self._flusher.done():
+            self._stopping.clear()
+            self._flusher = asyncio.create_task(self._run(), name="activity-flusher")
+
+    async def close(self) -> None:
+        """Stop the flusher and write everything observed so far. Safe to call twice."""
+        self._stopping.set()
+        task, self._flusher = self._flusher, None
+        if task is not None:
+            await task
+        await self.flush(final=True)
+
+    async def _run(self) -> None:
+        interval = self.settings.activity.flush_interval_seconds
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+            if self._stopping.is_set():
+                return  # ``close`` writes the rest
+            try:
+                await self.flush()
+            except Exception:  # flush logs its own failures; this keeps the loop alive
+                log.exception("activity: unexpected error in the flusher")
+
+    async def flush(self, *, final: bool = False) -> FlushResult:
+        """Write everything buffered in one transaction; on failure, keep it for next time.
+
+        ``final`` (shutdown) also credits days still inside the uncount window, since their
+        deletions would no longer be seen anyway.
+        """
+        async with self._lock:
+            now = self.clock.now()
+            batch = self.counter.drain()
+            pending = self._pending_after(batch, now)
+            settled = [k for k, day in pending.items() if final or day.due <= now]
+            if batch.empty and not self._presence and not settled:
+                return FlushResult()
+            presence, self._presence = self._presence, {}
+            self._writing = presence
+            stale = self._stale_presence(presence)
+            try:
+                async with self.sessions() as session, session.begin():
+                    rollups = ActivityRepository(session, self.guild_id)
+                    await rollups.add_messages(batch.increments)
+                    for user_id, day in batch.decrements:
+                        await rollups.remove_message(user_id, day)
+                    credited = await self._credit_days(session, settled, now)
+                    await PresenceRepository(session, self.guild_id).record(stale)
+            except BaseException as exc:
+                self.counter.requeue(batch)
+                self._merge_presence(presence)
+                if not isinstance(exc, Exception):
+                    raise
+                self._log_failure(exc, len(batch.increments) + len(batch.decrements))
+                return FlushResult(failed=True)
+            finally:
+                self._writing = {}
+            self._recovered()
+            self._remember_stored(stale)
+            for key in settled:
+                del pending[key]
+            self._pending_days = pending
+            self._remember_credited(settled, now)
+        users = frozenset(user_id for user_id, _ in credited)
+        await self.contributions.changed(users)
+        return FlushResult(
+            member_days=len(batch.increments),
+            uncounted=len(batch.decrements),
+            presence=len(stale),
+            credited=users,
+        )
+
+    def _pending_after(self, batch: RollupBatch, now: datetime) -> dict[RollupKey, _PendingDay]:
+        """The days awaiting their credit once ``batch`` is written (a copy: it may fail)."""
+        pending = dict(self._pending_days)
+        due = now + self._settle_after
+        for key, amount in batch.increments.items():
+            if key in self._credited:
+                continue
+            day = pending.get(key)
+            pending[key] = (
+                _PendingDay(due, amount) if day is None else day._replace(net=day.net + amount)
+            )
+        for key in batch.decrements:
+            day = pending.get(key)
+            if day is None:
+                continue
+            if day.net <= 1:  # all taken back: a later message starts the wait afresh
+                del pending[key]
+            else:
+                pending[key] = day._replace(net=day.net - 1)
+        return pending
+
+    async def _credit_days(
+        self, session: AsyncSession, keys: Iterable[RollupKey], now: datetime
+    ) -> list[RollupKey]:
+        """One ``message_day`` credit per settled member-day; the ledger ignores repeats.
+
+        One statement per flush, and only once a day per member (``_credited`` remembers the
+        rest), so the cost follows active members, not messages.
+        """
+        keys = list(keys)
+        credits = [
+            self.contributions.credit(
+                "message_day",
+                user_id,
+                day_source(user_id, day),
+                occurred_at=self._within_day(day, now),
+            )
+            for user_id, day in keys
+        ]
+        new = {c.source_id for c in await self.contributions.record_many(session, credits)}
+        return [key for key, c in zip(keys, credits, strict=True) if c.source_id in new]
+
+    def _within_day(self, day: date, now: datetime) -> datetime:
+        """``now``, moved into ``day`` if a retry or a skewed clock put it outside."""
+        start = datetime.combine(day, time.min, tzinfo=self._tz)
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=self._tz)
+        if now < start:
+            return start
+        if now >= end:
+            return end - timedelta(microseconds=1)
+        return now
+
+    def _remember_credited(self, keys: Iterable[RollupKey], now: datetime) -> None:
+        self._credited.update(keys)
+        # Only today and yesterday can still get messages (late events, time zones).
+        oldest = now.astimezone(self._tz).date() - timedelta(days=1)
+        if any(day < oldest for _, day in self._credited):
+            self._credited = {key for key in self._credited if key[1] >= oldest}
+
+    def _stale_presence(self, presence: dict[PresenceKey, datetime]) -> dict[PresenceKey, datetime]:
+        """The posts the database doesn't know about to within PRESENCE_PRECISION."""
+        stored = self._stored
+        return {
+            key: at
+            for key, at in presence.items()
+            if (known := stored.get(key)) is None or at - known >= PRESENCE_PRECISION
+        }
+
+    def _remember_stored(self, written: dict[PresenceKey, datetime]) -> None:
+        if not written:
+            return
+        self._stored.update(written)
+        newest = max(written.values())
+        if self._stored_pruned is None or newest - self._stored_pruned >= PRESENCE_PRECISION:
+            # A pair older than the precision is rewritten on its next post anyway.
+            horizon = newest - PRESENCE_PRECISION
+            self._stored = {key: at for key, at in self._stored.items() if at > horizon}
+            self._stored_pruned = newest
+
+    def _merge_presence(self, presence: dict[PresenceKey, datetime]) -> None:
+        for (channel_id, user_id), at in presence.items():
+            self._touch(channel_id, user_id, at)
+
+    def _log_failure(self, exc: Exception, rows: int) -> None:
+        now = self.clock.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+            self._last_failure_log = now
+            log.error(
+                "activity: could not write %d rollup change(s); will retry", rows, exc_info=exc
+            )
+        elif now - self._last_failure_log >= _FAILURE_LOG_EVERY:
+            self._last_failure_log = now
+            log.warning(
+                "activity: writes failing for %.0f s (%s); %d increment(s) waiting",
+                now - self._failing_since,
+                exc,
+                self.counter.pending,
+            )
+
+    def _recovered(self) -> None:
+        if self._failing_since is not None:
+            log.warning("activity: writes work again; the buffered counts were written")
+            self._failing_since = None

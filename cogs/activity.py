@@ -1,0 +1,82 @@
+"""Message activity: every guild message is handed to the activity service, without awaiting.
+
+The hook is on the hot path of the bot (every message in the server passes through it), so it
+runs synchronously, only builds plain facts and calls the in-memory counter; the service's
+flusher writes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+
+from bot.client import Flywheel
+from bot.core.activity import MessageFacts
+from bot.services.activity import ActivityService
+
+log = logging.getLogger(__name__)
+
+
+def message_facts(message: discord.Message, guild_id: int) -> MessageFacts:
+    """What the counter needs to know; a thread answers for its parent channel and category."""
+    channel = message.channel
+    if isinstance(channel, discord.Thread):
+        parent = channel.parent
+        parent_id: int | None = channel.parent_id
+        category_id = parent.category_id if parent is not None else None
+    else:
+        parent_id = None
+        category_id = getattr(channel, "category_id", None)
+    return MessageFacts(
+        message_id=message.id,
+        guild_id=guild_id,
+        channel_id=channel.id,
+        category_id=category_id,
+        parent_channel_id=parent_id,
+        author_id=message.author.id,
+        author_is_bot=message.author.bot,
+        is_webhook=message.webhook_id is not None,
+        is_system=message.is_system(),
+        content=message.content,
+        created_at=message.created_at,
+    )
+
+
+class Activity(commands.Cog):
+    def __init__(self, bot: Flywheel) -> None:
+        self.bot = bot
+        self.service = ActivityService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        bot.on_shutdown(self.service.close)
+
+    async def cog_load(self) -> None:
+        self.service.start()
+        self.bot.on_every_message(self.observe)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_message_hook(self.observe)
+        await self.service.close()
+
+    def observe(self, message: discord.Message) -> None:
+        guild = message.guild
+        if guild is None or guild.id != self.bot.guild_id:
+            return  # DMs and other servers never count
+        verdict = self.service.observe(message_facts(message, guild.id))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("message %s by %s: %s", message.id, message.author.id, verdict.reason)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if payload.guild_id == self.bot.guild_id:
+            self.service.deleted(payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if payload.guild_id == self.bot.guild_id:
+            for message_id in payload.message_ids:
+                self.service.deleted(message_id)
+
+
+async def setup(bot: Flywheel) -> None:
+    await bot.add_cog(Activity(bot))

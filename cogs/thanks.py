@@ -1,0 +1,85 @@
+"""``/thanks member [reason]``: a public thank-you in the channel, pinging only the receiver."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import Flywheel
+from bot.errors import UserFacingError
+from bot.services.activity import ActivityService
+from bot.services.thanks import (
+    AlreadyHandled,
+    GiveThanks,
+    RecentPosts,
+    StoredPosts,
+    ThanksGiven,
+    ThanksRefused,
+    ThanksService,
+)
+
+log = logging.getLogger(__name__)
+
+
+def thank_you(given: ThanksGiven) -> str:
+    text = f"🙏 <@{given.giver_id}> thanked <@{given.receiver_id}>"
+    return f"{text}: {given.reason}" if given.reason else f"{text}!"
+
+
+def only_receiver(given: ThanksGiven) -> discord.AllowedMentions:
+    """The receiver is pinged; the giver (who ran the command) and anything in the reason not."""
+    return discord.AllowedMentions(
+        everyone=False, roles=False, users=[discord.Object(given.receiver_id)]
+    )
+
+
+class Thanks(commands.Cog):
+    def __init__(self, bot: Flywheel) -> None:
+        self.bot = bot
+        self.service = ThanksService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+
+    def _recent_posts(self) -> RecentPosts:
+        """The activity service (it sees posts not yet written), else what is stored."""
+        service = getattr(self.bot.get_cog("Activity"), "service", None)
+        if isinstance(service, ActivityService):
+            return service
+        return StoredPosts(self.bot.sessions, self.bot.guild_id)
+
+    @app_commands.command(name="thanks", description="Thank a member who helped you here")
+    @app_commands.describe(member="Who helped you", reason="What they did (optional)")
+    @app_commands.guild_only()
+    async def thanks(
+        self, interaction: discord.Interaction, member: discord.User, reason: str | None = None
+    ) -> None:
+        if interaction.guild_id != self.bot.guild_id or interaction.channel_id is None:
+            raise UserFacingError("Thanks only work in the community server.")
+        channel = interaction.channel
+        parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
+        outcome = await self.service.give(
+            GiveThanks(
+                interaction_id=interaction.id,
+                giver_id=interaction.user.id,
+                receiver_id=member.id,
+                receiver_is_bot=member.bot,
+                receiver_in_guild=isinstance(member, discord.Member),
+                channel_id=interaction.channel_id,
+                parent_channel_id=parent_id,
+                reason=reason,
+            ),
+            self._recent_posts(),
+        )
+        if isinstance(outcome, ThanksRefused):
+            raise UserFacingError(outcome.refusal.message)
+        if isinstance(outcome, AlreadyHandled):
+            log.info("thanks: interaction %s was already recorded (replayed)", interaction.id)
+            return
+        await interaction.response.send_message(
+            thank_you(outcome), allowed_mentions=only_receiver(outcome)
+        )
+
+
+async def setup(bot: Flywheel) -> None:
+    await bot.add_cog(Thanks(bot))

@@ -1,0 +1,66 @@
+"""Who posted where, and when last: thanks go to members who just helped in that channel."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ChannelPresence
+from db.upsert import insert_for
+
+#: (channel id, user id)
+PresenceKey = tuple[int, int]
+
+
+class PresenceRepository:
+    def __init__(self, session: AsyncSession, guild_id: int) -> None:
+        self.session = session
+        self.guild_id = guild_id
+
+    async def record(self, latest: Mapping[PresenceKey, datetime]) -> None:
+        """Upsert each (channel, user)'s last post in one batch; an older time never wins.
+
+        Batches can arrive out of order (a failed flush is retried after a newer one), so the
+        stored time is the later of the two rather than the last written.
+        """
+        rows = [
+            {
+                "guild_id": self.guild_id,
+                "channel_id": channel,
+                "user_id": user,
+                "last_message_at": at,
+            }
+            for (channel, user), at in latest.items()
+        ]
+        if not rows:
+            return
+        stmt = insert_for(self.session, ChannelPresence)
+        newer = stmt.excluded.last_message_at > ChannelPresence.last_message_at
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["guild_id", "channel_id", "user_id"],
+            set_={
+                "last_message_at": case(
+                    (newer, stmt.excluded.last_message_at),
+                    else_=ChannelPresence.last_message_at,
+                )
+            },
+        )
+        # RETURNING makes SQLAlchemy send the rows as multi-row INSERTs (insertmanyvalues)
+        # instead of one statement per row: far fewer round trips into the database thread.
+        await self.session.execute(upsert.returning(ChannelPresence.user_id), rows)
+
+    async def last_post(self, channel_ids: Collection[int], user_id: int) -> datetime | None:
+        """The member's latest post in any of ``channel_ids``; None if never seen there."""
+        if not channel_ids:
+            return None
+        result: datetime | None = await self.session.scalar(
+            select(func.max(ChannelPresence.last_message_at)).where(
+                ChannelPresence.guild_id == self.guild_id,
+                ChannelPresence.user_id == user_id,
+                ChannelPresence.channel_id.in_(list(channel_ids)),
+            )
+        )
+        return result
