@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -45,6 +48,32 @@ async def send_ephemeral(interaction: discord.Interaction, content: str) -> None
         log.warning("could not deliver an error message for interaction %s", interaction.id)
 
 
+def apology(reference: str) -> str:
+    return (
+        "Sorry, something went wrong on my side. Moderators can find it in the logs "
+        f"with reference `{reference}`."
+    )
+
+
+@contextlib.asynccontextmanager
+async def handled(interaction: discord.Interaction[Any], action: str) -> AsyncIterator[None]:
+    """The tree's error policy for button and form callbacks, which bypass ``on_error``.
+
+    A user error is shown privately; an interaction that can no longer be answered (a replay,
+    40060) is logged; a bug is logged with a reference and the user gets the apology.
+    """
+    try:
+        yield
+    except UserFacingError as exc:
+        await send_ephemeral(interaction, str(exc))
+    except discord.HTTPException as exc:
+        log.warning("could not answer interaction %s while %s: %s", interaction.id, action, exc)
+    except Exception:
+        reference = secrets.token_hex(4)
+        log.exception("error %s while %s for user %s", reference, action, interaction.user.id)
+        await send_ephemeral(interaction, apology(reference))
+
+
 class FlywheelTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -60,8 +89,5 @@ class FlywheelTree(app_commands.CommandTree):
                 interaction.user.id,
                 exc_info=getattr(error, "original", error),
             )
-            message = (
-                "Sorry, something went wrong on my side. Moderators can find it in the logs "
-                f"with reference `{reference}`."
-            )
+            message = apology(reference)
         await send_ephemeral(interaction, message)

@@ -8,7 +8,6 @@ form is answered from its own custom id too, so a card keeps working after a res
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +18,9 @@ from discord.ext import commands
 from bot.checks import MODERATORS_ONLY, is_moderator
 from bot.client import Flywheel
 from bot.errors import UserFacingError
+from bot.review_card import ReviewButton, reason_form, rejection_reason, review_buttons
 from bot.services.content import REASON_MAX, REASON_MIN, ContentService, Decision, Submission
+from bot.tree import handled
 from db.models import CONTENT_KINDS
 
 log = logging.getLogger(__name__)
@@ -32,113 +33,12 @@ KIND_LABELS = {
     "talk": "talk",
     "other": "submission",
 }
-REASON_MODAL = re.compile(r"content:reject-reason:(?P<id>[0-9]+)")
-REASON_INPUT = "reason"
 STATUS_COLOURS = {
     "pending": discord.Colour.gold(),
     "approved": discord.Colour.green(),
     "rejected": discord.Colour.red(),
 }
 DM_FAILED = "Couldn't DM the author (they don't accept DMs from the bot)."
-SORRY = "Sorry, something went wrong on my side; moderators can find it in the logs."
-
-
-def _cog(interaction: discord.Interaction[Any]) -> ContentCog:
-    cog = interaction.client.get_cog(ContentCog.__cog_name__)
-    assert isinstance(cog, ContentCog), "the content cog is loaded with its buttons"
-    return cog
-
-
-class ApproveButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"content:approve:(?P<id>[0-9]+)"
-):
-    def __init__(self, submission_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Approve",
-                style=discord.ButtonStyle.success,
-                custom_id=f"content:approve:{submission_id}",
-            )
-        )
-        self.submission_id = submission_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ApproveButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _cog(interaction).approve_clicked(interaction, self.submission_id)
-
-
-class RejectButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"content:reject:(?P<id>[0-9]+)"
-):
-    def __init__(self, submission_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Reject",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"content:reject:{submission_id}",
-            )
-        )
-        self.submission_id = submission_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> RejectButton:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _cog(interaction).reject_clicked(interaction, self.submission_id)
-
-
-def review_buttons(submission_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(ApproveButton(submission_id))
-    view.add_item(RejectButton(submission_id))
-    return view
-
-
-def reason_form(submission_id: int) -> discord.ui.Modal:
-    modal = discord.ui.Modal(
-        title=f"Reject submission #{submission_id}",
-        custom_id=f"content:reject-reason:{submission_id}",
-    )
-    modal.add_item(
-        discord.ui.TextInput(
-            label="Reason (sent to the author)",
-            custom_id=REASON_INPUT,
-            style=discord.TextStyle.paragraph,
-            min_length=REASON_MIN,
-            max_length=REASON_MAX,
-        )
-    )
-    return modal
-
-
-def _submitted_value(components: list[dict[str, Any]], custom_id: str) -> str:
-    """A text input's value from a modal submission (action rows or labels around it)."""
-    for component in components:
-        if component.get("custom_id") == custom_id:
-            return str(component.get("value") or "")
-        children = list(component.get("components") or [])
-        if isinstance(component.get("component"), dict):
-            children.append(component["component"])
-        found = _submitted_value(children, custom_id)
-        if found:
-            return found
-    return ""
 
 
 def _clip(text: str, limit: int) -> str:
@@ -146,6 +46,8 @@ def _clip(text: str, limit: int) -> str:
 
 
 class ContentCog(commands.Cog, name="Content"):
+    review_kind = "content"
+
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
         self.service = ContentService(bot.sessions, bot.settings, bot.clock, bot.contributions)
@@ -189,7 +91,7 @@ class ContentCog(commands.Cog, name="Content"):
         return {
             "content": f"New {label} from {self._name(guild, sub.author_id)} to review",
             "embed": embed,
-            "view": review_buttons(sub.id) if sub.status == "pending" else None,
+            "view": review_buttons("content", sub.id) if sub.status == "pending" else None,
             "allowed_mentions": NO_MENTIONS,
         }
 
@@ -282,7 +184,7 @@ class ContentCog(commands.Cog, name="Content"):
     async def approve_clicked(
         self, interaction: discord.Interaction[Any], submission_id: int
     ) -> None:
-        try:
+        async with handled(interaction, f"approving submission #{submission_id}"):
             if not is_moderator(interaction.user, self.bot.settings):
                 await self._refuse(interaction, MODERATORS_ONLY)
                 return
@@ -293,19 +195,11 @@ class ContentCog(commands.Cog, name="Content"):
                 )
                 return
             await self._announce(interaction, decision)
-        except UserFacingError as exc:
-            await self._refuse(interaction, str(exc))
-        except discord.HTTPException as exc:
-            # E.g. a replayed interaction that was already answered (40060).
-            log.warning("content: could not answer interaction %s: %s", interaction.id, exc)
-        except Exception:
-            log.exception("content: approving submission #%s failed", submission_id)
-            await self._apologise(interaction)
 
     async def reject_clicked(
         self, interaction: discord.Interaction[Any], submission_id: int
     ) -> None:
-        try:
+        async with handled(interaction, f"opening the rejection form for #{submission_id}"):
             if not is_moderator(interaction.user, self.bot.settings):
                 await self._refuse(interaction, MODERATORS_ONLY)
                 return
@@ -315,34 +209,29 @@ class ContentCog(commands.Cog, name="Content"):
                     interaction, self._already_decided(interaction.guild, state.submission)
                 )
                 return
-            form = reason_form(submission_id)
+            form = reason_form(
+                "content",
+                submission_id,
+                title=f"Reject submission #{submission_id}",
+                label="Reason (sent to the author)",
+                min_length=REASON_MIN,
+                max_length=REASON_MAX,
+            )
             await interaction.response.send_modal(form)
             # The submission is handled from its custom id (on_interaction), which also works
             # for a form opened before a restart; nothing needs to wait in memory for it.
             form.stop()
-        except UserFacingError as exc:
-            await self._refuse(interaction, str(exc))
-        except discord.HTTPException as exc:
-            # E.g. a replayed interaction that was already answered (40060).
-            log.warning("content: could not answer interaction %s: %s", interaction.id, exc)
-        except Exception:
-            log.exception("content: opening the rejection form for #%s failed", submission_id)
-            await self._apologise(interaction)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        if interaction.type is not discord.InteractionType.modal_submit:
+        submitted = rejection_reason(interaction, "content")
+        if submitted is None:
             return
-        data: dict[str, Any] = dict(interaction.data or {})
-        match = REASON_MODAL.fullmatch(str(data.get("custom_id", "")))
-        if match is None:
-            return
-        submission_id = int(match["id"])
-        try:
+        submission_id, reason = submitted
+        async with handled(interaction, f"rejecting submission #{submission_id}"):
             if not is_moderator(interaction.user, self.bot.settings):
                 await self._refuse(interaction, MODERATORS_ONLY)
                 return
-            reason = _submitted_value(list(data.get("components") or []), REASON_INPUT)
             decision = await self.service.reject(submission_id, interaction.user.id, reason)
             if not decision.decided_now:
                 await self._refuse(
@@ -350,14 +239,6 @@ class ContentCog(commands.Cog, name="Content"):
                 )
                 return
             await self._announce(interaction, decision)
-        except UserFacingError as exc:
-            await self._refuse(interaction, str(exc))
-        except discord.HTTPException as exc:
-            # E.g. a replayed interaction that was already answered (40060).
-            log.warning("content: could not answer interaction %s: %s", interaction.id, exc)
-        except Exception:
-            log.exception("content: rejecting submission #%s failed", submission_id)
-            await self._apologise(interaction)
 
     async def _announce(self, interaction: discord.Interaction[Any], decision: Decision) -> None:
         """Show the decision on the card, then tell the author (and the card if that fails)."""
@@ -409,16 +290,7 @@ class ContentCog(commands.Cog, name="Content"):
             return False
         return True
 
-    async def _apologise(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(SORRY, ephemeral=True)
-            else:
-                await interaction.response.send_message(SORRY, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("content: could not tell %s about the failure", interaction.user.id)
-
 
 async def setup(bot: Flywheel) -> None:
-    bot.add_dynamic_items(ApproveButton, RejectButton)
+    bot.add_dynamic_items(ReviewButton)
     await bot.add_cog(ContentCog(bot))
