@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.clock import Clock
-from bot.config import POINT_KINDS, Settings
+from bot.config import POINT_KINDS
 from bot.errors import UserFacingError
-from bot.services.contributions import Contributions
+from bot.services.base import Service
 from db.models import Contribution
 from db.repositories.ledger import LedgerRepository
 
@@ -68,23 +65,7 @@ def clean_reason(raw: str) -> str:
     return reason
 
 
-class AdjustmentService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        clock: Clock,
-        contributions: Contributions,
-    ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
-        self.contributions = contributions
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
-
+class AdjustmentService(Service):
     async def add(
         self,
         *,

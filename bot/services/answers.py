@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.base import Service
 from bot.services.contributions import Contributions
 from db.models import QuestionThread
 from db.repositories.ledger import LedgerRepository
@@ -116,7 +117,7 @@ class _Rollback(Exception):
         self.refusal = refusal
 
 
-class AnswersService:
+class AnswersService(Service):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -124,10 +125,7 @@ class AnswersService:
         clock: Clock,
         contributions: Contributions,
     ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
-        self.contributions = contributions
+        super().__init__(sessions, settings, clock, contributions)
         self._help_parents = frozenset(settings.channels.help_forums) | frozenset(
             settings.channels.help_channels
         )
@@ -137,10 +135,6 @@ class AnswersService:
         self._responded: set[int] = set()
         # Marks are rare: one lock makes "read the answer, then move it" atomic in-process.
         self._marking = asyncio.Lock()
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
 
     def is_help_parent(self, channel_id: int | None) -> bool:
         return channel_id in self._help_parents

@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.core.links import LinkError, normalize_url
 from bot.errors import UserFacingError
-from bot.services.contributions import Contributions
+from bot.services.base import Service
 from db.models import CONTENT_KINDS, ContentSubmission
 from db.repositories.content import ContentRepository
 
@@ -99,23 +97,7 @@ def clean_reason(raw: str) -> str:
     return reason
 
 
-class ContentService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        clock: Clock,
-        contributions: Contributions,
-    ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
-        self.contributions = contributions
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
-
+class ContentService(Service):
     async def share(self, *, author_id: int, url: str, title: str, kind: str) -> ShareResult:
         """Store a pending submission, or return the earlier one for a link already shared."""
         try:

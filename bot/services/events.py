@@ -32,6 +32,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.core.attendance import VoiceSegment, attended_minutes, event_outcome
 from bot.errors import UserFacingError
+from bot.services.base import Service
 from bot.services.contributions import Contributions
 from db.models import TrackedEvent
 from db.repositories.events import EventRepository, VoiceSessionRepository
@@ -102,7 +103,7 @@ class EventReport:
     min_minutes: int
 
 
-class EventsService:
+class EventsService(Service):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -110,18 +111,11 @@ class EventsService:
         clock: Clock,
         contributions: Contributions,
     ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
-        self.contributions = contributions
+        super().__init__(sessions, settings, clock, contributions)
         # Gateway events run as concurrent tasks; one lock keeps voice rows and status
         # changes in arrival order (a join, then a mute, must not be written the other way).
         self._lock = asyncio.Lock()
         self._watched: frozenset[int] = frozenset()
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
 
     @property
     def watched_channels(self) -> frozenset[int]:

@@ -30,6 +30,7 @@ from bot.core.referrals import (
     attribute_join,
     referral_decision,
 )
+from bot.services.base import Service
 from bot.services.contributions import Contributions
 from db.models import Referral
 from db.repositories.activity import ActivityRepository
@@ -64,7 +65,7 @@ class ReferralOutcome:
     reason: str | None
 
 
-class ReferralService:
+class ReferralService(Service):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -72,19 +73,12 @@ class ReferralService:
         clock: Clock,
         contributions: Contributions,
     ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
-        self.contributions = contributions
+        super().__init__(sessions, settings, clock, contributions)
         self.enabled = False
         self._cache = InviteSnapshot()
         self._deleted: dict[str, float] = {}
         self._join_lock = asyncio.Lock()
         self._settle_lock = asyncio.Lock()
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
 
     @property
     def rules(self) -> ReferralRules:

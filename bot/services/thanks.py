@@ -26,6 +26,7 @@ from bot.core.thanks import (
     clean_reason,
     thanks_day,
 )
+from bot.services.base import Service
 from bot.services.contributions import Contributions
 from db.repositories.presence import PresenceRepository
 from db.repositories.thanks import ThanksRepository
@@ -103,7 +104,7 @@ def thanks_rules(settings: Settings) -> ThanksRules:
     )
 
 
-class ThanksService:
+class ThanksService(Service):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -111,11 +112,7 @@ class ThanksService:
         clock: Clock,
         contributions: Contributions,
     ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
-        self.contributions = contributions
-        self.guild_id = settings.discord.guild_id
+        super().__init__(sessions, settings, clock, contributions)
         self.rules = thanks_rules(settings)
         # Count-then-insert must not interleave, or two quick thanks could pass one cap.
         self._lock = asyncio.Lock()
