@@ -1,4 +1,4 @@
-"""``python -m bot``: run the bot, check a config, manage the database, run the demo."""
+"""``python -m bot``: run the bot, check a config, manage the database, preview tiers, demo."""
 
 from __future__ import annotations
 
@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     backup = db_sub.add_parser("backup", help="consistent online copy of a SQLite store")
     backup.add_argument("path", type=Path, help="where to write the copy")
     _config_arg(backup)
+
+    tiers = sub.add_parser("tiers", help="the tier ladder")
+    tiers_sub = tiers.add_subparsers(dest="tiers_command", required=True, metavar="TIERS_COMMAND")
+    _config_arg(
+        tiers_sub.add_parser(
+            "preview",
+            help="what-if: who would be promoted, warned or demoted under the config's rules "
+            "and the database's data (changes nothing; needs no token)",
+        )
+    )
 
     demo = sub.add_parser("demo", help="run Flywheel against a local Discord emulator (no token)")
     demo.add_argument("--quiet", action="store_true", help="print only the transcript, no logs")
@@ -178,6 +188,71 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 1
 
 
+async def _tiers_preview(config: Config) -> list[str]:
+    from bot.clock import SystemClock
+    from bot.services.contributions import Contributions
+    from bot.services.ladder import LadderService
+    from bot.services.ladder_views import build_report, render
+    from db import migrate
+    from db.engine import create_engine, create_session_factory
+    from db.repositories.members import MemberRepository
+
+    settings = config.settings
+    engine = create_engine(settings.database.url)
+    try:
+        pending = await migrate.pending_revisions(engine)
+        if pending:
+            raise StartupError(
+                f"the database needs migration(s) {', '.join(pending)}: run "
+                "`python -m bot db upgrade` first"
+            )
+        sessions = create_session_factory(engine)
+        clock = SystemClock()
+        ladder = LadderService(sessions, settings, clock, Contributions(settings, clock))
+        report = build_report(await ladder.plan(None))
+        names: dict[int, str] = {}
+        async with sessions() as session:
+            members = MemberRepository(session, settings.discord.guild_id)
+            for entry in report.entries:
+                member = await members.get(entry.user_id)
+                names[entry.user_id] = (
+                    member.display_name if member and member.display_name else str(entry.user_id)
+                )
+    finally:
+        await engine.dispose()
+    return render(
+        report,
+        name_of=lambda user_id: f"{names[user_id]} ({user_id})",
+        tier_names={tier.key: tier.name for tier in settings.tiers},
+    )
+
+
+def cmd_tiers(args: argparse.Namespace) -> int:
+    try:
+        config = _load(args.config, require_token=False)
+    except ConfigError as err:
+        print(f"{args.config}: {len(err.problems)} problem(s) to fix:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    if not config.settings.tiers:
+        print(f"{args.config}: no [[tiers]] configured, so there is nothing to preview")
+        return 0
+    url = make_url(config.settings.database.url)
+    sqlite_file = url.database if url.get_backend_name() == "sqlite" else None
+    if sqlite_file not in (None, "", ":memory:") and not Path(str(sqlite_file)).exists():
+        # Opening it would create an empty store; say what is wrong instead.
+        print(f"error: no SQLite database file at {sqlite_file!r} (database.url)", file=sys.stderr)
+        return 1
+    try:
+        lines = asyncio.run(_tiers_preview(config))
+    except StartupError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -197,5 +272,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "db": cmd_db,
         "demo": cmd_demo,
+        "tiers": cmd_tiers,
     }
     return handlers[args.command](args)

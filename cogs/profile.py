@@ -1,4 +1,8 @@
-"""/profile and /leaderboard: contributions as members see them."""
+"""/profile and /leaderboard: contributions as members see them.
+
+/profile also shows the ladder: progress toward the next tier (each criterion met ✓ or missing ✗)
+and, to the member themself and to moderators only, whether their tier is at risk.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import is_moderator
 from bot.client import Flywheel
-from bot.config import POINT_KINDS
+from bot.config import POINT_KINDS, Settings
 from bot.errors import UserFacingError
+from bot.services.ladder import LadderService
+from bot.services.ladder_views import Outlook, outlook
 from bot.services.stats import PERIODS, LeaderboardPage, Period, Profile, StatsService
 
 log = logging.getLogger(__name__)
@@ -61,6 +68,41 @@ def profile_embed(member: discord.Member, profile: Profile) -> discord.Embed:
     if not profile.kinds:
         embed.add_field(name="Contributions", value="No contributions yet.", inline=False)
     return embed
+
+
+def tier_name(settings: Settings, key: str | None) -> str:
+    for tier in settings.tiers:
+        if tier.key == key:
+            return tier.name
+    return key or "no tier"
+
+
+def outlook_lines(view: Outlook, settings: Settings, *, show_risk: bool) -> list[str]:
+    """Progress toward the next tier, and (when ``show_risk``) the at-risk warning."""
+    progress = view.progress
+    lines: list[str] = []
+    if progress.next is None:
+        if progress.current is not None:
+            current = tier_name(settings, progress.current)
+            lines.append(f"**Ladder:** top of the ladder, no tier above {current}.")
+    else:
+        head = f"**Toward {tier_name(settings, progress.next)}:** "
+        missing = len(progress.missing)
+        if not progress.criteria:
+            lines.append(head + "no requirements; promotion at the next evaluation.")
+        elif missing == 0:
+            lines.append(head + "every criterion is met; promotion at the next evaluation.")
+        else:
+            lines.append(head + f"{missing} of {len(progress.criteria)} criteria missing")
+        lines += [f"• {criterion.describe()}" for criterion in progress.criteria]
+    if show_risk and progress.at_risk:
+        current = tier_name(settings, progress.current)
+        due = progress.demotion_due_at
+        when = f" on {discord.utils.format_dt(due, 'D')}" if due is not None else ""
+        lines.append(f"⚠️ **At risk:** {current} would be lost{when} unless this changes.")
+        lines += [f"• {criterion.describe()}" for criterion in view.below]
+        lines.append("Taking a break? A moderator can grant a leave of absence.")
+    return lines
 
 
 def leaderboard_embed(board: LeaderboardPage) -> discord.Embed:
@@ -170,6 +212,16 @@ class Profiles(commands.Cog):
         self.bot = bot
         self.stats = StatsService(bot.sessions, bot.settings, bot.clock)
 
+    @property
+    def ladder(self) -> LadderService:
+        """The ladder cog's service, or one of our own (it keeps no state of its own)."""
+        service = getattr(self.bot.get_cog("Ladder"), "service", None)
+        if isinstance(service, LadderService):
+            return service
+        return LadderService(
+            self.bot.sessions, self.bot.settings, self.bot.clock, self.bot.contributions
+        )
+
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(PageButton)
 
@@ -184,8 +236,15 @@ class Profiles(commands.Cog):
             raise UserFacingError(NO_BOT_PROFILES)
         assert isinstance(target, discord.Member)
         profile = await self.stats.profile(target.id)
+        embed = profile_embed(target, profile)
+        view = await outlook(self.ladder, target.id)
+        if view is not None:
+            own = target.id == interaction.user.id
+            show_risk = own or is_moderator(interaction.user, self.bot.settings)
+            lines = outlook_lines(view, self.bot.settings, show_risk=show_risk)
+            embed.description = "\n".join([embed.description or "", *lines])[:4096]
         await interaction.response.send_message(
-            embed=profile_embed(target, profile),
+            embed=embed,
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )

@@ -55,6 +55,23 @@ class TierRepository:
         await self.session.flush()
         return entry
 
+    async def note(
+        self, state: TierState, *, reason: str, actor_id: int | None, now: datetime
+    ) -> TierChange:
+        """An audit row that keeps the tier (a pin, an unpin, a leave of absence)."""
+        entry = TierChange(
+            guild_id=self.guild_id,
+            user_id=state.user_id,
+            from_tier=state.tier_key,
+            to_tier=state.tier_key,
+            reason=reason,
+            actor_id=actor_id,
+            created_at=now,
+        )
+        self.session.add(entry)
+        await self.session.flush()
+        return entry
+
     async def history(self, user_id: int) -> list[TierChange]:
         rows = await self.session.scalars(
             select(TierChange)

@@ -1,0 +1,104 @@
+"""Demo scene: moderators nominate members for a tier; members read the ladder; a what-if."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from bot.emulator import Emulator
+from bot.sample_community import SampleCommunity
+
+
+async def _until(check: Callable[[], Any], within: float = 5.0) -> Any:
+    """Wait for the bot to react (it does so asynchronously)."""
+    for _ in range(int(within / 0.05)):
+        result = check()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the bot did not react in time")
+
+
+async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
+    c = community
+    general, review = c.channels["general"], c.channels["review"]
+    tiers = list(c.tier_role_ids)
+    if not tiers:
+        t.step("Nominations: no tiers are configured, so there is nothing to nominate for")
+        return
+    first, top = tiers[0], tiers[-1]
+    morgan, riley = c.moderators["morgan"], c.moderators["riley"]
+
+    async def slash(user_id: int, name: str, **options: Any) -> None:
+        record = await emu.invoke_slash_command(c.guild_id, general, user_id, name, options)
+        if (await record.wait_response(timeout=5))["type"] == 5:
+            await record.wait_edit(timeout=5)
+
+    def card_of(member: str) -> dict[str, Any] | None:
+        user_id = c.members[member]
+        return next(
+            (
+                m
+                for m in reversed(emu.messages(review))
+                if m["components"]
+                and any(f.get("value") == f"<@{user_id}>" for e in m["embeds"] for f in e["fields"])
+            ),
+            None,
+        )
+
+    async def click(user_id: int, member: str, action: str) -> Any:
+        card = await _until(lambda: card_of(member))
+        button = next(
+            b["custom_id"]
+            for row in card["components"]
+            for b in row["components"]
+            if b["custom_id"].startswith(f"nomination:{action}:")
+        )
+        record = await emu.click_button(card, user_id, button)
+        await record.wait_response(timeout=5)
+        return record
+
+    async def show() -> None:
+        """Print what the bot did for this step before the next one starts."""
+        await asyncio.sleep(0.3)
+        t.flush()
+
+    t.step("Moderators nominate members for a tier with /nominate; a card waits in #review")
+    t.say(f"morgan nominates frances for {top.title()} and dennis for {first.title()}")
+    t.say("grace, who is not a moderator, tries to nominate herself")
+    await slash(
+        morgan,
+        "nominate",
+        member=c.members["frances"],
+        tier=top,
+        reason="Answers half of #help and ran three community calls",
+    )
+    await slash(
+        morgan,
+        "nominate",
+        member=c.members["dennis"],
+        tier=first,
+        reason="Always first to welcome newcomers @everyone",
+    )
+    await slash(c.members["grace"], "nominate", member=c.members["grace"], tier=first, reason="me!")
+    await show()
+
+    t.step("riley approves frances (recorded until she meets the minimums) and rejects dennis")
+    t.say("frances hears the good news; dennis hears nothing, morgan (the nominator) gets why")
+    await click(riley, "frances", "approve")
+    await _until(lambda: emu.dms(c.members["frances"]))
+    opened = await click(riley, "dennis", "reject")
+    submitted = await emu.submit_modal(
+        opened, riley, values={"reason": "Not yet: let's look again after the release"}
+    )
+    await submitted.wait_response(timeout=5)
+    await _until(lambda: emu.dms(morgan))
+    await show()
+
+    t.step("Members read the ladder with /tiers; moderators check a what-if with /tier preview")
+    t.say("radia looks at /tiers (only she sees it); riley previews who the rules would move")
+    await slash(c.members["radia"], "tiers")
+    await slash(riley, "tier preview")
+    await slash(morgan, "nominations", status="all")
+    await show()

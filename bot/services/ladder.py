@@ -1,0 +1,563 @@
+"""The ambassador ladder as the bot runs it: numbers from the store, decisions applied and audited.
+
+``bot.core.ladder`` decides; this service feeds it every member's numbers in a few bulk queries,
+writes what it decided (``tier_states``, an audit row in ``tier_changes``, the nomination that
+made a promotion possible) and returns plain :class:`Change` records for the cog to announce.
+
+``tier_states`` is the desired truth: Discord roles follow it (``bot.services.role_sync``), so a
+role edit that Discord refuses never loses a decision. Automatic and moderator changes are
+serialised per store, and a member whose state changed between planning and applying is left
+for the next evaluation rather than overwritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.core.ladder import (
+    Decision,
+    LadderRules,
+    MemberState,
+    MemberStats,
+    TierRule,
+    WindowStats,
+    evaluate,
+    progress,
+    required_windows,
+)
+from bot.errors import UserFacingError
+from bot.services.base import Service
+from bot.services.contributions import Contributions
+from db.models import TierChange, TierState
+from db.repositories.ladder import (
+    GraceClock,
+    LadderRepository,
+    PresentMember,
+    TierMove,
+    Totals,
+)
+from db.repositories.tiers import TierRepository
+
+ChangeAction = Literal["promote", "demote", "warn"]
+
+#: Members written per transaction when a sweep applies its decisions.
+APPLY_BATCH = 500
+#: Decisions taken between two yields to the event loop during a sweep.
+YIELD_EVERY = 1000
+#: The longest leave of absence a moderator can grant at once, in days.
+MAX_LEAVE_DAYS = 365
+
+NOT_PINNED = "{name} isn't pinned."
+ALREADY_PINNED = "{name} is already pinned."
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the ladder would do for one member (nothing is written)."""
+
+    user_id: int
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class Change:
+    """Something that happened to a member's standing and needs telling.
+
+    ``promote``/``demote`` moved the tier (``actor_id`` None = automatic); ``warn`` is the
+    at-risk notice (``demotion_due_at`` says when). ``public`` is False for members who opted
+    out of public recognition.
+    """
+
+    user_id: int
+    from_tier: str | None
+    to_tier: str | None
+    action: ChangeAction
+    reasons: tuple[str, ...]
+    actor_id: int | None
+    demotion_due_at: datetime | None = None
+    public: bool = True
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    evaluated: int
+    changes: tuple[Change, ...]
+
+    def count(self, action: ChangeAction) -> int:
+        return sum(1 for change in self.changes if change.action == action)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's ladder flags after a moderator's pin, unpin or leave."""
+
+    user_id: int
+    tier_key: str | None
+    pinned: bool
+    leave_until: datetime | None
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    """One bulk read: present members, their window totals and active weeks."""
+
+    now: datetime
+    members: dict[int, PresentMember]
+    totals: Totals
+    weeks: dict[int, dict[int, int]]
+
+    def stats(self, user_id: int) -> MemberStats:
+        totals = self.totals.of(user_id)
+        weeks = self.weeks.get(user_id, {})
+        by_window: dict[int, WindowStats] = {}
+        for window in self.totals.windows:
+            total, active = totals.get(window), weeks.get(window, 0)
+            if total is not None or active:
+                by_window[window] = WindowStats(
+                    points=total.points if total is not None else 0,
+                    counts=total.counts if total is not None else {},
+                    active_weeks=active,
+                )
+        member = self.members.get(user_id)
+        return MemberStats(user_id, member.joined_at if member else None, by_window)
+
+    def tenure_days(self, user_id: int) -> int:
+        """Days since the member joined, as ``bot.core.ladder`` counts them."""
+        joined = self.members[user_id].joined_at
+        return max((self.now - joined).days, 0) if joined is not None else 0
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What planning saw, so applying can tell what changed meanwhile."""
+
+    members: dict[int, PresentMember]
+    states: dict[int, MemberState]
+    #: ``tier_states.updated_at`` per planned member (None: no row yet).
+    versions: dict[int, datetime | None]
+    #: Members with an approved nomination (marked applied when it promotes them).
+    nominated: frozenset[int]
+
+
+# Decisions and moderator actions on one store are serialised, whichever service instance
+# (the ladder cog's, the nominations cog's) makes them.
+_LOCKS: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _lock_for(sessions: object) -> asyncio.Lock:
+    lock = _LOCKS.get(sessions)
+    if lock is None:
+        lock = _LOCKS[sessions] = asyncio.Lock()
+    return lock
+
+
+def _writes(item: Planned, snapshot: _Snapshot) -> bool:
+    """Whether a decision changes anything stored: a keep may start or stop the grace clock."""
+    decision = item.decision
+    if decision.action != "keep":
+        return True
+    if snapshot.versions[item.user_id] is None:
+        return False  # off the ladder and staying off: nothing to store
+    return snapshot.states[item.user_id].below_since != decision.below_since
+
+
+def _state_of(row: TierState | None, nominations: Collection[str]) -> MemberState:
+    if row is None:
+        return MemberState(approved_nominations=frozenset(nominations))
+    return MemberState(
+        tier_key=row.tier_key,
+        tier_since=row.tier_since,
+        pinned=row.pinned,
+        leave_until=row.leave_until,
+        below_since=row.below_since,
+        at_risk_notified_at=row.at_risk_notified_at,
+        approved_nominations=frozenset(nominations),
+    )
+
+
+class LadderService(Service):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        contributions: Contributions,
+    ) -> None:
+        super().__init__(sessions, settings, clock, contributions)
+        self.tiers: tuple[TierRule, ...] = tuple(TierRule.of(t) for t in settings.tiers)
+        self.rules = LadderRules.of(settings.ladder)
+        self._rank = {tier.key: index for index, tier in enumerate(self.tiers)}
+        self._lock = _lock_for(sessions)
+
+    def rank(self, tier_key: str | None) -> int:
+        """Position on the ladder (0 = lowest); -1 for no tier or one no longer configured."""
+        return self._rank.get(tier_key, -1) if tier_key is not None else -1
+
+    # ------------------------------------------------------------------ reading
+    async def stats_for(self, user_ids: Collection[int] | None) -> dict[int, MemberStats]:
+        """Numbers of present members (all of them for ``None``) over every tier window."""
+        async with self.sessions() as session:
+            numbers = await self._numbers(LadderRepository(session, self.guild_id), user_ids)
+        return {uid: numbers.stats(uid) for uid in numbers.members}
+
+    async def _numbers(self, repo: LadderRepository, user_ids: Collection[int] | None) -> _Numbers:
+        """One bulk read of every window's totals and active weeks (a few queries in all)."""
+        now = self.clock.now()
+        members = await repo.present_members(user_ids)
+        windows = sorted(required_windows(self.tiers))
+        starts = {w: now - timedelta(days=w) for w in windows}
+        kinds = {kind for tier in self.tiers for kind in tier.min_counts}
+        scope = None if user_ids is None else list(members)
+        if scope == []:
+            return _Numbers(now, members, Totals(tuple(windows), tuple(sorted(kinds))), {})
+        tz = self.settings.schedule.tz
+        first_days = {w: start.astimezone(tz).date() for w, start in starts.items()}
+        totals = await repo.window_totals(starts, kinds, scope)
+        weeks = await repo.active_weeks(first_days, scope)
+        return _Numbers(now, members, totals, weeks)
+
+    async def seats_taken(self) -> dict[str, int]:
+        """Members holding each tier now (members who left the server hold no seat)."""
+        async with self.sessions() as session:
+            return await LadderRepository(session, self.guild_id).seats_taken()
+
+    async def history(self, user_id: int) -> list[TierChange]:
+        """Every change of the member's tier (and pin/leave notes), oldest first."""
+        async with self.sessions() as session:
+            return await TierRepository(session, self.guild_id).history(user_id)
+
+    async def desired_tiers(self, user_ids: Sequence[int] | None = None) -> dict[int, str | None]:
+        """The tier each member should hold, for members the ladder manages (has a state)."""
+        async with self.sessions() as session:
+            repo = LadderRepository(session, self.guild_id)
+            if user_ids is None:
+                return await repo.all_tier_keys()
+            return await repo.tier_keys(user_ids)
+
+    async def missing(self, user_id: int, tier_key: str) -> tuple[str, ...]:
+        """What ``user_id`` still misses for ``tier_key`` ("40/50 points ✗"), nothing if met."""
+        rank = self.rank(tier_key)
+        if rank < 0:
+            return ()
+        async with self.sessions() as session:
+            repo = LadderRepository(session, self.guild_id)
+            numbers = await self._numbers(repo, [user_id])
+            nominations = (await repo.approved_nominations([user_id])).get(user_id, set())
+            seats = await repo.seats_taken()
+        stats = numbers.stats(user_id)
+        # Progress toward a tier is measured from the tier right below it.
+        below = self.tiers[rank - 1].key if rank > 0 else None
+        state = MemberState(tier_key=below, approved_nominations=frozenset(nominations))
+        outlook = progress(stats, state, self.tiers, self.rules, now=numbers.now, seats_taken=seats)
+        return tuple(c.describe() for c in outlook.criteria if not c.met)
+
+    # ------------------------------------------------------------------ deciding
+    async def plan(self, user_ids: Collection[int] | None = None) -> list[Planned]:
+        """What the ladder would decide for these members (all present ones for None), unapplied.
+
+        Every member gets a full decision with its reasons (for previews); a sweep skips
+        members who are off the ladder and meet no tier's numbers, whose decision is "keep".
+        """
+        planned, _ = await self._plan(user_ids, everyone=True)
+        return planned
+
+    async def _plan(
+        self, user_ids: Collection[int] | None, *, everyone: bool = False
+    ) -> tuple[list[Planned], _Snapshot]:
+        if not self.tiers:
+            return [], _Snapshot({}, {}, {}, frozenset())
+        async with self.sessions() as session:
+            repo = LadderRepository(session, self.guild_id)
+            numbers = await self._numbers(repo, user_ids)
+            members = numbers.members
+            scope = None if user_ids is None else list(members)
+            if scope == []:
+                return [], _Snapshot(members, {}, {}, frozenset())
+            rows = await repo.states(scope)
+            reach = {uid: self._reach(numbers, uid) for uid in members}
+            candidates = [uid for uid in members if everyone or uid in rows or reach[uid]]
+            nominations = (
+                await repo.approved_nominations(scope)
+                if any(t.nomination_required for t in self.tiers)
+                else {}
+            )
+            seated = any(t.seats is not None for t in self.tiers)
+            count_seats = seated and (everyone or self._seats_matter(rows, reach))
+            seats = await repo.seats_taken() if count_seats else {}
+        states = {uid: _state_of(rows.get(uid), nominations.get(uid, ())) for uid in candidates}
+        versions = {uid: rows[uid].updated_at if uid in rows else None for uid in candidates}
+        stats = {uid: numbers.stats(uid) for uid in candidates}
+
+        def order(uid: int) -> tuple[int, int, int]:
+            # Holders first (they keep their seats), then the strongest claim to a free seat.
+            best = max((w.points for w in stats[uid].windows.values()), default=0)
+            return (-self.rank(states[uid].tier_key), -best, uid)
+
+        planned: list[Planned] = []
+        for done, uid in enumerate(sorted(candidates, key=order), start=1):
+            if done % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a big sweep must not hold up gateway events
+            decision = evaluate(
+                stats[uid], states[uid], self.tiers, self.rules, now=numbers.now, seats_taken=seats
+            )
+            if decision.action in ("promote", "demote") and decision.to_tier != decision.from_tier:
+                if decision.from_tier is not None:
+                    seats[decision.from_tier] = seats.get(decision.from_tier, 0) - 1
+                if decision.to_tier is not None:
+                    seats[decision.to_tier] = seats.get(decision.to_tier, 0) + 1
+            planned.append(Planned(uid, decision))
+        nominated = frozenset(nominations)
+        return planned, _Snapshot(members, states, versions, nominated)
+
+    def _reach(self, numbers: _Numbers, user_id: int) -> frozenset[str]:
+        """Tiers whose contribution numbers and tenure the member meets.
+
+        Only a member who meets some tier's numbers can be promoted, and only a member with
+        a state can be warned or demoted: everyone else is kept as they are without asking
+        ``bot.core.ladder`` (a sweep of 100,000 members mostly meets such members). Nomination
+        and seats are left out: they only ever stop a promotion.
+        """
+        totals = numbers.totals
+        row = totals.rows.get(user_id)
+        weeks = numbers.weeks.get(user_id, {})
+        width, kinds = totals.width, totals.kinds
+        met = []
+        for tier in self.tiers:
+            base = totals.windows.index(tier.window_days) * width
+            if row is None:
+                if tier.min_points or any(tier.min_counts.values()):
+                    continue
+            elif row[base] < tier.min_points or any(
+                row[base + 1 + kinds.index(kind)] < n for kind, n in tier.min_counts.items()
+            ):
+                continue
+            if weeks.get(tier.window_days, 0) < tier.min_active_weeks:
+                continue
+            if tier.min_tenure_days and numbers.tenure_days(user_id) < tier.min_tenure_days:
+                continue
+            met.append(tier.key)
+        return frozenset(met)
+
+    def _seats_matter(
+        self, rows: Mapping[int, TierState], reach: Mapping[int, frozenset[str]]
+    ) -> bool:
+        """Whether anyone could take a seat: counting the seats is skipped otherwise."""
+        seated = [tier for tier in self.tiers if tier.seats is not None]
+        for uid, tiers in reach.items():
+            row = rows.get(uid)
+            held = self.rank(row.tier_key if row is not None else None)
+            if any(t.key in tiers and self.rank(t.key) > held for t in seated):
+                return True
+        return False
+
+    async def evaluate(self, user_ids: Collection[int]) -> list[Change]:
+        """Re-evaluate some members now (after a contribution) and apply what changed."""
+        ids = set(user_ids)
+        if not ids:
+            return []
+        async with self._lock:
+            planned, snapshot = await self._plan(ids)
+            return await self._apply(planned, snapshot)
+
+    async def sweep(self) -> SweepReport:
+        """The daily pass over every present member: promotions, warnings, demotions."""
+        async with self._lock:
+            planned, snapshot = await self._plan(None)
+            changes = await self._apply(planned, snapshot)
+        return SweepReport(evaluated=len(snapshot.members), changes=tuple(changes))
+
+    async def _apply(self, planned: Sequence[Planned], snapshot: _Snapshot) -> list[Change]:
+        """Write the decisions that change something, in batches; returns what to announce.
+
+        A member whose state changed after planning (a moderator, another instance) is left
+        alone: the next evaluation decides with fresh numbers.
+        """
+        now = self.clock.now()
+        todo = [p for p in planned if _writes(p, snapshot)]
+        changes: list[Change] = []
+        for start in range(0, len(todo), APPLY_BATCH):
+            batch = todo[start : start + APPLY_BATCH]
+            async with self.sessions() as session, session.begin():
+                ladder = LadderRepository(session, self.guild_id)
+                current = await ladder.versions([p.user_id for p in batch])
+                fresh = [p for p in batch if current.get(p.user_id) == snapshot.versions[p.user_id]]
+                changes += await self._write(ladder, fresh, snapshot, now)
+        return changes
+
+    async def _write(
+        self,
+        ladder: LadderRepository,
+        batch: Sequence[Planned],
+        snapshot: _Snapshot,
+        now: datetime,
+    ) -> list[Change]:
+        moves: list[TierMove] = []
+        clocks: list[GraceClock] = []
+        changes: list[Change] = []
+        for item in batch:
+            decision, uid = item.decision, item.user_id
+            action: ChangeAction
+            if decision.action == "promote" or decision.action == "demote":
+                action = decision.action
+                reason = " ".join(decision.reasons)
+                moves.append(TierMove(uid, decision.from_tier, decision.to_tier, reason))
+            elif decision.action == "warn":
+                action = "warn"
+                clocks.append(GraceClock(uid, decision.below_since, notified_at=now))
+            else:
+                clocks.append(GraceClock(uid, decision.below_since))
+                continue
+            member = snapshot.members.get(uid)
+            changes.append(
+                Change(
+                    uid,
+                    decision.from_tier,
+                    decision.to_tier,
+                    action,
+                    decision.reasons,
+                    actor_id=None,
+                    demotion_due_at=decision.demotion_due_at,
+                    public=member is None or not member.recognition_opt_out,
+                )
+            )
+        await ladder.move_tiers(moves, actor_id=None, now=now)
+        await ladder.set_grace_clocks(clocks, now=now)
+        for move in moves:
+            if move.user_id in snapshot.nominated and self.rank(move.to_tier) > self.rank(
+                move.from_tier
+            ):
+                await self._nominations_applied(ladder, move.user_id, move.to_tier, now)
+        return changes
+
+    async def _nominations_applied(
+        self, ladder: LadderRepository, user_id: int, tier_key: str | None, now: datetime
+    ) -> None:
+        """Approved nominations up to the new tier have done their job."""
+        rank = self.rank(tier_key)
+        keys = [tier.key for tier in self.tiers[: rank + 1]]
+        await ladder.mark_nominations_applied(user_id, keys, now=now)
+
+    # ------------------------------------------------------------------ moderators
+    def resolve_tier(self, text: str) -> str | None:
+        """A tier key from a key or name (any case); ``none`` means no tier."""
+        wanted = text.strip().casefold()
+        if wanted in ("none", "no tier", ""):
+            return None
+        for tier in self.settings.tiers:
+            if wanted in (tier.key, tier.name.casefold()):
+                return tier.key
+        names = ", ".join(tier.name for tier in self.settings.tiers)
+        raise UserFacingError(
+            f"There is no tier called {text.strip()!r}. Tiers: {names}, or none."
+            if names
+            else "This community has no tiers configured yet."
+        )
+
+    def tier_name(self, key: str | None) -> str:
+        if key is None:
+            return "no tier"
+        for tier in self.settings.tiers:
+            if tier.key == key:
+                return tier.name
+        return key
+
+    async def set_tier(
+        self, user_id: int, tier_key: str | None, *, reason: str, actor_id: int, name: str = ""
+    ) -> Change:
+        """A moderator puts a member on a tier (or none), on the record."""
+        if tier_key is not None and tier_key not in self._rank:
+            raise UserFacingError(f"There is no tier called {tier_key!r}.")
+        who = name or "That member"
+        now = self.clock.now()
+        async with self._lock, self.sessions() as session, session.begin():
+            tiers = TierRepository(session, self.guild_id)
+            state = await tiers.state_for_update(user_id, now=now)
+            before = state.tier_key
+            if before == tier_key:
+                raise UserFacingError(
+                    f"{who} already has no tier."
+                    if tier_key is None
+                    else f"{who} already holds {self.tier_name(tier_key)}."
+                )
+            await tiers.change(state, to_tier=tier_key, reason=reason, actor_id=actor_id, now=now)
+            up = self.rank(tier_key) > self.rank(before)
+            if up:
+                ladder = LadderRepository(session, self.guild_id)
+                await self._nominations_applied(ladder, user_id, tier_key, now)
+                member = (await ladder.present_members([user_id])).get(user_id)
+                public = member is None or not member.recognition_opt_out
+            else:
+                public = True
+        return Change(
+            user_id,
+            before,
+            tier_key,
+            "promote" if up else "demote",
+            (reason,),
+            actor_id=actor_id,
+            public=public,
+        )
+
+    async def pin(self, user_id: int, actor_id: int, *, name: str = "") -> Standing:
+        """Exempt the member's tier from automatic changes until unpinned."""
+
+        def apply(state: TierState, now: datetime) -> str:
+            if state.pinned:
+                raise UserFacingError(ALREADY_PINNED.format(name=name or "That member"))
+            state.pinned = True
+            state.below_since = None
+            return f"Pinned at {self.tier_name(state.tier_key)}: automatic changes are paused."
+
+        return await self._flag(user_id, actor_id, apply)
+
+    async def unpin(self, user_id: int, actor_id: int, *, name: str = "") -> Standing:
+        """Back to automatic rules; any grace period starts afresh."""
+
+        def apply(state: TierState, now: datetime) -> str:
+            if not state.pinned:
+                raise UserFacingError(NOT_PINNED.format(name=name or "That member"))
+            state.pinned = False
+            state.below_since = None
+            return "Unpinned: automatic tier rules apply again."
+
+        return await self._flag(user_id, actor_id, apply)
+
+    async def grant_leave(self, user_id: int, days: int, actor_id: int) -> Standing:
+        """A leave of absence: no demotion (nor warning) for ``days`` days; 0 ends a leave."""
+        if not 0 <= days <= MAX_LEAVE_DAYS:
+            raise UserFacingError(f"A leave lasts 0 to {MAX_LEAVE_DAYS} days (0 ends a leave).")
+
+        def apply(state: TierState, now: datetime) -> str:
+            state.below_since = None
+            if days == 0:
+                state.leave_until = None
+                return "Leave of absence ended."
+            state.leave_until = now + timedelta(days=days)
+            until = state.leave_until.astimezone(self.settings.schedule.tz)
+            return f"Leave of absence until {until:%Y-%m-%d}: no demotion meanwhile."
+
+        return await self._flag(user_id, actor_id, apply)
+
+    async def _flag(
+        self,
+        user_id: int,
+        actor_id: int,
+        apply: Callable[[TierState, datetime], str],
+    ) -> Standing:
+        now = self.clock.now()
+        async with self._lock, self.sessions() as session, session.begin():
+            tiers = TierRepository(session, self.guild_id)
+            state = await tiers.state_for_update(user_id, now=now)
+            note = apply(state, now)
+            state.updated_at = now
+            await tiers.note(state, reason=note, actor_id=actor_id, now=now)
+            return Standing(user_id, state.tier_key, state.pinned, state.leave_until)

@@ -1,0 +1,166 @@
+"""Read-only views of the ladder for people: a member's outlook and the what-if report.
+
+* :func:`outlook`: where one member stands (next tier, what is missing, at risk) for /profile.
+* :func:`build_report`/:func:`render`: who the ladder would promote, warn or demote right now,
+  changing nothing; shared by ``python -m bot tiers preview`` and ``/tier preview`` so a
+  community sees the same report in both places before it changes its thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.ladder import (
+    Criterion,
+    Decision,
+    MemberState,
+    MemberStats,
+    Progress,
+    evaluate,
+    progress,
+)
+from bot.services.ladder import LadderService
+from db.repositories.ladder import LadderRepository
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Where one member stands on the ladder (for /profile)."""
+
+    progress: Progress
+    #: While at risk: the held tier's criteria that are under their low-water mark.
+    below: tuple[Criterion, ...]
+
+
+async def outlook(ladder: LadderService, user_id: int) -> Outlook | None:
+    """The member's progress toward the next tier and at-risk state; None without tiers."""
+    if not ladder.tiers:
+        return None
+    now = ladder.clock.now()
+    stats = (await ladder.stats_for([user_id])).get(user_id, MemberStats(user_id, None, {}))
+    async with ladder.sessions() as session:
+        repo = LadderRepository(session, ladder.guild_id)
+        row = (await repo.states([user_id])).get(user_id)
+        nominated = frozenset((await repo.approved_nominations([user_id])).get(user_id, ()))
+        seats = await repo.seats_taken()
+    state = MemberState(
+        tier_key=row.tier_key if row else None,
+        tier_since=row.tier_since if row else None,
+        pinned=row.pinned if row else False,
+        leave_until=row.leave_until if row else None,
+        below_since=row.below_since if row else None,
+        at_risk_notified_at=row.at_risk_notified_at if row else None,
+        approved_nominations=nominated,
+    )
+    ahead = progress(stats, state, ladder.tiers, ladder.rules, now=now, seats_taken=seats)
+    below: tuple[Criterion, ...] = ()
+    if ahead.at_risk:
+        decision = evaluate(stats, state, ladder.tiers, ladder.rules, now=now, seats_taken=seats)
+        if decision.to_tier == state.tier_key:
+            ratio = ladder.rules.low_water_ratio
+            below = tuple(
+                c for c in decision.criteria if c.measured and c.actual < c.required * ratio
+            )
+    return Outlook(ahead, below)
+
+
+SECTIONS = ("promoted", "warned", "at_risk", "demoted")
+TITLES = {
+    "promoted": "Would be promoted",
+    "warned": "Would get an at-risk notice now",
+    "at_risk": "At risk, no notice due now",
+    "demoted": "Would be demoted",
+}
+
+
+class PlannedLike(Protocol):
+    """``LadderService.plan`` rows: a member and the decision the ladder would take."""
+
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def decision(self) -> Decision: ...
+
+
+@dataclass(frozen=True)
+class PreviewEntry:
+    user_id: int
+    section: str
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class PreviewReport:
+    evaluated: int
+    entries: tuple[PreviewEntry, ...]
+
+    def section(self, name: str) -> list[PreviewEntry]:
+        return [entry for entry in self.entries if entry.section == name]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: len(self.section(name)) for name in SECTIONS}
+
+
+def section_of(decision: Decision) -> str | None:
+    """Where a decision goes in the report; None for "nothing would change"."""
+    if decision.action == "promote":
+        return "promoted"
+    if decision.action == "demote":
+        return "demoted"
+    if decision.action == "warn":
+        return "warned"
+    if decision.demotion_due_at is not None:
+        return "at_risk"
+    return None
+
+
+def build_report(planned: Sequence[PlannedLike]) -> PreviewReport:
+    entries = []
+    for row in planned:
+        section = section_of(row.decision)
+        if section is not None:
+            entries.append(PreviewEntry(row.user_id, section, row.decision))
+    return PreviewReport(evaluated=len(planned), entries=tuple(entries))
+
+
+def render(
+    report: PreviewReport,
+    *,
+    name_of: Callable[[int], str],
+    tier_names: Mapping[str, str],
+) -> list[str]:
+    """The report as plain text lines (names as ``name_of`` spells them)."""
+
+    def tier(key: str | None) -> str:
+        return "no tier" if key is None else tier_names.get(key, key)
+
+    counts = report.counts
+    lines = [
+        f"What-if under the current rules and data: {report.evaluated} member(s) evaluated; "
+        f"{counts['promoted']} promoted, {counts['warned']} warned, {counts['at_risk']} at risk, "
+        f"{counts['demoted']} demoted. Nothing was changed."
+    ]
+    for name in SECTIONS:
+        entries = report.section(name)
+        lines.append("")
+        lines.append(f"{TITLES[name]} ({len(entries)}):" if entries else f"{TITLES[name]}: none")
+        for entry in entries:
+            decision = entry.decision
+            move = (
+                f"{tier(decision.from_tier)} → {tier(decision.to_tier)}"
+                if decision.action in ("promote", "demote")
+                else tier(decision.from_tier)
+            )
+            lines.append(f"  {name_of(entry.user_id)}: {move}")
+            if decision.reasons:
+                lines.append(f"    {decision.reasons[0]}")
+            shown = (
+                decision.criteria
+                if decision.action == "promote"
+                else [c for c in decision.criteria if not c.met]
+            )
+            lines.extend(f"    - {criterion.describe()}" for criterion in shown)
+    return lines

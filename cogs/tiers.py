@@ -1,0 +1,212 @@
+"""/tiers (the ladder as members see it) and /tier preview (the moderators' what-if report).
+
+``/tier`` is the ladder cog's command group; ``preview`` is added to it here, at load time
+(cogs load in alphabetical order, so the group exists by then). Without the ladder cog the
+group is created here with ``preview`` alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import moderator_only
+from bot.client import Flywheel
+from bot.config import TierConfig
+from bot.errors import UserFacingError
+from bot.services.ladder import LadderService
+from bot.services.ladder_views import build_report, render
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+NO_TIERS = "This community has no tiers configured yet."
+PREVIEW_CLIPPED = "… ({more} more lines: run `python -m bot tiers preview` for the full report)"
+
+#: (one, many) for each contribution kind, as a requirement reads.
+KIND_WORDS: dict[str, tuple[str, str]] = {
+    "message_day": ("active day", "active days"),
+    "answer": ("accepted answer", "accepted answers"),
+    "thanks_received": ("thanks received", "thanks received"),
+    "event_hosted": ("event hosted", "events hosted"),
+    "event_attended": ("event attended", "events attended"),
+    "content": ("piece of content", "pieces of content"),
+    "referral": ("referral", "referrals"),
+    "mentoring": ("mentoring session", "mentoring sessions"),
+}
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def requirements(tier: TierConfig) -> str:
+    """ "50 points · 3 accepted answers · active in 2 weeks (last 90 days) · nomination"."""
+    window: list[str] = []
+    if tier.min_points:
+        window.append(_count(tier.min_points, "point", "points"))
+    for kind, count in tier.min_counts.items():
+        if count:
+            one, many = KIND_WORDS.get(kind, (kind, kind))
+            window.append(_count(count, one, many))
+    if tier.min_active_weeks:
+        window.append(f"active in {_count(tier.min_active_weeks, 'week', 'different weeks')}")
+    parts = [f"{', '.join(window)} in the last {tier.window_days} days"] if window else []
+    if tier.min_tenure_days:
+        parts.append(f"a member for {_count(tier.min_tenure_days, 'day', 'days')}")
+    if tier.nomination_required:
+        parts.append("a moderator's approved nomination")
+    return " · ".join(parts) or "none"
+
+
+def seats_line(tier: TierConfig, held: int) -> str:
+    if tier.seats is None:
+        return f"**Members:** {held} (no seat limit)"
+    free = max(tier.seats - held, 0)
+    return f"**Seats:** {held} of {tier.seats} held, {free} available"
+
+
+def ladder_embed(tiers: tuple[TierConfig, ...], seats_taken: dict[str, int]) -> discord.Embed:
+    embed = discord.Embed(
+        title="The ladder",
+        description=(
+            "Tiers from the first step up. You move up as soon as you meet every requirement; "
+            "/profile shows your progress toward the next one."
+        ),
+        colour=discord.Colour.blurple(),
+    )
+    for number, tier in enumerate(tiers[:25], start=1):
+        lines = [f"**Requirements:** {requirements(tier)}"]
+        if tier.benefits:
+            lines.append(f"**Benefits:** {tier.benefits}")
+        if tier.commitment:
+            lines.append(f"**Commitment:** {tier.commitment}")
+        lines.append(seats_line(tier, seats_taken.get(tier.key, 0)))
+        if tier.resources:
+            lines.append("**Resources:** " + " · ".join(tier.resources))
+        value = "\n".join(lines)
+        embed.add_field(
+            name=f"{number}. {tier.name}",
+            value=value if len(value) <= 1024 else value[:1023] + "…",
+            inline=False,
+        )
+    return embed
+
+
+def for_discord(lines: list[str]) -> list[str]:
+    """The plain report for an embed: no blank lines, section titles in bold."""
+    return [
+        f"**{line}**" if index and not line.startswith(" ") else line
+        for index, line in enumerate(lines)
+        if line
+    ]
+
+
+def clip_lines(lines: list[str], limit: int = 4000) -> str:
+    """Whole lines up to ``limit`` characters, then a note of how many were left out."""
+    shown: list[str] = []
+    size = 0
+    for index, line in enumerate(lines):
+        if size + len(line) + 1 > limit:
+            shown.append(PREVIEW_CLIPPED.format(more=len(lines) - index))
+            break
+        shown.append(line)
+        size += len(line) + 1
+    return "\n".join(shown)
+
+
+class Tiers(commands.Cog):
+    def __init__(self, bot: Flywheel) -> None:
+        self.bot = bot
+
+    @property
+    def ladder(self) -> LadderService:
+        """The ladder cog's service, or one of our own (it keeps no state of its own)."""
+        service = getattr(self.bot.get_cog("Ladder"), "service", None)
+        if isinstance(service, LadderService):
+            return service
+        return LadderService(
+            self.bot.sessions, self.bot.settings, self.bot.clock, self.bot.contributions
+        )
+
+    @app_commands.command(
+        name="tiers", description="The ladder: requirements, benefits and seats of every tier"
+    )
+    @app_commands.guild_only()
+    async def tiers(self, interaction: discord.Interaction[Any]) -> None:
+        tiers = self.bot.settings.tiers
+        if not tiers:
+            raise UserFacingError(NO_TIERS)
+        seats = await self.ladder.seats_taken()
+        await interaction.response.send_message(
+            embed=ladder_embed(tiers, seats), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    async def preview(self, interaction: discord.Interaction[Any]) -> None:
+        if not self.bot.settings.tiers:
+            raise UserFacingError(NO_TIERS)
+        # Evaluating every member can take a few seconds in a big server.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        planned = await self.ladder.plan(None)
+        report = build_report(planned)
+        guild = interaction.guild
+
+        def name_of(user_id: int) -> str:
+            member = guild.get_member(user_id) if guild is not None else None
+            return discord.utils.escape_markdown(member.display_name) if member else f"<@{user_id}>"
+
+        lines = render(
+            report,
+            name_of=name_of,
+            tier_names={tier.key: tier.name for tier in self.bot.settings.tiers},
+        )
+        embed = discord.Embed(
+            title="Tier preview (what-if)",
+            description=clip_lines(for_discord(lines)),
+            colour=discord.Colour.gold(),
+        )
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def preview_command() -> app_commands.Command[Any, ..., None]:
+    """``/tier preview``, built per bot (a command belongs to one group)."""
+
+    @app_commands.command(
+        name="preview", description="What-if: who would be promoted, warned or demoted right now"
+    )
+    @moderator_only()
+    async def preview(interaction: discord.Interaction[Any]) -> None:
+        cog = interaction.client.get_cog("Tiers")
+        assert isinstance(cog, Tiers), "the tiers cog is loaded with /tier preview"
+        await cog.preview(interaction)
+
+    return preview
+
+
+def _tier_group(bot: Flywheel) -> tuple[app_commands.Group, bool]:
+    """The ``/tier`` group (the ladder cog's) and whether it was created here."""
+    existing = bot.tree.get_command("tier")
+    if isinstance(existing, app_commands.Group):
+        return existing, False
+    group = app_commands.Group(
+        name="tier", description="Members' tiers (moderators)", guild_only=True
+    )
+    return group, True
+
+
+async def setup(bot: Flywheel) -> None:
+    await bot.add_cog(Tiers(bot))
+    group, created = _tier_group(bot)
+    group.add_command(preview_command())
+    if created:
+        bot.tree.add_command(group)
+
+
+async def teardown(bot: Flywheel) -> None:
+    group = bot.tree.get_command("tier")
+    if isinstance(group, app_commands.Group):
+        group.remove_command("preview")

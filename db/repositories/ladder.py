@@ -1,0 +1,414 @@
+"""Bulk reads for the tier ladder: every member's numbers over every tier window at once.
+
+A daily sweep of 100,000 members must not run a query per member, so each read here is one
+``GROUP BY`` over the guild with a column per window (the widest window bounds the scan).
+Given ``user_ids``, the same queries use the per-member indexes instead, so evaluating one
+member after a contribution costs the same in a small guild and a huge one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    distinct,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from db.models import ActivityDay, Contribution, Member, Nomination, TierChange, TierState
+from db.upsert import insert_for
+
+#: Members per ``IN (...)`` list: SQLite caps the bound parameters of one statement.
+CHUNK = 500
+#: SQLite's julianday() of 1970-01-01.
+_JULIAN_EPOCH = 2440587.5
+
+
+@dataclass(frozen=True)
+class WindowTotals:
+    """A member's points and per-kind counts in one window (reversals already netted)."""
+
+    points: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Every member's numbers in every window, one flat row per member.
+
+    A row holds, for each window in order, the points and then one count per kind: a sweep
+    builds 100,000 of these, so they are plain lists, not objects.
+    """
+
+    windows: tuple[int, ...]
+    kinds: tuple[str, ...]
+    rows: dict[int, list[int]] = field(default_factory=dict)
+
+    @property
+    def width(self) -> int:
+        return 1 + len(self.kinds)
+
+    def points(self, user_id: int, window: int) -> int:
+        row = self.rows.get(user_id)
+        return row[self.windows.index(window) * self.width] if row is not None else 0
+
+    def counts(self, user_id: int, window: int) -> dict[str, int]:
+        row = self.rows.get(user_id)
+        if row is None:
+            return {}
+        start = self.windows.index(window) * self.width + 1
+        return {kind: n for kind, n in zip(self.kinds, row[start:], strict=False) if n}
+
+    def of(self, user_id: int) -> dict[int, WindowTotals]:
+        """One member's totals per window (empty when they have no contributions)."""
+        if user_id not in self.rows:
+            return {}
+        return {
+            w: WindowTotals(self.points(user_id, w), self.counts(user_id, w)) for w in self.windows
+        }
+
+    def add(self, rows: Any, *, reversal: bool = False) -> None:
+        """Add query rows ``(user_id, *columns)``; a reversal's counts are taken away."""
+        width = self.width
+        for user_id, *values in rows:
+            row = self.rows.get(user_id)
+            if row is None:
+                row = self.rows[user_id] = [0] * len(values)
+            for i, value in enumerate(values):
+                if value:
+                    row[i] += -int(value) if reversal and i % width else int(value)
+
+
+@dataclass(frozen=True)
+class TierMove:
+    """An automatic or moderator change of a member's tier, with its audit reason."""
+
+    user_id: int
+    from_tier: str | None
+    to_tier: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class GraceClock:
+    """Where a member's grace period stands; ``notified_at`` when the at-risk notice went out."""
+
+    user_id: int
+    below_since: datetime | None
+    notified_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PresentMember:
+    user_id: int
+    joined_at: datetime | None
+    recognition_opt_out: bool
+
+
+def _chunks(ids: Collection[int] | None) -> Iterator[list[int] | None]:
+    """``None`` once (the whole guild), or the ids in statement-sized lists."""
+    if ids is None:
+        yield None
+        return
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+class LadderRepository:
+    def __init__(self, session: AsyncSession, guild_id: int) -> None:
+        self.session = session
+        self.guild_id = guild_id
+
+    # ------------------------------------------------------------------ members
+    async def present_members(self, user_ids: Collection[int] | None) -> dict[int, PresentMember]:
+        """Members who are here and are not bots (all of them when ``user_ids`` is None)."""
+        found: dict[int, PresentMember] = {}
+        for ids in _chunks(user_ids):
+            stmt = select(Member.user_id, Member.joined_at, Member.recognition_opt_out).where(
+                Member.guild_id == self.guild_id,
+                Member.left_at.is_(None),
+                Member.is_bot.is_(False),
+            )
+            if ids is not None:
+                stmt = stmt.where(Member.user_id.in_(ids))
+            for user_id, joined_at, opt_out in await self.session.execute(stmt):
+                found[user_id] = PresentMember(user_id, joined_at, bool(opt_out))
+        return found
+
+    # ------------------------------------------------------------------ ledger
+    async def window_totals(
+        self,
+        since: Mapping[int, datetime],
+        kinds: Collection[str],
+        user_ids: Collection[int] | None,
+    ) -> Totals:
+        """Points and counts of contributions since each window's start (``{days: start}``).
+
+        Points count every kind; counts only the ``kinds`` asked for. A contribution counts
+        once if its points are positive; a reversal cancels its original in the window the
+        original falls in, so an old credit reversed today does not dent this month's numbers.
+        One row per member: grouping by member alone keeps the sort small.
+        """
+        windows = tuple(sorted(since))
+        totals = Totals(windows, tuple(sorted(set(kinds))))
+        if not since:
+            return totals
+        earliest = min(since.values())
+
+        def columns(time: Any, points: Any, original_points: Any) -> list[Any]:
+            out: list[Any] = []
+            for window in windows:
+                inside = time >= since[window]
+                out.append(func.sum(case((inside, points), else_=0)))
+                for kind in totals.kinds:
+                    counted = and_(inside, Contribution.kind == kind, original_points > 0)
+                    out.append(func.sum(case((counted, 1), else_=0)))
+            return out
+
+        c = Contribution
+        original = aliased(Contribution)
+        for ids in _chunks(user_ids):
+            credits = (
+                select(c.user_id, *columns(c.occurred_at, c.points, c.points))
+                .where(c.guild_id == self.guild_id, c.occurred_at >= earliest)
+                .where(c.reverses_id.is_(None))
+                .group_by(c.user_id)
+            )
+            if ids is not None:
+                credits = credits.where(c.user_id.in_(ids))
+            totals.add(await self.session.execute(credits))
+
+            reversals = (
+                select(c.user_id, *columns(original.occurred_at, c.points, original.points))
+                .join(original, original.id == c.reverses_id)
+                .where(c.guild_id == self.guild_id, original.occurred_at >= earliest)
+                .group_by(c.user_id)
+            )
+            if ids is None:
+                # "> 0" rather than "IS NOT NULL": a range SQLite reads from the reversal index.
+                reversals = reversals.where(c.reverses_id > 0)
+            else:
+                # A reversal comes after its original: with this bound one member's reversals
+                # are found through the member's own index, not among the guild's.
+                reversals = reversals.where(
+                    c.user_id.in_(ids), c.occurred_at >= earliest, c.reverses_id.is_not(None)
+                )
+            totals.add(await self.session.execute(reversals), reversal=True)
+        return totals
+
+    # ------------------------------------------------------------------ activity
+    def _week(self) -> Any:
+        """Monday-based week number of ``activity_days.day`` (weeks since 1969-12-29)."""
+        day = ActivityDay.day
+        days: Any
+        if self.session.get_bind().dialect.name == "sqlite":
+            days = cast(func.julianday(day) - literal(_JULIAN_EPOCH), Integer)
+        else:
+            days = day - cast(literal(date(1970, 1, 1)), Date)
+        # 1970-01-01 was a Thursday: three days after the Monday that starts week 0.
+        return (days + 3) // 7
+
+    async def active_weeks(
+        self, since: Mapping[int, date], user_ids: Collection[int] | None
+    ) -> dict[int, dict[int, int]]:
+        """``{user_id: {window_days: weeks}}``: distinct weeks with an active day in the window."""
+        if not since:
+            return {}
+        windows = sorted(since)
+        week = self._week()
+        a = ActivityDay
+        columns = [func.count(distinct(case((a.day >= since[window], week)))) for window in windows]
+        result: dict[int, dict[int, int]] = {}
+        for ids in _chunks(user_ids):
+            stmt = (
+                select(a.user_id, *columns)
+                .where(a.guild_id == self.guild_id, a.day >= min(since.values()), a.messages > 0)
+                .group_by(a.user_id)
+            )
+            if ids is not None:
+                stmt = stmt.where(a.user_id.in_(ids))
+            for user_id, *weeks in await self.session.execute(stmt):
+                result[user_id] = {window: int(n) for window, n in zip(windows, weeks, strict=True)}
+        return result
+
+    # ------------------------------------------------------------------ tiers
+    async def states(self, user_ids: Collection[int] | None) -> dict[int, TierState]:
+        found: dict[int, TierState] = {}
+        for ids in _chunks(user_ids):
+            stmt = select(TierState).where(TierState.guild_id == self.guild_id)
+            if ids is not None:
+                stmt = stmt.where(TierState.user_id.in_(ids))
+            found.update({row.user_id: row for row in await self.session.scalars(stmt)})
+        return found
+
+    async def versions(self, user_ids: Sequence[int]) -> dict[int, datetime]:
+        """``updated_at`` of each member's state: a planned decision applies only if unchanged."""
+        found: dict[int, datetime] = {}
+        for ids in _chunks(user_ids):
+            assert ids is not None
+            stmt = select(TierState.user_id, TierState.updated_at).where(
+                TierState.guild_id == self.guild_id, TierState.user_id.in_(ids)
+            )
+            found.update({uid: at for uid, at in await self.session.execute(stmt)})
+        return found
+
+    async def move_tiers(
+        self, moves: Sequence[TierMove], *, actor_id: int | None, now: datetime
+    ) -> None:
+        """Put members on their new tiers and write the audit rows, in two batched statements.
+
+        Like ``TierRepository.change``: a new tier starts now, with a fresh grace clock; a pin
+        or a leave of absence stays as it was.
+        """
+        if not moves:
+            return
+        states = [
+            {
+                "guild_id": self.guild_id,
+                "user_id": move.user_id,
+                "tier_key": move.to_tier,
+                "tier_since": now if move.to_tier is not None else None,
+                "pinned": False,
+                "below_since": None,
+                "at_risk_notified_at": None,
+                "updated_at": now,
+            }
+            for move in moves
+        ]
+        upsert = insert_for(self.session, TierState)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["guild_id", "user_id"],
+            set_={
+                key: upsert.excluded[key]
+                for key in ("tier_key", "tier_since", "below_since", "at_risk_notified_at")
+            }
+            | {"updated_at": upsert.excluded.updated_at},
+        )
+        audit = [
+            {
+                "guild_id": self.guild_id,
+                "user_id": move.user_id,
+                "from_tier": move.from_tier,
+                "to_tier": move.to_tier,
+                "reason": move.reason,
+                "actor_id": actor_id,
+                "created_at": now,
+            }
+            for move in moves
+        ]
+        for start in range(0, len(moves), CHUNK):
+            await self.session.execute(upsert, states[start : start + CHUNK])
+            await self.session.execute(insert(TierChange), audit[start : start + CHUNK])
+
+    async def set_grace_clocks(self, clocks: Sequence[GraceClock], *, now: datetime) -> None:
+        """Store members' ``below_since`` (and the at-risk notice time, when one was sent)."""
+        plain = [c for c in clocks if c.notified_at is None]
+        noticed = [c for c in clocks if c.notified_at is not None]
+        table = TierState.__table__
+        assert isinstance(table, Table)
+        where = and_(table.c.guild_id == self.guild_id, table.c.user_id == bindparam("member"))
+        if plain:
+            await self.session.execute(
+                update(table).where(where).values(below_since=bindparam("below"), updated_at=now),
+                [{"member": c.user_id, "below": c.below_since} for c in plain],
+            )
+        if noticed:
+            await self.session.execute(
+                update(table)
+                .where(where)
+                .values(
+                    below_since=bindparam("below"),
+                    at_risk_notified_at=bindparam("noticed"),
+                    updated_at=now,
+                ),
+                [
+                    {"member": c.user_id, "below": c.below_since, "noticed": c.notified_at}
+                    for c in noticed
+                ],
+            )
+
+    async def tier_keys(self, user_ids: Sequence[int]) -> dict[int, str | None]:
+        """The desired tier of members who have a ladder state (others are not in the map)."""
+        found: dict[int, str | None] = {}
+        for ids in _chunks(user_ids):
+            assert ids is not None
+            stmt = select(TierState.user_id, TierState.tier_key).where(
+                TierState.guild_id == self.guild_id, TierState.user_id.in_(ids)
+            )
+            found.update({uid: key for uid, key in await self.session.execute(stmt)})
+        return found
+
+    async def all_tier_keys(self) -> dict[int, str | None]:
+        stmt = select(TierState.user_id, TierState.tier_key).where(
+            TierState.guild_id == self.guild_id
+        )
+        return {uid: key for uid, key in await self.session.execute(stmt)}
+
+    async def seats_taken(self) -> dict[str, int]:
+        """Members holding each tier, counting only those still in the server."""
+        stmt = (
+            select(TierState.tier_key, func.count())
+            .join(
+                Member,
+                and_(Member.guild_id == TierState.guild_id, Member.user_id == TierState.user_id),
+            )
+            .where(
+                TierState.guild_id == self.guild_id,
+                TierState.tier_key.is_not(None),
+                Member.left_at.is_(None),
+            )
+            .group_by(TierState.tier_key)
+        )
+        return {key: int(n) for key, n in await self.session.execute(stmt) if key is not None}
+
+    # ------------------------------------------------------------------ nominations
+    async def approved_nominations(self, user_ids: Collection[int] | None) -> dict[int, set[str]]:
+        """Tier keys each member holds an approved nomination for (applied or not)."""
+        found: dict[int, set[str]] = {}
+        for ids in _chunks(user_ids):
+            stmt = select(Nomination.nominee_id, Nomination.tier_key).where(
+                Nomination.guild_id == self.guild_id, Nomination.status == "approved"
+            )
+            if ids is not None:
+                stmt = stmt.where(Nomination.nominee_id.in_(ids))
+            for user_id, key in await self.session.execute(stmt):
+                found.setdefault(user_id, set()).add(key)
+        return found
+
+    async def mark_nominations_applied(
+        self, user_id: int, tier_keys: Collection[str], *, now: datetime
+    ) -> list[int]:
+        """Stamp the member's approved, not yet applied nominations for ``tier_keys``."""
+        if not tier_keys:
+            return []
+        rows = list(
+            await self.session.scalars(
+                select(Nomination).where(
+                    Nomination.guild_id == self.guild_id,
+                    Nomination.nominee_id == user_id,
+                    Nomination.status == "approved",
+                    Nomination.applied_at.is_(None),
+                    Nomination.tier_key.in_(list(tier_keys)),
+                )
+            )
+        )
+        for row in rows:
+            row.applied_at = now
+        return [row.id for row in rows]
