@@ -143,9 +143,20 @@ async def _settle(emu: Emulator, seconds: float = 0.3) -> None:
 
 async def play(emu: Emulator, community: SampleCommunity, transcript: Transcript) -> None:
     """The scripted stretch of community life, one scene per feature, in story order."""
-    from bot.scenes import activity, answers, content, events, profile, referrals, thanks
+    from bot.scenes import (
+        activity,
+        answers,
+        content,
+        events,
+        ladder,
+        nominations,
+        profile,
+        referrals,
+        thanks,
+    )
 
-    for module in (activity, answers, thanks, content, events, referrals, profile):
+    story = (activity, answers, thanks, content, events, referrals, ladder, nominations, profile)
+    for module in story:
         await module.scene(emu, community, transcript)
         await _settle(emu)
         transcript.flush()
