@@ -27,11 +27,13 @@ class ActivityRepository:
         if not rows:
             return
         stmt = insert_for(self.session, ActivityDay)
+        # RETURNING makes SQLAlchemy send multi-row INSERTs ("insertmanyvalues") instead of
+        # one statement per row: the flush shares the event loop's process with ingestion.
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["guild_id", "user_id", "day"],
                 set_={"messages": ActivityDay.messages + stmt.excluded.messages},
-            ),
+            ).returning(ActivityDay.user_id),
             rows,
         )
 

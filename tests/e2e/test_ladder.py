@@ -569,3 +569,41 @@ async def test_the_demo_scene_promotes_katherine(emulator, clock, tmp_path):
     assert "posted in #announcements:\n        | 🎉 @katherine is now a Champion!" in text
     assert "posted in DMs with katherine" in text and "[embed] Welcome, Champion!" in text
     assert "every Champion criterion is met" in text
+
+
+# --------------------------------------------------------------------------- seats
+
+
+async def test_a_full_tier_takes_no_one_until_a_seat_frees_up(
+    emulator, community, database_url, clock
+):
+    from bot.sample_community import TIERS
+
+    tiers = [{**TIERS[0], "seats": 1}, *TIERS[1:]]
+    data = community_config(community, emulator, database_url=database_url, tiers=tiers)
+    config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
+    async with running_bot(config, clock=clock) as app:
+        bot = app.bot
+        await asyncio.wait_for(bot.get_cog("Ladder").caught_up.wait(), timeout=5)
+        ada, grace = community.members["ada"], community.members["grace"]
+        role = community.tier_role_ids["champion"]
+
+        await make_champion_material(bot, ada)
+        await bot.contributions.changed({ada})
+        assert await tier_of(bot, ada) == "champion"
+
+        # grace meets every number, but the one Champion seat is taken.
+        await make_champion_material(bot, grace)
+        await bot.contributions.changed({grace})
+        assert await tier_of(bot, grace) is None
+        [planned] = await bot.get_cog("Ladder").service.plan([grace])
+        assert any("no seat free (1/1 seats taken)" in r for r in planned.decision.reasons)
+
+        # A moderator moves ada off the tier: the seat is free and grace takes it.
+        riley = community.moderators["riley"]
+        await bot.get_cog("Ladder").service.set_tier(
+            ada, None, reason="stepping back", actor_id=riley
+        )
+        await bot.contributions.changed({grace})
+        assert await tier_of(bot, grace) == "champion"
+        await eventually(lambda: role in emulator.member_roles(community.guild_id, grace))
