@@ -141,8 +141,14 @@ async def _settle(emu: Emulator, seconds: float = 0.3) -> None:
     await asyncio.sleep(seconds)
 
 
-async def play(emu: Emulator, community: SampleCommunity, transcript: Transcript) -> None:
-    """The scripted stretch of community life, one scene per feature, in story order."""
+async def play(
+    emu: Emulator, community: SampleCommunity, transcript: Transcript, *, sample_ladder: bool
+) -> None:
+    """The scripted stretch of community life, one scene per feature, in story order.
+
+    The ladder and nomination scenes are written for the sample ladder (Champion, Ambassador,
+    Advisor); with a user's own tiers (``--config``) they are skipped, saying so.
+    """
     from bot.scenes import (
         activity,
         answers,
@@ -157,6 +163,12 @@ async def play(emu: Emulator, community: SampleCommunity, transcript: Transcript
 
     story = (activity, answers, thanks, content, events, referrals, ladder, nominations, profile)
     for module in story:
+        if module in (ladder, nominations) and not sample_ladder:
+            transcript.step(
+                f"({module.__name__.rsplit('.', 1)[-1]} scene skipped: it is "
+                "written for the sample ladder, and your config has its own tiers)"
+            )
+            continue
         await module.scene(emu, community, transcript)
         await _settle(emu)
         transcript.flush()
@@ -212,7 +224,12 @@ async def run_demo(
             async with running_bot(config, clock=transcript.clock):
                 await _settle(emu)
                 transcript.flush()
-                await play(emu, community, transcript)
+                await play(
+                    emu,
+                    community,
+                    transcript,
+                    sample_ladder=[t["key"] for t in tiers] == [t["key"] for t in TIERS],
+                )
             transcript.step("Flywheel shuts down cleanly")
         unknown = getattr(emu, "unknown_routes", [])
         if unknown:
