@@ -3,3 +3,27 @@
 A scene is ``async def scene(emu, community, transcript)``; ``bot.demo`` plays them in order
 and prints what the bot did after each one.
 """
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+
+async def seen(check: Callable[[], Any], within: float = 5.0) -> Any:
+    """``check()``'s first truthy result while the bot reacts (asynchronously), else None."""
+    for _ in range(int(within / 0.05)):
+        result = check()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def until(check: Callable[[], Any], within: float = 5.0) -> Any:
+    """Like :func:`seen`, for what the scene cannot go on without."""
+    result = await seen(check, within)
+    if not result:
+        raise TimeoutError("the bot did not react in time")
+    return result

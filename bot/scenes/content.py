@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from typing import Any
 
 from bot.emulator import Emulator
 from bot.sample_community import SampleCommunity
-
-
-async def _until(check: Callable[[], Any], within: float = 5.0) -> Any:
-    """Wait for the bot to react (it does so asynchronously)."""
-    for _ in range(int(within / 0.05)):
-        result = check()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise TimeoutError("the bot did not react in time")
+from bot.scenes import until
 
 
 async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
@@ -40,7 +30,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         )
 
     async def click(user_id: int, title: str, action: str) -> Any:
-        card = await _until(lambda: card_for(title))
+        card = await until(lambda: card_for(title))
         button = next(
             b["custom_id"]
             for row in card["components"]
@@ -95,7 +85,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         opened, c.moderators["riley"], values={"reason": "Not about the project, sorry!"}
     )
     await submitted.wait_response(timeout=5)
-    await _until(lambda: emu.dms(c.members["grace"]))
+    await until(lambda: emu.dms(c.members["grace"]))
     await show()
 
     t.step("Moderators correct the ledger with /contribution, logged in #mod-log")

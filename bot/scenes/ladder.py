@@ -9,13 +9,13 @@ contribution (a moderator's mentoring credit) makes the ladder re-evaluate her a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.emulator import Emulator
 from bot.emulator.snowflake import time_snowflake
 from bot.sample_community import SampleCommunity
+from bot.scenes import seen
 
 MENU = "Mark as answer"
 HELPER = "katherine"
@@ -24,16 +24,6 @@ QUESTIONS = (
     ("sophie", "Proxy settings?", "Where do I set an HTTP proxy?", "Use the proxy key in config."),
     ("bjarne", "Windows paths", "Backslashes break my ignore file.", "Use forward slashes there."),
 )
-
-
-async def _until(check: Callable[[], Any], within: float = 5.0) -> Any:
-    """Wait for the bot to react (it does so asynchronously); None if it does not."""
-    for _ in range(int(within / 0.05)):
-        result = check()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    return None
 
 
 def _post_earlier(
@@ -108,8 +98,8 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     )
     await record.wait_response(timeout=5)
     t.say("riley records +20 points for katherine's mentoring sessions: 50 points now")
-    if await _until(lambda: role in emu.member_roles(gid, helper)):
-        await _until(lambda: emu.dms(helper))
+    if await seen(lambda: role in emu.member_roles(gid, helper)):
+        await seen(lambda: emu.dms(helper))
         t.say(f"every {first} criterion is met: the bot gives her the {first} role, announces")
         t.say("it in #announcements (pinging only her) and DMs her the welcome, benefits and")
         t.say("commitment")

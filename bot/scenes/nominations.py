@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from bot.emulator import Emulator
 from bot.sample_community import SampleCommunity
-
-
-async def _until(check: Callable[[], Any], within: float = 5.0) -> Any:
-    """Wait for the bot to react (it does so asynchronously)."""
-    for _ in range(int(within / 0.05)):
-        result = check()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise TimeoutError("the bot did not react in time")
+from bot.scenes import until
 
 
 async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
@@ -48,7 +38,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         )
 
     async def click(user_id: int, member: str, action: str) -> Any:
-        card = await _until(lambda: card_of(member))
+        card = await until(lambda: card_of(member))
         button = next(
             b["custom_id"]
             for row in card["components"]
@@ -87,13 +77,13 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     t.step("riley approves frances (recorded until she meets the minimums) and rejects dennis")
     t.say("frances hears the good news; dennis hears nothing, morgan (the nominator) gets why")
     await click(riley, "frances", "approve")
-    await _until(lambda: emu.dms(c.members["frances"]))
+    await until(lambda: emu.dms(c.members["frances"]))
     opened = await click(riley, "dennis", "reject")
     submitted = await emu.submit_modal(
         opened, riley, values={"reason": "Not yet: let's look again after the release"}
     )
     await submitted.wait_response(timeout=5)
-    await _until(lambda: emu.dms(morgan))
+    await until(lambda: emu.dms(morgan))
     await show()
 
     t.step("Members read the ladder with /tiers; moderators check a what-if with /tier preview")
