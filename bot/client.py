@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 ShutdownHook = Callable[[], Awaitable[None]]
 MessageHook = Callable[[discord.Message], None]
 
+#: How long shutdown waits for running event handlers before cancelling them.
+IN_FLIGHT_GRACE_SECONDS = 2.0
+
 
 def all_extensions() -> list[str]:
     """Every module in ``cogs/``: a new cog is loaded by existing, not by being listed."""
@@ -154,14 +157,32 @@ class Flywheel(commands.Bot):
         self.dispatch("flywheel_ready", guild)
         self.flywheel_ready.set()
 
+    async def _finish_in_flight_work(self) -> None:
+        """Let event handlers and spawned work still running finish briefly, then cancel them.
+
+        They may hold a database session: the store must not close under them. discord.py
+        names the tasks it runs listeners in ``discord.py: on_<event>``.
+        """
+        current = asyncio.current_task()
+        in_flight = {
+            task
+            for task in asyncio.all_tasks()
+            if task is not current
+            and not task.done()
+            and (task in self._tasks or task.get_name().startswith("discord.py: on_"))
+        }
+        if not in_flight:
+            return
+        _, pending = await asyncio.wait(in_flight, timeout=IN_FLIGHT_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=IN_FLIGHT_GRACE_SECONDS)
+
     async def close(self) -> None:
         if self._startup is not None and not self._startup.done():
             self._startup.cancel()
-        if self._tasks:
-            # Let in-flight work (a first-response write, say) finish briefly, then stop it.
-            _, pending = await asyncio.wait(self._tasks, timeout=2)
-            for task in pending:
-                task.cancel()
+        await self._finish_in_flight_work()
         for hook in reversed(self._shutdown_hooks):
             try:
                 await hook()
