@@ -13,7 +13,7 @@ from bot.emulated import running_bot
 from bot.emulator import permissions
 from db.models import Member, Nomination, TierState
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually
+from tests.e2e.util import bot_posts, eventually, eventually_async
 
 pytestmark = pytest.mark.e2e
 
@@ -506,6 +506,12 @@ async def test_a_card_that_could_not_be_posted_is_posted_after_a_restart(
     guild.set_overwrite(review, emulator.bot_user_id, allow=permissions.SEND_MESSAGES)
     async with running_bot(bot_config, clock=clock) as app:
         [card] = await eventually(lambda: cards(emulator, community))
-        [nomination] = await rows(app.bot, Nomination)
+
+        async def card_recorded() -> Nomination | None:
+            # The bot records the card's id right after Discord answers the post.
+            [row] = await rows(app.bot, Nomination)
+            return row if row.review_message_id is not None else None
+
+        nomination = await eventually_async(card_recorded)
         assert nomination.review_message_id == int(card["id"])
         assert button_ids(card)[0] == f"nomination:approve:{nomination.id}"

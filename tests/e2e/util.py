@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 
@@ -23,6 +23,20 @@ async def eventually(
     deadline = asyncio.get_running_loop().time() + within
     while True:
         result = check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s: {check}")
+        await asyncio.sleep(interval)
+
+
+async def eventually_async(
+    check: Callable[[], Awaitable[Any]], *, within: float = 5.0, interval: float = 0.05
+) -> Any:
+    """Like :func:`eventually`, for checks that read the store (the bot writes it async)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
