@@ -27,3 +27,22 @@ async def until(check: Callable[[], Any], within: float = 5.0) -> Any:
     if not result:
         raise TimeoutError("the bot did not react in time")
     return result
+
+
+async def press(emu: Any, card: dict[str, Any], user_id: int, custom_id_prefix: str) -> Any:
+    """Press the button on ``card`` whose custom id starts with ``custom_id_prefix``."""
+    button = next(
+        b["custom_id"]
+        for row in card["components"]
+        for b in row["components"]
+        if b["custom_id"].startswith(custom_id_prefix)
+    )
+    record = await emu.click_button(card, user_id, button)
+    await record.wait_response(timeout=5)
+    return record
+
+
+async def show(t: Any) -> None:
+    """Print what the bot did for this step before the next one starts."""
+    await asyncio.sleep(0.3)
+    t.flush()

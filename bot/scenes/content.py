@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
 from bot.emulator import Emulator
 from bot.sample_community import SampleCommunity
-from bot.scenes import until
+from bot.scenes import press, show, until
 
 
 async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
@@ -31,20 +30,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
 
     async def click(user_id: int, title: str, action: str) -> Any:
         card = await until(lambda: card_for(title))
-        button = next(
-            b["custom_id"]
-            for row in card["components"]
-            for b in row["components"]
-            if b["custom_id"].startswith(f"content:{action}:")
-        )
-        record = await emu.click_button(card, user_id, button)
-        await record.wait_response(timeout=5)
-        return record
-
-    async def show() -> None:
-        """Print what the bot did for this step before the next one starts."""
-        await asyncio.sleep(0.3)
-        t.flush()
+        return await press(emu, card, user_id, f"content:{action}:")
 
     t.step("Members share what they made with /share; moderators get a review card")
     t.say("ada shares a blog post and grace a video; both wait in #review for a decision")
@@ -73,7 +59,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     await slash(
         c.members["ken"], "share", url="ftp://ken.dev/talk.pdf", title="Slides", kind="talk"
     )
-    await show()
+    await show(t)
 
     t.step("Moderators decide: morgan approves, riley rejects with a reason")
     t.say("margaret (not a moderator) presses Approve first; then morgan approves ada's post")
@@ -86,7 +72,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     )
     await submitted.wait_response(timeout=5)
     await until(lambda: emu.dms(c.members["grace"]))
-    await show()
+    await show(t)
 
     t.step("Moderators correct the ledger with /contribution, logged in #mod-log")
     t.say("morgan gives radia +5 mentoring, and dennis +50 answer by mistake")
@@ -115,4 +101,4 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
             id=int(number[1]),
             reason="Typo: meant 5 points, not 50",
         )
-    await show()
+    await show(t)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from bot.emulator import Emulator
 from bot.sample_community import SampleCommunity
-from bot.scenes import until
+from bot.scenes import press, show, until
 
 
 async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
@@ -39,20 +38,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
 
     async def click(user_id: int, member: str, action: str) -> Any:
         card = await until(lambda: card_of(member))
-        button = next(
-            b["custom_id"]
-            for row in card["components"]
-            for b in row["components"]
-            if b["custom_id"].startswith(f"nomination:{action}:")
-        )
-        record = await emu.click_button(card, user_id, button)
-        await record.wait_response(timeout=5)
-        return record
-
-    async def show() -> None:
-        """Print what the bot did for this step before the next one starts."""
-        await asyncio.sleep(0.3)
-        t.flush()
+        return await press(emu, card, user_id, f"nomination:{action}:")
 
     t.step("Moderators nominate members for a tier with /nominate; a card waits in #review")
     t.say(f"morgan nominates frances for {top.title()} and dennis for {first.title()}")
@@ -72,7 +58,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         reason="Always first to welcome newcomers @everyone",
     )
     await slash(c.members["grace"], "nominate", member=c.members["grace"], tier=first, reason="me!")
-    await show()
+    await show(t)
 
     t.step("riley approves frances (recorded until she meets the minimums) and rejects dennis")
     t.say("frances hears the good news; dennis hears nothing, morgan (the nominator) gets why")
@@ -84,11 +70,11 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     )
     await submitted.wait_response(timeout=5)
     await until(lambda: emu.dms(morgan))
-    await show()
+    await show(t)
 
     t.step("Members read the ladder with /tiers; moderators check a what-if with /tier preview")
     t.say("radia looks at /tiers (only she sees it); riley previews who the rules would move")
     await slash(c.members["radia"], "tiers")
     await slash(riley, "tier preview")
     await slash(morgan, "nominations", status="all")
-    await show()
+    await show(t)
