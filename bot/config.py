@@ -52,6 +52,9 @@ __all__ = [
     "DatabaseConfig",
     "DiscordConfig",
     "LadderConfig",
+    "NewsletterConfig",
+    "RecognitionConfig",
+    "RitualConfig",
     "LogLevel",
     "LoggingConfig",
     "MonthlyAt",
@@ -418,6 +421,18 @@ def _parse_monthly(value: object) -> MonthlyAt:
     return MonthlyAt(day, _parse_time(parts[1], shape=_MONTHLY_SHAPE, got=value))
 
 
+def _parse_cadence(value: object) -> WeeklyAt | MonthlyAt:
+    """A ritual's "when": weekly ("thu 17:00") or monthly ("15 18:00")."""
+    if isinstance(value, WeeklyAt | MonthlyAt):
+        return value
+    if not isinstance(value, str):
+        raise _problem(f'must be text like "thu 17:00" or "15 18:00" (got {_show(value)})')
+    first = value.strip().split()[:1]
+    if first and _DIGITS.fullmatch(first[0]):
+        return _parse_monthly(value)
+    return _parse_weekly(value)
+
+
 Weekly = Annotated[
     WeeklyAt,
     PlainValidator(_parse_weekly),
@@ -429,6 +444,13 @@ Monthly = Annotated[
     PlainValidator(_parse_monthly),
     PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "examples": ["1 09:00"]}),
+]
+
+Cadence = Annotated[
+    WeeklyAt | MonthlyAt,
+    PlainValidator(_parse_cadence),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "examples": ["thu 17:00", "15 18:00"]}),
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -604,12 +626,65 @@ class TierConfig(_Section):
         return self
 
 
+class RecognitionConfig(_Section):
+    top_per_category: Annotated[int, Strict(), Field(ge=1, le=10)] = 3
+    spotlight_lookback_weeks: PositiveInt = 4
+    """Strong contributors for an automatic spotlight are judged over this many weeks."""
+    spotlight_cooldown_weeks: NonNegInt = 8
+    """Nobody is spotlighted twice within this many weeks."""
+    spotlight_min_points: NonNegInt = 10
+
+
+class NewsletterConfig(_Section):
+    top_contributors: Annotated[int, Strict(), Field(ge=1, le=25)] = 5
+    upcoming_days: PositiveInt = 30
+    chart: StrictFlag = True
+    dm_subscribers: StrictFlag = True
+    dm_pace_seconds: Annotated[float, Strict(), Field(ge=0, le=60)] = 1.0
+
+
+RITUAL_KEY_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,23}$"
+
+
+class RitualConfig(_Section):
+    key: Annotated[str, Strict(), Field(pattern=RITUAL_KEY_PATTERN)]
+    when: Cadence
+    title: Annotated[str, Strict(), AfterValidator(_non_blank), Field(max_length=256)]
+    text: Annotated[str, Strict(), AfterValidator(_non_blank), Field(max_length=4000)]
+    channel: Snowflake | None = None
+    """Defaults to the announcements channel."""
+    thread_name: Annotated[str, Strict(), Field(max_length=100)] = ""
+    """Open a thread on the post with this name ("{date}" is replaced); empty: no thread."""
+    grace_hours: Annotated[int, Strict(), Field(ge=0, le=24 * 28)] = 12
+    """A ritual missed while the bot was down is still posted within this many hours."""
+
+
 class LadderConfig(_Section):
     stack_roles: StrictFlag = False
     low_water_ratio: Annotated[float, Strict(), Field(gt=0, le=1)] = 0.9
     demotion_grace_days: NonNegInt = 30
     min_days_after_promotion: NonNegInt = 30
     at_risk_notice_days: NonNegInt = 7
+
+
+def _ritual_conflicts(keys: Sequence[str | None]) -> list[ConfigProblem]:
+    """Duplicate ritual keys: each ritual's posts are recorded under its key."""
+    seen: dict[str, int] = {}
+    problems: list[ConfigProblem] = []
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in seen:
+            problems.append(
+                ConfigProblem(
+                    f"rituals[{index}].key",
+                    f"duplicate ritual key '{key}' (also rituals[{seen[key]}])",
+                    _EXAMPLES["rituals.key"],
+                )
+            )
+        else:
+            seen[key] = index
+    return problems
 
 
 def _tier_conflicts(
@@ -673,6 +748,9 @@ class Settings(_Section):
     tiers: tuple[TierConfig, ...] = ()
     """Lowest tier first; the order is the ladder."""
     ladder: LadderConfig = Field(default_factory=LadderConfig)
+    recognition: RecognitionConfig = Field(default_factory=RecognitionConfig)
+    newsletter: NewsletterConfig = Field(default_factory=NewsletterConfig)
+    rituals: tuple[RitualConfig, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -686,6 +764,13 @@ class Settings(_Section):
     def _tiers_are_distinct(self) -> Self:
         pairs = [(tier.key, tier.role_id) for tier in self.tiers]
         conflicts = _tier_conflicts(pairs, self.discord.guild_id)
+        if conflicts:
+            raise _problem("; ".join(str(problem) for problem in conflicts), cross=True)
+        return self
+
+    @model_validator(mode="after")
+    def _ritual_keys_are_distinct(self) -> Self:
+        conflicts = _ritual_conflicts([ritual.key for ritual in self.rituals])
         if conflicts:
             raise _problem("; ".join(str(problem) for problem in conflicts), cross=True)
         return self
@@ -812,6 +897,25 @@ _EXAMPLES: Final[dict[str, str]] = {
     "ladder.demotion_grace_days": "demotion_grace_days = 30",
     "ladder.min_days_after_promotion": "min_days_after_promotion = 30",
     "ladder.at_risk_notice_days": "at_risk_notice_days = 7",
+    "recognition": "[recognition] top_per_category = 3",
+    "recognition.top_per_category": "top_per_category = 3",
+    "recognition.spotlight_lookback_weeks": "spotlight_lookback_weeks = 4",
+    "recognition.spotlight_cooldown_weeks": "spotlight_cooldown_weeks = 8",
+    "recognition.spotlight_min_points": "spotlight_min_points = 10",
+    "newsletter": "[newsletter] top_contributors = 5",
+    "newsletter.top_contributors": "top_contributors = 5",
+    "newsletter.upcoming_days": "upcoming_days = 30",
+    "newsletter.chart": "chart = true",
+    "newsletter.dm_subscribers": "dm_subscribers = true",
+    "newsletter.dm_pace_seconds": "dm_pace_seconds = 1.0",
+    "rituals": '[[rituals]] key = "weekly-qa", when = "thu 17:00", title = "Weekly Q&A"',
+    "rituals.key": 'key = "weekly-qa"',
+    "rituals.when": 'when = "thu 17:00"',
+    "rituals.title": 'title = "Weekly Q&A"',
+    "rituals.text": 'text = "Ask anything about the product in the thread below."',
+    "rituals.channel": f"channel = {_ID}",
+    "rituals.thread_name": 'thread_name = "Q&A {date}"',
+    "rituals.grace_hours": "grace_hours = 12",
 }
 _FALLBACK_EXAMPLE: Final = "see config.example.toml, which documents every key"
 
@@ -1052,7 +1156,7 @@ def _problems_from(exc: ValidationError) -> list[ConfigProblem]:
     for error in exc.errors(include_url=False):
         context = error.get("ctx") or {}
         if error["type"] == _PROBLEM and context.get("cross"):
-            continue  # reported by _raw_tier_conflicts, one problem per tier
+            continue  # reported by the _raw_*_conflicts checks, one problem per entry
         parts: list[str | int] = list(error["loc"])
         if error["type"] == _PROBLEM and context.get("field"):
             parts.append(str(context["field"]))
@@ -1083,6 +1187,21 @@ def _raw_tier_conflicts(data: Mapping[str, Any]) -> list[ConfigProblem]:
     discord = data.get("discord")
     guild_id = _lenient_snowflake(discord.get("guild_id")) if isinstance(discord, Mapping) else None
     return _tier_conflicts(pairs, guild_id)
+
+
+def _raw_ritual_conflicts(data: Mapping[str, Any]) -> list[ConfigProblem]:
+    rituals = data.get("rituals")
+    if not isinstance(rituals, list | tuple):
+        return []
+    keys = [
+        ritual.get("key")
+        if isinstance(ritual, Mapping)
+        and isinstance(ritual.get("key"), str)
+        and re.match(RITUAL_KEY_PATTERN, ritual["key"])
+        else None
+        for ritual in rituals
+    ]
+    return _ritual_conflicts(keys)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1129,6 +1248,7 @@ def parse_config(
     except ValidationError as exc:
         problems.extend(_problems_from(exc))
     problems.extend(_raw_tier_conflicts(data))
+    problems.extend(_raw_ritual_conflicts(data))
 
     token: SecretStr | None = None
     env_name = _token_env_name(data, settings)
@@ -1310,6 +1430,25 @@ def summarize(config: Config) -> str:
             lines.append(f"     {_tier_requirements(tier)}")
     else:
         lines.append("Tiers:         none configured")
+    rec, news = s.recognition, s.newsletter
+    lines.append(
+        f"Recognition:   top {rec.top_per_category} per category; spotlight from nominations, "
+        f"else {rec.spotlight_min_points}+ points over {rec.spotlight_lookback_weeks} weeks, "
+        f"nobody twice within {rec.spotlight_cooldown_weeks} weeks"
+    )
+    lines.append(
+        f"Newsletter:    top {news.top_contributors} contributors; events in the next "
+        f"{news.upcoming_days} days; chart {'on' if news.chart else 'off'}; DMs to subscribed "
+        + (f"tier members every {news.dm_pace_seconds}s" if news.dm_subscribers else "off")
+    )
+    if s.rituals:
+        lines.append("Rituals:")
+        for ritual in s.rituals:
+            where = ritual.channel if ritual.channel is not None else "announcements"
+            thread = f", thread '{ritual.thread_name}'" if ritual.thread_name else ""
+            lines.append(f"  {ritual.key}: {ritual.when} in {where}{thread}: {ritual.title}")
+    else:
+        lines.append("Rituals:       none configured")
     lines.append(
         f"Ladder:        {'stack tier roles' if lad.stack_roles else 'current tier role only'}; "
         f"low-water {lad.low_water_ratio:.0%}; demotion grace {lad.demotion_grace_days} days; "

@@ -21,6 +21,7 @@ from bot.config import (
     ConfigProblem,
     MonthlyAt,
     PointsConfig,
+    RitualConfig,
     Settings,
     TierConfig,
     WeeklyAt,
@@ -138,7 +139,9 @@ def _all_keys() -> list[tuple[str, str]]:
     """(section, key) for every key the models accept."""
     keys: list[tuple[str, str]] = []
     for section in Settings.model_fields:
-        model = TierConfig if section == "tiers" else _section_model(section)
+        model = {"tiers": TierConfig, "rituals": RitualConfig}.get(section) or _section_model(
+            section
+        )
         keys.extend((section, name) for name in model.model_fields)
     return keys
 
@@ -152,7 +155,7 @@ def _section_model(section: str) -> type[BaseModel]:
 @pytest.mark.parametrize(("section", "key"), _all_keys())
 def test_example_file_documents_every_key_with_a_comment(section: str, key: str) -> None:
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
-    header = "[[tiers]]" if section == "tiers" else f"[{section}]"
+    header = {"tiers": "[[tiers]]", "rituals": "# [[rituals]]"}.get(section, f"[{section}]")
     start = lines.index(header)
     pattern = re.compile(rf"^(# )?{re.escape(key)} = ")
     found = next((i for i in range(start + 1, len(lines)) if pattern.match(lines[i])), None)
@@ -559,6 +562,42 @@ def test_tiers_keep_their_order() -> None:
     assert s.managed_role_ids == frozenset({100, 101, 102, 103})
     with pytest.raises(KeyError):
         s.tier("nope")
+
+
+def ritual(key: str, when: object = "thu 17:00", **extra: object) -> dict[str, object]:
+    return {"key": key, "when": when, "title": "Weekly Q&A", "text": "Ask anything.", **extra}
+
+
+def test_rituals_take_weekly_or_monthly_times_and_default_to_announcements() -> None:
+    data = {**minimal(), "rituals": [ritual("qa"), ritual("demo-day", "15 18:30", channel=42)]}
+    rituals = parse_config(data, env=ENV).settings.rituals
+    assert rituals[0].when == WeeklyAt(3, dt.time(17, 0))
+    assert rituals[0].channel is None
+    assert rituals[1].when == MonthlyAt(15, dt.time(18, 30))
+    assert rituals[1].channel == 42
+    assert rituals[0].grace_hours == 12 and rituals[0].thread_name == ""
+
+
+@pytest.mark.parametrize(
+    ("when", "fragment"),
+    [
+        ("thursday at five", 'must look like "<mon|tue|wed|thu|fri|sat|sun> HH:MM"'),
+        ("31 10:00", "between 1 and 28"),
+        ("fri 25:00", "between 00:00 and 23:59"),
+        (5, 'must be text like "thu 17:00" or "15 18:00"'),
+    ],
+)
+def test_bad_ritual_times_name_the_key(when: object, fragment: str) -> None:
+    problem = only_problem({**minimal(), "rituals": [ritual("qa", when)]})
+    assert problem.key == "rituals[0].when"
+    assert fragment in problem.message
+
+
+def test_duplicate_and_malformed_ritual_keys() -> None:
+    problem = only_problem({**minimal(), "rituals": [ritual("qa"), ritual("qa")]})
+    assert problem.key == "rituals[1].key"
+    assert problem.message == "duplicate ritual key 'qa' (also rituals[0])"
+    assert only_problem({**minimal(), "rituals": [ritual("Q A")]}).key == "rituals[0].key"
 
 
 def test_duplicate_tier_key() -> None:
