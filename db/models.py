@@ -106,7 +106,10 @@ class TierChange(Base):
     """Audit log of every tier change; ``actor_id`` is None when the change was automatic."""
 
     __tablename__ = "tier_changes"
-    __table_args__ = (Index("ix_tier_changes_member_time", "guild_id", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_tier_changes_member_time", "guild_id", "user_id", "created_at"),
+        Index("ix_tier_changes_guild_time", "guild_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
     guild_id: Mapped[int] = mapped_column(Snowflake)
@@ -385,3 +388,74 @@ class Referral(Base):
     contribution_id: Mapped[int | None] = mapped_column(
         ForeignKey("contributions.id", ondelete="SET NULL")
     )
+
+
+# --- Recognition (migration 0004) -----------------------------------------------------------
+
+SPOTLIGHT_SOURCES = ("nomination", "contributions")
+DELIVERY_STATES = ("sent", "failed")
+
+
+class SpotlightNomination(Base):
+    """A moderator's suggestion for the weekly spotlight; ``used_period`` once it was featured.
+
+    Pending nominations are the ones not used yet, so one nomination is featured at most once.
+    """
+
+    __tablename__ = "spotlight_nominations"
+    __table_args__ = (Index("ix_spotlight_nominations_guild_used", "guild_id", "used_period"),)
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    user_id: Mapped[int] = mapped_column(Snowflake)
+    nominated_by: Mapped[int] = mapped_column(Snowflake)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    used_period: Mapped[str | None] = mapped_column(String(32))
+
+
+class Spotlight(Base):
+    """Who was spotlighted for a weekly period.
+
+    Recorded before the post is sent, keyed by period, so a re-render after a crash or a forced
+    re-post features the same member instead of drawing again.
+    """
+
+    __tablename__ = "spotlights"
+    __table_args__ = (
+        CheckConstraint("source IN ('nomination', 'contributions')", name="source_known"),
+    )
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake)
+    source: Mapped[str] = mapped_column(String(16))
+    nomination_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spotlight_nominations.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class NewsletterSubscription(Base):
+    """A member who asked for the monthly newsletter by direct message."""
+
+    __tablename__ = "newsletter_subscriptions"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    subscribed_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class NewsletterDelivery(Base):
+    """One newsletter DM attempt per member and period: a failed one is not retried (the
+    member closed their DMs; retrying would only repeat the failure every restart)."""
+
+    __tablename__ = "newsletter_deliveries"
+    __table_args__ = (CheckConstraint("state IN ('sent', 'failed')", name="state_known"),)
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(TZDateTime)

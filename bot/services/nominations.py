@@ -12,8 +12,6 @@ discuss it. That keeps a "no, not yet" from reading like a public verdict on a v
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -116,18 +114,6 @@ class Standing(Protocol):
     async def missing(self, user_id: int, tier_key: str) -> tuple[str, ...]: ...
 
 
-# Two moderators clicking at once: the repository's check-then-set is not atomic, so decisions
-# on one store are taken one at a time in this (single) bot process, whichever instance decides.
-_DECIDING: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _decision_lock(sessions: object) -> asyncio.Lock:
-    lock = _DECIDING.get(sessions)
-    if lock is None:
-        lock = _DECIDING[sessions] = asyncio.Lock()
-    return lock
-
-
 def clean_reason(raw: str) -> str:
     reason = raw.strip()
     if not REASON_MIN <= len(reason) <= REASON_MAX:
@@ -150,7 +136,6 @@ class NominationService:
         self.clock = clock
         self.reevaluate = reevaluate
         self.standing = standing
-        self._deciding = _decision_lock(sessions)
 
     @property
     def guild_id(self) -> int:
@@ -261,8 +246,8 @@ class NominationService:
 
     async def approve(self, nomination_id: int, moderator_id: int) -> Decided:
         """Approve once, then let the ladder promote the nominee if the minimums are met."""
-        async with self._deciding:
-            decided = await self._decide(nomination_id, moderator_id, approve=True, note=None)
+        # Two moderators clicking at once: the repository's conditional UPDATE lets one win.
+        decided = await self._decide(nomination_id, moderator_id, approve=True, note=None)
         if not decided.decided_now:
             return decided
         nomination = decided.nomination
@@ -291,8 +276,7 @@ class NominationService:
 
     async def reject(self, nomination_id: int, moderator_id: int, reason: str) -> Decided:
         note = clean_reason(reason)
-        async with self._deciding:
-            decided = await self._decide(nomination_id, moderator_id, approve=False, note=note)
+        decided = await self._decide(nomination_id, moderator_id, approve=False, note=note)
         if not decided.decided_now:
             return decided
         return Decided(decided.nomination, decided_now=True, outcome="rejected")

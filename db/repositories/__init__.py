@@ -4,8 +4,11 @@ from db.repositories.activity import ActivityRepository
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.members import MemberRepository
+from db.repositories.newsletter import NewsletterRepository
 from db.repositories.nominations import DuplicateNominationError, NominationRepository
+from db.repositories.recognition import MonthNumbersRow, RecognitionRepository
 from db.repositories.scheduled_posts import ScheduledPostRepository
+from db.repositories.spotlights import SpotlightNominationRow, SpotlightRepository, SpotlightRow
 from db.repositories.tiers import TierRepository
 
 __all__ = [
@@ -14,7 +17,13 @@ __all__ = [
     "GuildSettingsRepository",
     "LedgerRepository",
     "MemberRepository",
+    "MonthNumbersRow",
+    "NewsletterRepository",
     "NominationRepository",
+    "RecognitionRepository",
     "ScheduledPostRepository",
+    "SpotlightNominationRow",
+    "SpotlightRepository",
+    "SpotlightRow",
     "TierRepository",
 ]

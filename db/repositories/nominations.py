@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,15 +55,29 @@ class NominationRepository:
         note: str | None,
         now: datetime,
     ) -> bool:
-        """Record the decision; False if it was already decided (a second click is a no-op)."""
-        if nomination.status != "pending":
-            return False
-        nomination.status = "approved" if approve else "rejected"
-        nomination.decided_by = decided_by
-        nomination.decided_at = now
-        nomination.decision_note = note
-        await self.session.flush()
-        return True
+        """Decide a pending nomination; False if it was already decided (by anyone).
+
+        A conditional UPDATE, so two moderators clicking at once (even in two processes) cannot
+        both decide. ``nomination`` is refreshed either way, so it shows the decision that
+        stands.
+        """
+        result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
+            update(Nomination)
+            .where(
+                Nomination.guild_id == self.guild_id,
+                Nomination.id == nomination.id,
+                Nomination.status == "pending",
+            )
+            .values(
+                status="approved" if approve else "rejected",
+                decided_by=decided_by,
+                decided_at=now,
+                decision_note=note,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.refresh(nomination)
+        return result.rowcount == 1
 
     async def with_status(self, status: str | None = None) -> list[Nomination]:
         stmt = select(Nomination).where(Nomination.guild_id == self.guild_id)

@@ -8,7 +8,7 @@ from db import migrate
 from db.base import Base
 from tests.conftest import engine_for
 
-ALL_REVISIONS = ["0001", "0002", "0003"]
+ALL_REVISIONS = ["0001", "0002", "0003", "0004"]
 TABLES = {
     "members",
     "contributions",
@@ -26,6 +26,10 @@ TABLES = {
     "event_rsvps",
     "voice_sessions",
     "referrals",
+    "spotlight_nominations",
+    "spotlights",
+    "newsletter_subscriptions",
+    "newsletter_deliveries",
 }
 
 
