@@ -30,6 +30,7 @@ __all__ = [
     "EmbedSpec",
     "embed_chars",
     "fit",
+    "line_fields",
     "message_chars",
     "paginate",
     "truncate",
@@ -138,6 +139,29 @@ def paginate(
     # A footer whose length swings with the part count: reserve the most a footer can take.
     groups = _group([e for spec in specs for e in _fit(spec, reserve=FOOTER_MAX)], FOOTER_MAX)
     return _with_footers(groups, footer)
+
+
+def line_fields(name: str, lines: Sequence[str], *, inline: bool = False) -> tuple[EmbedField, ...]:
+    """Fields named ``name`` holding ``lines``, as many as needed to keep every line.
+
+    A list too long for one field value continues in fields named "<name> (continued)" instead
+    of being cut off; only a single line longer than a field value is truncated.
+    """
+    values: list[str] = []
+    current = ""
+    for line in (truncate(line, FIELD_VALUE_MAX) for line in lines):
+        if current and len(current) + 1 + len(line) > FIELD_VALUE_MAX:
+            values.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current or not values:
+        values.append(current)
+    continued = truncate(name, FIELD_NAME_MAX - len(CONTINUED)) + CONTINUED
+    return tuple(
+        EmbedField(name=name if i == 0 else continued, value=value, inline=inline)
+        for i, value in enumerate(values)
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from bot.core.embeds import (
     EmbedSpec,
     embed_chars,
     fit,
+    line_fields,
     message_chars,
     paginate,
     truncate,
@@ -206,6 +207,22 @@ def test_paginate_footer_only_on_the_last_embed_of_each_message() -> None:
 def test_paginate_empty_part_footer_leaves_footers_alone() -> None:
     specs = [EmbedSpec(title="A", footer="mine")]
     assert paginate(specs, footer=lambda i, n: "" if n == 1 else f"{i}/{n}") == [specs]
+
+
+def test_line_fields_continue_a_long_list_instead_of_cutting_it() -> None:
+    lines = [f"{i}. <@{1000 + i}> — {i} answers" for i in range(1, 101)]
+    fields = line_fields("Answers", lines, inline=True)
+    assert len(fields) > 1
+    assert [f.name for f in fields] == ["Answers"] + ["Answers (continued)"] * (len(fields) - 1)
+    assert all(len(f.value) <= FIELD_VALUE_MAX and f.inline for f in fields)
+    assert [line for f in fields for line in f.value.split("\n")] == lines
+
+
+def test_line_fields_short_and_empty_lists() -> None:
+    assert line_fields("Top", ["a", "b"]) == (EmbedField("Top", "a\nb"),)
+    assert line_fields("Top", []) == (EmbedField("Top", ""),)
+    (only,) = line_fields("Top", ["x" * 2000])
+    assert only.value == "x" * 1023 + "…"
 
 
 # --------------------------------------------------------------------------------------------
