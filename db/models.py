@@ -415,10 +415,10 @@ class SpotlightNomination(Base):
 
 
 class Spotlight(Base):
-    """Who was spotlighted for a weekly period.
+    """Who was spotlighted for a weekly period, and the reason the post gave.
 
     Recorded before the post is sent, keyed by period, so a re-render after a crash or a forced
-    re-post features the same member instead of drawing again.
+    re-post features the same member, for the same reason, instead of drawing again.
     """
 
     __tablename__ = "spotlights"
@@ -433,6 +433,7 @@ class Spotlight(Base):
     nomination_id: Mapped[int | None] = mapped_column(
         ForeignKey("spotlight_nominations.id", ondelete="SET NULL")
     )
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
 
 

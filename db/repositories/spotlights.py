@@ -35,10 +35,13 @@ class SpotlightRow:
     source: str
     nomination_id: int | None
     created_at: datetime
+    reason: str = ""
 
     @classmethod
     def of(cls, row: Spotlight) -> SpotlightRow:
-        return cls(row.period, row.user_id, row.source, row.nomination_id, row.created_at)
+        return cls(
+            row.period, row.user_id, row.source, row.nomination_id, row.created_at, row.reason
+        )
 
 
 class SpotlightRepository:
@@ -84,8 +87,12 @@ class SpotlightRepository:
         source: str,
         nomination_id: int | None,
         now: datetime,
+        *,
+        reason: str = "",
     ) -> SpotlightRow:
         """Record the period's spotlight once; a second call returns the first choice.
+
+        ``reason`` is the text the post gives, kept so a re-render says the same thing.
 
         ON CONFLICT rather than check-then-insert, so a recovery racing the scheduled run
         cannot feature two members for one week. The nomination is marked used in the same
@@ -99,6 +106,7 @@ class SpotlightRepository:
                 user_id=user_id,
                 source=source,
                 nomination_id=nomination_id,
+                reason=reason,
                 created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["guild_id", "period"])

@@ -442,23 +442,27 @@ async def test_spotlight_nominations_and_recording_a_pick_once(sessions):
         assert pending[0].nominated_by == FAY and pending[0].used_period is None
         assert await repo.for_period("2026-W44") is None
 
-        chosen = await repo.record("2026-W44", ADA, "nomination", first, NOW)
+        chosen = await repo.record("2026-W44", ADA, "nomination", first, NOW, reason="answers")
         assert (chosen.period, chosen.user_id, chosen.source, chosen.nomination_id) == (
             "2026-W44",
             ADA,
             "nomination",
             first,
         )
+        assert (chosen.reason, chosen.created_at) == ("answers", NOW)
 
     async with sessions() as session, session.begin():
         repo = SpotlightRepository(session, GUILD)
         # A re-render after a crash keeps the first choice and uses no other nomination.
-        again = await repo.record("2026-W44", BEA, "nomination", second, NOW + timedelta(hours=1))
+        again = await repo.record(
+            "2026-W44", BEA, "nomination", second, NOW + timedelta(hours=1), reason="other"
+        )
         assert again == chosen
         assert await repo.for_period("2026-W44") == chosen
         assert [n.id for n in await repo.pending()] == [second]
 
-        await repo.record("2026-W45", CY, "contributions", None, NOW + timedelta(days=7))
+        third = await repo.record("2026-W45", CY, "contributions", None, NOW + timedelta(days=7))
+        assert (third.source, third.nomination_id, third.reason) == ("contributions", None, "")
         assert await repo.spotlighted_since(NOW) == {ADA, CY}
         assert await repo.spotlighted_since(NOW + timedelta(seconds=1)) == {CY}
         assert await SpotlightRepository(session, OTHER).spotlighted_since(NOW) == set()

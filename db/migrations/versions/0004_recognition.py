@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("user_id", SNOWFLAKE, nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("nomination_id", SNOWFLAKE, nullable=True),
+        sa.Column("reason", sa.Text(), server_default="", nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.CheckConstraint(
             "source IN ('nomination', 'contributions')", name=op.f("ck_spotlights_source_known")
