@@ -8,10 +8,10 @@ business: these queries return hidden members too and :meth:`hidden_members` say
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -264,24 +264,49 @@ class RecognitionRepository:
         return int(row[0]), int(row[1])
 
     async def _questions(self, start: datetime, end: datetime) -> tuple[int, int, timedelta | None]:
+        """Questions opened in the window, how many got an answer, the median first reply.
+
+        The median is picked in the database (sorted, one row fetched at the middle offset):
+        a busy forum opens tens of thousands of threads a month, too many to fetch.
+        """
         window = (
             QuestionThread.guild_id == self.guild_id,
             QuestionThread.opened_at >= start,
             QuestionThread.opened_at < end,
         )
-        asked, answered = (
+        asked, answered, replied = (
             await self.session.execute(
-                select(func.count(), func.count(QuestionThread.answer_message_id)).where(*window)
+                select(
+                    func.count(),
+                    func.count(QuestionThread.answer_message_id),
+                    func.count(QuestionThread.first_response_at),
+                ).where(*window)
             )
         ).one()
-        replies = await self.session.execute(
-            select(QuestionThread.opened_at, QuestionThread.first_response_at).where(
-                *window, QuestionThread.first_response_at.is_not(None)
-            )
-        )
-        waits = [replied - opened for opened, replied in replies.all() if replied is not None]
-        median = statistics.median_low(waits) if waits else None
+        median = None
+        if replied:
+            middle = (
+                await self.session.execute(
+                    select(QuestionThread.opened_at, QuestionThread.first_response_at)
+                    .where(*window, QuestionThread.first_response_at.is_not(None))
+                    .order_by(self._first_reply_wait(), QuestionThread.thread_id)
+                    .offset((int(replied) - 1) // 2)  # the lower median, as in /stats
+                    .limit(1)
+                )
+            ).one_or_none()
+            if middle is not None and middle[1] is not None:
+                median = middle[1] - middle[0]
         return int(asked), int(answered), median
+
+    def _first_reply_wait(self) -> ColumnElement[Any]:
+        """Sortable wait for the first reply. SQLite keeps timestamps as text, so subtracting
+        them there would subtract the leading years: compare Julian days instead (exact to the
+        millisecond, as fine as Discord's timestamps are)."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            return func.julianday(QuestionThread.first_response_at) - func.julianday(
+                QuestionThread.opened_at
+            )
+        return QuestionThread.first_response_at - QuestionThread.opened_at
 
     async def _events(self, start: datetime, end: datetime) -> tuple[int, int, int]:
         """Events completed in the window: how many, attendees, RSVPs still standing."""
@@ -298,17 +323,13 @@ class RecognitionRepository:
                 )
             )
         ).one()
+        # IN (events) rather than a join: without statistics SQLite would walk every RSVP.
         rsvps = await self._scalar(
-            select(func.count())
-            .select_from(EventRsvp)
-            .join(
-                TrackedEvent,
-                and_(
-                    TrackedEvent.guild_id == EventRsvp.guild_id,
-                    TrackedEvent.event_id == EventRsvp.event_id,
-                ),
+            select(func.count()).where(
+                EventRsvp.guild_id == self.guild_id,
+                EventRsvp.event_id.in_(select(TrackedEvent.event_id).where(completed)),
+                EventRsvp.withdrawn_at.is_(None),
             )
-            .where(completed, EventRsvp.withdrawn_at.is_(None))
         )
         return int(hosted), int(attendance), rsvps
 

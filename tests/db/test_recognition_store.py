@@ -370,17 +370,28 @@ async def test_month_numbers_of_an_empty_month(sessions):
     assert numbers == MonthNumbersRow(0, 0, 0, 0, 0, None, 0, 0, 0, 0, 0)
 
 
-async def test_median_first_response_of_an_odd_count(sessions):
+async def test_median_first_response_compares_waits_not_timestamps(sessions):
+    """The lower median of the waits, whatever the order of openings, replies or ids.
+
+    The shortest wait crosses midnight and the month's end. Waits are told apart to the
+    millisecond (Discord's timestamps are no finer).
+    """
     minutes = timedelta(minutes=1)
     await add(
         sessions,
-        question(1, MID, 5 * minutes, answered=False),
-        question(2, MID, 50 * minutes, answered=False),
-        question(3, MID, 7 * minutes, answered=False),
+        question(1, END, 1 * minutes, answered=False),  # next month: out
+        question(2, JUST_BEFORE_END - 2 * minutes, 5 * minutes, answered=False),
+        question(3, START, 50 * minutes, answered=False),
+        question(4, MID - 30 * minutes, 30 * minutes, answered=False),
+        question(5, MID + 2 * minutes, 8 * minutes + timedelta(milliseconds=1), answered=False),
+        question(6, MID + 1 * minutes, 8 * minutes, answered=False),
+        question(7, MID, None, answered=False),  # no reply yet: not in the median
     )
     async with sessions() as session:
         numbers = await RecognitionRepository(session, GUILD).month_numbers(START, END)
-    assert numbers.median_first_response == 7 * minutes
+    assert numbers.questions_asked == 6
+    # Sorted waits 5, 8, 8.001, 30, 50 minutes: by opening, reply or id it would be 8 or 30.
+    assert numbers.median_first_response == 8 * minutes + timedelta(milliseconds=1)
 
 
 async def test_approved_content_in_decision_order(sessions):
