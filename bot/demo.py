@@ -84,7 +84,13 @@ class Transcript:
             )
             return f"synced {len(body)} application command(s): {names}{failed}"
         if method == "POST" and (match := re.search(r"/channels/(\d+)/messages$", path)):
-            return f"posted in {self.place(int(match[1]))}:{self.content(body)}{failed}"
+            files = "".join(
+                f"\n        | [file] {f['filename']} ({f['size'] // 1024 or 1} KB)"
+                for f in record.files or []
+            )
+            return f"posted in {self.place(int(match[1]))}:{self.content(body)}{files}{failed}"
+        if method == "POST" and path.endswith("/crosspost"):
+            return f"published its post to following servers{failed}"
         if method == "PATCH" and (match := re.search(r"/channels/(\d+)/messages/\d+$", path)):
             return f"edited its message in {self.place(int(match[1]))}:{self.content(body)}"
         if match := re.search(r"/members/(\d+)/roles/(\d+)$", path):
@@ -132,6 +138,8 @@ def _content(body: dict[str, Any]) -> str:
         parts.append(f"[embed] {embed.get('title', '')}")
         if embed.get("description"):
             parts.append(embed["description"])
+        for field in embed.get("fields") or []:
+            parts.append(f"{field['name']}: {field['value']}")
     text = "\n".join(parts) or "(empty)"
     return "\n" + textwrap.indent(text, "        | ")
 
@@ -157,11 +165,23 @@ async def play(
         ladder,
         nominations,
         profile,
+        recognition,
         referrals,
         thanks,
     )
 
-    story = (activity, answers, thanks, content, events, referrals, ladder, nominations, profile)
+    story = (
+        activity,
+        answers,
+        thanks,
+        content,
+        events,
+        referrals,
+        ladder,
+        nominations,
+        profile,
+        recognition,
+    )
     for module in story:
         if module in (ladder, nominations) and not sample_ladder:
             transcript.step(

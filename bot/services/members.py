@@ -89,6 +89,13 @@ class MembersService:
         async with self._lock, self.sessions() as session, session.begin():
             await MemberRepository(session, self.guild_id).left(user_id, now=now)
 
+    async def set_recognition_opt_out(self, user_id: int, opt_out: bool, *, name: str) -> bool:
+        """Opt a member out of (or back into) being named in public posts; True if it changed."""
+        async with self.sessions.begin() as session:
+            return await MemberRepository(session, self.guild_id).set_recognition_opt_out(
+                user_id, opt_out, display_name=name, now=self.clock.now()
+            )
+
 
 def _seen(member: MemberInfo) -> SeenMember:
     return SeenMember(member.user_id, member.display_name, member.is_bot, member.joined_at)

@@ -61,6 +61,31 @@ class MemberRepository:
             stmt.on_conflict_do_update(index_elements=["guild_id", "user_id"], set_=changes)
         )
 
+    async def set_recognition_opt_out(
+        self, user_id: int, opt_out: bool, *, display_name: str, now: datetime
+    ) -> bool:
+        """Record the member's choice; True if it changed. Works before the member is seen."""
+        stmt = insert_for(self.session, Member).values(
+            guild_id=self.guild_id,
+            user_id=user_id,
+            display_name=display_name[:100],
+            is_bot=False,
+            first_seen_at=now,
+            recognition_opt_out=opt_out,
+        )
+        before = await self.session.scalar(
+            select(Member.recognition_opt_out).where(
+                Member.guild_id == self.guild_id, Member.user_id == user_id
+            )
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["guild_id", "user_id"],
+                set_={"recognition_opt_out": stmt.excluded.recognition_opt_out},
+            )
+        )
+        return bool(before) != opt_out
+
     async def left(self, user_id: int, *, now: datetime) -> None:
         await self.session.execute(
             update(Member)

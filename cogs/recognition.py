@@ -1,0 +1,543 @@
+"""The recognition rhythm on Discord: scheduled posts, catch-up, and the moderators' commands.
+
+Each post (weekly recognition, quarterly awards, monthly newsletter, rituals) runs the same way:
+claim the period in the store, compose it (``RecognitionService`` + ``bot.core``), send it
+(``bot.posting.Poster``), record it. APScheduler only wakes the cog at the configured local
+times; what is due is always worked out from the injected clock and the store, so a restart, a
+late wake-up or a moderator's manual send can never post a period twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from typing import Any, Literal
+
+import discord
+from apscheduler.triggers.cron import CronTrigger
+from discord import app_commands
+from discord.ext import commands
+
+from bot.charts import daily_activity_png
+from bot.checks import moderator_only
+from bot.client import Flywheel
+from bot.core.embeds import EmbedSpec, paginate
+from bot.core.newsletter import render_newsletter
+from bot.core.periods import Period, catch_up, current_period
+from bot.core.recognition import render_awards, render_weekly
+from bot.core.rhythm import (
+    NEWSLETTER,
+    QUARTERLY,
+    WEEKLY,
+    Rhythm,
+    cron_fields,
+    period_for_key,
+    rhythms,
+)
+from bot.errors import UserFacingError
+from bot.posting import Attachment, Draft, Poster, PostFailed, to_embed
+from bot.services.recognition import Claim, ClaimResult, RecognitionService
+
+log = logging.getLogger(__name__)
+
+JOB_PREFIX = "recognition:"
+#: A wake-up held up this long (the loop busy, a slow start) still runs; later, catch-up decides.
+MISFIRE_GRACE_SECONDS = 3600
+CHART_FILENAME = "activity.png"
+CONFIRM_TIMEOUT_SECONDS = 120
+NO_MENTIONS = discord.AllowedMentions.none()
+
+PostChoice = Literal["weekly", "awards"]
+
+
+def _clip(text: str, limit: int = 1900) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ConfirmRepost(discord.ui.View):
+    """'Post it again?' — a second post for a period needs a deliberate click."""
+
+    def __init__(self, moderator_id: int) -> None:
+        super().__init__(timeout=CONFIRM_TIMEOUT_SECONDS)
+        self.moderator_id = moderator_id
+        self.confirmed: bool | None = None
+        self.done = asyncio.Event()
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.moderator_id:
+            await interaction.response.send_message(
+                "Only the moderator who asked can confirm this.", ephemeral=True
+            )
+            return False
+        return True
+
+    async def _finish(self, interaction: discord.Interaction[Any], confirmed: bool) -> None:
+        self.confirmed = confirmed
+        self.stop()
+        self.done.set()
+        text = "Posting it again…" if confirmed else "Cancelled: nothing was posted."
+        await interaction.response.edit_message(content=text, view=None)
+
+    @discord.ui.button(label="Post again", style=discord.ButtonStyle.danger)
+    async def again(self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]) -> None:
+        await self._finish(interaction, True)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]
+    ) -> None:
+        await self._finish(interaction, False)
+
+    async def on_timeout(self) -> None:
+        self.done.set()
+
+
+class Recognition(commands.Cog):
+    recognition = app_commands.Group(
+        name="recognition",
+        description="Weekly recognition and quarterly awards (moderators)",
+        guild_only=True,
+    )
+    newsletter = app_commands.Group(
+        name="newsletter", description="The monthly newsletter", guild_only=True
+    )
+    spotlight = app_commands.Group(
+        name="spotlight", description="Member spotlights (moderators)", guild_only=True
+    )
+
+    def __init__(self, bot: Flywheel) -> None:
+        self.bot = bot
+        self.service = RecognitionService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.poster = Poster(bot, self.service)
+        self.rhythms = {rhythm.kind: rhythm for rhythm in rhythms(bot.settings)}
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        #: Set once start-up recovery and catch-up are done (tests and the demo wait for it).
+        self.caught_up = asyncio.Event()
+
+    @property
+    def tz(self) -> Any:
+        return self.bot.settings.schedule.tz
+
+    async def cog_load(self) -> None:
+        for rhythm in self.rhythms.values():
+            self.bot.scheduler.add_job(
+                self.run_due,
+                CronTrigger(timezone=self.tz, **cron_fields(rhythm)),  # type: ignore[arg-type]
+                args=[rhythm.kind],
+                id=JOB_PREFIX + rhythm.kind,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=MISFIRE_GRACE_SECONDS,
+            )
+        self.bot.on_shutdown(self._shutdown)
+
+    async def cog_unload(self) -> None:
+        for rhythm in self.rhythms.values():
+            if self.bot.scheduler.get_job(JOB_PREFIX + rhythm.kind) is not None:
+                self.bot.scheduler.remove_job(JOB_PREFIX + rhythm.kind)
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5)
+
+    def _spawn(self, work: Any, name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ------------------------------------------------------------------ start-up
+    @commands.Cog.listener()
+    async def on_flywheel_ready(self, guild: discord.Guild) -> None:
+        """Finish posts a crash interrupted, then make any post missed while the bot was down."""
+        try:
+            await self.recover()
+            for kind in list(self.rhythms):
+                await self.run_due(kind)
+            await self._resume_newsletter_dms()
+        except Exception:
+            log.exception("recognition: start-up catch-up failed")
+        finally:
+            self.caught_up.set()
+
+    async def recover(self) -> None:
+        for claim in await self.service.unfinished():
+            rhythm = self.rhythms.get(claim.kind)
+            period = None if rhythm is None else period_for_key(rhythm, claim.period, self.tz)
+            if rhythm is None or period is None:
+                await self.service.release(claim, note="no longer configured")
+                log.warning(
+                    "recognition: dropped an unfinished %s post for %s: it is no longer in the "
+                    "config",
+                    claim.kind,
+                    claim.period,
+                )
+                continue
+            log.info("recognition: finishing %s for %s after a restart", rhythm.title, period.key)
+            await self._send(rhythm, period, claim, recovering=True)
+
+    async def run_due(self, kind: str) -> None:
+        """Post ``kind`` if a period is due now; skip (and log) any missed beyond the grace."""
+        rhythm = self.rhythms[kind]
+        async with self._lock:
+            plan = catch_up(
+                rhythm.period_kind,
+                rhythm.cadence,
+                now=self.bot.clock.now(),
+                tz=self.tz,
+                grace=rhythm.grace,
+                since=await self.service.due_since(kind),
+            )
+            for missed in plan.skip:
+                note = (
+                    f"missed: due {missed.scheduled_at:%Y-%m-%d %H:%M %Z} while the bot was "
+                    f"offline, beyond the catch-up window"
+                )
+                if await self.service.record_skipped(kind, missed.key, note=note):
+                    log.warning(
+                        "recognition: skipped the %s for %s (%s): it was due %s, longer ago "
+                        "than the catch-up window allows (schedule.catch_up_grace_days)",
+                        rhythm.title,
+                        missed.key,
+                        missed.label,
+                        f"{missed.scheduled_at:%Y-%m-%d %H:%M %Z}",
+                    )
+            if plan.post is not None:
+                await self.post(rhythm, plan.post, delayed=plan.delayed)
+
+    # ------------------------------------------------------------------ posting
+    async def post(
+        self, rhythm: Rhythm, period: Period, *, delayed: bool = False, force: bool = False
+    ) -> ClaimResult:
+        result = await self.service.claim(rhythm.kind, period.key, delayed=delayed, force=force)
+        if result.claim is not None:
+            await self._send(rhythm, period, result.claim)
+        return result
+
+    async def _send(
+        self, rhythm: Rhythm, period: Period, claim: Claim, *, recovering: bool = False
+    ) -> discord.Message | None:
+        try:
+            draft = await self.compose(rhythm, period, record=True)
+            message = await self.poster.publish(
+                draft, claim, rhythm.channel_id, recovering=recovering
+            )
+        except PostFailed as failed:
+            await self._alert(
+                f"**{rhythm.title.capitalize()}** for {period.label} was not posted in "
+                f"<#{rhythm.channel_id}>: {failed}.\nFix: {failed.fix}."
+            )
+            return None
+        except Exception:
+            if not recovering:  # after a crash, parts may be out: leave the claim for next time
+                await self.service.release(claim, note="failed: internal error")
+            log.exception("recognition: composing the %s for %s failed", rhythm.title, period.key)
+            return None
+        late = " (late: the bot was offline when it was due)" if claim.delayed else ""
+        log.info("recognition: posted the %s for %s%s", rhythm.title, period.key, late)
+        await self._after_post(rhythm, period, draft, message)
+        return message
+
+    async def compose(self, rhythm: Rhythm, period: Period, *, record: bool) -> Draft:
+        if rhythm.kind == WEEKLY:
+            digest = await self.service.weekly(period, record_spotlight=record)
+            spot = digest.spotlight
+            content = None if spot is None else f"🌟 This week's spotlight: <@{spot.user_id}>"
+            return Draft(rhythm.kind, period, render_weekly(digest), digest.named, content)
+        if rhythm.kind == QUARTERLY:
+            awards = await self.service.awards(period)
+            return Draft(rhythm.kind, period, render_awards(awards), awards.named)
+        if rhythm.kind == NEWSLETTER:
+            letter = await self.service.newsletter(period)
+            attachments: tuple[Attachment, ...] = ()
+            if self.bot.settings.newsletter.chart:
+                png = await asyncio.to_thread(
+                    daily_activity_png, letter.daily, title=f"Daily activity · {period.label}"
+                )
+                attachments = (Attachment(CHART_FILENAME, png),)
+            chart = CHART_FILENAME if attachments else None
+            embeds = render_newsletter(letter, chart_filename=chart)
+            return Draft(rhythm.kind, period, embeds, letter.named, None, attachments)
+        ritual = self.bot.settings.rituals[
+            [r.key for r in self.bot.settings.rituals].index(rhythm.ritual_key or "")
+        ]
+        spec = EmbedSpec(title=ritual.title, description=ritual.text)
+        return Draft(rhythm.kind, period, [spec])
+
+    async def _after_post(
+        self, rhythm: Rhythm, period: Period, draft: Draft, message: discord.Message
+    ) -> None:
+        if rhythm.kind == NEWSLETTER:
+            channel = message.channel
+            if isinstance(channel, discord.TextChannel) and channel.is_news():
+                try:
+                    await message.publish()
+                except discord.HTTPException as exc:
+                    await self._alert(
+                        f"The newsletter for {period.label} is posted but couldn't be published "
+                        f"to following servers ({exc.status}).\nFix: give me Manage Messages in "
+                        f"<#{channel.id}>."
+                    )
+            if self.bot.settings.newsletter.dm_subscribers:
+                self._spawn(self.deliver_newsletter(period, draft), f"newsletter-dms-{period.key}")
+        ritual = rhythm.ritual_key
+        if ritual is not None:
+            config = next(r for r in self.bot.settings.rituals if r.key == ritual)
+            if config.thread_name and isinstance(message.channel, discord.TextChannel):
+                name = config.thread_name.replace("{date}", period.label)[:100]
+                try:
+                    await message.create_thread(name=name)
+                except discord.HTTPException as exc:
+                    await self._alert(
+                        f"The ritual '{ritual}' is posted but its thread couldn't be opened "
+                        f"({exc.status}).\nFix: give me Create Public Threads in "
+                        f"<#{message.channel.id}>."
+                    )
+
+    # ------------------------------------------------------------------ newsletter DMs
+    async def deliver_newsletter(self, period: Period, draft: Draft) -> tuple[int, int]:
+        """DM subscribed tier members, paced; each member is tried once per issue, never more."""
+        recipients = await self.service.recipients(period.key)
+        if not recipients:
+            return 0, 0
+        pace = self.bot.settings.newsletter.dm_pace_seconds
+        parts = [[to_embed(spec) for spec in specs] for specs in paginate(list(draft.embeds))]
+        for index, user_id in enumerate(recipients):
+            if index and pace:
+                await asyncio.sleep(pace)
+            try:
+                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+                for number, embeds in enumerate(parts, start=1):
+                    files = (
+                        [
+                            discord.File(io.BytesIO(a.data), filename=a.filename)
+                            for a in draft.attachments
+                        ]
+                        if number == 1
+                        else []
+                    )
+                    await user.send(embeds=embeds, files=files, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as exc:
+                reason = "DMs closed" if isinstance(exc, discord.Forbidden) else str(exc.status)
+                await self.service.record_delivery(period.key, user_id, ok=False, error=reason)
+            else:
+                await self.service.record_delivery(period.key, user_id, ok=True)
+        sent, failed = await self.service.delivery_counts(period.key)
+        note = (
+            f"; {failed} couldn't be reached (DMs closed or unknown) and won't be retried"
+            if failed
+            else ""
+        )
+        await self._alert(
+            f"📬 Newsletter for {period.label}: sent by DM to {sent} subscriber(s){note}."
+        )
+        return sent, failed
+
+    async def _resume_newsletter_dms(self) -> None:
+        rhythm = self.rhythms[NEWSLETTER]
+        period = current_period("monthly", rhythm.cadence, self.bot.clock.now(), self.tz)
+        record = await self.service.post_record(NEWSLETTER, period.key)
+        if record is None or record.state != "posted":
+            return
+        if self.bot.settings.newsletter.dm_subscribers and await self.service.recipients(
+            period.key
+        ):
+            draft = await self.compose(rhythm, period, record=False)
+            self._spawn(self.deliver_newsletter(period, draft), f"newsletter-dms-{period.key}")
+
+    # ------------------------------------------------------------------ moderators' log
+    async def _alert(self, text: str) -> None:
+        log.warning("recognition: %s", text.replace("\n", " "))
+        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
+        if not isinstance(channel, discord.abc.Messageable):
+            log.error("recognition: channels.mod_log is not a channel the bot can post in")
+            return
+        try:
+            await channel.send(_clip(text), allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.error("recognition: could not post to channels.mod_log: %s", exc)
+
+    # ------------------------------------------------------------------ commands
+    def _rhythm(self, post: PostChoice) -> Rhythm:
+        return self.rhythms[WEEKLY if post == "weekly" else QUARTERLY]
+
+    def _current(self, rhythm: Rhythm) -> Period:
+        return current_period(rhythm.period_kind, rhythm.cadence, self.bot.clock.now(), self.tz)
+
+    async def _preview(self, interaction: discord.Interaction[Any], rhythm: Rhythm) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        period = self._current(rhythm)
+        draft = await self.compose(rhythm, period, record=False)
+        pages = paginate(list(draft.embeds))
+        files = [discord.File(io.BytesIO(a.data), filename=a.filename) for a in draft.attachments]
+        record = await self.service.post_record(rhythm.kind, period.key)
+        status = (
+            "already posted for this period"
+            if record is not None and record.state == "posted"
+            else "not posted yet for this period"
+        )
+        await interaction.followup.send(
+            f"Preview of the {rhythm.title} for {period.label} ({status}); only you see this.",
+            embeds=[to_embed(spec) for spec in pages[0]],
+            files=files,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        for page in pages[1:]:
+            await interaction.followup.send(
+                embeds=[to_embed(spec) for spec in page],
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+
+    async def _send_now(
+        self, interaction: discord.Interaction[Any], rhythm: Rhythm, force: bool
+    ) -> None:
+        period = self._current(rhythm)
+        record = await self.service.post_record(rhythm.kind, period.key)
+        if record is not None and record.state == "posted":
+            link = _jump(interaction.guild_id, record.channel_id, record.message_id)
+            if not force:
+                raise UserFacingError(
+                    f"The {rhythm.title} for {period.label} is already posted{link}. To post it "
+                    "again anyway, use force: True."
+                )
+            view = ConfirmRepost(interaction.user.id)
+            await interaction.response.send_message(
+                f"The {rhythm.title} for {period.label} is already posted{link}. Post it again?",
+                view=view,
+                ephemeral=True,
+            )
+            await view.done.wait()
+            if not view.confirmed:
+                return
+            result = await self.post(rhythm, period, force=True)
+            await self._report_send(interaction, rhythm, period, result, followup=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.post(rhythm, period)
+        await self._report_send(interaction, rhythm, period, result, followup=True)
+
+    async def _report_send(
+        self,
+        interaction: discord.Interaction[Any],
+        rhythm: Rhythm,
+        period: Period,
+        result: ClaimResult,
+        *,
+        followup: bool,
+    ) -> None:
+        if result.outcome == "in_flight":
+            text = f"The {rhythm.title} for {period.label} is being posted right now."
+        elif result.outcome == "posted":
+            text = f"The {rhythm.title} for {period.label} is already posted."
+        else:
+            record = await self.service.post_record(rhythm.kind, period.key)
+            if record is not None and record.state == "posted":
+                link = _jump(interaction.guild_id, record.channel_id, record.message_id)
+                text = f"Posted the {rhythm.title} for {period.label}{link}."
+            else:
+                text = (
+                    f"The {rhythm.title} for {period.label} could not be posted; the mod log "
+                    "says why and how to fix it."
+                )
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @recognition.command(name="preview", description="See this period's post before it goes out")
+    @app_commands.describe(post="Which post (default: the weekly recognition)")
+    @moderator_only()
+    async def recognition_preview(
+        self, interaction: discord.Interaction[Any], post: PostChoice = "weekly"
+    ) -> None:
+        await self._preview(interaction, self._rhythm(post))
+
+    @recognition.command(name="send", description="Post this period's recognition now")
+    @app_commands.describe(
+        post="Which post (default: the weekly recognition)",
+        force="Post again even if this period was already posted (asks to confirm)",
+    )
+    @moderator_only()
+    async def recognition_send(
+        self,
+        interaction: discord.Interaction[Any],
+        post: PostChoice = "weekly",
+        force: bool = False,
+    ) -> None:
+        await self._send_now(interaction, self._rhythm(post), force)
+
+    @newsletter.command(name="preview", description="See last month's newsletter (moderators)")
+    @moderator_only()
+    async def newsletter_preview(self, interaction: discord.Interaction[Any]) -> None:
+        await self._preview(interaction, self.rhythms[NEWSLETTER])
+
+    @newsletter.command(name="send", description="Post last month's newsletter now (moderators)")
+    @app_commands.describe(force="Post again even if it was already posted (asks to confirm)")
+    @moderator_only()
+    async def newsletter_send(
+        self, interaction: discord.Interaction[Any], force: bool = False
+    ) -> None:
+        await self._send_now(interaction, self.rhythms[NEWSLETTER], force)
+
+    @newsletter.command(name="subscribe", description="Get the monthly newsletter by DM")
+    async def newsletter_subscribe(self, interaction: discord.Interaction[Any]) -> None:
+        added = await self.service.subscribe(interaction.user.id)
+        text = (
+            "Subscribed: you'll get the monthly newsletter by DM. /newsletter unsubscribe stops it."
+            if added
+            else "You're already subscribed to the newsletter DM."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @newsletter.command(name="unsubscribe", description="Stop getting the newsletter by DM")
+    async def newsletter_unsubscribe(self, interaction: discord.Interaction[Any]) -> None:
+        removed = await self.service.unsubscribe(interaction.user.id)
+        text = (
+            "Unsubscribed: no more newsletter DMs. It's still posted in "
+            f"<#{self.bot.settings.channels.newsletter}>."
+            if removed
+            else "You weren't subscribed to the newsletter DM."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @spotlight.command(name="nominate", description="Suggest a member for the weekly spotlight")
+    @app_commands.describe(member="Who to spotlight", reason="Why: shown in the spotlight")
+    @moderator_only()
+    async def spotlight_nominate(
+        self,
+        interaction: discord.Interaction[Any],
+        member: discord.User,
+        reason: app_commands.Range[str, 1, 300],
+    ) -> None:
+        if member.bot:
+            raise UserFacingError("Bots can't be spotlighted.")
+        if not isinstance(member, discord.Member):
+            raise UserFacingError("That person isn't a member of this server.")
+        number = await self.service.nominate_spotlight(
+            member.id, by=interaction.user.id, reason=reason
+        )
+        name = discord.utils.escape_markdown(member.display_name)
+        await interaction.response.send_message(
+            f"{name} is nominated for the spotlight (#{number}); nominations are used oldest "
+            "first, one per weekly recognition post.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self._alert(
+            f"{discord.utils.escape_markdown(interaction.user.display_name)} nominated {name} "
+            f"for the spotlight: {discord.utils.escape_markdown(reason)}"
+        )
+
+
+def _jump(guild_id: int | None, channel_id: int | None, message_id: int | None) -> str:
+    if guild_id is None or channel_id is None or message_id is None:
+        return ""
+    return f" (https://discord.com/channels/{guild_id}/{channel_id}/{message_id})"
+
+
+async def setup(bot: Flywheel) -> None:
+    await bot.add_cog(Recognition(bot))
