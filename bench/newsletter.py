@@ -16,8 +16,10 @@ before, approved content, tier changes, the top members, hidden members, upcomin
 messages) and ``compose_newsletter`` + ``render_newsletter``. Each size is composed ``--runs``
 times in fresh sessions; the median is reported, with a per-query breakdown of the fastest run.
 
-The last line is ``compose_100k_s <median seconds at 100,000 members>``. A benchmark, not a
-test: nothing is asserted. Results and the machine are in bench/README.md.
+``--keep DIR`` builds the stores there and keeps them; a later run with the same ``DIR`` reuses
+them instead of building again. The last line is ``compose_100k_s <median seconds at 100,000
+members>``. A benchmark, not a test: nothing is asserted. Results and the machine are in
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
@@ -57,7 +60,7 @@ from db.repositories.recognition import RecognitionRepository  # noqa: E402
 
 T = TypeVar("T")
 
-TZ = UTC  # the activity rollups of bench/sweep.py are UTC days
+TZ = ZoneInfo("UTC")  # the activity rollups of bench/sweep.py are UTC days
 #: The newsletter for October 2026, posted at 09:00 on 1 November.
 POSTED_AT = datetime(2026, 11, 1, 9, 0, tzinfo=TZ)
 PREVIOUS_START = datetime(2026, 9, 1, tzinfo=TZ)
