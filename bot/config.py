@@ -44,6 +44,7 @@ from pydantic_core import PydanticCustomError
 __all__ = [
     "POINT_KINDS",
     "ActivityConfig",
+    "BuddiesConfig",
     "ChannelsConfig",
     "Config",
     "ConfigError",
@@ -51,13 +52,17 @@ __all__ = [
     "CountMap",
     "DatabaseConfig",
     "DiscordConfig",
+    "GroupsConfig",
     "LadderConfig",
     "LogLevel",
     "LoggingConfig",
     "MonthlyAt",
     "NewsletterConfig",
+    "NpsConfig",
     "PointKind",
     "PointsConfig",
+    "PrivacyConfig",
+    "ProgramConfig",
     "RecognitionConfig",
     "RitualConfig",
     "RolesConfig",
@@ -643,6 +648,64 @@ class NewsletterConfig(_Section):
     dm_pace_seconds: Annotated[float, Strict(), Field(ge=0, le=60)] = 1.0
 
 
+Percent = Annotated[int, Strict(), Field(ge=0, le=100)]
+
+
+class ProgramConfig(_Section):
+    """Targets the program health report measures against (from the ambassador playbook)."""
+
+    content_per_member_min: Annotated[float, Strict(), Field(ge=0)] = 2.0
+    content_per_member_max: Annotated[float, Strict(), Field(ge=0)] = 4.0
+    """Content pieces per tier member per month: the target range."""
+    nps_target: Annotated[int, Strict(), Field(ge=-100, le=100)] = 70
+    retention_target_percent: Percent = 60
+    """Share of tier members still active six months after their promotion."""
+    slipping_days: PositiveInt = 14
+    """A previously active contributor silent this many days is listed as slipping away."""
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> Self:
+        if self.content_per_member_max < self.content_per_member_min:
+            raise _problem(
+                f"must be at least content_per_member_min ({self.content_per_member_min}); "
+                f"got {self.content_per_member_max}",
+                field="content_per_member_max",
+            )
+        return self
+
+
+class NpsConfig(_Section):
+    enabled: StrictFlag = True
+    schedule: Monthly = MonthlyAt(15, dt.time(16, 0))
+    """Day of the first month of each quarter on which tier members get the survey by DM."""
+    min_responses: Annotated[int, Strict(), Field(ge=5)] = 5
+    """Results are shown only with at least this many answers (never fewer than 5)."""
+    dm_pace_seconds: Annotated[float, Strict(), Field(ge=0, le=60)] = 1.0
+
+
+class BuddiesConfig(_Section):
+    enabled: StrictFlag = False
+    max_active: PositiveInt = 3
+    """No volunteer gets more than this many newcomers at once."""
+    credit_after_days: PositiveInt = 30
+    """The buddy earns `mentoring` when the newcomer is still here and active after this."""
+    intro_channel: Snowflake | None = None
+    """Text channel for private introduction threads; leave it out to introduce by DM."""
+
+
+class GroupsConfig(_Section):
+    create_channels: StrictFlag = False
+    category: Snowflake | None = None
+    """Category for new group channels (when create_channels is true)."""
+    inactive_days: PositiveInt = 60
+    """Leaders of a group with no credited event for this long get a nudge."""
+
+
+class PrivacyConfig(_Section):
+    retention_days: NonNegInt = 0
+    """Purge the data of members who left more than this many days ago (0 keeps it)."""
+
+
 RITUAL_KEY_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,23}$"
 
 
@@ -751,6 +814,11 @@ class Settings(_Section):
     recognition: RecognitionConfig = Field(default_factory=RecognitionConfig)
     newsletter: NewsletterConfig = Field(default_factory=NewsletterConfig)
     rituals: tuple[RitualConfig, ...] = ()
+    program: ProgramConfig = Field(default_factory=ProgramConfig)
+    nps: NpsConfig = Field(default_factory=NpsConfig)
+    buddies: BuddiesConfig = Field(default_factory=BuddiesConfig)
+    groups: GroupsConfig = Field(default_factory=GroupsConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -916,6 +984,28 @@ _EXAMPLES: Final[dict[str, str]] = {
     "rituals.channel": f"channel = {_ID}",
     "rituals.thread_name": 'thread_name = "Q&A {date}"',
     "rituals.grace_hours": "grace_hours = 12",
+    "program": "[program] nps_target = 70",
+    "program.content_per_member_min": "content_per_member_min = 2.0",
+    "program.content_per_member_max": "content_per_member_max = 4.0",
+    "program.nps_target": "nps_target = 70",
+    "program.retention_target_percent": "retention_target_percent = 60",
+    "program.slipping_days": "slipping_days = 14",
+    "nps": "[nps] enabled = true",
+    "nps.enabled": "enabled = true",
+    "nps.schedule": 'schedule = "15 16:00"',
+    "nps.min_responses": "min_responses = 5",
+    "nps.dm_pace_seconds": "dm_pace_seconds = 1.0",
+    "buddies": "[buddies] enabled = false",
+    "buddies.enabled": "enabled = true",
+    "buddies.max_active": "max_active = 3",
+    "buddies.credit_after_days": "credit_after_days = 30",
+    "buddies.intro_channel": f"intro_channel = {_ID}",
+    "groups": "[groups] inactive_days = 60",
+    "groups.create_channels": "create_channels = false",
+    "groups.category": f"category = {_ID}",
+    "groups.inactive_days": "inactive_days = 60",
+    "privacy": "[privacy] retention_days = 0",
+    "privacy.retention_days": "retention_days = 365",
 }
 _FALLBACK_EXAMPLE: Final = "see config.example.toml, which documents every key"
 

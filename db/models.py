@@ -460,3 +460,124 @@ class NewsletterDelivery(Base):
     state: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+# --- Program operations (migration 0005) ------------------------------------------------------
+
+
+class NpsResponse(Base):
+    """One member's answer to one survey period ("How likely are you to recommend the program?").
+
+    Keyed by period, so a member answers once per survey and may change it until it closes.
+    Results are only ever shown in aggregate (and only with enough answers to stay anonymous).
+    """
+
+    __tablename__ = "nps_responses"
+    __table_args__ = (CheckConstraint("score BETWEEN 0 AND 10", name="score_range"),)
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(TZDateTime)
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class SurveyInvite(Base):
+    """One survey DM per member and period; a failed one (DMs closed) is not retried."""
+
+    __tablename__ = "survey_invites"
+    __table_args__ = (CheckConstraint("state IN ('sent', 'failed')", name="state_known"),)
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class BuddyVolunteer(Base):
+    """A tier member who offered (``/buddy optin``) to welcome newcomers."""
+
+    __tablename__ = "buddy_volunteers"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    opted_in_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class BuddyPair(Base):
+    """A newcomer and the buddy assigned to them; ``credited_at`` once mentoring is credited."""
+
+    __tablename__ = "buddy_pairs"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "newcomer_id"),
+        Index("ix_buddy_pairs_guild_buddy", "guild_id", "buddy_id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    newcomer_id: Mapped[int] = mapped_column(Snowflake)
+    buddy_id: Mapped[int] = mapped_column(Snowflake)
+    assigned_at: Mapped[datetime] = mapped_column(TZDateTime)
+    thread_id: Mapped[int | None] = mapped_column(Snowflake)
+    credited_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    """Set when the pairing ends without credit (the newcomer left or went quiet)."""
+
+
+GROUP_TYPES = ("local", "virtual", "industry", "use_case")
+GROUP_ROLES = ("leader", "co_organizer", "member")
+
+
+class UserGroup(Base):
+    """A user group: a local meetup, a virtual group, an industry or a use-case group."""
+
+    __tablename__ = "user_groups"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "name"),
+        CheckConstraint("kind IN ('local', 'virtual', 'industry', 'use_case')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str | None] = mapped_column(String(100))
+    role_id: Mapped[int | None] = mapped_column(Snowflake)
+    channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    created_by: Mapped[int] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    nudged_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class GroupMember(Base):
+    """Membership of a user group, with the member's part in it."""
+
+    __tablename__ = "group_members"
+    __table_args__ = (
+        CheckConstraint("part IN ('leader', 'co_organizer', 'member')", name="part_known"),
+        Index("ix_group_members_guild_user", "guild_id", "user_id"),
+    )
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("user_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    part: Mapped[str] = mapped_column(String(16))
+    joined_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class GroupEvent(Base):
+    """A scheduled event a group's leader credited to the group (its activity)."""
+
+    __tablename__ = "group_events"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    event_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("user_groups.id", ondelete="CASCADE"))
+    credited_by: Mapped[int] = mapped_column(Snowflake)
+    at: Mapped[datetime] = mapped_column(TZDateTime)

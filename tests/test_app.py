@@ -27,7 +27,7 @@ async def test_start_refuses_a_database_behind_when_auto_migrate_is_off(tmp_path
     with pytest.raises(StartupError) as info:
         await open_store(config_for(tmp_path, auto_migrate=False))
     assert "python -m bot db upgrade" in str(info.value)
-    assert "0001, 0002, 0003, 0004" in str(info.value)
+    assert "0001, 0002, 0003, 0004, 0005" in str(info.value)
 
 
 async def test_start_accepts_an_up_to_date_database_when_auto_migrate_is_off(tmp_path):

@@ -8,7 +8,7 @@ from db import migrate
 from db.base import Base
 from tests.conftest import engine_for
 
-ALL_REVISIONS = ["0001", "0002", "0003", "0004"]
+ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
 TABLES = {
     "members",
     "contributions",
@@ -30,6 +30,13 @@ TABLES = {
     "spotlights",
     "newsletter_subscriptions",
     "newsletter_deliveries",
+    "nps_responses",
+    "survey_invites",
+    "buddy_volunteers",
+    "buddy_pairs",
+    "user_groups",
+    "group_members",
+    "group_events",
 }
 
 
