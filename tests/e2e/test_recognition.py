@@ -478,3 +478,18 @@ async def test_opt_in_again(flywheel, emulator, community):
     async with flywheel.bot.sessions() as session:
         member = await session.get(Member, (flywheel.bot.guild_id, ada))
     assert member is not None and member.recognition_opt_out is False
+
+
+async def test_the_scheduler_wakes_each_post_at_its_local_time(flywheel):
+    """APScheduler's cron jobs fire exactly at the occurrences the catch-up logic expects."""
+    bot = flywheel.bot
+    cog = recognition(flywheel)
+    now = bot.clock.now()
+    for kind, rhythm in cog.rhythms.items():
+        job = bot.scheduler.get_job(f"recognition:{kind}")
+        assert job is not None, kind
+        fire = job.trigger.get_next_fire_time(None, now)
+        expected = next_occurrence(
+            rhythm.cadence, now, bot.settings.schedule.tz, quarterly=rhythm.quarterly
+        )
+        assert fire == expected, kind
