@@ -16,7 +16,7 @@ from bot.emulated import running_bot
 from bot.sample_community import EMULATOR_TOKEN, build_sample_community, community_config
 from db.models import Member, TierChange, TierState
 from db.repositories.activity import ActivityRepository
-from tests.e2e.util import bot_posts, eventually
+from tests.e2e.util import bot_posts, eventually, private_reply, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -92,20 +92,6 @@ async def promote(flywheel: Any, emulator: Any, community: Any, name: str) -> in
     role = community.tier_role_ids["champion"]
     await eventually(lambda: role in emulator.member_roles(community.guild_id, user))
     return user
-
-
-async def slash(emu: Any, community: Any, who: int, name: str, **options: Any) -> Any:
-    return await emu.invoke_slash_command(
-        community.guild_id, community.channels["general"], who, name, options=options
-    )
-
-
-async def private_reply(record: Any) -> dict[str, Any]:
-    body = await record.wait_response(timeout=5)
-    assert body["type"] in (4, 5) and body["data"]["flags"] & 64, body
-    if body["type"] == 5:  # deferred ("thinking…"): the answer edits that message
-        return dict(await record.wait_edit(timeout=5))
-    return dict(body["data"])
 
 
 def announcements(emu: Any, community: Any) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from bot.emulated import running_bot
 from bot.sample_community import EMULATOR_TOKEN, community_config
 from db.engine import create_session_factory
 from db.models import ContentSubmission, Member, ScheduledPost, TierState
-from tests.e2e.util import bot_posts, eventually
+from tests.e2e.util import bot_posts, eventually, private_reply, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -42,20 +42,6 @@ async def credit(bot: Any, user_id: int, kind: str, times: int = 1) -> None:
         for _ in range(times):
             source = f"test:{kind}:{user_id}:{next(_sources)}"
             await bot.contributions.record(session, bot.contributions.credit(kind, user_id, source))
-
-
-async def slash(emu: Any, community: Any, who: int, name: str, **options: Any) -> Any:
-    return await emu.invoke_slash_command(
-        community.guild_id, community.channels["general"], who, name, options=options
-    )
-
-
-async def private_reply(record: Any) -> dict[str, Any]:
-    body = await record.wait_response(timeout=10)
-    assert body["type"] in (4, 5) and body["data"]["flags"] & 64, body
-    if body["type"] == 5:
-        return dict(await record.wait_edit(timeout=10))
-    return dict(body["data"])
 
 
 def announcements(emu: Any, community: Any) -> list[dict[str, Any]]:

@@ -42,3 +42,19 @@ async def eventually_async(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {within}s: {check}")
         await asyncio.sleep(interval)
+
+
+async def slash(emu: Any, community: Any, who: int, name: str, **options: Any) -> Any:
+    """``who`` runs ``/name`` in #general."""
+    return await emu.invoke_slash_command(
+        community.guild_id, community.channels["general"], who, name, options=options
+    )
+
+
+async def private_reply(record: Any, *, within: float = 10) -> dict[str, Any]:
+    """The ephemeral answer to an interaction, following a deferral to its edit."""
+    body = await record.wait_response(timeout=within)
+    assert body["type"] in (4, 5) and body["data"]["flags"] & 64, body
+    if body["type"] == 5:  # deferred ("thinking…"): the answer edits that message
+        return dict(await record.wait_edit(timeout=within))
+    return dict(body["data"])
