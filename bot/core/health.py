@@ -556,11 +556,12 @@ def _status_text(reading: Reading, target: Target | None) -> str:
 
 def _metric_field(metric: Metric, previous_label: str) -> EmbedField:
     lines = [f"**{metric.current.shown}**{_status_text(metric.current, metric.target)}"]
+    trend = "" if metric.trend == NO_DATA else f" · {metric.trend}"
     if metric.key == "nps":
         if metric.previous.period:
-            lines.append(f"{metric.trend} vs survey {metric.previous.period}")
+            lines.append(f"vs survey {metric.previous.period}: {metric.previous.shown}{trend}")
     else:
-        lines.append(f"{metric.trend} vs {previous_label} ({metric.previous.shown})")
+        lines.append(f"vs {previous_label}: {metric.previous.shown}{trend}")
     if metric.detail:
         lines.append(f"_{metric.detail}_")
     return EmbedField(metric.title, "\n".join(lines), inline=False)

@@ -323,9 +323,12 @@ def test_render_names_the_months_targets_and_statuses() -> None:
     text = text_of(specs)
     assert specs[0].title == "Program health · October 2026"
     assert "compared with the month before, **September 2026**" in text
-    assert "**2.5** · target 2–4 · ✅ on target\n+1.5 vs September 2026 (1)" in text
+    assert "**2.5** · target 2–4 · ✅ on target\nvs September 2026: 1 · +1.5" in text
     assert "**60% (3 of 5)** · target ≥ 60% · ✅ on target" in text
-    assert "+75 (8 answers)" in text
+    assert (
+        "**+75 (8 answers)** · target ≥ 70 · ✅ on target\nvs survey 2026-Q3: not enough " in text
+    )
+    assert "vs September 2026: 25% (1 of 4) · +35 pts" in text
     assert "`2026-W43` 19–25 October 2026: **20** active · **6** contributing" in text
     assert "**Advisor**: ↑ 1 up · = 0 held · ↓ 0 down" in text
     assert "**Champion**: ↑ 1 up · = 2 held · ↓ 0 down" in text

@@ -1,0 +1,69 @@
+"""``/program``: how the ambassador program is doing, for moderators.
+
+``/program health`` shows the report (``HealthService`` + ``bot.core.health``) as private embeds;
+``/program export`` sends the same numbers as a CSV file, privately, for spreadsheets. Both are
+read-only, so they are safe to run at any time.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import moderator_only
+from bot.client import Flywheel
+from bot.core.embeds import paginate
+from bot.core.health import render_health
+from bot.posting import to_embed
+from bot.services.health import HealthService
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class Program(commands.Cog):
+    program = app_commands.Group(
+        name="program", description="Program health and its numbers (moderators)", guild_only=True
+    )
+
+    def __init__(self, bot: Flywheel) -> None:
+        self.bot = bot
+        self.service = HealthService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+
+    @program.command(name="health", description="How the program is doing against its targets")
+    @moderator_only()
+    async def health(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report = await self.service.report()
+        pages = paginate(
+            render_health(report),
+            footer=lambda i, n: f"Only you see this · part {i} of {n}" if n > 1 else "",
+        )
+        for page in pages:
+            # Members are shown as mentions so moderators can click through; nobody is pinged.
+            await interaction.followup.send(
+                embeds=[to_embed(spec) for spec in page],
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+
+    @program.command(name="export", description="The health numbers as a CSV file")
+    @moderator_only()
+    async def export(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        report, text, filename = await self.service.export()
+        await interaction.followup.send(
+            f"Program health numbers for {report.period_label} and {report.previous_label}: "
+            "one row per metric per period (metric, period, value, target, status), then the "
+            "weekly, cohort, tier-movement and group tables. Only you see this.",
+            file=discord.File(io.BytesIO(text.encode("utf-8")), filename=filename),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+async def setup(bot: Flywheel) -> None:
+    await bot.add_cog(Program(bot))
