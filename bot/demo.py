@@ -83,11 +83,8 @@ class Transcript:
                 or "none"
             )
             return f"synced {len(body)} application command(s): {names}{failed}"
+        files = _files(record)
         if method == "POST" and (match := re.search(r"/channels/(\d+)/messages$", path)):
-            files = "".join(
-                f"\n        | [file] {f['filename']} ({f['size'] // 1024 or 1} KB)"
-                for f in record.files or []
-            )
             return f"posted in {self.place(int(match[1]))}:{self.content(body)}{files}{failed}"
         if method == "POST" and path.endswith("/crosspost"):
             return f"published its post to following servers{failed}"
@@ -104,9 +101,9 @@ class Transcript:
                 return None  # "thinking…" acknowledgements: the follow-up says what happened
             private = " (only visible to them)" if int(data.get("flags", 0)) & 64 else ""
             verb = CALLBACKS.get(body.get("type"), "answered")
-            return f"{verb}{private}:{self.content(data)}{failed}"
+            return f"{verb}{private}:{self.content(data)}{files}{failed}"
         if method in ("POST", "PATCH") and re.search(r"/webhooks/\d+/[^/]+(/messages/.+)?$", path):
-            return f"followed up:{self.content(body)}{failed}"
+            return f"followed up:{self.content(body)}{files}{failed}"
         return f"{method} {path}{failed}" if status >= 400 else None
 
     def place(self, channel_id: int) -> str:
@@ -128,6 +125,14 @@ _MENTION = re.compile(r"<@!?(\d+)>")
 def _error(record: Any) -> str:
     response = record.response if isinstance(record.response, dict) else {}
     return f"{response.get('message', '')} (code {response.get('code', '?')})"
+
+
+def _files(record: Any) -> str:
+    """``| [file] name (size)`` lines for the files a request uploaded (posts and follow-ups)."""
+    return "".join(
+        f"\n        | [file] {f['filename']} ({f['size'] // 1024 or 1} KB)"
+        for f in record.files or []
+    )
 
 
 def _content(body: dict[str, Any]) -> str:
