@@ -167,6 +167,7 @@ async def play(
         answers,
         content,
         events,
+        health,
         ladder,
         nominations,
         profile,
@@ -186,6 +187,7 @@ async def play(
         nominations,
         profile,
         recognition,
+        health,
     )
     for module in story:
         if module in (ladder, nominations) and not sample_ladder:
