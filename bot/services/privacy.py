@@ -1,0 +1,107 @@
+"""A member's data: the export they can ask for, the erasure they can ask for, and retention.
+
+The rules of what is deleted and what is anonymised live with the registry in
+``db.repositories.privacy``; this runs them, one member per transaction, and turns the export
+into the JSON document members download.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from db.repositories.privacy import ABOUT, FORMER_MEMBER, Erasure, PrivacyRepository
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = "flywheel-member-export/1"
+
+
+@dataclass(frozen=True)
+class Purge:
+    erased: tuple[Erasure, ...] = ()
+
+    @property
+    def members(self) -> int:
+        return len(self.erased)
+
+
+class PrivacyService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+
+    @property
+    def guild_id(self) -> int:
+        return self.settings.discord.guild_id
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """Everything stored about the member, as one JSON-ready document."""
+        async with self.sessions() as session:
+            tables = await PrivacyRepository(session, self.guild_id).export(user_id)
+        return {
+            "format": EXPORT_FORMAT,
+            "guild_id": str(self.guild_id),
+            "user_id": str(user_id),
+            "exported_at": self.clock.now().isoformat(),
+            "former_member_id": str(FORMER_MEMBER),
+            "about": {name: ABOUT[name] for name in tables},
+            "rows": sum(len(rows) for rows in tables.values()),
+            "tables": tables,
+        }
+
+    async def export_json(self, user_id: int) -> bytes:
+        document = await self.export(user_id)
+        return json.dumps(document, indent=2, ensure_ascii=False).encode()
+
+    async def erase(self, user_id: int) -> Erasure:
+        """Delete or anonymise everything about the member, in one transaction."""
+        async with self.sessions.begin() as session:
+            erasure = await PrivacyRepository(session, self.guild_id).erase(
+                user_id, now=self.clock.now()
+            )
+        log.info(
+            "privacy: erased member %s's data (%s rows deleted, %s anonymised, member row %s)",
+            user_id,
+            sum(erasure.deleted.values()),
+            sum(erasure.anonymised.values()),
+            erasure.member_row,
+        )
+        return erasure
+
+    async def purge_departed(self) -> Purge:
+        """Retention: erase members who left more than ``privacy.retention_days`` ago.
+
+        0 keeps everything. Each member is erased in a transaction of its own, so a failure
+        leaves the others done and the rest for the next run.
+        """
+        days = self.settings.privacy.retention_days
+        if days <= 0:
+            return Purge()
+        cutoff = self.clock.now() - timedelta(days=days)
+        async with self.sessions() as session:
+            departed = await PrivacyRepository(session, self.guild_id).departed_before(cutoff)
+        erased: list[Erasure] = []
+        for user_id in departed:
+            async with self.sessions.begin() as session:
+                repo = PrivacyRepository(session, self.guild_id)
+                if not await repo.left_before(user_id, cutoff):
+                    continue  # came back since the list was read
+                erased.append(await repo.erase(user_id, now=self.clock.now()))
+        if erased:
+            log.info(
+                "privacy: retention purged the data of %s member(s) who left more than %s days ago",
+                len(erased),
+                days,
+            )
+        return Purge(tuple(erased))

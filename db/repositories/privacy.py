@@ -1,0 +1,332 @@
+"""Everything stored about one member: found for an export, erased on request or by retention.
+
+``MEMBER_COLUMNS`` is the registry of every column that holds a member's id, table by table,
+with what erasure does to it. A test walks ``Base.metadata`` and fails when a table gains a
+member column this registry doesn't list, so a new feature can't quietly keep data that
+``/privacy delete`` leaves behind.
+
+What erasure does, column by column:
+
+- ``DELETE``: the row is about the member alone (their ledger rows, activity, tier state and
+  history, subscriptions, answers, RSVPs, group memberships…) and is deleted.
+- ``ANONYMISE``: the row belongs to someone else too (a thanks they gave, a credit they made as
+  a moderator); it stays, and keeps counting, with the id replaced by ``FORMER_MEMBER`` (0).
+- ``ANONYMISE_UNIQUE``: as ``ANONYMISE``, but the column is part of a unique key (a referral's
+  invitee, a buddy pairing's newcomer), so the id becomes ``-row id``: still a former member
+  (every id <= 0 is one), and never two equal values.
+- ``CLEAR``: the id is set to NULL because 0 would be acted on (an event's host or creator is
+  credited when the event is settled; with NULL nobody is).
+- ``MEMBER``: the members row itself: deleted for a member who left, reduced to a tombstone
+  (no name, no dates) for one still in the server, so rejoins and member syncs stay sane.
+
+Open work tied to the member is closed first, so nothing credits a former member later:
+pending referrals they were part of are rejected and open buddy pairings are ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Table, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import Base
+from db.models import BuddyPair, GroupMember, Member, Referral, TierState, UserGroup
+
+FORMER_MEMBER = 0
+"""The id a row keeps in place of a member who erased their data (ids <= 0: former members)."""
+
+
+class Treatment(StrEnum):
+    DELETE = "delete"
+    ANONYMISE = "anonymise"
+    ANONYMISE_UNIQUE = "anonymise_unique"
+    CLEAR = "clear"
+    MEMBER = "member"
+
+
+D, A, AU, C = Treatment.DELETE, Treatment.ANONYMISE, Treatment.ANONYMISE_UNIQUE, Treatment.CLEAR
+
+MEMBER_COLUMNS: Mapping[str, Mapping[str, Treatment]] = {
+    "members": {"user_id": Treatment.MEMBER},
+    "contributions": {"user_id": D, "actor_id": A},
+    "activity_days": {"user_id": D},
+    "tier_states": {"user_id": D},
+    "tier_changes": {"user_id": D, "actor_id": A},
+    "nominations": {"nominee_id": D, "nominated_by": A, "decided_by": A},
+    "question_threads": {
+        "asker_id": A,
+        "first_responder_id": A,
+        "answer_author_id": A,
+        "answered_by": A,
+    },
+    "thanks": {"giver_id": A, "receiver_id": A},
+    "channel_presence": {"user_id": D},
+    "content_submissions": {"author_id": D, "decided_by": A},
+    "tracked_events": {"creator_id": C, "host_id": C},
+    "event_rsvps": {"user_id": D},
+    "voice_sessions": {"user_id": D},
+    "referrals": {"invitee_id": AU, "inviter_id": A},
+    "spotlight_nominations": {"user_id": D, "nominated_by": A},
+    "spotlights": {"user_id": D},
+    "newsletter_subscriptions": {"user_id": D},
+    "newsletter_deliveries": {"user_id": D},
+    "nps_responses": {"user_id": D},
+    "survey_invites": {"user_id": D},
+    "buddy_volunteers": {"user_id": D},
+    "buddy_pairs": {"newcomer_id": AU, "buddy_id": A},
+    "user_groups": {"created_by": A},
+    "group_members": {"user_id": D},
+    "group_events": {"credited_by": A},
+}
+
+NOT_MEMBER_COLUMNS = frozenset(
+    {
+        "guild_id",
+        "id",
+        "channel_id",
+        "parent_id",
+        "thread_id",
+        "event_id",
+        "group_id",
+        "role_id",
+        "message_id",
+        "contribution_id",
+        "reverses_id",
+        "nomination_id",
+        "answer_message_id",
+        "answer_contribution_id",
+        "review_channel_id",
+        "review_message_id",
+        "source_id",
+    }
+)
+"""Id-like columns that never hold a member (the registry test checks every ``*_id``/``*_by``)."""
+
+ABOUT: Mapping[str, str] = {
+    "members": "You as a member: display name, when first seen, joined and left, opt-out.",
+    "contributions": "Your contribution ledger (and credits or corrections you made as actor).",
+    "activity_days": "How many qualifying messages you posted per day (no message text).",
+    "tier_states": "Your place on the ladder: tier, since when, pin, leave of absence.",
+    "tier_changes": "Every change of your tier (and changes you made as a moderator).",
+    "nominations": "Tier nominations of you, or that you made or decided.",
+    "question_threads": "Help threads you asked in, replied to first, or answered.",
+    "thanks": "Thanks you gave or received.",
+    "channel_presence": "When you last posted in each channel (for /thanks eligibility).",
+    "content_submissions": "Content you shared with /share (or decided on as a moderator).",
+    "tracked_events": "Server events you created or hosted.",
+    "event_rsvps": "Events you marked yourself interested in.",
+    "voice_sessions": "Time you spent in voice channels during tracked events.",
+    "referrals": "Joins through your invites, and how you joined.",
+    "spotlight_nominations": "Spotlight nominations of you, or that you made.",
+    "spotlights": "Weekly spotlights that featured you.",
+    "newsletter_subscriptions": "Your newsletter DM subscription.",
+    "newsletter_deliveries": "Newsletter DMs sent (or failed) to you.",
+    "nps_responses": "Your own answers to the ambassador survey.",
+    "survey_invites": "Survey DMs sent (or failed) to you.",
+    "buddy_volunteers": "Your offer to be a buddy for newcomers.",
+    "buddy_pairs": "Buddy pairings you were part of, as buddy or newcomer.",
+    "user_groups": "User groups you created.",
+    "group_members": "Your user group memberships and your part in them.",
+    "group_events": "Events you credited to a user group.",
+}
+
+PENDING_REJECTED_REASON = "a member's data was erased at their request"
+
+
+@dataclass
+class Erasure:
+    """What erasing one member did: row counts per table and the loose ends for Discord."""
+
+    user_id: int
+    deleted: dict[str, int] = field(default_factory=dict)
+    anonymised: dict[str, int] = field(default_factory=dict)
+    member_row: str = "absent"
+    """``deleted`` (they had left), ``tombstone`` (still here) or ``absent``."""
+    had_tier: str | None = None
+    group_role_ids: list[int] = field(default_factory=list)
+    led_groups: list[str] = field(default_factory=list)
+    """Groups they led, now without a leader: moderators pick one with /group handover."""
+
+    @property
+    def rows(self) -> int:
+        return sum(self.deleted.values()) + sum(self.anonymised.values())
+
+
+def table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def _json_value(column: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(column.type, BigInteger) or isinstance(
+        getattr(column.type, "impl", None), BigInteger
+    ):
+        return str(value)  # snowflakes as strings, as Discord's own exports do
+    return value
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class PrivacyRepository:
+    def __init__(self, session: AsyncSession, guild_id: int) -> None:
+        self.session = session
+        self.guild_id = guild_id
+
+    def _mentions(self, name: str, user_id: int) -> Any:
+        t = table(name)
+        return or_(*(t.c[column] == user_id for column in MEMBER_COLUMNS[name]))
+
+    async def export(self, user_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Every stored row naming the member, table by table (every table listed, even empty)."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name in MEMBER_COLUMNS:
+            t = table(name)
+            order = list(t.primary_key.columns)
+            rows = await self.session.execute(
+                select(t)
+                .where(t.c.guild_id == self.guild_id, self._mentions(name, user_id))
+                .order_by(*order)
+            )
+            found[name] = [
+                {key: _json_value(t.c[key], value) for key, value in row._mapping.items()}
+                for row in rows
+            ]
+        return found
+
+    async def departed_before(self, cutoff: datetime) -> list[int]:
+        """Members who left before ``cutoff`` (retention), oldest departure first."""
+        rows = await self.session.scalars(
+            select(Member.user_id)
+            .where(
+                Member.guild_id == self.guild_id,
+                Member.left_at.is_not(None),
+                Member.left_at < cutoff,
+            )
+            .order_by(Member.left_at, Member.user_id)
+        )
+        return [int(user) for user in rows]
+
+    async def left_before(self, user_id: int, cutoff: datetime) -> bool:
+        """Whether the member is (still) gone since before ``cutoff``: a rejoin ends that."""
+        left_at = await self.session.scalar(
+            select(Member.left_at).where(
+                Member.guild_id == self.guild_id, Member.user_id == user_id
+            )
+        )
+        return left_at is not None and left_at < cutoff
+
+    async def erase(self, user_id: int, *, now: datetime) -> Erasure:
+        """Delete or anonymise every row naming the member (see the module docstring)."""
+        if user_id <= FORMER_MEMBER:
+            raise ValueError("former-member ids are not members")
+        report = Erasure(user_id)
+        await self._loose_ends(user_id, report, now)
+        for name, columns in MEMBER_COLUMNS.items():
+            t = table(name)
+            mine = [c for c, how in columns.items() if how is Treatment.DELETE]
+            if mine:
+                result = await self.session.execute(
+                    delete(t).where(
+                        t.c.guild_id == self.guild_id, or_(*(t.c[c] == user_id for c in mine))
+                    )
+                )
+                if count := _rowcount(result):
+                    report.deleted[name] = count
+            for column, how in columns.items():
+                if how in (Treatment.DELETE, Treatment.MEMBER):
+                    continue
+                replacement: Any = (
+                    -t.c.id
+                    if how is Treatment.ANONYMISE_UNIQUE
+                    else None
+                    if how is Treatment.CLEAR
+                    else FORMER_MEMBER
+                )
+                result = await self.session.execute(
+                    update(t)
+                    .where(t.c.guild_id == self.guild_id, t.c[column] == user_id)
+                    .values({column: replacement})
+                )
+                if count := _rowcount(result):
+                    report.anonymised[name] = report.anonymised.get(name, 0) + count
+        report.member_row = await self._member_row(user_id, now)
+        return report
+
+    async def _loose_ends(self, user_id: int, report: Erasure, now: datetime) -> None:
+        """Close open work naming the member, and note what Discord still shows of them."""
+        report.had_tier = await self.session.scalar(
+            select(TierState.tier_key).where(
+                TierState.guild_id == self.guild_id, TierState.user_id == user_id
+            )
+        )
+        groups = (
+            await self.session.execute(
+                select(UserGroup.name, UserGroup.role_id, GroupMember.part)
+                .join(GroupMember, GroupMember.group_id == UserGroup.id)
+                .where(GroupMember.guild_id == self.guild_id, GroupMember.user_id == user_id)
+                .order_by(UserGroup.name)
+            )
+        ).all()
+        report.group_role_ids = [int(role) for _, role, _ in groups if role is not None]
+        report.led_groups = [name for name, _, part in groups if part == "leader"]
+        # A pending referral would later be settled for (or credited to) a former member.
+        await self.session.execute(
+            update(Referral)
+            .where(
+                Referral.guild_id == self.guild_id,
+                Referral.status == "pending",
+                or_(Referral.invitee_id == user_id, Referral.inviter_id == user_id),
+            )
+            .values(status="rejected", reason=PENDING_REJECTED_REASON, decided_at=now)
+        )
+        # The invite code is the inviter's own link: it would name them again.
+        await self.session.execute(
+            update(Referral)
+            .where(Referral.guild_id == self.guild_id, Referral.inviter_id == user_id)
+            .values(invite_code=None)
+        )
+        # An open pairing would credit a former member as buddy, or a buddy for nobody.
+        await self.session.execute(
+            update(BuddyPair)
+            .where(
+                BuddyPair.guild_id == self.guild_id,
+                BuddyPair.credited_at.is_(None),
+                BuddyPair.ended_at.is_(None),
+                or_(BuddyPair.newcomer_id == user_id, BuddyPair.buddy_id == user_id),
+            )
+            .values(ended_at=now)
+        )
+
+    async def _member_row(self, user_id: int, now: datetime) -> str:
+        found = (
+            await self.session.execute(
+                select(Member.left_at).where(
+                    Member.guild_id == self.guild_id, Member.user_id == user_id
+                )
+            )
+        ).first()
+        if found is None:
+            return "absent"
+        if found.left_at is None:
+            # Still here: the bot must know that (member syncs, rejoins), and nothing more.
+            # The opt-out stays: it only ever protects the member.
+            await self.session.execute(
+                update(Member)
+                .where(Member.guild_id == self.guild_id, Member.user_id == user_id)
+                .values(display_name="", first_seen_at=now, joined_at=None)
+            )
+            return "tombstone"
+        await self.session.execute(
+            delete(Member).where(Member.guild_id == self.guild_id, Member.user_id == user_id)
+        )
+        return "deleted"
