@@ -14,7 +14,7 @@ from bot.client import all_extensions
 from bot.emulated import running_bot
 from db.models import Contribution, TrackedEvent, VoiceSession
 from db.repositories.events import EventRepository
-from tests.e2e.util import bot_posts
+from tests.e2e.util import bot_posts, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -131,7 +131,7 @@ async def test_host_and_members_who_stayed_are_credited(flywheel, emulator, comm
     assert attended[m["grace"]] == [f"event:{event.id}:attended:{m['grace']}"]
     assert await credited(bot, "event_hosted") == {m["ada"]: [f"event:{event.id}:host"]}
 
-    [summary] = bot_posts(emulator, community.channels["mod-log"])
+    [summary] = await eventually(lambda: bot_posts(emulator, community.channels["mod-log"]))
     assert summary["content"] == (
         f"**Community call** ended: 3 attended (4 RSVPs); host <@{m['ada']}> credited."
     )
@@ -174,7 +174,7 @@ async def test_too_few_attendees_credit_the_attendees_but_not_the_host(
 
     assert set(await credited(bot, "event_attended")) == {m["grace"], m["linus"]}
     assert await credited(bot, "event_hosted") == {}
-    [summary] = bot_posts(emulator, community.channels["mod-log"])
+    [summary] = await eventually(lambda: bot_posts(emulator, community.channels["mod-log"]))
     expected = "ended: 2 attended (0 RSVPs); no host credit: 2 attendees, fewer than the 3 needed."
     assert summary["content"].endswith(expected)
     assert not summary["mention_everyone"] and summary["mention_roles"] == []
