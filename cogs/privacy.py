@@ -1,7 +1,17 @@
-"""Members' control over how they appear: opting out of public recognition and leaderboards."""
+"""Members' control over their data: recognition opt-out, export, erasure, and retention.
+
+What is deleted and what is anonymised is decided, table by table, in
+``db.repositories.privacy``; this is the Discord side: the ephemeral export file, the
+confirm-or-cancel step before erasure, taking away the roles the erased data granted, telling
+moderators about groups left without a leader, and the daily retention purge.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
+import logging
 from typing import Any
 
 import discord
@@ -10,6 +20,11 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.services.members import MembersService
+from bot.services.privacy import PrivacyService, encode
+from bot.tree import handled
+from db.repositories.privacy import Erasure
+
+log = logging.getLogger(__name__)
 
 OPTED_OUT = (
     "Done: you won't be named in recognition posts, spotlights, awards, the newsletter, tier "
@@ -20,6 +35,81 @@ ALREADY_OUT = "You're already opted out of public recognition. /privacy optin un
 OPTED_IN = "Done: you can be named in recognition posts and leaderboards again."
 ALREADY_IN = "You're not opted out: you can be named in recognition posts and leaderboards."
 
+EXPORTED = (
+    "Here is everything Flywheel stores about you in this server ({rows} rows), as JSON: one "
+    "list of rows per table, with a line saying what each table is. Only you can see this."
+)
+CONFIRM_DELETE = (
+    "**Delete your Flywheel data in this server?** This can't be undone.\n"
+    "- Deleted: your contributions and points, activity, tier{tier} and its history, "
+    "nominations and spotlights of you, content you shared, event RSVPs and voice time, "
+    "newsletter and survey records and your survey answers, buddy volunteering, group "
+    "memberships.\n"
+    "- Kept for others, without your name: thanks you gave still count for the people you "
+    "thanked, referrals you were part of stay credited to the inviter, and things you did for "
+    "others (nominations, reviews) stay, shown as by a former member.\n"
+    "- Your tier and group roles are removed. If you stay in the server, new activity counts "
+    "again from now on.\n"
+    "Tip: /privacy export first if you want a copy."
+)
+DELETED = (
+    "Done: your data is deleted ({deleted} rows) and {anonymised} rows others keep no longer "
+    "name you."
+)
+CANCELLED = "Cancelled: nothing was deleted."
+CONFIRM_TIMEOUT_SECONDS = 120
+RETENTION_JOB_ID = "privacy:retention"
+#: Local time (``schedule.timezone``) of the daily retention purge, after the nightly jobs.
+RETENTION_HOUR, RETENTION_MINUTE = 4, 15
+RETENTION_MISFIRE_GRACE = 6 * 3600
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+class ConfirmDelete(discord.ui.View):
+    """Delete or Cancel, for the member who asked only; nothing happens without a click."""
+
+    def __init__(self, cog: Privacy, user_id: int) -> None:
+        super().__init__(timeout=CONFIRM_TIMEOUT_SECONDS)
+        self.cog = cog
+        self.user_id = user_id
+        self.message: discord.InteractionMessage | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.user_id:
+            await interaction.response.send_message(
+                "Only the member who asked can confirm this.", ephemeral=True
+            )
+            return False
+        return True
+
+    @discord.ui.button(label="Delete my data", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        async with handled(interaction, "erasing a member's data"):
+            await interaction.response.edit_message(content="Deleting your data…", view=None)
+            erasure = await self.cog.erase(interaction.user)
+            await interaction.edit_original_response(
+                content=DELETED.format(
+                    deleted=sum(erasure.deleted.values()),
+                    anonymised=sum(erasure.anonymised.values()),
+                )
+            )
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(
+        self, interaction: discord.Interaction[Any], _: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        async with handled(interaction, "cancelling an erasure"):
+            await interaction.response.edit_message(content=CANCELLED, view=None)
+
+    async def on_timeout(self) -> None:
+        if self.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(content=f"Timed out: {CANCELLED}", view=None)
+
 
 class Privacy(commands.Cog):
     privacy = app_commands.Group(
@@ -29,7 +119,29 @@ class Privacy(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
         self.members = MembersService(bot.sessions, bot.settings, bot.clock)
+        self.service = PrivacyService(bot.sessions, bot.settings, bot.clock)
+        #: One erasure or purge at a time: each is a burst of writes over many tables.
+        self._lock = asyncio.Lock()
 
+    async def cog_load(self) -> None:
+        self.bot.scheduler.add_job(
+            self.run_retention,
+            "cron",
+            hour=RETENTION_HOUR,
+            minute=RETENTION_MINUTE,
+            timezone=self.bot.settings.schedule.tz,
+            id=RETENTION_JOB_ID,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=RETENTION_MISFIRE_GRACE,
+        )
+
+    async def cog_unload(self) -> None:
+        if self.bot.scheduler.get_job(RETENTION_JOB_ID) is not None:
+            self.bot.scheduler.remove_job(RETENTION_JOB_ID)
+
+    # ------------------------------------------------------------------ opt-out
     async def _set(self, interaction: discord.Interaction[Any], opt_out: bool) -> bool:
         return await self.members.set_recognition_opt_out(
             interaction.user.id, opt_out, name=interaction.user.display_name
@@ -46,6 +158,121 @@ class Privacy(commands.Cog):
     async def optin(self, interaction: discord.Interaction[Any]) -> None:
         changed = await self._set(interaction, False)
         await interaction.response.send_message(OPTED_IN if changed else ALREADY_IN, ephemeral=True)
+
+    # ------------------------------------------------------------------ export
+    @privacy.command(name="export", description="Get a file of everything stored about you")
+    async def export(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._flush_activity()
+        document = await self.service.export(interaction.user.id)
+        data = await asyncio.to_thread(encode, document)
+        await interaction.followup.send(
+            EXPORTED.format(rows=document["rows"]),
+            file=discord.File(
+                io.BytesIO(data), filename=f"flywheel-data-{interaction.user.id}.json"
+            ),
+            ephemeral=True,
+        )
+
+    # ------------------------------------------------------------------ delete
+    @privacy.command(name="delete", description="Delete your data (asks you to confirm)")
+    async def delete(self, interaction: discord.Interaction[Any]) -> None:
+        tier = await self._tier_name(interaction.user.id)
+        view = ConfirmDelete(self, interaction.user.id)
+        await interaction.response.send_message(
+            CONFIRM_DELETE.format(tier=f" ({tier})" if tier else ""), view=view, ephemeral=True
+        )
+        view.message = await interaction.original_response()
+
+    async def erase(self, user: discord.abc.User) -> Erasure:
+        """Erase a member's data, then undo on Discord what it granted."""
+        async with self._lock:
+            await self._flush_activity()
+            erasure = await self.service.erase(user.id)
+        await self._after_erasure(erasure, user if isinstance(user, discord.Member) else None)
+        await self._mod_log(
+            f"A member's data was erased at their request ({erasure.rows} rows)."
+            + _leaderless(erasure)
+        )
+        return erasure
+
+    async def _after_erasure(self, erasure: Erasure, member: discord.Member | None) -> None:
+        if member is None:
+            guild = self.bot.get_guild(self.bot.guild_id)
+            member = guild.get_member(erasure.user_id) if guild is not None else None
+        if member is None:
+            return
+        granted = self.bot.settings.managed_role_ids | set(erasure.group_role_ids)
+        roles = [role for role in member.roles if role.id in granted]
+        if not roles:
+            return
+        try:
+            await member.remove_roles(*roles, reason="Flywheel: the member erased their data")
+        except discord.HTTPException as exc:
+            log.warning("privacy: could not remove an erased member's roles: %s", exc)
+            await self._mod_log(
+                "A member who erased their data still wears "
+                + ", ".join(f"**{discord.utils.escape_markdown(r.name)}**" for r in roles)
+                + f" ({exc.status}). Fix: move the Flywheel role above them, or remove them "
+                "by hand."
+            )
+
+    # ------------------------------------------------------------------ retention
+    @commands.Cog.listener()
+    async def on_flywheel_ready(self, guild: discord.Guild) -> None:
+        """A purge missed while the bot was down runs at start-up."""
+        await self.run_retention()
+
+    async def run_retention(self) -> int:
+        """Erase the data of members who left more than ``privacy.retention_days`` ago."""
+        if self.bot.settings.privacy.retention_days <= 0:
+            return 0
+        try:
+            async with self._lock:
+                purge = await self.service.purge_departed()
+        except Exception:
+            log.exception("privacy: the retention purge failed; it runs again tomorrow")
+            return 0
+        leaderless = "".join(_leaderless(e) for e in purge.erased)
+        if purge.members:
+            await self._mod_log(
+                f"Retention: erased the data of {purge.members} member(s) who left more than "
+                f"{self.bot.settings.privacy.retention_days} days ago." + leaderless
+            )
+        return purge.members
+
+    # ------------------------------------------------------------------ helpers
+    async def _flush_activity(self) -> None:
+        """Write counted messages still buffered in memory, so they are exported or erased."""
+        activity = self.bot.get_cog("Activity")
+        service = getattr(activity, "service", None)
+        if service is not None:
+            await service.flush()
+
+    async def _tier_name(self, user_id: int) -> str | None:
+        key = await self.service.tier_of(user_id)
+        for tier in self.bot.settings.tiers:
+            if tier.key == key:
+                return tier.name
+        return None
+
+    async def _mod_log(self, text: str) -> None:
+        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
+        if not isinstance(channel, discord.abc.Messageable):
+            log.error("privacy: channels.mod_log is not a channel the bot can post in")
+            return
+        try:
+            await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.error("privacy: could not post to channels.mod_log: %s", exc)
+
+
+def _leaderless(erasure: Erasure) -> str:
+    return "".join(
+        f"\n**{discord.utils.escape_markdown(name)}** has no leader now: pick one with "
+        "/group handover."
+        for name in erasure.led_groups
+    )
 
 
 async def setup(bot: Flywheel) -> None:

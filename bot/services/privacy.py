@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from db.repositories.privacy import ABOUT, FORMER_MEMBER, Erasure, PrivacyRepository
+from db.repositories.tiers import TierRepository
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,11 @@ class Purge:
     @property
     def members(self) -> int:
         return len(self.erased)
+
+
+def encode(document: dict[str, Any]) -> bytes:
+    """The export as the file members get (readable: indented, non-ASCII kept)."""
+    return json.dumps(document, indent=2, ensure_ascii=False).encode()
 
 
 class PrivacyService:
@@ -60,9 +66,11 @@ class PrivacyService:
             "tables": tables,
         }
 
-    async def export_json(self, user_id: int) -> bytes:
-        document = await self.export(user_id)
-        return json.dumps(document, indent=2, ensure_ascii=False).encode()
+    async def tier_of(self, user_id: int) -> str | None:
+        """The member's tier key, for the warning that erasure takes it away."""
+        async with self.sessions() as session:
+            state = await TierRepository(session, self.guild_id).state(user_id)
+        return None if state is None else state.tier_key
 
     async def erase(self, user_id: int) -> Erasure:
         """Delete or anonymise everything about the member, in one transaction."""
