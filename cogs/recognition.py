@@ -29,6 +29,7 @@ from bot.core.recognition import render_awards, render_weekly
 from bot.core.rhythm import (
     NEWSLETTER,
     QUARTERLY,
+    RITUAL_PREFIX,
     WEEKLY,
     Rhythm,
     cron_fields,
@@ -167,6 +168,8 @@ class Recognition(commands.Cog):
 
     async def recover(self) -> None:
         for claim in await self.service.unfinished():
+            if not _is_recognition_kind(claim.kind):
+                continue  # another feature's claim (the NPS survey): it resumes its own
             rhythm = self.rhythms.get(claim.kind)
             period = None if rhythm is None else period_for_key(rhythm, claim.period, self.tz)
             if rhythm is None or period is None:
@@ -531,6 +534,10 @@ class Recognition(commands.Cog):
             f"{discord.utils.escape_markdown(interaction.user.display_name)} nominated {name} "
             f"for the spotlight: {discord.utils.escape_markdown(reason)}"
         )
+
+
+def _is_recognition_kind(kind: str) -> bool:
+    return kind in (WEEKLY, QUARTERLY, NEWSLETTER) or kind.startswith(RITUAL_PREFIX)
 
 
 def _jump(guild_id: int | None, channel_id: int | None, message_id: int | None) -> str:

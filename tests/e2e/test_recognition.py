@@ -479,3 +479,13 @@ async def test_the_scheduler_wakes_each_post_at_its_local_time(flywheel):
             rhythm.cadence, now, bot.settings.schedule.tz, quarterly=rhythm.quarterly
         )
         assert fire == expected, kind
+
+
+async def test_recovery_leaves_other_features_claims_alone(flywheel):
+    """An interrupted NPS survey send is the survey's to finish, not recognition's to drop."""
+    cog = recognition(flywheel)
+    claimed = await cog.service.claim("nps", "2026-Q4")
+    assert claimed.claim is not None
+    await cog.recover()
+    record = await cog.service.post_record("nps", "2026-Q4")
+    assert record is not None and record.state == "claimed"
