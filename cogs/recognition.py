@@ -276,6 +276,8 @@ class Recognition(commands.Cog):
         self, rhythm: Rhythm, period: Period, draft: Draft, message: discord.Message
     ) -> None:
         if rhythm.kind == NEWSLETTER:
+            # The staff copy (program health for the same month) is the Program cog's to post.
+            self.bot.dispatch("flywheel_newsletter_posted", period, message)
             channel = message.channel
             if isinstance(channel, discord.TextChannel) and channel.is_news():
                 try:

@@ -13,7 +13,7 @@ import pytest
 from bot.checks import MODERATORS_ONLY
 from bot.core.periods import monthly_period
 from db.models import ContentSubmission, NpsResponse, TierChange, TierState
-from tests.e2e.util import private_reply, slash
+from tests.e2e.util import bot_posts, eventually, private_reply, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -144,3 +144,26 @@ async def test_members_who_are_not_moderators_are_refused(flywheel, emulator, co
     assert reply["content"] == MODERATORS_ONLY
     assert not reply.get("embeds")
     assert record.original is None or not record.original.get("attachments")
+
+
+async def test_the_newsletter_comes_with_a_staff_copy_in_the_mod_log(flywheel, emulator, community):
+    send = await emulator.invoke_slash_command(
+        community.guild_id,
+        community.channels["general"],
+        community.moderators["morgan"],
+        "newsletter send",
+        options={},
+    )
+    await send.wait_response(timeout=10)
+    staff = await eventually(
+        lambda: [
+            p
+            for p in bot_posts(emulator, community.channels["mod-log"])
+            if p["content"].startswith("**Staff copy** of the newsletter")
+        ]
+    )
+    titles = [e.get("title", "") for e in staff[0]["embeds"]]
+    assert any(t.startswith("Program health") for t in titles)
+    posts = bot_posts(emulator, community.channels["mod-log"])
+    assert any(a["filename"].endswith(".csv") for p in posts for a in p.get("attachments", []))
+    assert all(p["mention_everyone"] is False for p in posts)
