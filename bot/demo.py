@@ -12,7 +12,6 @@ import logging
 import re
 import sys
 import tempfile
-import textwrap
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -116,10 +115,14 @@ class Transcript:
 
     def content(self, body: dict[str, Any]) -> str:
         """Message text and embeds, with mentions shown as the names Discord would display."""
-        return _MENTION.sub(lambda m: "@" + self.names.get(int(m[1]), m[1]), _content(body))
+        return _MENTION.sub(self._mention, _content(body))
+
+    def _mention(self, match: re.Match[str]) -> str:
+        names = self.roles if match[1] == "&" else self.names
+        return "@" + str(names.get(int(match[2]), match[2]))
 
 
-_MENTION = re.compile(r"<@!?(\d+)>")
+_MENTION = re.compile(r"<@([!&]?)(\d+)>")
 
 
 def _error(record: Any) -> str:
@@ -146,7 +149,7 @@ def _content(body: dict[str, Any]) -> str:
         for field in embed.get("fields") or []:
             parts.append(f"{field['name']}: {field['value']}")
     text = "\n".join(parts) or "(empty)"
-    return "\n" + textwrap.indent(text, "        | ")
+    return "".join(f"\n        | {line}".rstrip() for line in text.splitlines())
 
 
 async def _settle(emu: Emulator, seconds: float = 0.3) -> None:
@@ -159,8 +162,9 @@ async def play(
 ) -> None:
     """The scripted stretch of community life, one scene per feature, in story order.
 
-    The ladder and nomination scenes are written for the sample ladder (Champion, Ambassador,
-    Advisor); with a user's own tiers (``--config``) they are skipped, saying so.
+    The ladder, nomination and operations scenes are written for the sample ladder (Champion,
+    Ambassador, Advisor: operations needs the Champion the ladder scene promotes); with a user's
+    own tiers (``--config``) they are skipped, saying so.
     """
     from bot.scenes import (
         activity,
@@ -170,6 +174,7 @@ async def play(
         health,
         ladder,
         nominations,
+        operations,
         profile,
         recognition,
         referrals,
@@ -187,10 +192,11 @@ async def play(
         nominations,
         profile,
         recognition,
+        operations,
         health,
     )
     for module in story:
-        if module in (ladder, nominations) and not sample_ladder:
+        if module in (ladder, nominations, operations) and not sample_ladder:
             transcript.step(
                 f"({module.__name__.rsplit('.', 1)[-1]} scene skipped: it is "
                 "written for the sample ladder, and your config has its own tiers)"
@@ -215,6 +221,19 @@ def _read_user_config(path: Path) -> dict[str, Any]:
         ) from exc
 
 
+#: Program settings the demo turns on to show its features; a user's own config overrides them.
+DEMO_DEFAULTS: dict[str, dict[str, Any]] = {"buddies": {"enabled": True}}
+
+
+def _with_demo_defaults(program: dict[str, Any]) -> dict[str, Any]:
+    """The user's program settings over the demo's defaults, key by key within a section."""
+    merged = dict(program)
+    for section, defaults in DEMO_DEFAULTS.items():
+        own = program.get(section, {})
+        merged[section] = {**defaults, **own} if isinstance(own, dict) else own
+    return merged
+
+
 async def run_demo(
     *, quiet: bool = False, config_path: Path | None = None, out: Callable[[str], None] = print
 ) -> int:
@@ -223,6 +242,7 @@ async def run_demo(
     tiers, program = (
         split_user_config(_read_user_config(config_path)) if config_path else (TIERS, {})
     )
+    program = _with_demo_defaults(program)
     emu = Emulator(bot_token=EMULATOR_TOKEN, bot_name="Flywheel")
     await emu.start()
     try:

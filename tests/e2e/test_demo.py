@@ -26,6 +26,15 @@ def test_demo_runs_without_a_token_and_shows_the_setup_check():
     assert "36 members" in out
     assert "posted in #mod-log" in out
     assert "move the Flywheel role above Advisor" in out
+    # Program operations: a group, a buddy introduced by DM, the survey held back below 5
+    # answers, a member's export; the health report that follows sees the group and the answer.
+    assert "gave role Berlin Meetup to katherine" in out
+    assert "posted in DMs with ida:" in out
+    assert "results appear at 5" in out
+    assert "[file] flywheel-data-" in out
+    assert "not enough answers (1 of the 5 needed)" in out
+    assert "**Berlin Meetup** (local, Berlin)" in out
+    assert "warning: the emulator saw" not in out
     assert out.rstrip().endswith("== Flywheel shuts down cleanly")
     assert "Traceback" not in result.stderr
 
@@ -42,6 +51,7 @@ def test_demo_tries_a_users_config(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "tiers Helper, Mentor" in result.stdout
     assert "move the Flywheel role above Mentor" in result.stdout
+    assert "(operations scene skipped" in result.stdout
 
 
 def test_demo_refuses_a_broken_config_naming_the_key(tmp_path):

@@ -1,0 +1,103 @@
+"""Demo scene: running the program: a user group, a buddy for a newcomer, the ambassador
+survey, and a member's own data.
+
+The sample community has one tier member by now (katherine, promoted in the ladder scene), so
+she leads the group, volunteers as a buddy and is the survey's only recipient. The survey's
+results stay hidden below 5 answers, and the narration says so rather than inventing answers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.emulator import Emulator
+from bot.sample_community import SampleCommunity
+from bot.scenes import press, seen, show, until
+
+GROUP = "Berlin Meetup"
+NEWCOMER = "ida"
+SCORE = 9
+
+
+async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
+    c, m = community, community.members
+    general = c.channels["general"]
+    morgan = c.moderators["morgan"]
+
+    async def slash(user: int, command: str, **options: Any) -> Any:
+        record = await emu.invoke_slash_command(c.guild_id, general, user, command, options)
+        if (await record.wait_response(timeout=10))["type"] == 5:
+            await record.wait_edit(timeout=10)
+        return record
+
+    t.step("Program operations: a user group, buddies, the ambassador survey, and a member's data")
+    t.say(f"morgan starts a local user group, {GROUP}, led by katherine (a Champion);")
+    t.say("the bot makes the group's role and gives it to her")
+    await slash(
+        morgan, "group create", name=GROUP, type="local", leader=m["katherine"], region="Berlin"
+    )
+    role = await until(lambda: _role_named(emu, c.guild_id, GROUP))
+    t.roles[role] = GROUP
+    await show(t)
+    t.say("grace and ken join it with /group join; ada looks at /group list")
+    for name in ("grace", "ken"):
+        await slash(m[name], "group join", name=GROUP)
+    await slash(m["ada"], "group list")
+    await show(t)
+
+    t.step("Buddies: a Champion volunteers, and the next newcomer is introduced to her")
+    t.say("(hopper, pat, sam and wanderer arrived before anyone had volunteered, so the bot")
+    t.say("told the moderators instead of picking someone)")
+    t.say("katherine volunteers with /buddy optin; then ida joins the server")
+    await slash(m["katherine"], "buddy optin")
+    newcomer = await emu.member_join(c.guild_id, NEWCOMER)
+    t.names[newcomer.user_id] = NEWCOMER
+    await seen(lambda: emu.dms(newcomer.user_id) and emu.dms(m["katherine"]))
+    await show(t)
+
+    t.step("The ambassador survey: a 0-10 question by DM to every tier member")
+    t.say("morgan sends this quarter's survey now (on its own it goes out each quarter)")
+    t.say("the sample community has one tier member so far, katherine, so one DM goes out;")
+    t.say("a real program surveys every Champion, Ambassador and Advisor")
+    await slash(morgan, "nps send")
+    survey = await until(lambda: _survey_dm(emu, m["katherine"]), within=10)
+    await show(t)
+    t.say(f"katherine presses {SCORE} (she can change it until the quarter ends)")
+    period = survey["components"][0]["components"][0]["custom_id"].split(":")[2]
+    await press(emu, survey, m["katherine"], f"nps:score:{period}:{SCORE}")
+    await show(t)
+    t.say("morgan asks for the results: with 1 answer, the bot shows counts only; the score")
+    t.say("and comments appear from 5 answers, so no single member's answer can be told apart")
+    await slash(morgan, "nps results")
+    await show(t)
+
+    t.step("A member's data: /privacy export")
+    t.say("katherine asks for everything Flywheel stores about her (only she gets the file)")
+    record = await slash(m["katherine"], "privacy export")
+    await show(t)
+    for attachment in (record.original or {}).get("attachments") or []:
+        document = json.loads(emu.world.attachment_blobs.get(int(attachment["id"]), b"{}"))
+        tables = document.get("tables", {})
+        t.say(f"{attachment['filename']}: {document.get('rows', 0)} rows, by table:")
+        for table, rows in tables.items():
+            if rows:
+                t.say(f"    {table}: {len(rows)}")
+
+
+def _role_named(emu: Emulator, guild_id: int, name: str) -> int | None:
+    guild = emu.world.guilds[guild_id]
+    return next((r.id for r in guild.roles.values() if r.name == name), None)
+
+
+def _survey_dm(emu: Emulator, user_id: int) -> dict[str, Any] | None:
+    return next(
+        (
+            message
+            for message in emu.dms(user_id)
+            if message["author"]["id"] == str(emu.bot_user_id)
+            and message.get("components")
+            and "recommend" in (message.get("content") or "")
+        ),
+        None,
+    )
