@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -162,7 +162,7 @@ def _clip(text: str, limit: int) -> str:
 def render_report(report: SurveyReport) -> list[EmbedSpec]:
     """The moderators' view: counts always; score and comments only past the threshold."""
     period = report.period
-    state = "open until " + _day(period.end) if report.open else "closed"
+    state = "open until " + closes_on(period) if report.open else "closed"
     reach = f"Sent to {report.invited} tier member(s)"
     if report.unreachable:
         reach += f"; {report.unreachable} couldn't be reached (DMs closed)"
@@ -223,5 +223,5 @@ def _day(moment: datetime) -> str:
 
 
 def closes_on(period: Period) -> str:
-    """``1 January 2027``: the local date the survey stops taking answers."""
-    return _day(period.end)
+    """``the end of 31 December 2026``: the survey takes answers through the quarter's last day."""
+    return "the end of " + _day(period.end - timedelta(days=1))

@@ -84,7 +84,7 @@ class NpsService(Service):
             raise UserFacingError("This survey button is no longer valid.")
         if not is_open(period, self.clock.now()):
             raise UserFacingError(
-                f"The {period.label} survey closed on {closes_on(period)}, so answers can't be "
+                f"The {period.label} survey closed at {closes_on(period)}, so answers can't be "
                 "changed any more. Thank you! The next survey comes next quarter."
             )
         return period

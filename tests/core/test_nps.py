@@ -117,7 +117,7 @@ def test_a_survey_is_open_from_its_quarter_start_until_it_ends() -> None:
     assert is_open(period, datetime(2026, 10, 1, tzinfo=UTC))
     assert is_open(period, datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC))
     assert not is_open(period, datetime(2027, 1, 1, tzinfo=UTC))
-    assert closes_on(period) == "1 January 2027"
+    assert closes_on(period) == "the end of 31 December 2026"
 
 
 def test_naive_moments_are_refused() -> None:
@@ -158,7 +158,7 @@ def test_below_the_threshold_only_the_count_is_shown() -> None:
     assert "NPS" not in shown.replace("Ambassador NPS", "")
     assert "Zebra" not in shown and "Promoters" not in shown
     assert "Sent to 8 tier member(s); 1 couldn't be reached" in shown
-    assert "open until 1 January 2027" in shown
+    assert "open until the end of 31 December 2026" in shown
 
 
 def test_a_higher_configured_threshold_is_what_the_report_names() -> None:

@@ -247,9 +247,9 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
     # The quarter ends: the old DM's buttons say the survey is closed.
     bot.clock.set(period.end + timedelta(minutes=1))
     late = await click(emulator, m["grace"], f"nps:score:{period.key}:2")
-    assert "survey closed on" in (await private_reply(late))["content"]
+    assert "survey closed at the end of" in (await private_reply(late))["content"]
     late_comment = await click(emulator, m["grace"], f"nps:comment:{period.key}")
-    assert "survey closed on" in (await private_reply(late_comment))["content"]
+    assert "survey closed at the end of" in (await private_reply(late_comment))["content"]
     assert (await answers(bot))[m["grace"]] == (period.key, 8, None)
 
     # The next scheduled run is the next quarter's survey, sent once.
