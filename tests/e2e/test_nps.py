@@ -265,14 +265,17 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
     await eventually(
         lambda: len([t for t in mod_log(emulator, community) if t.startswith("📋")]) == 2
     )
-    async with bot.sessions() as session:
-        posts = list(
-            await session.scalars(select(ScheduledPost).where(ScheduledPost.kind == "nps"))
-        )
-    assert sorted((p.period, p.state) for p in posts) == [
-        (period.key, "posted"),
-        (nxt.key, "posted"),
-    ]
+
+    async def both_recorded() -> bool:
+        # The claim is marked posted right after the mod-log summary goes out.
+        async with bot.sessions() as session:
+            posts = await session.scalars(select(ScheduledPost).where(ScheduledPost.kind == "nps"))
+            return sorted((p.period, p.state) for p in posts) == [
+                (period.key, "posted"),
+                (nxt.key, "posted"),
+            ]
+
+    await eventually_async(both_recorded)
     assert len(dms(emulator, m["ada"])) == 2
 
 
