@@ -19,7 +19,6 @@ from bot.client import Flywheel
 from bot.core.groups import KIND_LABELS, NAME_MAX, REGION_MAX, channel_name
 from bot.errors import UserFacingError
 from bot.services.groups import GroupsService, NewGroup, Nudge
-from db.repositories.events import EventRepository
 from db.repositories.groups import GroupRow
 
 log = logging.getLogger(__name__)
@@ -349,10 +348,7 @@ class Groups(commands.Cog):
     async def _events(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        async with self.bot.sessions() as session:
-            found = await EventRepository(session, self.bot.guild_id).search(
-                current, open_only=False, limit=25
-            )
+        found = await self.service.find_events(current)
         return [
             app_commands.Choice(
                 name=f"{e.name[:80]} — {e.scheduled_start:%Y-%m-%d}", value=str(e.event_id)

@@ -23,6 +23,7 @@ from bot.core.groups import (
 )
 from bot.errors import UserFacingError
 from bot.services.base import Service
+from db.models import TrackedEvent
 from db.repositories.events import EventRepository
 from db.repositories.groups import DuplicateGroupError, GroupRepository, GroupRow, GroupSummary
 
@@ -58,6 +59,13 @@ class Nudge:
 
 
 class GroupsService(Service):
+    async def find_events(self, query: str, *, limit: int = 25) -> list[TrackedEvent]:
+        """Tracked events for ``/group event``'s autocomplete, newest first."""
+        async with self.sessions() as session:
+            return await EventRepository(session, self.guild_id).search(
+                query.strip(), open_only=False, limit=limit
+            )
+
     async def validate_new(
         self,
         name: str,

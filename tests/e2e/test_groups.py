@@ -244,6 +244,17 @@ async def test_organizers_credit_events_and_quiet_groups_are_nudged_once(
     meetup = await host_event(emulator, flywheel, community, "grace", "November meetup")
     other = await host_event(emulator, flywheel, community, "guido", "Guido's talk")
 
+    typing = await emulator.invoke_autocomplete(
+        community.guild_id,
+        community.channels["general"],
+        m["ada"],
+        "group event",
+        {"group": "Berlin Meetup", "event": "novem"},
+        focused="event",
+    )
+    await typing.wait_response(timeout=10)
+    assert [c["value"] for c in typing.choices or []] == [str(meetup)]
+
     async def credit(who: str, event_id: int, group: str = "Berlin Meetup") -> str:
         return await reply_text(
             await run(emulator, community, m[who], "group event", group=group, event=str(event_id))
