@@ -26,12 +26,12 @@ from db.models import (
     GroupMember,
     Member,
     NpsResponse,
-    QuestionThread,
     Referral,
     TierChange,
     TierState,
     UserGroup,
 )
+from db.repositories.recognition import RecognitionRepository
 
 #: Ledger kinds that are not "contributing": showing up and chatting.
 CHAT_KINDS = ("message_day",)
@@ -363,43 +363,11 @@ class HealthRepository:
     # ------------------------------------------------------------------ help questions
     async def questions(self, start: datetime, end: datetime) -> QuestionFigures:
         """Questions opened in the window, how many got an accepted answer, the median wait for
-        a first reply (the lower median, picked in the database as in /stats)."""
-        window = (
-            QuestionThread.guild_id == self.guild_id,
-            QuestionThread.opened_at >= start,
-            QuestionThread.opened_at < end,
-        )
-        asked, answered, replied = (
-            await self.session.execute(
-                select(
-                    func.count(),
-                    func.count(QuestionThread.answer_message_id),
-                    func.count(QuestionThread.first_response_at),
-                ).where(*window)
-            )
-        ).one()
-        median = None
-        if replied:
-            middle = (
-                await self.session.execute(
-                    select(QuestionThread.opened_at, QuestionThread.first_response_at)
-                    .where(*window, QuestionThread.first_response_at.is_not(None))
-                    .order_by(self._first_reply_wait(), QuestionThread.thread_id)
-                    .offset((int(replied) - 1) // 2)
-                    .limit(1)
-                )
-            ).one_or_none()
-            if middle is not None and middle[1] is not None:
-                median = middle[1] - middle[0]
-        return QuestionFigures(int(asked), int(answered), median)
-
-    def _first_reply_wait(self) -> ColumnElement[Any]:
-        """Sortable wait; SQLite keeps timestamps as text, so compare Julian days there."""
-        if self.session.get_bind().dialect.name == "sqlite":
-            return func.julianday(QuestionThread.first_response_at) - func.julianday(
-                QuestionThread.opened_at
-            )
-        return QuestionThread.first_response_at - QuestionThread.opened_at
+        a first reply: the same figures as the newsletter's, from the same query."""
+        asked, answered, median = await RecognitionRepository(
+            self.session, self.guild_id
+        ).questions(start, end)
+        return QuestionFigures(asked, answered, median)
 
     # ------------------------------------------------------------------ NPS
     async def nps_rounds(self, limit: int = 2) -> list[NpsScores]:

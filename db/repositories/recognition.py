@@ -205,7 +205,7 @@ class RecognitionRepository:
         lower median, as in ``/stats``.
         """
         active, messages = await self._activity(start.date(), end.date())
-        asked, answered, median = await self._questions(start, end)
+        asked, answered, median = await self.questions(start, end)
         hosted, attendance, rsvps = await self._events(start, end)
         new_members = await self._scalar(
             select(func.count()).where(
@@ -263,7 +263,7 @@ class RecognitionRepository:
         ).one()
         return int(row[0]), int(row[1])
 
-    async def _questions(self, start: datetime, end: datetime) -> tuple[int, int, timedelta | None]:
+    async def questions(self, start: datetime, end: datetime) -> tuple[int, int, timedelta | None]:
         """Questions opened in the window, how many got an answer, the median first reply.
 
         The median is picked in the database (sorted, one row fetched at the middle offset):
