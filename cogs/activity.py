@@ -1,8 +1,8 @@
 """Message activity: every guild message is handed to the activity service, without awaiting.
 
 The hook is on the hot path of the bot (every message in the server passes through it), so it
-runs synchronously, only builds plain facts and calls the in-memory counter; the service's
-flusher writes.
+runs synchronously, only reads plain values off the message and calls the in-memory counter;
+the service's flusher writes.
 """
 
 from __future__ import annotations
@@ -19,20 +19,21 @@ from bot.services.activity import ActivityService
 log = logging.getLogger(__name__)
 
 
-def message_facts(message: discord.Message, guild_id: int) -> MessageFacts:
-    """What the counter needs to know; a thread answers for its parent channel and category."""
-    channel = message.channel
+def placement(channel: object) -> tuple[int | None, int | None]:
+    """(parent channel, category) of a message's channel: a thread answers for its parent's."""
     if isinstance(channel, discord.Thread):
         parent = channel.parent
-        parent_id: int | None = channel.parent_id
-        category_id = parent.category_id if parent is not None else None
-    else:
-        parent_id = None
-        category_id = getattr(channel, "category_id", None)
+        return channel.parent_id, parent.category_id if parent is not None else None
+    return None, getattr(channel, "category_id", None)
+
+
+def message_facts(message: discord.Message, guild_id: int) -> MessageFacts:
+    """What the counter needs to know about a message."""
+    parent_id, category_id = placement(message.channel)
     return MessageFacts(
         message_id=message.id,
         guild_id=guild_id,
-        channel_id=channel.id,
+        channel_id=message.channel.id,
         category_id=category_id,
         parent_channel_id=parent_id,
         author_id=message.author.id,
@@ -48,6 +49,7 @@ class Activity(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
         self.service = ActivityService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.guild_id = bot.guild_id
         bot.on_shutdown(self.service.close)
 
     async def cog_load(self) -> None:
@@ -60,11 +62,27 @@ class Activity(commands.Cog):
 
     def observe(self, message: discord.Message) -> None:
         guild = message.guild
-        if guild is None or guild.id != self.bot.guild_id:
+        if guild is None or guild.id != self.guild_id:
             return  # DMs and other servers never count
-        verdict = self.service.observe(message_facts(message, guild.id))
+        author = message.author
+        if author.bot or message.webhook_id is not None or message.is_system():
+            verdict = self.service.observe(message_facts(message, guild.id))
+        else:
+            # A member's post (nearly every message): plain values, since building MessageFacts
+            # would cost as much as deciding.
+            channel = message.channel
+            parent_id, category_id = placement(channel)
+            verdict = self.service.observe_post(
+                message.id,
+                author.id,
+                channel.id,
+                parent_id,
+                category_id,
+                message.created_at,
+                message.content,
+            )
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("message %s by %s: %s", message.id, message.author.id, verdict.reason)
+            log.debug("message %s by %s: %s", message.id, author.id, verdict.reason)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:

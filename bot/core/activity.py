@@ -214,7 +214,7 @@ class _Counted:
 
 
 def _require_aware(moment: datetime, name: str) -> None:
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    if moment.utcoffset() is None:  # naive, or a tzinfo that knows no offset
         raise ValueError(f"{name} must be timezone-aware")
 
 
@@ -252,37 +252,60 @@ class ActivityCounter:
             return _WEBHOOK
         if msg.is_system:
             return _SYSTEM
+        return self.observe_post(
+            msg.message_id,
+            msg.author_id,
+            msg.channel_id,
+            msg.parent_channel_id,
+            msg.category_id,
+            msg.created_at,
+            msg.content,
+        )
+
+    def observe_post(
+        self,
+        message_id: int,
+        author_id: int,
+        channel_id: int,
+        parent_channel_id: int | None,
+        category_id: int | None,
+        created_at: datetime,
+        content: str,
+    ) -> Verdict:
+        """``observe`` for a member's own post (not a bot's, a webhook's or a system message).
+
+        The same decision, from plain values: the bot calls this for every message in the
+        server, and most are decided by the cooldown before the text is looked at, so it
+        doesn't build a ``MessageFacts`` first.
+        """
         rules = self._rules
-        if msg.channel_id in rules.ignored_channels or (
-            msg.parent_channel_id is not None and msg.parent_channel_id in rules.ignored_channels
-        ):
+        ignored = rules.ignored_channels
+        if ignored and (channel_id in ignored or parent_channel_id in ignored):
             return _IGNORED_CHANNEL
-        if msg.category_id is not None and msg.category_id in rules.ignored_categories:
+        if category_id is not None and category_id in rules.ignored_categories:
             return _IGNORED_CATEGORY
 
         seen = self._seen
-        if msg.message_id in seen:
+        if message_id in seen:
             return _REPLAYED
-        created = msg.created_at
-        _require_aware(created, "created_at")
-        seen[msg.message_id] = None
+        _require_aware(created_at, "created_at")
+        seen[message_id] = None
         if len(seen) > self._capacity:
             seen.popitem(last=False)
 
-        author = msg.author_id
-        last = self._last_counted.get(author)
+        last = self._last_counted.get(author_id)
         # abs(): an event delivered late is judged by when it was written, in either direction.
-        if last is not None and abs(created - last) < self._cooldown:
+        if last is not None and abs(created_at - last) < self._cooldown:
             return _COOLDOWN
 
-        reason = text_qualifies(msg.content, rules.min_length)
+        reason = text_qualifies(content, rules.min_length)
         if reason is not None:
             return Verdict(False, reason)
 
-        day = created.astimezone(rules.timezone).date()
-        seen[msg.message_id] = _Counted(author, day, created)
-        self._remember_counted(author, created)
-        key = (author, day)
+        day = created_at.astimezone(rules.timezone).date()
+        seen[message_id] = _Counted(author_id, day, created_at)
+        self._remember_counted(author_id, created_at)
+        key = (author_id, day)
         self._increments[key] = self._increments.get(key, 0) + 1
         return _COUNTED
 

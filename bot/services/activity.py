@@ -2,18 +2,20 @@
 
 ``observe`` runs on every guild message and never touches the database: the counter in
 :mod:`bot.core.activity` decides and buffers, and a flusher writes everything buffered every
-``activity.flush_interval_seconds`` in one transaction: the ``activity_days`` rollups,
-``channel_presence`` (who last posted where, for /thanks) and the day's ``message_day`` ledger
-credit. A day is credited once its first counted message is past the uncount window
+``activity.flush_interval_seconds`` in one transaction: the ``activity_days`` rollups and the
+day's ``message_day`` ledger credit, plus, every ``PRESENCE_WRITE_SECONDS`` (10 s),
+``channel_presence`` (who last posted where, for /thanks; read from memory first). A day is
+credited once its first counted message is past the uncount window
 (``uncount_deleted_within_seconds``), so posting and quickly deleting earns nothing.
 
 Durability: a graceful shutdown (SIGTERM, Ctrl-C) stops the flusher and writes what is left,
-including the credits still waiting out the window. A crash (kill -9, power loss) loses at
-most the last flush interval of *passive* counts (0.5 s by default); Discord does not resend
-those messages. It also loses a day's credit still waiting out the window, unless the member
-posts again that day (the rollup, and so the active day, is kept). Acknowledged actions such
-as /thanks are written synchronously before the member sees the answer: a crash never loses
-one.
+including presence and the credits still waiting out the window. A crash (kill -9, power loss)
+loses at most the last flush interval of *passive* counts (0.5 s by default) and the last
+10 s plus a flush interval of presence (a /thanks right after the restart may miss a post from
+just before the crash); Discord does not resend those messages. It also loses a day's credit
+still waiting out the window, unless the member posts again that day (the rollup, and so the
+active day, is kept). Acknowledged actions such as /thanks are written synchronously before
+the member sees the answer: a crash never loses one.
 
 A failed write rolls back, puts the batch back and is retried on the next flush.
 """
@@ -51,6 +53,9 @@ _OTHER_GUILD = Verdict(False, "other server")
 #: /thanks asks "posted here in the last N hours", so a stored presence may lag the latest post
 #: by this much: a chatty member's row is rewritten every few minutes, not on every flush.
 PRESENCE_PRECISION = timedelta(minutes=5)
+#: Presence is written at most this often, not with every flush: ``last_post`` reads the buffer
+#: first, so only a crash can lose it (then "posted here recently" misses this much at most).
+PRESENCE_WRITE_SECONDS = 10.0
 #: While writes keep failing, repeat the warning at most this often.
 _FAILURE_LOG_EVERY = 60.0
 
@@ -102,6 +107,7 @@ class ActivityService:
         contributions: Contributions,
         *,
         remembered_messages: int = 50_000,
+        presence_write_seconds: float = PRESENCE_WRITE_SECONDS,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -119,6 +125,9 @@ class ActivityService:
         #: What the database holds for pairs written within the last PRESENCE_PRECISION.
         self._stored: dict[PresenceKey, datetime] = {}
         self._stored_pruned: datetime | None = None
+        self._presence_every = presence_write_seconds
+        #: ``clock.monotonic()`` of the last presence write; None: due at the next flush.
+        self._presence_written: float | None = None
         #: Member-days already credited (or found credited), so a flush skips them.
         self._credited: set[RollupKey] = set()
         #: Member-days counted but not yet credited: a day is credited once its messages can
@@ -137,13 +146,49 @@ class ActivityService:
         """Count a message (or not) and note that its author posted in its channel."""
         if facts.guild_id != self.guild_id:
             return _OTHER_GUILD
-        if not (facts.author_is_bot or facts.is_webhook or facts.is_system):
-            # Presence is "posted here recently", counted or not; a thread post also counts
-            # for its parent, so a thanks in either place finds it.
-            self._touch(facts.channel_id, facts.author_id, facts.created_at)
-            if facts.parent_channel_id is not None:
-                self._touch(facts.parent_channel_id, facts.author_id, facts.created_at)
-        return self.counter.observe(facts)
+        if facts.author_is_bot or facts.is_webhook or facts.is_system:
+            return self.counter.observe(facts)  # never counted, and not a member's presence
+        return self.observe_post(
+            facts.message_id,
+            facts.author_id,
+            facts.channel_id,
+            facts.parent_channel_id,
+            facts.category_id,
+            facts.created_at,
+            facts.content,
+        )
+
+    def observe_post(
+        self,
+        message_id: int,
+        author_id: int,
+        channel_id: int,
+        parent_channel_id: int | None,
+        category_id: int | None,
+        created_at: datetime,
+        content: str,
+    ) -> Verdict:
+        """``observe`` for a member's own post in this server, from plain values (the hot path).
+
+        Presence is "posted here recently", counted or not; a thread post also counts for its
+        parent, so a thanks in either place finds it.
+        """
+        presence = self._presence
+        key = (channel_id, author_id)
+        previous = presence.get(key)
+        if previous is None or created_at > previous:
+            presence[key] = created_at
+        if parent_channel_id is not None:
+            self._touch(parent_channel_id, author_id, created_at)
+        return self.counter.observe_post(
+            message_id,
+            author_id,
+            channel_id,
+            parent_channel_id,
+            category_id,
+            created_at,
+            content,
+        )
 
     def deleted(self, message_id: int) -> bool:
         """A message was deleted; True if it had counted and was taken back."""
@@ -204,17 +249,23 @@ class ActivityService:
     async def flush(self, *, final: bool = False) -> FlushResult:
         """Write everything buffered in one transaction; on failure, keep it for next time.
 
-        ``final`` (shutdown) also credits days still inside the uncount window, since their
-        deletions would no longer be seen anyway.
+        Presence goes in only every ``presence_write_seconds`` (and when ``final``): a busy
+        server touches a row per new channel-and-member pair, and writing those in fewer,
+        larger batches keeps the flush light while messages pour in. ``final`` (shutdown) also
+        credits days still inside the uncount window, since their deletions would no longer be
+        seen anyway.
         """
         async with self._lock:
             now = self.clock.now()
             batch = self.counter.drain()
             pending = self._pending_after(batch, now)
             settled = [k for k, day in pending.items() if final or day.due <= now]
-            if batch.empty and not self._presence and not settled:
+            with_presence = bool(self._presence) and (final or self._presence_due())
+            if batch.empty and not settled and not with_presence:
                 return FlushResult()
-            presence, self._presence = self._presence, {}
+            presence: dict[PresenceKey, datetime] = {}
+            if with_presence:
+                presence, self._presence = self._presence, {}
             self._writing = presence
             stale = self._stale_presence(presence)
             try:
@@ -235,6 +286,8 @@ class ActivityService:
             finally:
                 self._writing = {}
             self._recovered()
+            if with_presence:
+                self._presence_written = self.clock.monotonic()
             self._remember_stored(stale)
             for key in settled:
                 del pending[key]
@@ -307,6 +360,10 @@ class ActivityService:
         oldest = now.astimezone(self._tz).date() - timedelta(days=1)
         if any(day < oldest for _, day in self._credited):
             self._credited = {key for key in self._credited if key[1] >= oldest}
+
+    def _presence_due(self) -> bool:
+        last = self._presence_written
+        return last is None or self.clock.monotonic() - last >= self._presence_every
 
     def _stale_presence(self, presence: dict[PresenceKey, datetime]) -> dict[PresenceKey, datetime]:
         """The posts the database doesn't know about to within PRESENCE_PRECISION."""

@@ -200,6 +200,50 @@ def test_cheap_checks_run_before_text_analysis() -> None:
     assert c.observe(msg(at=later(1), content=poison)).reason == "cooldown"
 
 
+def post_args(m: MessageFacts) -> tuple[Any, ...]:
+    return (
+        m.message_id,
+        m.author_id,
+        m.channel_id,
+        m.parent_channel_id,
+        m.category_id,
+        m.created_at,
+        m.content,
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 12),  # message id: small, so some are replays
+            st.sampled_from([ALICE, BOB]),
+            st.sampled_from([(10, None), (66, None), (300, 66), (300, 10)]),  # channel, parent
+            st.sampled_from([20, 77, None]),
+            st.integers(0, 200),  # seconds after T0
+            st.sampled_from([TEXT, "lol", "🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉"]),
+        ),
+        max_size=30,
+    )
+)
+@settings(max_examples=200)
+def test_observe_post_decides_exactly_as_observe_does(posts: list[tuple[Any, ...]]) -> None:
+    """The hot path skips MessageFacts; for a member's post it must be the same decision."""
+    rules = {"ignored_channels": frozenset({66}), "ignored_categories": frozenset({77})}
+    by_facts, by_values = counter(**rules), counter(**rules)
+    for message_id, author, (channel, parent), category, second, content in posts:
+        m = msg(
+            message_id=message_id,
+            author=author,
+            channel_id=channel,
+            parent_channel_id=parent,
+            category_id=category,
+            at=later(second),
+            content=content,
+        )
+        assert by_values.observe_post(*post_args(m)) == by_facts.observe(m)
+    assert by_values.drain() == by_facts.drain()
+
+
 # --- cooldown ---------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from bot.config import Settings, parse_config
 from bot.core.activity import MessageFacts
-from bot.services.activity import PRESENCE_PRECISION, ActivityService
+from bot.services.activity import PRESENCE_PRECISION, PRESENCE_WRITE_SECONDS, ActivityService
 from bot.services.contributions import Contributions
 from db.models import ActivityDay, ChannelPresence, Contribution
 from db.repositories.presence import PresenceRepository
@@ -195,6 +195,12 @@ async def test_a_day_taken_back_entirely_waits_for_a_new_message(sessions, setti
     assert (await service.flush()).credited == {ADA}
 
 
+async def stored_presence(sessions) -> dict[tuple[int, int], datetime]:
+    async with sessions() as session:
+        rows = (await session.scalars(select(ChannelPresence))).all()
+    return {(r.channel_id, r.user_id): r.last_message_at for r in rows}
+
+
 async def test_a_chatty_member_s_presence_is_rewritten_every_few_minutes_not_every_flush(
     sessions, settings, clock
 ):
@@ -205,10 +211,56 @@ async def test_a_chatty_member_s_presence_is_rewritten_every_few_minutes_not_eve
     assert (await service.flush()).presence == 1
 
     service.observe(facts(ADA, now + timedelta(minutes=1), **short))
+    clock.advance(PRESENCE_WRITE_SECONDS)  # presence is due again
     assert (await service.flush()).presence == 0
     # Stored within PRESENCE_PRECISION of the latest post: plenty for "in the last 72 hours".
     assert await service.last_post([GENERAL], ADA) == now
 
     service.observe(facts(ADA, now + PRESENCE_PRECISION, **short))
+    clock.advance(PRESENCE_WRITE_SECONDS)
     assert (await service.flush()).presence == 1
     assert await service.last_post([GENERAL], ADA) == now + PRESENCE_PRECISION
+
+
+async def test_presence_is_written_every_few_seconds_and_read_from_memory_meanwhile(
+    sessions, settings, clock
+):
+    service = make_service(sessions, settings, clock, [])
+    now = clock.now()
+    service.observe(facts(ADA, now))
+    first = await service.flush()
+    assert first.presence == 1 and first.member_days == 1
+
+    # The rollups go in with every flush; presence waits for its own, slower turn...
+    service.observe(facts(GRACE, now))
+    held = await service.flush()
+    assert held.member_days == 1 and held.presence == 0
+    assert await stored_presence(sessions) == {(GENERAL, ADA): now}
+    # ...while /thanks reads it from memory.
+    assert await service.last_post([GENERAL], GRACE) == now
+
+    clock.advance(PRESENCE_WRITE_SECONDS - 1)
+    assert (await service.flush()).presence == 0
+    clock.advance(1)
+    assert (await service.flush()).presence == 1
+    assert await stored_presence(sessions) == {(GENERAL, ADA): now, (GENERAL, GRACE): now}
+
+
+async def test_closing_writes_the_presence_that_was_not_due_yet(sessions, settings, clock):
+    """A graceful shutdown loses nothing: only a crash can lose the last few seconds."""
+    service = make_service(sessions, settings, clock, [])
+    now = clock.now()
+    service.observe(facts(ADA, now))
+    await service.flush()
+    service.observe(facts(GRACE, now, channel=THREAD, parent_channel_id=GENERAL, content="ok"))
+    assert (await service.flush()).presence == 0
+
+    await service.close()
+
+    assert await stored_presence(sessions) == {
+        (GENERAL, ADA): now,
+        (GENERAL, GRACE): now,
+        (THREAD, GRACE): now,
+    }
+    restarted = make_service(sessions, settings, clock, [])
+    assert await restarted.last_post([THREAD], GRACE) == now
