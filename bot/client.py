@@ -14,6 +14,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cogs
+from bot import runtime
 from bot.clock import Clock
 from bot.command_sync import sync_if_changed
 from bot.config import Config, Settings
@@ -55,6 +56,7 @@ class Flywheel(commands.Bot):
         sessions: async_sessionmaker[AsyncSession],
         scheduler: AsyncIOScheduler,
         extensions: Sequence[str] | None = None,
+        freeze_heap_when_ready: bool = False,
         **client_options: Any,
     ) -> None:
         # Voice presence comes from gateway events; the bot never joins a voice channel, so
@@ -75,6 +77,8 @@ class Flywheel(commands.Bot):
         self.sessions = sessions
         self.scheduler = scheduler
         self.extension_names = list(extensions) if extensions is not None else all_extensions()
+        #: Only for a process that runs nothing but this bot (``serve``), not tests or the demo.
+        self.freeze_heap_when_ready = freeze_heap_when_ready
         self._shutdown_hooks: list[ShutdownHook] = []
         self._message_hooks: list[MessageHook] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -156,6 +160,9 @@ class Flywheel(commands.Bot):
                 )
         self.dispatch("flywheel_ready", guild)
         self.flywheel_ready.set()
+        if self.freeze_heap_when_ready:
+            frozen = runtime.freeze_startup_heap()
+            log.info("start-up heap frozen: %d objects left out of full collections", frozen)
 
     async def _finish_in_flight_work(self) -> None:
         """Let event handlers and spawned work still running finish briefly, then cancel them.

@@ -22,14 +22,22 @@ async def running_bot(
     clock: Clock,
     extensions: Sequence[str] | None = None,
     ready_timeout: float = 15.0,
+    freeze_heap_when_ready: bool = False,
 ) -> AsyncIterator[App]:
     """Start the bot, wait until it is connected, synced and preflighted, then yield it.
 
     The emulator sends every guild at once, so the bot need not wait Discord's usual two
-    seconds for more guilds to stream in after READY.
+    seconds for more guilds to stream in after READY. ``freeze_heap_when_ready`` is for a
+    process that runs nothing else, as ``python -m bot run`` does (the ingestion benchmark).
     """
     assert config.token is not None, "running_bot needs a config loaded with a token"
-    app = await build(config, clock=clock, extensions=extensions, guild_ready_timeout=0.1)
+    app = await build(
+        config,
+        clock=clock,
+        extensions=extensions,
+        guild_ready_timeout=0.1,
+        freeze_heap_when_ready=freeze_heap_when_ready,
+    )
     runner = asyncio.create_task(app.bot.start(config.token.get_secret_value()))
     ready = asyncio.create_task(app.bot.flywheel_ready.wait())
     try:

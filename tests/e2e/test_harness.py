@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -188,4 +189,6 @@ async def test_run_subprocess_shuts_down_cleanly_on_sigterm(emulator, community,
     stderr = stderr_bytes.decode()
     assert process.returncode == 0, stderr
     assert "shut down cleanly" in stderr
+    # A process that runs nothing but the bot keeps its start-up heap out of full collections.
+    assert re.search(r"start-up heap frozen: [1-9]\d* objects", stderr), stderr
     assert EMULATOR_TOKEN not in stderr
