@@ -120,9 +120,18 @@ class Buddies(commands.Cog):
             else:
                 why = "no tier member has volunteered (/buddy optin)"
             log.warning("buddies: no buddy for newcomer %s: %s", member.id, why)
+            cases = self.service.unpaired()
+            if cases is None:
+                return None  # moderators were told recently
+            who = (
+                f"{name} joined"
+                if cases == 1
+                else f"{name} joined (and {cases - 1} other newcomer(s) since the last note)"
+            )
             await self._mod_log(
-                f"**Buddies:** {name} joined, but nobody could be their buddy: {why}. "
-                "Ask tier members to volunteer with /buddy optin, or raise buddies.max_active."
+                f"**Buddies:** {who}, but nobody could be their buddy: {why}. "
+                "Ask tier members to volunteer with /buddy optin, or raise buddies.max_active. "
+                "(This note comes at most once a day.)"
             )
             return None
         if assignment.new:

@@ -82,3 +82,24 @@ def settle(pairing: Pairing, *, now: datetime, credit_after: timedelta, tz: tzin
     if now >= due + credit_after:
         return "end_quiet"
     return "wait"
+
+
+class NoteThrottle:
+    """Collapses a repeated moderator note: the first goes out, then at most one per ``every``.
+
+    A server with buddies on and no volunteer would otherwise get a note per newcomer. The
+    held-back cases are counted so the next note says how many there were.
+    """
+
+    def __init__(self, every: timedelta) -> None:
+        self.every = every
+        self._last: datetime | None = None
+        self._held = 0
+
+    def note(self, now: datetime) -> int | None:
+        """Another case at ``now``: how many cases to report now (this one included), or None."""
+        self._held += 1
+        if self._last is not None and now - self._last < self.every:
+            return None
+        cases, self._held, self._last = self._held, 0, now
+        return cases

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core.buddies import Pairing, Volunteer, choose_buddy, settle
+from bot.core.buddies import NoteThrottle, Pairing, Volunteer, choose_buddy, settle
 from bot.errors import UserFacingError
 from bot.services.base import Service
 from bot.services.contributions import Contributions
@@ -27,6 +27,8 @@ NOT_A_TIER_MEMBER = (
     "with /buddy optin."
 )
 BUDDIES_OFF = "Buddies aren't enabled in this community (buddies.enabled in the config)."
+#: Moderators hear that a newcomer got no buddy at most this often (with a count).
+UNPAIRED_NOTE_EVERY = timedelta(hours=24)
 
 
 def source_id(pair_id: int) -> str:
@@ -61,6 +63,7 @@ class BuddiesService(Service):
     ) -> None:
         super().__init__(sessions, settings, clock, contributions)
         self._assigning = asyncio.Lock()
+        self._unpaired_notes = NoteThrottle(UNPAIRED_NOTE_EVERY)
 
     @property
     def enabled(self) -> bool:
@@ -101,6 +104,13 @@ class BuddiesService(Service):
                 return Assignment(None, new=False, volunteers=len(rows))
             pair = await repo.create_pair(newcomer_id, buddy, now=self.clock.now())
             return Assignment(pair, new=True, volunteers=len(rows))
+
+    def unpaired(self) -> int | None:
+        """A newcomer got no buddy: how many to tell moderators about now, or None to hold back.
+
+        In memory: a restart may send one note early, never lose a pairing.
+        """
+        return self._unpaired_notes.note(self.clock.now())
 
     async def set_thread(self, pair_id: int, thread_id: int) -> None:
         async with self.sessions.begin() as session:

@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.buddies import Pairing, Volunteer, choose_buddy, credit_due_day, settle
+from bot.core.buddies import (
+    NoteThrottle,
+    Pairing,
+    Volunteer,
+    choose_buddy,
+    credit_due_day,
+    settle,
+)
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 EARLY, LATE = T0 - timedelta(days=9), T0 - timedelta(days=1)
@@ -81,3 +88,27 @@ def test_settle(present, last, now, expected):
     assert settle(pairing(present=present, last=last), now=now, credit_after=AFTER, tz=BERLIN) == (
         expected
     )
+
+
+class TestNoteThrottle:
+    START = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+    def test_first_case_is_reported_then_held_back_within_the_interval(self):
+        throttle = NoteThrottle(timedelta(hours=24))
+        assert throttle.note(self.START) == 1
+        assert throttle.note(self.START + timedelta(hours=1)) is None
+        assert throttle.note(self.START + timedelta(hours=23, minutes=59)) is None
+
+    def test_next_report_counts_the_held_back_cases(self):
+        throttle = NoteThrottle(timedelta(hours=24))
+        throttle.note(self.START)
+        throttle.note(self.START + timedelta(hours=2))
+        throttle.note(self.START + timedelta(hours=3))
+        assert throttle.note(self.START + timedelta(hours=24)) == 3
+        assert throttle.note(self.START + timedelta(hours=25)) is None
+        assert throttle.note(self.START + timedelta(hours=48)) == 2
+
+    def test_a_quiet_spell_reports_a_single_case_again(self):
+        throttle = NoteThrottle(timedelta(hours=24))
+        throttle.note(self.START)
+        assert throttle.note(self.START + timedelta(days=5)) == 1

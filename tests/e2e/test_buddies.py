@@ -104,7 +104,7 @@ async def test_only_tier_members_can_volunteer_and_opting_out_is_safe(
     assert out["content"] == "Done: you won't be paired with new newcomers."
 
 
-async def test_load_limit_dm_introductions_and_nobody_left(flywheel, emulator, community):
+async def test_load_limit_dm_introductions_and_nobody_left(flywheel, emulator, community, caplog):
     bot, m = flywheel.bot, community.members
     await optin(emulator, community, "ada")
     await optin(emulator, community, "grace")
@@ -124,6 +124,21 @@ async def test_load_limit_dm_introductions_and_nobody_left(flywheel, emulator, c
     assert "all 2 volunteer(s) already have 1 newcomers (buddies.max_active)" in note
     assert [p.newcomer_id for p in await pairs(bot)] == [first.id, second.id]
     assert third.id not in {p.newcomer_id for p in await pairs(bot)}
+
+    # Moderators are not told again for every newcomer: the next note, a day later, counts them.
+    fourth = await emulator.member_join(community.guild_id, "newbie4")
+    # The warning is logged in the same step that counts the newcomer for the next note.
+    await eventually(lambda: f"no buddy for newcomer {fourth.id}" in caplog.text)
+    bot.clock.advance(timedelta(hours=24))
+    await emulator.member_join(community.guild_id, "newbie5")
+
+    def buddy_notes() -> list[str]:
+        return [t for t in mod_log(emulator, community) if t.startswith("**Buddies:**")]
+
+    await eventually(lambda: len(buddy_notes()) == 2)
+    notes = buddy_notes()
+    assert notes[0] == note
+    assert "newbie5 joined (and 1 other newcomer(s) since the last note)" in notes[1]
 
     # Both sides of the first pairing were introduced by DM (no intro channel configured).
     [welcome] = await eventually(lambda: dms_from_bot(emulator, first.id))
