@@ -30,6 +30,7 @@ from bot.sample_community import (
     community_config,
     split_user_config,
 )
+from bot.scenes.referrals import VANITY_CODE
 
 CALLBACKS = {4: "replied", 5: "deferred", 6: "acknowledged", 7: "updated", 9: "opened a form"}
 
@@ -248,6 +249,7 @@ async def run_demo(
     try:
         # The bot's role sits below the top tier: the commonest setup mistake, caught at start-up.
         community = build_sample_community(emu, bot_role_position=2 * len(tiers), tiers=tiers)
+        emu.guild(community.guild_id).set_vanity_url(VANITY_CODE, community.channels["general"])
         # Real time to start with: the emulator stamps messages with real snowflake times.
         transcript = Transcript(emu, community, out, clock=FakeClock(datetime.now(UTC)))
         transcript.step(

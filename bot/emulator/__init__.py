@@ -41,7 +41,9 @@ Acting as users (async; state change + gateway events)::
     await emu.post_dm(alice.id, "hello bot"); await emu.set_member_roles(g.id, alice.id, [role])
 
 World edits after connect also dispatch events: ``g.edit_role(role, permissions=...)``,
-``g.set_overwrite(channel, role_or_member, allow=..., deny=...)``, ``g.set_system_channel(c)``.
+``g.set_overwrite(channel, role_or_member, allow=..., deny=...)``, ``g.set_system_channel(c)``,
+``g.set_vanity_url("code", channel)`` (joins with ``invite_code="code"`` count in its uses;
+``None`` removes it).
 
 Reading back: ``emu.messages(channel_id)``, ``emu.dms(user_id)``, ``emu.member_roles(g, u)``,
 ``emu.role_changes``, ``emu.interaction_responses``, ``emu.request_log``,

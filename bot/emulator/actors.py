@@ -291,11 +291,16 @@ class ActorMixin:
     async def member_join(
         self, guild_id: Any, name: str, invite_code: str | None = None, **fields: Any
     ) -> Member:
-        """A new user joins (through ``invite_code`` if given, bumping its uses)."""
+        """A new user joins (through ``invite_code`` if given, bumping its uses).
+
+        The guild's vanity code works as ``invite_code`` too.
+        """
         guild = self._guild(guild_id)
         invite = None
         if invite_code is not None:
             invite = guild.invites.get(invite_code)
+            if invite is None and guild.vanity is not None and guild.vanity.code == invite_code:
+                invite = guild.vanity
             if invite is None:
                 raise EmulatorError(f"no invite {invite_code!r} in {guild.name!r}")
         user_fields = {

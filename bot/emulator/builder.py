@@ -280,6 +280,11 @@ class GuildHandle:
         ch.overwrites.append(Overwrite(tid, kind, perms.to_bits(allow), perms.to_bits(deny)))
         self.emu.events.channel_update(ch)
 
+    def set_vanity_url(self, code: str | None, channel: Any = None) -> None:
+        """discord.gg/<code> leads to ``channel`` (default: the system channel); None removes it."""
+        channel_id = _id(channel) if channel is not None else self.guild.system_channel_id
+        self.emu.ops.set_vanity_url(self.guild, code, channel_id)
+
     def set_system_channel(self, channel: Any) -> None:
         self.guild.system_channel_id = _id(channel) if channel is not None else None
         self.emu.events.guild_update(self.guild)

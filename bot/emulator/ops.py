@@ -401,6 +401,26 @@ class Ops:
         self.events.invite_create(inv)
         return inv
 
+    def set_vanity_url(self, guild: Guild, code: str | None, channel_id: int | None) -> None:
+        """Give the guild a vanity URL (the VANITY_URL feature) or take it away (``None``).
+
+        Joins through it count in its ``uses``; it is never listed with the guild's invites.
+        """
+        features = [f for f in guild.features if f != "VANITY_URL"]
+        if code is None:
+            guild.vanity = None
+        else:
+            if channel_id is None:
+                raise ApiError(50035, "a vanity URL needs a channel")
+            uses = guild.vanity.uses if guild.vanity is not None else 0
+            guild.vanity = Invite(
+                code=code, guild_id=guild.id, channel_id=channel_id, inviter_id=None,
+                uses=uses, max_age=0,
+            )  # fmt: skip
+            features.append("VANITY_URL")
+        guild.features = features
+        self.events.guild_update(guild)
+
     def delete_invite(self, inv: Invite) -> None:
         guild = self.world.guilds[inv.guild_id]
         if guild.invites.pop(inv.code, None) is not None:

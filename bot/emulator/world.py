@@ -268,6 +268,8 @@ class Guild:
     scheduled_events: dict[int, ScheduledEvent] = field(default_factory=dict)
     voice_states: dict[int, VoiceState] = field(default_factory=dict)
     bans: dict[int, str | None] = field(default_factory=dict)  # user id -> reason
+    #: The vanity URL (discord.gg/<code>): an invite that is never listed, never expires.
+    vanity: Invite | None = None
     features: list[str] = field(default_factory=lambda: ["COMMUNITY", "NEWS"])
     description: str | None = None
     icon: str | None = None

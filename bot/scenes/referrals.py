@@ -12,6 +12,9 @@ from typing import Any
 from bot.emulator import Emulator
 from bot.sample_community import SampleCommunity
 
+#: The demo server's vanity URL (discord.gg/flywheel-hq), set before the bot starts.
+VANITY_CODE = "flywheel-hq"
+
 
 async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     c, m, gid = community, community.members, community.guild_id
@@ -36,3 +39,8 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     await emu.member_join(gid, "wanderer")
     await asyncio.sleep(0.3)
     t.say("wanderer came in through no invite the bot can see: recorded as unknown")
+
+    await emu.member_join(gid, "visitor", invite_code=VANITY_CODE)
+    await asyncio.sleep(0.3)
+    t.say(f"visitor came through the server's vanity URL (discord.gg/{VANITY_CODE}): its use")
+    t.say("count rose, so the join is recorded as a vanity join, credited to nobody")

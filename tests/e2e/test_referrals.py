@@ -174,6 +174,26 @@ async def test_racing_and_unknown_joins_are_recorded_but_never_credited(
     assert await referral_credits(bot) == []
 
 
+async def test_a_vanity_url_join_is_recorded_as_such_and_never_credited(
+    emulator, community, bot_config, clock
+):
+    m, gid = community.members, community.guild_id
+    emulator.guild(gid).set_vanity_url("flywheel-hq", community.channels["general"])
+    async with running_bot(bot_config, clock=clock) as app:
+        bot = app.bot
+        await tracking(bot)
+        invite = await emulator.create_invite(community.channels["general"], m["ada"])
+        visitor = await emulator.member_join(gid, "visitor", invite_code="flywheel-hq")
+        row = await referral(bot, visitor.user_id, status="rejected")
+        assert row.attribution == "vanity" and row.inviter_id is None
+        assert row.reason == "no inviter is known for this join"
+        # The vanity URL's uses were taken into the cache: the next invite join is clear.
+        invited = await emulator.member_join(gid, "invited", invite_code=invite.code)
+        row = await referral(bot, invited.user_id)
+        assert row.attribution == "invite" and row.inviter_id == m["ada"]
+        assert await referral_credits(bot) == []
+
+
 async def test_a_replayed_join_is_recorded_once(flywheel, emulator, community):
     bot, gid = flywheel.bot, community.guild_id
     await tracking(bot)

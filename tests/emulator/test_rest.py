@@ -316,6 +316,32 @@ async def test_invites_track_uses(emu, world):
     assert stored[0].status == 200
 
 
+async def test_vanity_url_counts_joins_and_needs_manage_guild(emu, world):
+    world.guild.set_system_channel(world.general)
+    world.guild.set_vanity_url("flywheel")
+    client = make_client()
+    async with running(client):
+        guild = client.get_guild(world.guild.id)
+        assert "VANITY_URL" in guild.features and guild.vanity_url_code == "flywheel"
+        await emu.member_join(world.guild.id, "carol", invite_code="flywheel")
+        vanity = await guild.vanity_invite()
+        assert vanity is not None
+        assert (vanity.code, vanity.uses, vanity.channel.id) == ("flywheel", 1, world.general.id)
+        assert await guild.invites() == [], "the vanity URL is not one of the guild's invites"
+
+        world.guild.edit_role(world.bot_role, permissions=permissions.VIEW_CHANNEL)
+        await wait_until(lambda: not guild.me.guild_permissions.manage_guild)
+        with pytest.raises(discord.Forbidden) as refused:
+            await guild.vanity_invite()
+        assert refused.value.code == 50013
+
+        world.guild.set_vanity_url(None)
+        await wait_until(lambda: "VANITY_URL" not in guild.features)
+        assert guild.vanity_url_code is None
+    with pytest.raises(Exception, match="no invite 'flywheel'"):
+        await emu.member_join(world.guild.id, "dan", invite_code="flywheel")
+
+
 async def test_scheduled_events_over_rest(emu, world):
     client = make_client()
     async with running(client):

@@ -504,6 +504,13 @@ def register(r: Router) -> None:
             payloads.invite(ctx.world, inv, with_metadata=True) for inv in guild.invites.values()
         ]
 
+    @r.route("GET", "/guilds/{guild_id}/vanity-url")
+    async def vanity_url(ctx: Ctx):
+        guild = _guild(ctx)
+        _need_guild(ctx, guild, P.MANAGE_GUILD)
+        vanity = guild.vanity
+        return {"code": vanity.code if vanity else None, "uses": vanity.uses if vanity else 0}
+
     # ---------------------------------------------------- scheduled events
     def _event(ctx: Ctx, guild: Guild):
         try:

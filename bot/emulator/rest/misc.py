@@ -113,6 +113,8 @@ def register(r: Router) -> None:
         for guild in ctx.world.guilds.values():
             if code in guild.invites:
                 return guild, guild.invites[code]
+            if guild.vanity is not None and guild.vanity.code == code:
+                return guild, guild.vanity
         raise ApiError(10006)
 
     @r.route("GET", "/invites/{invite_code}", auth=False)
