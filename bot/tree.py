@@ -31,10 +31,25 @@ def _user_message(error: app_commands.AppCommandError) -> str | None:
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command only works inside the server."
     if isinstance(error, app_commands.TransformerError):
-        return f"{error.value!r} is not a valid {error.type.name.lower()} here."
+        return _not_usable(error)
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use this command here."
     return None
+
+
+def _not_usable(error: app_commands.TransformerError) -> str:
+    """Why an option's value was refused, naming it the way the user picked it."""
+    name = getattr(error.value, "name", None)
+    shown = discord.utils.escape_markdown(str(name)) if name else "That value"
+    kind = error.type
+    if kind is discord.AppCommandOptionType.user:
+        # A user who left, or was never here: the option asks for a member of this server.
+        return f"{shown} isn't a member of this server, so they can't be picked here."
+    if kind is discord.AppCommandOptionType.channel:
+        return f"{shown} isn't a channel this command can use."
+    if kind is discord.AppCommandOptionType.role:
+        return f"{shown} isn't a role this command can use."
+    return f"{shown} isn't a valid {kind.name.replace('_', ' ')} here."
 
 
 async def send_ephemeral(interaction: discord.Interaction, content: str) -> None:

@@ -114,6 +114,14 @@ async def test_profile_of_another_member_and_refusal_for_bots(flywheel, emulator
     assert refused["data"]["content"] == "Bots don't have profiles."
     assert refused["data"]["flags"] & 64
 
+    # Someone who left is no longer a member: refused by name, not with the raw user object.
+    await emulator.member_leave(community.guild_id, community.members["ken"])
+    _, gone = await command(emulator, community, grace, "profile", member=community.members["ken"])
+    assert gone["data"]["content"] == (
+        "ken isn't a member of this server, so they can't be picked here."
+    )
+    assert gone["data"]["flags"] & 64
+
 
 async def test_leaderboard_pages_for_its_invoker_only(flywheel, emulator, community):
     names = list(community.members)
