@@ -243,11 +243,15 @@ class Privacy(commands.Cog):
 
     # ------------------------------------------------------------------ helpers
     async def _flush_activity(self) -> None:
-        """Write counted messages still buffered in memory, so they are exported or erased."""
+        """Write everything about messages still buffered in memory, so it is exported or erased.
+
+        All of it (``final``): "who posted where" is otherwise written every 10 s and a day's
+        credit after 5 minutes, which could land after the erasure and bring data back.
+        """
         activity = self.bot.get_cog("Activity")
         service = getattr(activity, "service", None)
         if service is not None:
-            await service.flush()
+            await service.flush(final=True)
 
     async def _tier_name(self, user_id: int) -> str | None:
         key = await self.service.tier_of(user_id)

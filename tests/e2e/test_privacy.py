@@ -193,6 +193,9 @@ async def test_delete_erases_the_member_and_keeps_everyone_elses_totals(
     await privacy(flywheel)._flush_activity()
     totals_before = await others(bot, community)
     assert totals_before[0][grace]["thanks_received"].count == 1  # ada's thanks
+    # A last post somewhere new: "who posted where" waits in memory (written every 10 s).
+    off_topic = emulator.guild(community.guild_id).create_text_channel("off-topic").id
+    await posted(flywheel, emulator, off_topic, ada, "Last question before I go, about exports")
 
     record = await slash(emulator, community, ada, "privacy delete")
     await private_reply(record)
@@ -204,6 +207,10 @@ async def test_delete_erases_the_member_and_keeps_everyone_elses_totals(
     assert done["content"].startswith("Done: your data is deleted")
 
     assert await rows_naming(bot, ada) == {"members.user_id": 1}  # the tombstone: still here
+    # Nothing buffered before the erasure is written after it.
+    bot.clock.advance(timedelta(minutes=10))
+    await bot.get_cog("Activity").service.flush()
+    assert await rows_naming(bot, ada) == {"members.user_id": 1}
     async with bot.sessions() as session:
         tomb = await session.get(Member, (bot.guild_id, ada))
         assert (tomb.display_name, tomb.joined_at, tomb.left_at) == ("", None, None)
