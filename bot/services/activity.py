@@ -12,10 +12,10 @@ Durability: a graceful shutdown (SIGTERM, Ctrl-C) stops the flusher and writes w
 including presence and the credits still waiting out the window. A crash (kill -9, power loss)
 loses at most the last flush interval of *passive* counts (0.5 s by default) and the last
 10 s plus a flush interval of presence (a /thanks right after the restart may miss a post from
-just before the crash); Discord does not resend those messages. It also loses a day's credit
-still waiting out the window, unless the member posts again that day (the rollup, and so the
-active day, is kept). Acknowledged actions such as /thanks are written synchronously before
-the member sees the answer: a crash never loses one.
+just before the crash); Discord does not resend those messages. A day's credit still waiting
+out the window is not lost: its rollup was written, and ``recover`` (run when the flusher
+starts) credits active days without a credit. Acknowledged actions such as /thanks are written
+synchronously before the member sees the answer: a crash never loses one.
 
 A failed write rolls back, puts the batch back and is retried on the next flush.
 """
@@ -45,6 +45,7 @@ from bot.core.activity import (
 )
 from bot.services.contributions import Contributions
 from db.repositories.activity import ActivityRepository
+from db.repositories.ledger import LedgerRepository
 from db.repositories.presence import PresenceKey, PresenceRepository
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ PRESENCE_PRECISION = timedelta(minutes=5)
 #: Presence is written at most this often, not with every flush: ``last_post`` reads the buffer
 #: first, so only a crash can lose it (then "posted here recently" misses this much at most).
 PRESENCE_WRITE_SECONDS = 10.0
+#: At start-up, active days this far back whose credit a crash lost are credited.
+RECOVER_DAYS = 7
 #: While writes keep failing, repeat the warning at most this often.
 _FAILURE_LOG_EVERY = 60.0
 
@@ -234,7 +237,40 @@ class ActivityService:
             await task
         await self.flush(final=True)
 
+    async def recover(self) -> frozenset[int]:
+        """Credit the active days whose credit a crash lost; returns the members credited.
+
+        A day's rollup is written within a flush interval, but its ``message_day`` credit
+        waits out the uncount window in memory. After a crash the rollup still says the
+        member was active that day, so the credit is given at start-up (deletions made while
+        the bot was away can't be seen anyway). Days older than RECOVER_DAYS are left alone.
+        """
+        now = self.clock.now()
+        since = now.astimezone(self._tz).date() - timedelta(days=RECOVER_DAYS)
+        async with self._lock:
+            async with self.sessions() as session, session.begin():
+                days = await ActivityRepository(session, self.guild_id).member_days_since(since)
+                credited = await LedgerRepository(session, self.guild_id).source_ids(
+                    "message_day", since=datetime.combine(since, time.min, tzinfo=self._tz)
+                )
+                lost = [key for key in days if day_source(*key) not in credited]
+                new = await self._credit_days(session, lost, now) if lost else []
+            self._remember_credited(days, now)
+        users = frozenset(user_id for user_id, _ in new)
+        if users:
+            log.warning(
+                "activity: credited %d active day(s) whose credit was lost when the bot "
+                "stopped without shutting down",
+                len(new),
+            )
+            await self.contributions.changed(users)
+        return users
+
     async def _run(self) -> None:
+        try:
+            await self.recover()
+        except Exception:  # the store may be briefly unavailable: the next start tries again
+            log.exception("activity: could not check for day credits lost in a crash")
         interval = self.settings.activity.flush_interval_seconds
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):

@@ -37,6 +37,17 @@ class ActivityRepository:
             rows,
         )
 
+    async def member_days_since(self, since: date) -> list[tuple[int, date]]:
+        """(member, day) for every day on or after ``since`` with a counted message."""
+        rows = await self.session.execute(
+            select(ActivityDay.user_id, ActivityDay.day).where(
+                ActivityDay.guild_id == self.guild_id,
+                ActivityDay.day >= since,
+                ActivityDay.messages > 0,
+            )
+        )
+        return [(user_id, day) for user_id, day in rows]
+
     async def remove_message(self, user_id: int, day: date) -> None:
         """Uncount one message (deleted soon after it was counted); never below zero."""
         await self.session.execute(

@@ -63,6 +63,17 @@ class LedgerRepository:
         new = {(kind, source) for kind, source in result.all()}
         return [c for c in credits if (c.kind, c.source_id) in new]
 
+    async def source_ids(self, kind: str, *, since: datetime) -> set[str]:
+        """The sources of ``kind`` credited at or after ``since`` (reversed ones included)."""
+        rows = await self.session.scalars(
+            select(Contribution.source_id).where(
+                Contribution.guild_id == self.guild_id,
+                Contribution.occurred_at >= since,
+                Contribution.kind == kind,
+            )
+        )
+        return set(rows)
+
     async def get(self, contribution_id: int) -> Contribution | None:
         row = await self.session.get(Contribution, contribution_id)
         return row if row is not None and row.guild_id == self.guild_id else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -129,6 +130,63 @@ async def test_a_restarted_service_adds_to_the_rollup_without_crediting_the_day_
     assert days == {(ADA, now.date()): 2}
     assert credits == [f"day:{ADA}:{now.date()}"]
     assert changed == [frozenset({ADA})]
+
+
+async def test_a_crash_loses_no_day_credit_the_next_start_gives_it(sessions, settings, clock):
+    changed: list[frozenset[int]] = []
+    now = clock.now()
+    crashed = make_service(sessions, settings, clock, changed)
+    crashed.observe(facts(ADA, now))
+    crashed.observe(facts(GRACE, now))
+    await crashed.flush()  # the rollups are written; the credits wait out the uncount window
+    assert await stored(sessions) == ({(ADA, now.date()): 1, (GRACE, now.date()): 1}, [])
+    # ... and the process dies here: no close(), no final flush.
+
+    restarted = make_service(sessions, settings, clock, changed)
+    assert await restarted.recover() == frozenset({ADA, GRACE})
+    _, credits = await stored(sessions)
+    assert credits == sorted([f"day:{ADA}:{now.date()}", f"day:{GRACE}:{now.date()}"])
+    assert changed == [frozenset({ADA, GRACE})]
+    assert await restarted.recover() == frozenset(), "a second start credits nothing again"
+
+    # Later posts that day don't credit it a second time either.
+    restarted.observe(facts(ADA, now + timedelta(minutes=2)))
+    clock.advance(timedelta(minutes=10))
+    assert (await restarted.flush()).credited == frozenset()
+
+
+async def test_recovery_leaves_taken_back_and_old_days_alone(sessions, settings, clock):
+    from bot.services.activity import RECOVER_DAYS
+    from db.repositories.activity import ActivityRepository
+
+    today = clock.now().date()
+    old = today - timedelta(days=RECOVER_DAYS + 1)
+    async with sessions() as session, session.begin():
+        repo = ActivityRepository(session, GUILD)
+        await repo.add_messages({(ADA, old): 2, (GRACE, today): 1})
+        await repo.remove_message(GRACE, today)  # posted and deleted: no active day
+
+    service = make_service(sessions, settings, clock, [])
+    assert await service.recover() == frozenset()
+    assert (await stored(sessions))[1] == []
+
+
+async def test_starting_the_service_runs_the_recovery(sessions, settings, clock):
+    from db.repositories.activity import ActivityRepository
+
+    yesterday = clock.now().date() - timedelta(days=1)
+    async with sessions() as session, session.begin():
+        await ActivityRepository(session, GUILD).add_messages({(ADA, yesterday): 3})
+    service = make_service(sessions, settings, clock, [])
+    service.start()
+    try:
+        for _ in range(100):
+            if (await stored(sessions))[1]:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await service.close()
+    assert (await stored(sessions))[1] == [f"day:{ADA}:{yesterday}"]
 
 
 async def test_a_day_credit_is_dated_within_its_day(sessions, settings, clock):
