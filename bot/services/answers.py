@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,11 @@ ALREADY_ACCEPTED = "That message is already the accepted answer."
 CHANGED_MEANWHILE = "Someone marked another answer here just now: have a look and try again."
 
 
+#: Interactions remembered to ignore a replayed "Mark as answer" (Discord replays within a
+#: session, and an interaction can't be answered after 15 minutes anyway).
+_REMEMBERED_INTERACTIONS = 10_000
+
+
 @dataclass(frozen=True)
 class HelpThread:
     """What the cog knows about a thread in a help forum or help channel."""
@@ -52,6 +58,8 @@ class MarkRequest:
     author_is_bot: bool
     marker_id: int
     marker_is_moderator: bool
+    #: The "Mark as answer" interaction: a replayed one changes nothing.
+    interaction_id: int
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,8 @@ class MarkResult:
 
     refusal: str | None = None
     accepted: Accepted | None = None
+    #: This interaction was handled before (a replayed gateway event): nothing was done.
+    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,7 @@ class AnswersService(Service):
         self._responded: set[int] = set()
         # Marks are rare: one lock makes "read the answer, then move it" atomic in-process.
         self._marking = asyncio.Lock()
+        self._handled: OrderedDict[int, None] = OrderedDict()
 
     def is_help_parent(self, channel_id: int | None) -> bool:
         return channel_id in self._help_parents
@@ -176,7 +187,16 @@ class AnswersService(Service):
         return FirstResponse(thread.thread_id, author_id, at - question.opened_at)
 
     async def mark(self, request: MarkRequest) -> MarkResult:
-        """Accept ``request.message_id`` as the thread's answer, moving the credit if needed."""
+        """Accept ``request.message_id`` as the thread's answer, moving the credit if needed.
+
+        A replayed interaction must not run again: replaying an older mark would move the
+        credit back to the earlier answer.
+        """
+        if request.interaction_id in self._handled:
+            return MarkResult(replayed=True)
+        self._handled[request.interaction_id] = None
+        if len(self._handled) > _REMEMBERED_INTERACTIONS:
+            self._handled.popitem(last=False)
         async with self._marking:
             try:
                 accepted = await self._mark(request)

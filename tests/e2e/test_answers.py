@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from bot.emulator import permissions as perms
 from bot.sample_community import EMULATOR_TOKEN, community_config
 from bot.services import answers
 from db.models import Contribution, QuestionThread
-from tests.e2e.util import bot_posts
+from tests.e2e.util import bot_posts, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -232,6 +233,31 @@ async def test_a_double_invocation_credits_once(flywheel, emulator, community):
     assert refused["data"]["content"] == answers.ALREADY_ACCEPTED
     assert len(await answer_rows(flywheel)) == 1
     assert len(bot_posts(emulator, thread_id)) == 1
+
+
+async def test_a_replayed_older_mark_does_not_move_the_credit_back(
+    flywheel, emulator, community, caplog
+):
+    caplog.set_level(logging.INFO, logger="cogs.answers")
+    thread_id = await ask(emulator, community)
+    ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
+    grace_reply = await reply(emulator, community, thread_id, "grace", "Quote the path.")
+    first = await mark(emulator, community, thread_id, "linus", ada_reply)
+    await accepted(first)
+    await accepted(await mark(emulator, community, thread_id, "linus", grace_reply))
+
+    def ledger(rows: list[Any]) -> list[tuple[int, int, int]]:
+        return [(r.id, r.user_id, r.points) for r in rows]
+
+    before = ledger(await answer_rows(flywheel))
+
+    # The gateway delivers the first "Mark as answer" again (a replay after a resume).
+    emulator.events.interaction_create(first.payload, community.guild_id)
+    await eventually(
+        lambda: f"interaction {first.payload['id']} was already handled" in caplog.text
+    )
+    assert ledger(await answer_rows(flywheel)) == before, "grace keeps the credit"
+    assert len(bot_posts(emulator, thread_id)) == 2
 
 
 async def test_threads_of_help_text_channels_are_questions_too(flywheel, emulator, community):
