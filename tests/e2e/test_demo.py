@@ -34,6 +34,9 @@ def test_demo_runs_without_a_token_and_shows_the_setup_check():
     assert "[file] flywheel-data-" in out
     assert "not enough answers (1 of the 5 needed)" in out
     assert "**Berlin Meetup** (local, Berlin)" in out
+    # Invites: a vanity URL join, and one buddy note for the newcomers, not one each.
+    assert "vanity URL (discord.gg/flywheel-hq)" in out
+    assert out.count("nobody could be their buddy") == 1
     assert "warning: the emulator saw" not in out
     assert out.rstrip().endswith("== Flywheel shuts down cleanly")
     assert "Traceback" not in result.stderr
