@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.emulator import EmulatorError
 from db.models import Contribution
 from tests.e2e.util import bot_posts, eventually
 
@@ -89,6 +90,9 @@ async def test_additions_are_refused_with_a_clear_reason(flywheel, emulator, com
     )
     short = await add(emulator, community, reason="  ab   ")
     assert await private_reply(short) == "The reason must be 3 to 300 characters long."
+    # Too long never reaches the bot: the command declares max_length, Discord enforces it.
+    with pytest.raises(EmulatorError, match="reason: longer than max_length"):
+        await add(emulator, community, reason="x" * 301)
     bot = await add(emulator, community, member=emulator.bot_user_id, reason="For the bot")
     assert await private_reply(bot) == "Bots can't receive contributions."
     gone = community.members["guido"]
