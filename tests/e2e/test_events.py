@@ -319,3 +319,113 @@ async def test_an_open_voice_session_survives_a_restart(emulator, community, bot
         attended = await credited(app.bot, "event_attended")
         assert set(attended) == {m["grace"], m["linus"], m["margaret"]}
         assert set(await credited(app.bot, "event_hosted")) == {m["ada"]}
+
+
+async def test_a_withdrawn_rsvp_no_longer_counts_as_interested(
+    flywheel, emulator, community, clock
+):
+    bot, m, gid = flywheel.bot, community.members, community.guild_id
+    event = await new_event(emulator, community, "ada", "Design review")
+    for name in ("grace", "linus", "barbara"):
+        await emulator.event_add_user(gid, event.id, m[name])
+    await until(lambda: _has_rsvps(bot, event.id, 3))
+    await emulator.event_remove_user(gid, event.id, m["barbara"])
+    await until(lambda: _rsvps_are(bot, event.id, {m["grace"], m["linus"]}))
+
+    await emulator.start_scheduled_event(gid, event.id)
+    await event_in(bot, event.id, "active")
+    await join_voice(emulator, community, "grace", "barbara", "margaret")
+    await open_voice(bot, 3)
+    clock.advance(timedelta(minutes=15))
+    await emulator.end_scheduled_event(gid, event.id)
+    await event_in(bot, event.id, "completed", settled=True)
+
+    assert await rsvps(bot, event.id) == {m["grace"], m["linus"]}
+    [summary] = await eventually(lambda: bot_posts(emulator, community.channels["mod-log"]))
+    assert summary["content"].startswith("**Design review** ended: 3 attended (2 RSVPs);")
+
+    report = await slash(
+        emulator, community, community.moderators["morgan"], "event report", event=str(event.id)
+    )
+    [embed] = report["embeds"]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Interested (2)"] == " ".join(f"<@{u}>" for u in sorted([m["grace"], m["linus"]]))
+    assert fields["Interested, did not attend (1)"] == f"<@{m['linus']}>"
+    assert fields["Attended without RSVP (2)"] == " ".join(
+        f"<@{u}>" for u in sorted([m["barbara"], m["margaret"]])
+    )
+
+
+async def _rsvps_are(bot: Any, event_id: int, expected: set[int]) -> bool:
+    return await rsvps(bot, event_id) == expected
+
+
+async def test_a_replayed_voice_state_does_not_double_attendance(
+    flywheel, emulator, community, clock
+):
+    bot, m, gid = flywheel.bot, community.members, community.guild_id
+    guild = emulator.world.guilds[gid]
+    event = await new_event(emulator, community, "ada", "Pairing hour")
+    await emulator.start_scheduled_event(gid, event.id)
+    await event_in(bot, event.id, "active")
+    joined_at = clock.now()
+    await join_voice(emulator, community, "grace", "linus", "margaret")
+    await open_voice(bot, 3)
+
+    clock.advance(timedelta(minutes=6))
+    for _ in range(2):  # the gateway delivers grace's join again after a resume
+        emulator.events.voice_state_update(guild.voice_states[m["grace"]])
+    await emulator.flush()
+    await asyncio.sleep(0.3)
+    rows = await open_voice(bot, 3)
+    [grace_row] = [r for r in await voice_rows(bot) if r.user_id == m["grace"]]
+    assert grace_row.started_at == joined_at and grace_row.ended_at is None
+    assert {r.id for r in rows} == {r.id for r in await voice_rows(bot)}, "no extra rows"
+
+    clock.advance(timedelta(minutes=6))
+    report = await bot.get_cog("Events").service.report(event.id)
+    assert report.minutes == {m[n]: 12.0 for n in ("grace", "linus", "margaret")}
+
+    await emulator.end_scheduled_event(gid, event.id)
+    settled = await event_in(bot, event.id, "completed", settled=True)
+    assert settled.attendee_count == 3
+    attended = await credited(bot, "event_attended")
+    assert attended == {
+        m[n]: [f"event:{event.id}:attended:{m[n]}"] for n in ("grace", "linus", "margaret")
+    }
+    assert await credited(bot, "event_hosted") == {m["ada"]: [f"event:{event.id}:host"]}
+
+
+async def test_a_stage_event_credits_attendance_like_a_voice_event(
+    flywheel, emulator, community, clock
+):
+    bot, m, gid = flywheel.bot, community.members, community.guild_id
+    stage = emulator.guild(gid).create_stage_channel("town-hall")
+    await eventually(lambda: bot.get_channel(stage.id))
+    event = await emulator.create_scheduled_event(
+        gid, m["ada"], "Town hall", datetime.now(UTC) + timedelta(hours=1), channel_id=stage.id
+    )
+    await emulator.event_add_user(gid, event.id, m["grace"])
+    await until(lambda: _has_rsvps(bot, event.id, 1))
+    await emulator.start_scheduled_event(gid, event.id)
+    await event_in(bot, event.id, "active")
+    for name in ("grace", "linus", "margaret"):
+        await emulator.voice_join(gid, m[name], stage.id)
+    await emulator.voice_join(gid, m["guido"], stage.id, self_mute=True, self_deaf=True)
+    # Someone in the ordinary voice channel is not at the stage event.
+    await emulator.voice_join(gid, m["barbara"], community.channels["events"])
+    rows = await open_voice(bot, 4)
+    assert {r.channel_id for r in rows} == {stage.id}
+
+    clock.advance(timedelta(minutes=11))
+    await emulator.end_scheduled_event(gid, event.id)
+    settled = await event_in(bot, event.id, "completed", settled=True)
+
+    assert settled.attendee_count == 3
+    attended = await credited(bot, "event_attended")
+    assert set(attended) == {m["grace"], m["linus"], m["margaret"]}
+    assert await credited(bot, "event_hosted") == {m["ada"]: [f"event:{event.id}:host"]}
+    [summary] = await eventually(lambda: bot_posts(emulator, community.channels["mod-log"]))
+    assert summary["content"] == (
+        f"**Town hall** ended: 3 attended (1 RSVP); host <@{m['ada']}> credited."
+    )
