@@ -21,6 +21,11 @@ NO_MANAGE_SERVER = (
     "which Discord requires to read invite use counts; grant Manage Server to the bot's role "
     "and restart the bot to track who invited whom"
 )
+NO_MANAGE_CHANNELS = (
+    "referrals: without Manage Channels Discord sends the bot no invite create/delete events, "
+    "so a join that uses up an invite is recorded as unknown (a moderator's deletion would "
+    "look the same) and an invite made and used up between two joins goes unseen"
+)
 
 
 def invite_state(invite: discord.Invite) -> InviteState:
@@ -97,13 +102,19 @@ class Referrals(commands.Cog):
     @commands.Cog.listener()
     async def on_flywheel_ready(self, guild: discord.Guild) -> None:
         try:
-            self.service.start(await self._snapshot(guild))
+            snapshot = await self._snapshot(guild)
         except discord.Forbidden:
             log.warning(NO_MANAGE_SERVER)
             self.service.disable()
+            return
         except discord.HTTPException as exc:
             log.warning("referrals: invite tracking is off: could not read invites (%s)", exc)
             self.service.disable()
+            return
+        invite_events = guild.me.guild_permissions.manage_channels
+        if not invite_events:
+            log.info(NO_MANAGE_CHANNELS)
+        self.service.start(snapshot, invite_events=invite_events)
 
     @commands.Cog.listener()
     async def on_flywheel_members_synced(self, guild: discord.Guild) -> None:

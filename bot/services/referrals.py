@@ -77,6 +77,7 @@ class ReferralService(Service):
         self.enabled = False
         self._cache = InviteSnapshot()
         self._deleted: dict[str, float] = {}
+        self._invite_events = True
         self._join_lock = asyncio.Lock()
         self._settle_lock = asyncio.Lock()
 
@@ -86,9 +87,16 @@ class ReferralService(Service):
         return ReferralRules(config.min_days, config.min_active_days, config.grace_days)
 
     # ------------------------------------------------------------ invite cache
-    def start(self, snapshot: InviteSnapshot) -> None:
-        """Begin tracking from the invites as they are now."""
+    def start(self, snapshot: InviteSnapshot, *, invite_events: bool = True) -> None:
+        """Begin tracking from the invites as they are now.
+
+        ``invite_events``: whether invite create/delete events reach the bot (Discord sends
+        them only with Manage Channels). Without them a moderator's deletion of an invite one
+        use short of its limit looks like the next join using it up, so a vanished invite then
+        counts for no join: a missed credit rather than a wrong one.
+        """
         self._cache = snapshot
+        self._invite_events = invite_events
         self._deleted.clear()
         self.enabled = True
 
@@ -127,6 +135,11 @@ class ReferralService(Service):
             if after is None:
                 attribution = attribute_join({}, {}, now=now)  # "unknown": we cannot tell
             else:
+                if not self._invite_events:
+                    before = InviteSnapshot(
+                        {c: s for c, s in before.invites.items() if c in after.invites},
+                        before.vanity_uses,
+                    )
                 attribution = attribute_join(
                     before.invites,
                     after.invites,

@@ -257,3 +257,117 @@ async def test_start_up_settles_with_the_members_table_caught_up(
         gone = await referral(app.bot, leaver.user_id, status="rejected")
         assert gone.reason == "the member left before becoming active"
         assert [c.user_id for c in await referral_credits(app.bot)] == [ada]
+
+
+def grant_manage_channels(emulator: Any, community: Any) -> None:
+    """Discord sends invite create/delete events only to a bot with Manage Channels."""
+    emulator.guild(community.guild_id).edit_role(
+        community.bot_role_id, permissions=BOT_PERMISSIONS | perms.MANAGE_CHANNELS
+    )
+
+
+async def handled(emulator: Any) -> None:
+    """Give the bot time to handle the gateway events sent so far."""
+    await emulator.flush()
+    await asyncio.sleep(0.3)
+
+
+async def test_a_join_that_uses_up_an_invite_is_still_credited_to_its_inviter(
+    emulator, community, bot_config, clock
+):
+    ada, gid = community.members["ada"], community.guild_id
+    grant_manage_channels(emulator, community)
+    async with running_bot(bot_config, clock=clock) as app:
+        bot = app.bot
+        await tracking(bot)
+        invite = await emulator.create_invite(community.channels["general"], ada, max_uses=1)
+        await handled(emulator)  # INVITE_CREATE: the bot knows the invite before its one use
+        hopper = await emulator.member_join(gid, "hopper", invite_code=invite.code)
+        # Discord deletes the invite on the join that exhausts it: the bot's fetch can't see it.
+        assert invite.code not in emulator.world.guilds[gid].invites
+        row = await referral(bot, hopper.user_id, status="pending")
+        assert (row.attribution, row.invite_code, row.inviter_id) == ("invite", invite.code, ada)
+
+        await active_on(bot, hopper.user_id, 1)
+        clock.advance(timedelta(days=8))
+        [outcome] = await bot.get_cog("Referrals").settle()
+        assert (outcome.status, outcome.inviter_id) == ("credited", ada)
+        [credit] = await referral_credits(bot)
+        assert (credit.user_id, credit.source_id) == (ada, f"referral:{row.id}")
+
+
+async def test_a_join_after_a_moderator_deletes_an_invite_is_not_credited_to_its_creator(
+    flywheel, emulator, community, clock
+):
+    bot, m, gid = flywheel.bot, community.members, community.guild_id
+    await tracking(bot)
+    # The bot lacks Manage Channels here, so it never hears of the deletions.
+    for inviter, max_uses in (("ada", 0), ("grace", 2)):  # unlimited; one use short of its limit
+        invite = await emulator.create_invite(
+            community.channels["general"], m[inviter], max_uses=max_uses
+        )
+        guest = await emulator.member_join(gid, f"guest-of-{inviter}", invite_code=invite.code)
+        assert (await referral(bot, guest.user_id)).inviter_id == m[inviter]
+        await emulator.delete_invite(invite.code)  # a moderator
+        await handled(emulator)
+        walk_in = await emulator.member_join(gid, f"walk-in-after-{inviter}")
+        row = await referral(bot, walk_in.user_id, status="rejected")
+        assert (row.attribution, row.invite_code, row.inviter_id) == ("unknown", None, None)
+        assert row.reason == "no inviter is known for this join"
+
+    clock.advance(timedelta(days=40))
+    await bot.get_cog("Referrals").settle()
+    assert await referral_credits(bot) == []  # the guests never took part
+
+
+async def test_with_invite_events_a_deleted_invite_is_not_credited_once_the_grace_passes(
+    emulator, community, bot_config, clock
+):
+    m, gid = community.members, community.guild_id
+    grant_manage_channels(emulator, community)
+    async with running_bot(bot_config, clock=clock) as app:
+        bot = app.bot
+        await tracking(bot)
+        for inviter, max_uses in (("ada", 0), ("grace", 2)):
+            invite = await emulator.create_invite(
+                community.channels["general"], m[inviter], max_uses=max_uses
+            )
+            guest = await emulator.member_join(gid, f"guest-of-{inviter}", invite_code=invite.code)
+            assert (await referral(bot, guest.user_id)).inviter_id == m[inviter]
+            await emulator.delete_invite(invite.code)  # a moderator: the bot gets INVITE_DELETE
+            await handled(emulator)
+            # One use short of its limit, the deletion might have been Discord's for a join
+            # still on its way; a few minutes on, it says nothing about the next join.
+            clock.advance(timedelta(minutes=5))
+            walk_in = await emulator.member_join(gid, f"walk-in-after-{inviter}")
+            row = await referral(bot, walk_in.user_id, status="rejected")
+            assert (row.attribution, row.invite_code, row.inviter_id) == ("unknown", None, None)
+        assert await referral_credits(bot) == []
+
+
+async def test_a_newcomer_who_stays_but_never_takes_part_earns_nothing(
+    flywheel, emulator, community, clock
+):
+    bot, ada = flywheel.bot, community.members["ada"]
+    await tracking(bot)
+    invite = await emulator.create_invite(community.channels["general"], ada)
+    lurker = await emulator.member_join(community.guild_id, "lurker", invite_code=invite.code)
+    row = await referral(bot, lurker.user_id, status="pending")
+    assert row.inviter_id == ada
+
+    cog = bot.get_cog("Referrals")
+    clock.advance(timedelta(days=8))
+    assert await cog.settle() == [], "past min_days but never active: still waiting"
+    waiting = await referral(bot, lurker.user_id)
+    assert (waiting.status, waiting.contribution_id) == ("pending", None)
+    assert await referral_credits(bot) == []
+
+    clock.advance(timedelta(days=23))  # 31 days in: past grace_days
+    [outcome] = await cog.settle()
+    assert (outcome.referral_id, outcome.status) == (row.id, "rejected")
+    assert outcome.reason == "the member never became active within 30 days"
+    decided = await referral(bot, lurker.user_id, status="rejected")
+    assert decided.reason == outcome.reason and decided.contribution_id is None
+    assert await referral_credits(bot) == []
+    assert bot_posts(emulator, community.channels["mod-log"]) == []
+    assert await cog.settle() == []
