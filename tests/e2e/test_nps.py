@@ -238,6 +238,19 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
     tz = bot.settings.schedule.tz
     period = survey_period(bot.clock.now(), tz)
     await send_survey(emulator, community)
+
+    async def recorded() -> bool:
+        # The claim is marked posted right after the mod-log summary goes out; until then a
+        # second /nps send hears "being sent right now".
+        async with bot.sessions() as session:
+            post = await session.scalar(
+                select(ScheduledPost).where(
+                    ScheduledPost.kind == "nps", ScheduledPost.period == period.key
+                )
+            )
+            return post is not None and post.state == "posted"
+
+    await eventually_async(recorded)
     again = await slash(emulator, community, mods["riley"], "nps send")
     assert "already sent" in (await private_reply(again))["content"]
     await nps(flywheel).run_due()
