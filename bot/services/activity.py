@@ -149,17 +149,11 @@ class ActivityService:
         """Count a message (or not) and note that its author posted in its channel."""
         if facts.guild_id != self.guild_id:
             return _OTHER_GUILD
-        if facts.author_is_bot or facts.is_webhook or facts.is_system:
-            return self.counter.observe(facts)  # never counted, and not a member's presence
-        return self.observe_post(
-            facts.message_id,
-            facts.author_id,
-            facts.channel_id,
-            facts.parent_channel_id,
-            facts.category_id,
-            facts.created_at,
-            facts.content,
-        )
+        if not (facts.author_is_bot or facts.is_webhook or facts.is_system):
+            self._posted(
+                facts.channel_id, facts.parent_channel_id, facts.author_id, facts.created_at
+            )
+        return self.counter.observe(facts)
 
     def observe_post(
         self,
@@ -171,18 +165,8 @@ class ActivityService:
         created_at: datetime,
         content: str,
     ) -> Verdict:
-        """``observe`` for a member's own post in this server, from plain values (the hot path).
-
-        Presence is "posted here recently", counted or not; a thread post also counts for its
-        parent, so a thanks in either place finds it.
-        """
-        presence = self._presence
-        key = (channel_id, author_id)
-        previous = presence.get(key)
-        if previous is None or created_at > previous:
-            presence[key] = created_at
-        if parent_channel_id is not None:
-            self._touch(parent_channel_id, author_id, created_at)
+        """``observe`` for a member's own post in this server, from plain values (the hot path)."""
+        self._posted(channel_id, parent_channel_id, author_id, created_at)
         return self.counter.observe_post(
             message_id,
             author_id,
@@ -196,6 +180,15 @@ class ActivityService:
     def deleted(self, message_id: int) -> bool:
         """A message was deleted; True if it had counted and was taken back."""
         return self.counter.deleted(message_id, deleted_at=self.clock.now())
+
+    def _posted(
+        self, channel_id: int, parent_channel_id: int | None, user_id: int, at: datetime
+    ) -> None:
+        """Presence is "posted here recently", counted or not; a thread post also counts for
+        its parent, so a thanks in either place finds it."""
+        self._touch(channel_id, user_id, at)
+        if parent_channel_id is not None:
+            self._touch(parent_channel_id, user_id, at)
 
     def _touch(self, channel_id: int, user_id: int, at: datetime) -> None:
         key = (channel_id, user_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.core.replays import RecentIds
 from bot.services.base import Service
 from bot.services.contributions import Contributions
 from db.models import QuestionThread
@@ -36,7 +36,7 @@ CHANGED_MEANWHILE = "Someone marked another answer here just now: have a look an
 
 #: Interactions remembered to ignore a replayed "Mark as answer" (Discord replays within a
 #: session, and an interaction can't be answered after 15 minutes anyway).
-_REMEMBERED_INTERACTIONS = 10_000
+_REMEMBERED_INTERACTIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class AnswersService(Service):
         self._responded: set[int] = set()
         # Marks are rare: one lock makes "read the answer, then move it" atomic in-process.
         self._marking = asyncio.Lock()
-        self._handled: OrderedDict[int, None] = OrderedDict()
+        self._handled = RecentIds(_REMEMBERED_INTERACTIONS)
 
     def is_help_parent(self, channel_id: int | None) -> bool:
         return channel_id in self._help_parents
@@ -192,11 +192,8 @@ class AnswersService(Service):
         A replayed interaction must not run again: replaying an older mark would move the
         credit back to the earlier answer.
         """
-        if request.interaction_id in self._handled:
+        if not self._handled.first_time(request.interaction_id):
             return MarkResult(replayed=True)
-        self._handled[request.interaction_id] = None
-        if len(self._handled) > _REMEMBERED_INTERACTIONS:
-            self._handled.popitem(last=False)
         async with self._marking:
             try:
                 accepted = await self._mark(request)

@@ -8,7 +8,6 @@ The ledger source is the interaction id, so a replayed interaction cannot credit
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.core.replays import RecentIds
 from bot.core.thanks import (
     Refusal,
     ThanksRequest,
@@ -116,15 +116,12 @@ class ThanksService(Service):
         self.rules = thanks_rules(settings)
         # Count-then-insert must not interleave, or two quick thanks could pass one cap.
         self._lock = asyncio.Lock()
-        self._handled: OrderedDict[int, None] = OrderedDict()
+        self._handled = RecentIds(_REMEMBERED_INTERACTIONS)
 
     async def give(self, request: GiveThanks, posts: RecentPosts) -> ThanksOutcome:
         """Record the thanks, or say why not. A replayed interaction changes nothing."""
-        if request.interaction_id in self._handled:
+        if not self._handled.first_time(request.interaction_id):
             return AlreadyHandled()
-        self._handled[request.interaction_id] = None
-        if len(self._handled) > _REMEMBERED_INTERACTIONS:
-            self._handled.popitem(last=False)
         channels = [request.channel_id]
         if request.parent_channel_id is not None:
             channels.append(request.parent_channel_id)
