@@ -54,16 +54,16 @@ from bot import endpoints  # noqa: E402
 from bot.client import required_intents  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-from bot.emulated import running_bot  # noqa: E402
-from bot.emulator import Emulator, intents, messaging, payloads  # noqa: E402
-from bot.runtime import freeze_startup_heap  # noqa: E402
-from bot.sample_community import (  # noqa: E402
+from bot.demo.community import (  # noqa: E402
     EMULATOR_TOKEN,
     SampleCommunity,
     build_sample_community,
     community_config,
 )
+from bot.emulated import running_bot  # noqa: E402
+from bot.runtime import freeze_startup_heap  # noqa: E402
 from db.models import ActivityDay, ChannelPresence, Contribution  # noqa: E402
+from emulator import Emulator, intents, messaging, payloads  # noqa: E402
 
 #: Let the gateway writer run after this many messages, and wait for it to drain after
 #: DRAIN_EVERY: found fastest for both injection modes on the reference machine.

@@ -54,7 +54,7 @@ from bot.core.newsletter import (  # noqa: E402
 )
 from bot.core.periods import monthly_period  # noqa: E402
 from bot.core.recognition import TierArrival  # noqa: E402
-from bot.sample_community import TIERS  # noqa: E402
+from bot.demo.community import TIERS  # noqa: E402
 from db.engine import create_engine, create_session_factory  # noqa: E402
 from db.repositories.recognition import RecognitionRepository  # noqa: E402
 

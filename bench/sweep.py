@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import Settings, parse_config  # noqa: E402
-from bot.sample_community import TIERS  # noqa: E402
+from bot.demo.community import TIERS  # noqa: E402
 from bot.services.contributions import Contributions  # noqa: E402
 from bot.services.ladder import LadderService  # noqa: E402
 from db import migrate  # noqa: E402

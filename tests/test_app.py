@@ -35,3 +35,23 @@ async def test_start_accepts_an_up_to_date_database_when_auto_migrate_is_off(tmp
     await engine.dispose()
     engine = await open_store(config_for(tmp_path, auto_migrate=False))
     await engine.dispose()
+
+
+def test_the_production_bot_never_imports_the_emulator_or_the_demo():
+    """What ``python -m bot run`` loads (CLI, composition root, every cog) leaves both out."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import importlib, sys\n"
+        "import bot.cli, bot.app\n"
+        "from bot.client import all_extensions\n"
+        "for name in all_extensions(): importlib.import_module(name)\n"
+        "prefixes = ('emulator.', 'bot.demo')\n"
+        "loaded = [m for m in sys.modules if m == 'emulator' or m.startswith(prefixes)]\n"
+        "print(','.join(sorted(loaded)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "", result.stdout

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.clock import FakeClock
 from bot.config import parse_config
-from bot.sample_community import TIERS
+from bot.demo.community import TIERS
 from bot.services.contributions import Contributions
 from db import migrate
 from db.engine import create_engine, create_session_factory

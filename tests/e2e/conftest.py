@@ -11,14 +11,14 @@ from bot.app import App
 from bot.client import all_extensions
 from bot.clock import FakeClock
 from bot.config import Config, parse_config
-from bot.emulated import running_bot
-from bot.emulator import Emulator
-from bot.sample_community import (
+from bot.demo.community import (
     EMULATOR_TOKEN,
     SampleCommunity,
     build_sample_community,
     community_config,
 )
+from bot.emulated import running_bot
+from emulator import Emulator
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.emulator import EmulatorError
 from db.models import Contribution
+from emulator import EmulatorError
 from tests.e2e.util import bot_posts, eventually
 
 pytestmark = pytest.mark.e2e

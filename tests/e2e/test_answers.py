@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Config, parse_config
+from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
-from bot.emulator import permissions as perms
-from bot.sample_community import EMULATOR_TOKEN, community_config
 from bot.services import answers
 from db.models import Contribution, QuestionThread
+from emulator import permissions as perms
 from tests.e2e.util import bot_posts, eventually
 
 pytestmark = pytest.mark.e2e

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import parse_config
-from bot.emulator import permissions as perms
-from bot.sample_community import EMULATOR_TOKEN, community_config
+from bot.demo.community import EMULATOR_TOKEN, community_config
 from db.models import BuddyPair, Contribution, Member, TierState
 from db.repositories.activity import ActivityRepository
+from emulator import permissions as perms
 from tests.e2e.util import bot_posts, eventually, eventually_async, private_reply, slash
 
 pytestmark = pytest.mark.e2e

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bot.client import all_extensions
 from bot.emulated import running_bot
-from bot.emulator import permissions
 from db.models import ContentSubmission, Contribution
+from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
 from tests.e2e.util import bot_posts, eventually, eventually_async
 

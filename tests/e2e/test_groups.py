@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.checks import MODERATORS_ONLY
 from bot.config import parse_config
-from bot.emulator import permissions as perms
-from bot.sample_community import BOT_PERMISSIONS, EMULATOR_TOKEN, community_config
+from bot.demo.community import BOT_PERMISSIONS, EMULATOR_TOKEN, community_config
 from db.models import GroupEvent, TrackedEvent, UserGroup
+from emulator import permissions as perms
 from tests.e2e.util import bot_posts, eventually, eventually_async, private_reply
 
 pytestmark = pytest.mark.e2e

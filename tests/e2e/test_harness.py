@@ -14,8 +14,8 @@ import discord
 import pytest
 
 from bot.client import all_extensions
+from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
-from bot.sample_community import EMULATOR_TOKEN, community_config
 from tests.e2e.conftest import PROBE_EXTENSION
 from tests.e2e.util import bot_posts, command_syncs
 from tests.helpers import write_config

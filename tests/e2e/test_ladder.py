@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 
 from bot.checks import MODERATORS_ONLY
 from bot.config import parse_config
+from bot.demo.community import EMULATOR_TOKEN, build_sample_community, community_config
 from bot.emulated import running_bot
-from bot.sample_community import EMULATOR_TOKEN, build_sample_community, community_config
 from db.models import Member, TierChange, TierState
 from db.repositories.activity import ActivityRepository
 from tests.e2e.util import bot_posts, eventually, private_reply, slash
@@ -533,7 +533,7 @@ async def test_tier_history_lists_changes_newest_first(flywheel, emulator, commu
 
 async def test_the_demo_scene_promotes_katherine(emulator, clock, tmp_path):
     from bot.demo import Transcript
-    from bot.scenes import ladder as ladder_scene
+    from bot.demo.scenes import ladder as ladder_scene
 
     community = build_sample_community(emulator, bot_role_position=6)  # as the demo does
     config = parse_config(
@@ -563,7 +563,7 @@ async def test_the_demo_scene_promotes_katherine(emulator, clock, tmp_path):
 async def test_a_full_tier_takes_no_one_until_a_seat_frees_up(
     emulator, community, database_url, clock
 ):
-    from bot.sample_community import TIERS
+    from bot.demo.community import TIERS
 
     tiers = [{**TIERS[0], "seats": 1}, *TIERS[1:]]
     data = community_config(community, emulator, database_url=database_url, tiers=tiers)

@@ -15,8 +15,8 @@ from bot.client import all_extensions
 from bot.config import parse_config
 from bot.core.nps import survey_period
 from bot.core.periods import next_occurrence
+from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
-from bot.sample_community import EMULATOR_TOKEN, community_config
 from db.models import Member, NpsResponse, ScheduledPost, SurveyInvite, TierState
 from tests.e2e.conftest import PROBE_EXTENSION
 from tests.e2e.util import bot_posts, eventually, eventually_async, private_reply, slash

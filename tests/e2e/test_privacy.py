@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from bot.client import all_extensions
 from bot.config import parse_config
+from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
-from bot.sample_community import EMULATOR_TOKEN, community_config
 from db.models import Member, Thanks
 from db.repositories.privacy import FORMER_MEMBER, MEMBER_COLUMNS, table
 from db.repositories.stats import StatsRepository

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.sample_community import SampleCommunity, build_sample_community
+from bot.demo.community import SampleCommunity, build_sample_community
 from db.models import ActivityDay, Member
 from db.upsert import insert_for
 from tests.e2e.util import bot_posts

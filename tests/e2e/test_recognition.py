@@ -16,8 +16,8 @@ from bot.checks import MODERATORS_ONLY
 from bot.config import parse_config
 from bot.core.embeds import DESCRIPTION_MAX, EMBED_TOTAL_MAX, EMBEDS_PER_MESSAGE, FIELD_VALUE_MAX
 from bot.core.periods import next_occurrence
+from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
-from bot.sample_community import EMULATOR_TOKEN, community_config
 from db.engine import create_session_factory
 from db.models import ContentSubmission, Member, ScheduledPost, TierState
 from tests.e2e.util import bot_posts, eventually, private_reply, slash

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.demo.community import BOT_PERMISSIONS
 from bot.emulated import running_bot
-from bot.emulator import permissions as perms
-from bot.sample_community import BOT_PERMISSIONS
 from db.models import Contribution, Referral
 from db.repositories.activity import ActivityRepository
 from db.repositories.referrals import ReferralRepository
+from emulator import permissions as perms
 from tests.e2e.util import bot_posts
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from bot.app import App
 from bot.client import all_extensions
 from bot.config import parse_config
+from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
-from bot.sample_community import EMULATOR_TOKEN, community_config
 from db.models import Contribution, Thanks
 from tests.e2e.util import eventually
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import parse_config
+from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
-from bot.sample_community import EMULATOR_TOKEN, community_config
 from cogs.tiers import clip_lines
 from db.models import ActivityDay, Member, TierState
 

@@ -14,8 +14,8 @@ import discord.http
 import pytest
 import yarl
 
-from bot.emulator import Emulator, GuildHandle, permissions
-from bot.emulator.world import Channel, Member, Role
+from emulator import Emulator, GuildHandle, permissions
+from emulator.world import Channel, Member, Role
 
 TOKEN = "emulator-token"
 

@@ -11,7 +11,7 @@ import aiohttp
 import discord
 import pytest
 
-from bot.emulator import Emulator, intents, permissions
+from emulator import Emulator, intents, permissions
 
 from .conftest import TOKEN, make_client, running, wait_until
 

@@ -8,7 +8,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.emulator import EmulatorError
+from emulator import EmulatorError
 
 from .conftest import make_client, running
 

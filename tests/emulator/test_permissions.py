@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime
 
-from bot.emulator import permissions as P
-from bot.emulator.world import PRIVATE_THREAD, TEXT, Channel, Guild, Member, Overwrite, Role
+from emulator import permissions as P
+from emulator.world import PRIVATE_THREAD, TEXT, Channel, Guild, Member, Overwrite, Role
 
 GID = 1000 << 22
 

@@ -10,7 +10,7 @@ import aiohttp
 import discord
 import pytest
 
-from bot.emulator import permissions
+from emulator import permissions
 
 from .conftest import TOKEN, make_client, running, wait_until
 

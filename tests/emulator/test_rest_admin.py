@@ -7,7 +7,7 @@ import datetime
 import discord
 import pytest
 
-from bot.emulator import permissions
+from emulator import permissions
 
 from .conftest import make_client, running, wait_until
 

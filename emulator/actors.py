@@ -1,4 +1,4 @@
-"""Test-side "act as a user" API, mixed into :class:`~bot.emulator.Emulator`.
+"""Test-side "act as a user" API, mixed into :class:`~emulator.Emulator`.
 
 Each call changes the world exactly as the user's action would on Discord and
 emits the gateway events the bot would receive. Calls are async so tests can

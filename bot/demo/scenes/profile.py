@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.emulator import Emulator
-from bot.sample_community import SampleCommunity
+from bot.demo.community import SampleCommunity
+from emulator import Emulator
 
 
 async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator import Emulator
-from bot.sample_community import SampleCommunity
-from bot.scenes import show
+from bot.demo.community import SampleCommunity
+from bot.demo.scenes import show
+from emulator import Emulator
 
 #: CSV lines quoted in the transcript: the header and the first rows.
 CSV_LINES_SHOWN = 6

@@ -12,10 +12,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.emulator import Emulator
-from bot.emulator.snowflake import time_snowflake
-from bot.sample_community import SampleCommunity
-from bot.scenes import seen
+from bot.demo.community import SampleCommunity
+from bot.demo.scenes import seen
+from emulator import Emulator
+from emulator.snowflake import time_snowflake
 
 MENU = "Mark as answer"
 HELPER = "katherine"

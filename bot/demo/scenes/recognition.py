@@ -9,9 +9,9 @@ from typing import Any
 
 import aiohttp
 
-from bot.emulator import Emulator
-from bot.sample_community import SampleCommunity
-from bot.scenes import seen, show, until
+from bot.demo.community import SampleCommunity
+from bot.demo.scenes import seen, show, until
+from emulator import Emulator
 
 CHART_COPY = Path(tempfile.gettempdir()) / "flywheel-demo-newsletter-chart.png"
 

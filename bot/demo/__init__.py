@@ -20,9 +20,7 @@ from typing import Any
 
 from bot.clock import FakeClock
 from bot.config import ConfigError, ConfigProblem, parse_config
-from bot.emulated import running_bot
-from bot.emulator import Emulator
-from bot.sample_community import (
+from bot.demo.community import (
     EMULATOR_TOKEN,
     TIERS,
     SampleCommunity,
@@ -30,7 +28,9 @@ from bot.sample_community import (
     community_config,
     split_user_config,
 )
-from bot.scenes.referrals import VANITY_CODE
+from bot.demo.scenes.referrals import VANITY_CODE
+from bot.emulated import running_bot
+from emulator import Emulator
 
 CALLBACKS = {4: "replied", 5: "deferred", 6: "acknowledged", 7: "updated", 9: "opened a form"}
 
@@ -167,7 +167,7 @@ async def play(
     Ambassador, Advisor: operations needs the Champion the ladder scene promotes); with a user's
     own tiers (``--config``) they are skipped, saying so.
     """
-    from bot.scenes import (
+    from bot.demo.scenes import (
         activity,
         answers,
         content,

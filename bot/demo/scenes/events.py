@@ -10,8 +10,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.emulator import Emulator
-from bot.sample_community import SampleCommunity
+from bot.demo.community import SampleCommunity
+from emulator import Emulator
 
 
 async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:

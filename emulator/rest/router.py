@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..server import Emulator
     from ..world import Channel, Guild, Member, World
 
-log = logging.getLogger("bot.emulator.rest")
+log = logging.getLogger("emulator.rest")
 
 API_PREFIX = re.compile(r"^/api(/v\d+)?")
 BUCKET_LIMIT = 50

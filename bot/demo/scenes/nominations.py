@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator import Emulator
-from bot.sample_community import SampleCommunity
-from bot.scenes import press, show, until
+from bot.demo.community import SampleCommunity
+from bot.demo.scenes import press, show, until
+from emulator import Emulator
 
 
 async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:

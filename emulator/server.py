@@ -24,7 +24,7 @@ from .ops import Ops, RoleChange
 from .rest import RequestRecord, build_rest
 from .world import Application, Guild, Role, World
 
-log = logging.getLogger("bot.emulator")
+log = logging.getLogger("emulator")
 
 
 class Emulator(ActorMixin):

@@ -10,8 +10,8 @@ import asyncio
 from typing import Any
 
 from bot.core.activity import ActivityRules, text_qualifies
-from bot.emulator import Emulator
-from bot.sample_community import SampleCommunity
+from bot.demo.community import SampleCommunity
+from emulator import Emulator
 
 _DEFAULTS = ActivityRules()
 

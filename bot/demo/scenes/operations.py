@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.emulator import Emulator
-from bot.sample_community import SampleCommunity
-from bot.scenes import press, seen, show, until
+from bot.demo.community import SampleCommunity
+from bot.demo.scenes import press, seen, show, until
+from emulator import Emulator
 
 GROUP = "Berlin Meetup"
 NEWCOMER = "ida"

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator import Emulator
-from bot.emulator import permissions as perms
+from emulator import Emulator
+from emulator import permissions as perms
 
 EMULATOR_TOKEN = "emulator-token"
 

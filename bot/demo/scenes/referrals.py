@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.emulator import Emulator
-from bot.sample_community import SampleCommunity
+from bot.demo.community import SampleCommunity
+from emulator import Emulator
 
 #: The demo server's vanity URL (discord.gg/flywheel-hq), set before the bot starts.
 VANITY_CODE = "flywheel-hq"

@@ -6,7 +6,7 @@ Discord would. Production code never imports this package.
 
 Quick tour::
 
-    from bot.emulator import Emulator, permissions
+    from emulator import Emulator, permissions
 
     emu = Emulator(bot_token="emulator-token", bot_name="Flywheel", heartbeat_interval=500)
     await emu.start()
