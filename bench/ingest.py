@@ -372,12 +372,12 @@ async def tracked_bot(info: dict[str, Any], emulator: EmulatorControl, args: Any
             app.bot.on_every_message(tally.count)
             await asyncio.sleep(SETTLE_SECONDS)  # start-up work (member sync) finishes first
             run = await measure("Flywheel (tracking)", emulator, tally, args.messages, args.seed)
-            activity = app.bot.get_cog("Activity").service  # type: ignore[union-attr]
+            activity = app.bot.services.activity  # type: ignore[union-attr]
             started = time.perf_counter()
             flushed = await activity.flush(final=True)
             run.extra["final_flush_seconds"] = time.perf_counter() - started
             run.extra["final_flush_day_credits"] = len(flushed.credited)
-            async with app.bot.sessions() as session:
+            async with app.bot.services.sessions() as session:
                 run.extra["stored"] = {
                     "activity_days rows": await session.scalar(
                         select(func.count()).select_from(ActivityDay)

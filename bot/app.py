@@ -1,4 +1,4 @@
-"""The composition root: builds config, store, scheduler and bot, and runs them.
+"""The composition root: builds config, store, services, scheduler and bot, and runs them.
 
 Nothing is built at import time; tests and the demo call the same functions as ``run``, with
 their own clock and endpoints.
@@ -21,6 +21,8 @@ from bot.client import Flywheel
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.errors import StartupError
+from bot.outbox import Outbox
+from bot.services.container import build_services
 from db import migrate
 from db.engine import create_engine, create_session_factory
 
@@ -69,16 +71,19 @@ async def build(
     extensions: Sequence[str] | None = None,
     **client_options: Any,
 ) -> App:
-    """Build the bot and its store. The caller starts it and must ``close`` the App."""
-    discord_settings = config.settings.discord
-    endpoints.point_at(discord_settings.api_base, discord_settings.gateway_url)
+    """Build the store, every service and the bot. The caller starts it and must ``close`` it."""
+    settings = config.settings
+    endpoints.point_at(settings.discord.api_base, settings.discord.gateway_url)
     engine = await open_store(config)
-    scheduler = AsyncIOScheduler(timezone=config.settings.schedule.tz)
+    outbox = Outbox(settings)
+    services = build_services(
+        settings, clock or SystemClock(), create_session_factory(engine), outbox
+    )
     bot = Flywheel(
         config=config,
-        clock=clock or SystemClock(),
-        sessions=create_session_factory(engine),
-        scheduler=scheduler,
+        services=services,
+        outbox=outbox,
+        scheduler=AsyncIOScheduler(timezone=settings.schedule.tz),
         extensions=extensions,
         **client_options,
     )

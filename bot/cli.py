@@ -190,8 +190,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 async def _tiers_preview(config: Config) -> list[str]:
     from bot.clock import SystemClock
-    from bot.services.contributions import Contributions
-    from bot.services.ladder import LadderService
+    from bot.services.container import build_services
     from bot.services.ladder_views import build_report, render
     from db import migrate
     from db.engine import create_engine, create_session_factory
@@ -207,9 +206,8 @@ async def _tiers_preview(config: Config) -> list[str]:
                 "`python -m bot db upgrade` first"
             )
         sessions = create_session_factory(engine)
-        clock = SystemClock()
-        ladder = LadderService(sessions, settings, clock, Contributions(settings, clock))
-        report = build_report(await ladder.plan(None))
+        services = build_services(settings, SystemClock(), sessions)  # no Discord: Offline
+        report = build_report(await services.ladder.plan(None))
         names: dict[int, str] = {}
         async with sessions() as session:
             members = MemberRepository(session, settings.discord.guild_id)

@@ -11,14 +11,13 @@ from typing import Any
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cogs
 from bot import runtime
-from bot.clock import Clock
 from bot.command_sync import sync_if_changed
 from bot.config import Config, Settings
-from bot.services.contributions import Contributions
+from bot.outbox import Outbox
+from bot.services.container import Services
 from bot.tree import FlywheelTree
 
 log = logging.getLogger(__name__)
@@ -47,13 +46,21 @@ def required_intents() -> discord.Intents:
     return intents
 
 
+def services_of(interaction: discord.Interaction[Any]) -> Services:
+    """The program's services, for a persistent button or form that outlives its message."""
+    client = interaction.client
+    if not isinstance(client, Flywheel):
+        raise TypeError("Flywheel's components only run in the Flywheel bot")
+    return client.services
+
+
 class Flywheel(commands.Bot):
     def __init__(
         self,
         *,
         config: Config,
-        clock: Clock,
-        sessions: async_sessionmaker[AsyncSession],
+        services: Services,
+        outbox: Outbox,
         scheduler: AsyncIOScheduler,
         extensions: Sequence[str] | None = None,
         freeze_heap_when_ready: bool = False,
@@ -73,17 +80,18 @@ class Flywheel(commands.Bot):
             **client_options,
         )
         self.config = config
-        self.clock = clock
-        self.sessions = sessions
+        #: Every program service, built once by the composition root (``bot.app``).
+        self.services = services
+        #: What the bot sends on its own initiative (mod log, DMs, posts, role edits).
+        self.outbox = outbox
+        outbox.attach(self)
+        self.clock = services.clock
         self.scheduler = scheduler
         self.extension_names = list(extensions) if extensions is not None else all_extensions()
         #: Only for a process that runs nothing but this bot (``serve``), not tests or the demo.
         self.freeze_heap_when_ready = freeze_heap_when_ready
         self._shutdown_hooks: list[ShutdownHook] = []
         self._message_hooks: list[MessageHook] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-        #: Shared by every feature that credits contributions.
-        self.contributions = Contributions(config.settings, clock)
         self._startup: asyncio.Task[None] | None = None
         #: Set once the guild is known, commands are synced and preflight has run.
         self.flywheel_ready = asyncio.Event()
@@ -122,17 +130,10 @@ class Flywheel(commands.Bot):
 
     def spawn(self, coro: Awaitable[None], *, name: str) -> None:
         """Run ``coro`` in the background, tracked: errors are logged, close() cancels it."""
-        task = asyncio.ensure_future(coro)
-        task.set_name(name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=error)
+        self.services.background.spawn(coro, name=name)
 
     async def setup_hook(self) -> None:
+        self.services.start()
         for name in self.extension_names:
             await self.load_extension(name)
         self.scheduler.start()
@@ -151,7 +152,13 @@ class Flywheel(commands.Bot):
             return
         if self.settings.discord.sync_commands:
             try:
-                await sync_if_changed(self, guild)
+                await sync_if_changed(
+                    self.tree,
+                    guild,
+                    application_id=self.application_id,
+                    sessions=self.services.sessions,
+                    clock=self.clock,
+                )
             except discord.HTTPException as exc:
                 log.error(
                     "could not sync slash commands (%s): re-invite the bot with the "
@@ -176,7 +183,10 @@ class Flywheel(commands.Bot):
             for task in asyncio.all_tasks()
             if task is not current
             and not task.done()
-            and (task in self._tasks or task.get_name().startswith("discord.py: on_"))
+            and (
+                task in self.services.background.pending
+                or task.get_name().startswith("discord.py: on_")
+            )
         }
         if not in_flight:
             return
@@ -196,6 +206,7 @@ class Flywheel(commands.Bot):
             except Exception:
                 log.exception("shutdown hook %r failed", hook)
         self._shutdown_hooks.clear()
+        await self.services.close()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await super().close()

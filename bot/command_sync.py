@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
+from discord import app_commands
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from db.repositories import GuildSettingsRepository
-
-if TYPE_CHECKING:
-    from bot.client import Flywheel
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +27,25 @@ def fingerprint(payloads: list[dict[str, Any]]) -> str:
     return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
 
 
-async def sync_if_changed(bot: Flywheel, guild: discord.abc.Snowflake) -> bool:
+async def sync_if_changed(
+    tree: app_commands.CommandTree[Any],
+    guild: discord.abc.Snowflake,
+    *,
+    application_id: int | None,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+) -> bool:
     """Copy the global commands to ``guild`` and sync them if they changed; True if synced."""
-    bot.tree.copy_global_to(guild=guild)
-    payloads = [command.to_dict(bot.tree) for command in bot.tree.get_commands(guild=guild)]
+    tree.copy_global_to(guild=guild)
+    payloads = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
     digest = fingerprint(payloads)
-    key = f"commands_hash:{bot.application_id}"
-    async with bot.sessions() as session, session.begin():
+    key = f"commands_hash:{application_id}"
+    async with sessions() as session, session.begin():
         settings = GuildSettingsRepository(session, guild.id)
         if await settings.get(key) == digest:
             log.info("application commands unchanged; not syncing")
             return False
-        synced = await bot.tree.sync(guild=guild)
-        await settings.set(key, digest, now=bot.clock.now())
+        synced = await tree.sync(guild=guild)
+        await settings.set(key, digest, now=clock.now())
     log.info("synced %d application commands to guild %s", len(synced), guild.id)
     return True

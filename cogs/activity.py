@@ -14,7 +14,6 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.core.activity import MessageFacts
-from bot.services.activity import ActivityService
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +47,14 @@ def message_facts(message: discord.Message, guild_id: int) -> MessageFacts:
 class Activity(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = ActivityService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.activity
         self.guild_id = bot.guild_id
-        bot.on_shutdown(self.service.close)
 
     async def cog_load(self) -> None:
-        self.service.start()
         self.bot.on_every_message(self.observe)
 
     async def cog_unload(self) -> None:
         self.bot.remove_message_hook(self.observe)
-        await self.service.close()
 
     def observe(self, message: discord.Message) -> None:
         guild = message.guild

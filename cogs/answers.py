@@ -15,7 +15,6 @@ from bot.errors import UserFacingError
 from bot.services.answers import (
     NOT_HELP_THREAD,
     Accepted,
-    AnswersService,
     HelpThread,
     MarkRequest,
     solved_tag,
@@ -29,7 +28,7 @@ MAX_FORUM_TAGS = 5
 class Answers(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = AnswersService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.answers
         self.menu = app_commands.ContextMenu(name="Mark as answer", callback=self.mark_as_answer)
         self.menu.guild_only = True
         bot.tree.add_command(self.menu)

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.errors import UserFacingError
-from bot.services.buddies import BUDDIES_OFF, BuddiesService, SettleReport
+from bot.services.buddies import BUDDIES_OFF, SettleReport
 from bot.services.members import JoinKind
 from db.repositories.buddies import PairRow
 
@@ -43,7 +43,7 @@ class Buddies(commands.Cog):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = BuddiesService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.buddies
 
     async def cog_load(self) -> None:
         self.bot.scheduler.add_job(

@@ -19,7 +19,7 @@ from bot.checks import MODERATORS_ONLY, is_moderator
 from bot.client import Flywheel
 from bot.errors import UserFacingError
 from bot.review_card import ReviewButton, reason_form, rejection_reason, review_buttons
-from bot.services.content import REASON_MAX, REASON_MIN, ContentService, Decision, Submission
+from bot.services.content import REASON_MAX, REASON_MIN, Decision, Submission
 from bot.tree import handled
 from db.models import CONTENT_KINDS
 
@@ -50,7 +50,7 @@ class ContentCog(commands.Cog, name="Content"):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = ContentService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.content
 
     # ------------------------------------------------------------------ rendering
     def _name(self, guild: discord.Guild | None, user_id: int | None) -> str:

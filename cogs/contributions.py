@@ -20,7 +20,6 @@ from bot.services.adjustments import (
     MAX_POINTS,
     REASON_MAX,
     REASON_MIN,
-    AdjustmentService,
     MemberRef,
 )
 
@@ -43,7 +42,7 @@ class Contributions(commands.Cog):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = AdjustmentService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.adjustments
 
     def _name(self, guild: discord.Guild | None, user_id: int | None) -> str:
         member = guild.get_member(user_id) if guild is not None and user_id else None

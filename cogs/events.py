@@ -14,7 +14,6 @@ from bot.errors import UserFacingError
 from bot.services.events import (
     EventInfo,
     EventReport,
-    EventsService,
     EventStatus,
     Settlement,
     VoicePresence,
@@ -111,7 +110,7 @@ class Events(commands.Cog):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = EventsService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.events
 
     def _voice(self) -> list[VoicePresence]:
         """Everyone in voice now, bots left out."""

@@ -18,7 +18,7 @@ from bot.checks import is_moderator, moderator_only
 from bot.client import Flywheel
 from bot.core.groups import KIND_LABELS, NAME_MAX, REGION_MAX, channel_name
 from bot.errors import UserFacingError
-from bot.services.groups import GroupsService, NewGroup, Nudge
+from bot.services.groups import NewGroup, Nudge
 from db.repositories.groups import GroupRow
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class Groups(commands.Cog):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = GroupsService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.groups
 
     async def cog_load(self) -> None:
         self.bot.scheduler.add_job(

@@ -14,7 +14,7 @@ import discord
 from discord.ext import commands
 
 from bot.client import Flywheel
-from bot.services.members import MemberInfo, MembersService
+from bot.services.members import MemberInfo
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def member_info(member: discord.Member) -> MemberInfo:
 class Members(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = MembersService(bot.sessions, bot.settings, bot.clock)
+        self.service = bot.services.members
 
     @commands.Cog.listener()
     async def on_flywheel_ready(self, guild: discord.Guild) -> None:

@@ -19,13 +19,11 @@ from discord.ext import commands
 from bot.checks import MODERATORS_ONLY, is_moderator, moderator_only
 from bot.client import Flywheel
 from bot.review_card import ReviewButton, reason_form, rejection_reason, review_buttons
-from bot.services.ladder import LadderService
 from bot.services.nominations import (
     REASON_MAX,
     REASON_MIN,
     Decided,
     NominationInfo,
-    NominationService,
     Nominee,
 )
 from bot.tree import handled
@@ -58,35 +56,7 @@ class Nominations(commands.Cog):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = NominationService(
-            bot.sessions,
-            bot.settings,
-            bot.clock,
-            reevaluate=self._reevaluate,
-            standing=self,
-        )
-
-    @property
-    def ladder(self) -> LadderService:
-        """The ladder cog's service, or one of our own (it keeps no state of its own)."""
-        service = getattr(self.bot.get_cog("Ladder"), "service", None)
-        if isinstance(service, LadderService):
-            return service
-        return LadderService(
-            self.bot.sessions, self.bot.settings, self.bot.clock, self.bot.contributions
-        )
-
-    async def _reevaluate(self, user_ids: frozenset[int]) -> None:
-        """Let the ladder re-evaluate now: it stores a promotion, then assigns and announces."""
-        cog = self.bot.get_cog("Ladder")
-        reevaluate = getattr(cog, "reevaluate", None)
-        if reevaluate is not None:
-            await reevaluate(user_ids)
-        else:
-            await self.ladder.evaluate(user_ids)
-
-    async def missing(self, user_id: int, tier_key: str) -> tuple[str, ...]:
-        return await self.ladder.missing(user_id, tier_key)
+        self.service = bot.services.nominations
 
     # ------------------------------------------------------------------ rendering
     def _name(self, guild: discord.Guild | None, user_id: int | None) -> str:

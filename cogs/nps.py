@@ -21,13 +21,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel
+from bot.client import Flywheel, services_of
 from bot.core.embeds import paginate
 from bot.core.nps import closes_on, is_open, period_from_key, render_report, survey_period
 from bot.core.periods import Period, catch_up
 from bot.errors import UserFacingError
 from bot.posting import to_embed
-from bot.services.nps import NpsService
 from bot.services.recognition import Claim
 from bot.tree import handled
 
@@ -42,13 +41,6 @@ _PERIOD: Final = r"\d{4}-Q[1-4]"
 _COMMENT_FORM: Final = re.compile(rf"nps:comment-form:(?P<period>{_PERIOD})")
 #: Discord allows five buttons per row: 0-4, 5-9, then 10 beside "Add a comment".
 _ROWS: Final = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9), (10,))
-
-
-def _cog(interaction: discord.Interaction[Any]) -> Nps:
-    cog = interaction.client.get_cog("Nps")
-    if not isinstance(cog, Nps):
-        raise LookupError("the NPS cog is not loaded")
-    return cog
 
 
 class ScoreButton(
@@ -77,7 +69,15 @@ class ScoreButton(
         return cls(match["period"], int(match["score"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _cog(interaction).score_clicked(interaction, self.period, self.score)
+        service = services_of(interaction).nps
+        async with handled(interaction, "recording an NPS answer"):
+            answered = await service.answer(self.period, interaction.user.id, self.score)
+            _, comment = await service.comment_for(self.period, interaction.user.id)
+            await interaction.response.edit_message(
+                content=survey_text(answered.period, chosen=self.score, commented=bool(comment)),
+                view=survey_view(answered.period.key, chosen=self.score),
+                allowed_mentions=NO_MENTIONS,
+            )
 
 
 class CommentButton(
@@ -107,7 +107,12 @@ class CommentButton(
         return cls(match["period"])
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        await _cog(interaction).comment_clicked(interaction, self.period)
+        service = services_of(interaction).nps
+        async with handled(interaction, "opening the NPS comment form"):
+            survey, current = await service.comment_for(self.period, interaction.user.id)
+            form = comment_form(survey, current)
+            await interaction.response.send_modal(form)
+            form.stop()  # the submission is handled by custom id in on_interaction
 
 
 def survey_view(period: str, *, chosen: int | None = None) -> discord.ui.View:
@@ -182,7 +187,7 @@ class Nps(commands.Cog):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = NpsService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.nps
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         #: Set once start-up recovery and catch-up are done (tests and the demo wait for it).
@@ -343,26 +348,7 @@ class Nps(commands.Cog):
             return False
         return True
 
-    # ------------------------------------------------------------------ buttons and form
-    async def score_clicked(
-        self, interaction: discord.Interaction[Any], period: str, score: int
-    ) -> None:
-        async with handled(interaction, "recording an NPS answer"):
-            answered = await self.service.answer(period, interaction.user.id, score)
-            _, comment = await self.service.comment_for(period, interaction.user.id)
-            await interaction.response.edit_message(
-                content=survey_text(answered.period, chosen=score, commented=bool(comment)),
-                view=survey_view(answered.period.key, chosen=score),
-                allowed_mentions=NO_MENTIONS,
-            )
-
-    async def comment_clicked(self, interaction: discord.Interaction[Any], period: str) -> None:
-        async with handled(interaction, "opening the NPS comment form"):
-            survey, current = await self.service.comment_for(period, interaction.user.id)
-            form = comment_form(survey, current)
-            await interaction.response.send_modal(form)
-            form.stop()  # the submission is handled by custom id in on_interaction
-
+    # ------------------------------------------------------------------ the comment form
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         submitted = _submitted(interaction)

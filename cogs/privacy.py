@@ -19,8 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Flywheel
-from bot.services.members import MembersService
-from bot.services.privacy import PrivacyService, encode
+from bot.services.privacy import encode
 from bot.tree import handled
 from db.repositories.privacy import Erasure
 
@@ -118,8 +117,8 @@ class Privacy(commands.Cog):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.members = MembersService(bot.sessions, bot.settings, bot.clock)
-        self.service = PrivacyService(bot.sessions, bot.settings, bot.clock)
+        self.members = bot.services.members
+        self.service = bot.services.privacy
         #: One erasure or purge at a time: each is a burst of writes over many tables.
         self._lock = asyncio.Lock()
 
@@ -248,10 +247,7 @@ class Privacy(commands.Cog):
         All of it (``final``): "who posted where" is otherwise written every 10 s and a day's
         credit after 5 minutes, which could land after the erasure and bring data back.
         """
-        activity = self.bot.get_cog("Activity")
-        service = getattr(activity, "service", None)
-        if service is not None:
-            await service.flush(final=True)
+        await self.bot.services.activity.flush(final=True)
 
     async def _tier_name(self, user_id: int) -> str | None:
         key = await self.service.tier_of(user_id)

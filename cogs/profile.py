@@ -15,10 +15,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_moderator
-from bot.client import Flywheel
+from bot.client import Flywheel, services_of
 from bot.config import POINT_KINDS, Settings
 from bot.errors import UserFacingError
-from bot.services.ladder import LadderService
 from bot.services.ladder_views import Outlook, outlook
 from bot.services.stats import PERIODS, LeaderboardPage, Period, Profile, StatsService
 
@@ -171,12 +170,13 @@ class PageButton(
         return True
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        client = interaction.client
-        cog = client.get_cog("Profiles") if isinstance(client, commands.Bot) else None
         try:
-            if not isinstance(cog, Profiles) or self.kind not in (ALL_KINDS, *POINT_KINDS):
+            if self.kind not in (ALL_KINDS, *POINT_KINDS):
                 raise LookupError(f"cannot page leaderboard {self.custom_id!r}")
-            embed, view = await cog.board(interaction, self.period, self.kind, self.page)
+            stats = services_of(interaction).stats
+            embed, view = await leaderboard_page(
+                stats, interaction, self.period, self.kind, self.page
+            )
             await interaction.response.edit_message(
                 embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
             )
@@ -186,6 +186,20 @@ class PageButton(
                 await interaction.response.send_message(
                     "Sorry, I couldn't turn the page. Run /leaderboard again.", ephemeral=True
                 )
+
+
+async def leaderboard_page(
+    stats: StatsService, interaction: discord.Interaction, period: Period, kind: str, page: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    """One page of the leaderboard, with buttons to turn it (only for who asked)."""
+    guild = interaction.guild
+    shown = await stats.leaderboard(
+        period,
+        None if kind == ALL_KINDS else kind,
+        page,
+        is_present=lambda user_id: guild is not None and guild.get_member(user_id) is not None,
+    )
+    return leaderboard_embed(shown), page_buttons(shown, kind, interaction.user.id)
 
 
 def page_buttons(board: LeaderboardPage, kind: str, owner: int) -> discord.ui.View:
@@ -210,17 +224,9 @@ def page_buttons(board: LeaderboardPage, kind: str, owner: int) -> discord.ui.Vi
 class Profiles(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.stats = StatsService(bot.sessions, bot.settings, bot.clock)
+        self.stats = bot.services.stats
 
-    @property
-    def ladder(self) -> LadderService:
-        """The ladder cog's service, or one of our own (it keeps no state of its own)."""
-        service = getattr(self.bot.get_cog("Ladder"), "service", None)
-        if isinstance(service, LadderService):
-            return service
-        return LadderService(
-            self.bot.sessions, self.bot.settings, self.bot.clock, self.bot.contributions
-        )
+        self.ladder = bot.services.ladder
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(PageButton)
@@ -261,22 +267,11 @@ class Profiles(commands.Cog):
     async def leaderboard(
         self, interaction: discord.Interaction, period: str = "month", kind: str = ALL_KINDS
     ) -> None:
-        embed, view = await self.board(interaction, cast(Period, period), kind, 0)
+        embed, view = await leaderboard_page(self.stats, interaction, cast(Period, period), kind, 0)
         await interaction.response.send_message(
             embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
         )
 
-    async def board(
-        self, interaction: discord.Interaction, period: Period, kind: str, page: int
-    ) -> tuple[discord.Embed, discord.ui.View]:
-        guild = interaction.guild
-        board = await self.stats.leaderboard(
-            period,
-            None if kind == ALL_KINDS else kind,
-            page,
-            is_present=lambda user_id: guild is not None and guild.get_member(user_id) is not None,
-        )
-        return leaderboard_embed(board), page_buttons(board, kind, interaction.user.id)
 
 
 async def setup(bot: Flywheel) -> None:

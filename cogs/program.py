@@ -20,7 +20,6 @@ from bot.client import Flywheel
 from bot.core.embeds import paginate
 from bot.core.health import render_health
 from bot.posting import to_embed
-from bot.services.health import HealthService
 
 NO_MENTIONS = discord.AllowedMentions.none()
 log = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ class Program(commands.Cog):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = HealthService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.health
 
     @commands.Cog.listener()
     async def on_flywheel_newsletter_posted(self, period: Any, message: discord.Message) -> None:

@@ -38,7 +38,7 @@ from bot.core.rhythm import (
 )
 from bot.errors import UserFacingError
 from bot.posting import Attachment, Draft, Poster, PostFailed, to_embed
-from bot.services.recognition import Claim, ClaimResult, RecognitionService
+from bot.services.recognition import Claim, ClaimResult
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class Recognition(commands.Cog):
 
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = RecognitionService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.recognition
         self.poster = Poster(bot, self.service)
         self.rhythms = {rhythm.kind: rhythm for rhythm in rhythms(bot.settings)}
         self._lock = asyncio.Lock()

@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.client import Flywheel
 from bot.core.referrals import InviteState
 from bot.services.members import JoinKind
-from bot.services.referrals import InviteSnapshot, ReferralOutcome, ReferralService
+from bot.services.referrals import InviteSnapshot, ReferralOutcome
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def credited_lines(outcomes: Sequence[ReferralOutcome]) -> str | None:
 class Referrals(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = ReferralService(bot.sessions, bot.settings, bot.clock, bot.contributions)
+        self.service = bot.services.referrals
 
     async def cog_load(self) -> None:
         self.bot.scheduler.add_job(

@@ -10,15 +10,11 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.errors import UserFacingError
-from bot.services.activity import ActivityService
 from bot.services.thanks import (
     AlreadyHandled,
     GiveThanks,
-    RecentPosts,
-    StoredPosts,
     ThanksGiven,
     ThanksRefused,
-    ThanksService,
 )
 
 log = logging.getLogger(__name__)
@@ -39,14 +35,7 @@ def only_receiver(given: ThanksGiven) -> discord.AllowedMentions:
 class Thanks(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.service = ThanksService(bot.sessions, bot.settings, bot.clock, bot.contributions)
-
-    def _recent_posts(self) -> RecentPosts:
-        """The activity service (it sees posts not yet written), else what is stored."""
-        service = getattr(self.bot.get_cog("Activity"), "service", None)
-        if isinstance(service, ActivityService):
-            return service
-        return StoredPosts(self.bot.sessions, self.bot.guild_id)
+        self.service = bot.services.thanks
 
     @app_commands.command(name="thanks", description="Thank a member who helped you here")
     @app_commands.describe(member="Who helped you", reason="What they did (optional)")
@@ -69,7 +58,6 @@ class Thanks(commands.Cog):
                 parent_channel_id=parent_id,
                 reason=reason,
             ),
-            self._recent_posts(),
         )
         if isinstance(outcome, ThanksRefused):
             raise UserFacingError(outcome.refusal.message)

@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel
+from bot.client import Flywheel, services_of
 from bot.config import TierConfig
 from bot.errors import UserFacingError
 from bot.services.ladder import LadderService
@@ -122,16 +122,7 @@ def clip_lines(lines: list[str], limit: int = 4000) -> str:
 class Tiers(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-
-    @property
-    def ladder(self) -> LadderService:
-        """The ladder cog's service, or one of our own (it keeps no state of its own)."""
-        service = getattr(self.bot.get_cog("Ladder"), "service", None)
-        if isinstance(service, LadderService):
-            return service
-        return LadderService(
-            self.bot.sessions, self.bot.settings, self.bot.clock, self.bot.contributions
-        )
+        self.ladder = bot.services.ladder
 
     @app_commands.command(
         name="tiers", description="The ladder: requirements, benefits and seats of every tier"
@@ -146,30 +137,31 @@ class Tiers(commands.Cog):
             embed=ladder_embed(tiers, seats), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
-    async def preview(self, interaction: discord.Interaction[Any]) -> None:
-        if not self.bot.settings.tiers:
-            raise UserFacingError(NO_TIERS)
-        # Evaluating every member can take a few seconds in a big server.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        planned = await self.ladder.plan(None)
-        report = build_report(planned)
-        guild = interaction.guild
 
-        def name_of(user_id: int) -> str:
-            member = guild.get_member(user_id) if guild is not None else None
-            return discord.utils.escape_markdown(member.display_name) if member else f"<@{user_id}>"
 
-        lines = render(
-            report,
-            name_of=name_of,
-            tier_names={tier.key: tier.name for tier in self.bot.settings.tiers},
-        )
-        embed = discord.Embed(
-            title="Tier preview (what-if)",
-            description=clip_lines(for_discord(lines)),
-            colour=discord.Colour.gold(),
-        )
-        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+async def send_preview(ladder: LadderService, interaction: discord.Interaction[Any]) -> None:
+    """The what-if report (same as ``python -m bot tiers preview``), only for who asked."""
+    settings = ladder.settings
+    if not settings.tiers:
+        raise UserFacingError(NO_TIERS)
+    # Evaluating every member can take a few seconds in a big server.
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    report = build_report(await ladder.plan(None))
+    guild = interaction.guild
+
+    def name_of(user_id: int) -> str:
+        member = guild.get_member(user_id) if guild is not None else None
+        return discord.utils.escape_markdown(member.display_name) if member else f"<@{user_id}>"
+
+    lines = render(
+        report, name_of=name_of, tier_names={tier.key: tier.name for tier in settings.tiers}
+    )
+    embed = discord.Embed(
+        title="Tier preview (what-if)",
+        description=clip_lines(for_discord(lines)),
+        colour=discord.Colour.gold(),
+    )
+    await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 def preview_command() -> app_commands.Command[Any, ..., None]:
@@ -180,9 +172,7 @@ def preview_command() -> app_commands.Command[Any, ..., None]:
     )
     @moderator_only()
     async def preview(interaction: discord.Interaction[Any]) -> None:
-        cog = interaction.client.get_cog("Tiers")
-        assert isinstance(cog, Tiers), "the tiers cog is loaded with /tier preview"
-        await cog.preview(interaction)
+        await send_preview(services_of(interaction).ladder, interaction)
 
     return preview
 

@@ -13,7 +13,6 @@ for the next evaluation rather than overwritten.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -148,18 +147,6 @@ class _Snapshot:
     nominated: frozenset[int]
 
 
-# Decisions and moderator actions on one store are serialised, whichever service instance
-# (the ladder cog's, the nominations cog's) makes them.
-_LOCKS: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _lock_for(sessions: object) -> asyncio.Lock:
-    lock = _LOCKS.get(sessions)
-    if lock is None:
-        lock = _LOCKS[sessions] = asyncio.Lock()
-    return lock
-
-
 def _writes(item: Planned, snapshot: _Snapshot) -> bool:
     """Whether a decision changes anything stored: a keep may start or stop the grace clock."""
     decision = item.decision
@@ -196,7 +183,9 @@ class LadderService(Service):
         self.tiers: tuple[TierRule, ...] = tuple(TierRule.of(t) for t in settings.tiers)
         self.rules = LadderRules.of(settings.ladder)
         self._rank = {tier.key: index for index, tier in enumerate(self.tiers)}
-        self._lock = _lock_for(sessions)
+        #: Decisions and moderator actions are serialised: the composition root builds one
+        #: ladder service per store, which every feature shares.
+        self._lock = asyncio.Lock()
 
     def rank(self, tier_key: str | None) -> int:
         """Position on the ladder (0 = lowest); -1 for no tier or one no longer configured."""

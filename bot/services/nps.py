@@ -53,9 +53,12 @@ class NpsService(Service):
         settings: Settings,
         clock: Clock,
         contributions: Contributions,
+        *,
+        claims: RecognitionService,
     ) -> None:
         super().__init__(sessions, settings, clock, contributions)
-        self.claims = RecognitionService(sessions, settings, clock, contributions)
+        #: Once-per-period claims: the survey is claimed like a recognition post.
+        self.claims = claims
 
     @property
     def tz(self) -> ZoneInfo:

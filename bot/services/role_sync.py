@@ -9,8 +9,8 @@ A refused edit (403: the bot's role sits below the tier role, or lacks Manage Ro
 lost: the database still says what the member should have, so the next sweep or ``/tier sync``
 tries again. Moderators hear about it once per role until an edit of that role succeeds.
 
-No discord import: the cog hands in ``edit`` (one role, one member) and ``resolve`` (the plan
-for a member right now, read from the live guild).
+No discord import: the ladder automation hands in ``edit`` (one role, one member) and
+``resolve`` (the plan for a member right now, read from the live guild).
 """
 
 from __future__ import annotations
@@ -20,19 +20,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 from bot.config import Settings
+from bot.services.effects import EditOutcome
 
 log = logging.getLogger(__name__)
 
 #: Role edits per second: Discord allows more in bursts, but a steady trickle never hits 429s
 #: and leaves room for everything else the bot does.
 ROLE_EDITS_PER_SECOND = 5.0
-
-EditOutcome = Literal["done", "forbidden", "gone", "failed"]
-"""``forbidden``: Discord refused (403); ``gone``: the member or role no longer exists."""
-
 
 @dataclass(frozen=True)
 class RoleChangePlan:

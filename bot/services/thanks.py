@@ -111,21 +111,25 @@ class ThanksService(Service):
         settings: Settings,
         clock: Clock,
         contributions: Contributions,
+        *,
+        recent_posts: RecentPosts | None = None,
     ) -> None:
         super().__init__(sessions, settings, clock, contributions)
+        #: Who posted where: the activity service sees posts not yet written; else the store.
+        self.posts = recent_posts or StoredPosts(sessions, settings.discord.guild_id)
         self.rules = thanks_rules(settings)
         # Count-then-insert must not interleave, or two quick thanks could pass one cap.
         self._lock = asyncio.Lock()
         self._handled = RecentIds(_REMEMBERED_INTERACTIONS)
 
-    async def give(self, request: GiveThanks, posts: RecentPosts) -> ThanksOutcome:
+    async def give(self, request: GiveThanks) -> ThanksOutcome:
         """Record the thanks, or say why not. A replayed interaction changes nothing."""
         if not self._handled.first_time(request.interaction_id):
             return AlreadyHandled()
         channels = [request.channel_id]
         if request.parent_channel_id is not None:
             channels.append(request.parent_channel_id)
-        last_post = await posts.last_post(channels, request.receiver_id)
+        last_post = await self.posts.last_post(channels, request.receiver_id)
         reason = clean_reason(request.reason)
         async with self._lock:
             now = self.clock.now()

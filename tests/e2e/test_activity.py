@@ -106,10 +106,10 @@ async def test_the_flusher_writes_in_the_background(flywheel, emulator, communit
     message = await emulator.post_message(general, ada, QUALIFYING)
     day = day_of(message)
     # Nobody calls flush here: the flusher does, every 0.5 s by default.
-    await until(lambda: rollups(flywheel.bot.sessions), {(ada, day): 1})
+    await until(lambda: rollups(flywheel.bot.services.sessions), {(ada, day): 1})
     # The day's point follows once the message can no longer be taken back.
     clock.advance(timedelta(seconds=301))
-    await until(lambda: day_credits(flywheel.bot.sessions), [(ada, f"day:{ada}:{day}", 1)])
+    await until(lambda: day_credits(flywheel.bot.services.sessions), [(ada, f"day:{ada}:{day}", 1)])
 
 
 async def test_a_qualifying_message_counts_and_credits_the_day_once_settled(
@@ -122,12 +122,12 @@ async def test_a_qualifying_message_counts_and_credits_the_day_once_settled(
 
     assert (await service.flush()).credited == frozenset()
     day = day_of(message)
-    assert await rollups(tracked.bot.sessions) == {(ada, day): 1}
-    assert await day_credits(tracked.bot.sessions) == []
+    assert await rollups(tracked.bot.services.sessions) == {(ada, day): 1}
+    assert await day_credits(tracked.bot.services.sessions) == []
 
     clock.advance(timedelta(seconds=301))
     assert (await service.flush()).credited == {ada}
-    assert await day_credits(tracked.bot.sessions) == [(ada, f"day:{ada}:{day}", 1)]
+    assert await day_credits(tracked.bot.services.sessions) == [(ada, f"day:{ada}:{day}", 1)]
 
     # A second good message inside the 60 s cooldown doesn't count, and the day stays credited
     # once (the ledger's source id is per member and day).
@@ -135,8 +135,8 @@ async def test_a_qualifying_message_counts_and_credits_the_day_once_settled(
     await seen(tracked, emulator, general, community.members["guido"])
     clock.advance(timedelta(seconds=301))
     assert (await service.flush()).credited == frozenset()
-    assert await rollups(tracked.bot.sessions) == {(ada, day): 1}
-    assert len(await day_credits(tracked.bot.sessions)) == 1
+    assert await rollups(tracked.bot.services.sessions) == {(ada, day): 1}
+    assert len(await day_credits(tracked.bot.services.sessions)) == 1
 
 
 async def test_low_effort_bot_webhook_and_system_messages_never_count(tracked, emulator, community):
@@ -155,8 +155,8 @@ async def test_low_effort_bot_webhook_and_system_messages_never_count(tracked, e
 
     await service_of(tracked).flush()
 
-    assert await rollups(tracked.bot.sessions) == {}
-    assert await day_credits(tracked.bot.sessions) == []
+    assert await rollups(tracked.bot.services.sessions) == {}
+    assert await day_credits(tracked.bot.services.sessions) == []
     # Not counted, but they did post here: thanks only need "posted recently".
     assert await service_of(tracked).last_post([general], m["ada"]) is not None
     assert await service_of(tracked).last_post([general], helper_bot.id) is None
@@ -169,7 +169,7 @@ async def test_direct_messages_never_count(tracked, emulator, community):
 
     await service_of(tracked).flush()
 
-    assert await rollups(tracked.bot.sessions) == {}
+    assert await rollups(tracked.bot.services.sessions) == {}
 
 
 async def test_a_replayed_message_create_is_not_counted_twice(tracked, emulator, community, clock):
@@ -184,8 +184,8 @@ async def test_a_replayed_message_create_is_not_counted_twice(tracked, emulator,
     clock.advance(timedelta(seconds=301))
     await service_of(tracked).flush()
 
-    assert await rollups(tracked.bot.sessions) == {(ada, day_of(message)): 1}
-    assert len(await day_credits(tracked.bot.sessions)) == 1
+    assert await rollups(tracked.bot.services.sessions) == {(ada, day_of(message)): 1}
+    assert len(await day_credits(tracked.bot.services.sessions)) == 1
 
 
 async def test_a_message_deleted_within_minutes_is_uncounted(tracked, emulator, community, clock):
@@ -202,7 +202,7 @@ async def test_a_message_deleted_within_minutes_is_uncounted(tracked, emulator, 
     await seen(tracked, emulator, general, m["guido"])
     await service.flush()
     day = day_of(written)
-    assert await rollups(tracked.bot.sessions) == {
+    assert await rollups(tracked.bot.services.sessions) == {
         (m["ada"], day): 1,
         (m["linus"], day): 1,
         (m["margaret"], day): 1,
@@ -221,14 +221,16 @@ async def test_a_message_deleted_within_minutes_is_uncounted(tracked, emulator, 
     result = await service.flush()
 
     assert result.uncounted == 2
-    assert await rollups(tracked.bot.sessions) == {
+    assert await rollups(tracked.bot.services.sessions) == {
         (m["ada"], day): 0,
         (m["linus"], day): 0,
         (m["margaret"], day): 1,
     }
     # Only margaret's day earned its point: the others were taken back before it settled.
     assert result.credited == {m["margaret"]}
-    assert [user for user, _, _ in await day_credits(tracked.bot.sessions)] == [m["margaret"]]
+    assert [user for user, _, _ in await day_credits(tracked.bot.services.sessions)] == [
+        m["margaret"]
+    ]
 
 
 async def test_cooldown_ignored_channels_categories_and_their_threads(
@@ -259,7 +261,7 @@ async def test_cooldown_ignored_channels_categories_and_their_threads(
         await seen(app, emulator, general, m["guido"])
         await service_of(app).flush()
 
-        assert await rollups(app.bot.sessions) == {(m["ada"], day_of(first)): 2}
+        assert await rollups(app.bot.services.sessions) == {(m["ada"], day_of(first)): 2}
 
 
 async def test_a_thread_message_counts_and_marks_presence_in_thread_and_parent(
@@ -273,7 +275,7 @@ async def test_a_thread_message_counts_and_marks_presence_in_thread_and_parent(
     service = service_of(tracked)
     await service.flush()
 
-    assert await rollups(tracked.bot.sessions) == {(m["grace"], day_of(posted)): 1}
+    assert await rollups(tracked.bot.services.sessions) == {(m["grace"], day_of(posted)): 1}
     at = created(posted)
     # Written to channel_presence by the flush, read back from the database.
     assert await service.last_post([thread_id], m["grace"]) == at

@@ -28,7 +28,7 @@ async def private_reply(record) -> str:
 
 
 async def ledger(bot) -> list[Contribution]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return list(await session.scalars(select(Contribution).order_by(Contribution.id)))
 
 
@@ -57,7 +57,7 @@ async def test_a_moderator_adds_points_with_a_reason_and_it_is_audited(
     async def listener(guild_id: int, users: frozenset[int]) -> None:
         changed.append(users)
 
-    flywheel.bot.contributions.subscribe(listener)
+    flywheel.bot.services.contributions.subscribe(listener)
     record = await add(emulator, community, points=5, reason="  Wrote the @everyone FAQ  ")
     reply = await private_reply(record)
     [row] = await ledger(flywheel.bot)

@@ -74,7 +74,7 @@ async def accepted(record: Any) -> str:
 
 
 async def answer_rows(flywheel) -> list[Contribution]:
-    async with flywheel.bot.sessions() as session:
+    async with flywheel.bot.services.sessions() as session:
         rows = await session.scalars(
             select(Contribution).where(Contribution.kind == "answer").order_by(Contribution.id)
         )
@@ -82,7 +82,7 @@ async def answer_rows(flywheel) -> list[Contribution]:
 
 
 async def question(flywheel, thread_id: int) -> QuestionThread | None:
-    async with flywheel.bot.sessions() as session:
+    async with flywheel.bot.services.sessions() as session:
         return await session.get(QuestionThread, (flywheel.bot.guild_id, thread_id))
 
 

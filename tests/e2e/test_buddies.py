@@ -37,12 +37,12 @@ async def flywheel(flywheel: Any, community: Any) -> Any:
     bot = flywheel.bot
 
     async def recorded() -> bool:
-        async with bot.sessions() as session:
+        async with bot.services.sessions() as session:
             rows = await session.scalars(select(Member.user_id).where(Member.left_at.is_(None)))
             return set(community.members.values()) <= set(rows)
 
     await eventually_async(recorded)
-    async with bot.sessions.begin() as session:
+    async with bot.services.sessions.begin() as session:
         for name in ("ada", "grace"):
             session.add(
                 TierState(
@@ -68,7 +68,7 @@ async def optin(emulator: Any, community: Any, name: str) -> str:
 
 
 async def pairs(bot: Any) -> list[BuddyPair]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return list(await session.scalars(select(BuddyPair).order_by(BuddyPair.id)))
 
 
@@ -178,7 +178,7 @@ async def test_mentoring_credit_after_n_days_and_leavers_end_without_credit(
     await emulator.member_leave(community.guild_id, leaves.id)
 
     async def left() -> bool:
-        async with bot.sessions() as session:
+        async with bot.services.sessions() as session:
             member = await session.get(Member, (bot.guild_id, leaves.id))
             return member is not None and member.left_at is not None
 
@@ -193,13 +193,13 @@ async def test_mentoring_credit_after_n_days_and_leavers_end_without_credit(
     assert report.credited == [], "not active since the due day yet"
 
     today = bot.clock.now().astimezone(bot.settings.schedule.tz).date()
-    async with bot.sessions.begin() as session:
+    async with bot.services.sessions.begin() as session:
         await ActivityRepository(session, bot.guild_id).add_messages({(stays.id, today): 2})
     report = await cog(flywheel).run_settle()
     assert [p.id for p in report.credited] == [stay_pair.id]
     assert (await cog(flywheel).run_settle()).credited == [], "credited once"
 
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         credits = list(
             await session.scalars(select(Contribution).where(Contribution.kind == "mentoring"))
         )

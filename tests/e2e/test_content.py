@@ -72,7 +72,7 @@ async def shared_card(emu, community, who="ada", url="https://blog.example.com/p
 
 
 async def rows(bot, model, *where) -> list[Any]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return list(await session.scalars(select(model).where(*where)))
 
 
@@ -182,7 +182,7 @@ async def test_approval_credits_the_author_edits_the_card_and_tells_them(
     async def listener(guild_id: int, users: frozenset[int]) -> None:
         changed.append(users)
 
-    flywheel.bot.contributions.subscribe(listener)
+    flywheel.bot.services.contributions.subscribe(listener)
     card = await shared_card(emulator, community)
     click = await emulator.click_button(card, community.moderators["morgan"], button_ids(card)[0])
     update = await click.wait_response(timeout=5)

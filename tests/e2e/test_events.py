@@ -30,7 +30,7 @@ async def until(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> 
 
 
 async def event_row(bot: Any, event_id: int) -> TrackedEvent | None:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return await EventRepository(session, bot.guild_id).get(event_id)
 
 
@@ -45,12 +45,12 @@ async def event_in(bot: Any, event_id: int, status: str, *, settled: bool = Fals
 
 
 async def rsvps(bot: Any, event_id: int) -> set[int]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return await EventRepository(session, bot.guild_id).rsvp_ids(event_id)
 
 
 async def voice_rows(bot: Any) -> list[VoiceSession]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return list(await session.scalars(select(VoiceSession).order_by(VoiceSession.id)))
 
 
@@ -66,7 +66,7 @@ async def open_voice(bot: Any, count: int) -> list[VoiceSession]:
 
 
 async def credited(bot: Any, kind: str) -> dict[int, list[str]]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         rows = await session.scalars(select(Contribution).where(Contribution.kind == kind))
         found: dict[int, list[str]] = {}
         for row in rows:
@@ -222,7 +222,7 @@ async def test_a_replayed_completion_settles_once(flywheel, emulator, community,
     await emulator.end_scheduled_event(gid, event.id)  # the gateway replays the completion
     await emulator.flush()
     await asyncio.sleep(0.3)
-    assert await bot.get_cog("Events").service.settle(event.id) is None
+    assert await bot.services.events.settle(event.id) is None
 
     attended = await credited(bot, "event_attended")
     assert sum(len(sources) for sources in attended.values()) == 3
@@ -383,7 +383,7 @@ async def test_a_replayed_voice_state_does_not_double_attendance(
     assert {r.id for r in rows} == {r.id for r in await voice_rows(bot)}, "no extra rows"
 
     clock.advance(timedelta(minutes=6))
-    report = await bot.get_cog("Events").service.report(event.id)
+    report = await bot.services.events.report(event.id)
     assert report.minutes == {m[n]: 12.0 for n in ("grace", "linus", "margaret")}
 
     await emulator.end_scheduled_event(gid, event.id)

@@ -42,7 +42,7 @@ def cog(app: Any) -> Any:
 
 
 async def stored_groups(bot: Any) -> list[UserGroup]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return list(await session.scalars(select(UserGroup).order_by(UserGroup.id)))
 
 
@@ -228,7 +228,7 @@ async def host_event(emulator: Any, flywheel: Any, community: Any, host: str, na
     )
 
     async def tracked() -> bool:
-        async with flywheel.bot.sessions() as session:
+        async with flywheel.bot.services.sessions() as session:
             return await session.get(TrackedEvent, (flywheel.bot.guild_id, event.id)) is not None
 
     await eventually_async(tracked)
@@ -268,7 +268,7 @@ async def test_organizers_credit_events_and_quiet_groups_are_nudged_once(
         "**November meetup** now counts as an event of **Berlin Meetup**. Thank you for running it!"
     )
     assert await credit("grace", meetup) == "November meetup is already credited to this group."
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         [row] = list(await session.scalars(select(GroupEvent)))
     assert (row.event_id, row.credited_by) == (meetup, m["ada"])
     berlin = next(g for g in await stored_groups(bot) if g.name == "Berlin Meetup")

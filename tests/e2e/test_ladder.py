@@ -30,28 +30,30 @@ async def flywheel(flywheel: Any, community: Any) -> Any:
     bot = flywheel.bot
 
     async def recorded() -> bool:
-        async with bot.sessions() as session:
+        async with bot.services.sessions() as session:
             rows = await session.scalars(select(Member.user_id).where(Member.left_at.is_(None)))
             return set(community.members.values()) <= set(rows)
 
     await eventually_async(recorded)
-    await asyncio.wait_for(bot.get_cog("Ladder").caught_up.wait(), timeout=5)
+    await asyncio.wait_for(bot.services.tiers.caught_up.wait(), timeout=5)
     return flywheel
 
 
 async def credit(bot: Any, user_id: int, kind: str, times: int = 1) -> None:
     """Record ``times`` contributions of ``kind`` now (no listener is told)."""
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         for _ in range(times):
             source = f"test:{kind}:{user_id}:{next(_sources)}"
-            await bot.contributions.record(session, bot.contributions.credit(kind, user_id, source))
+            await bot.services.contributions.record(
+                session, bot.services.contributions.credit(kind, user_id, source)
+            )
 
 
 async def active_weeks(bot: Any, user_id: int, weeks: int) -> None:
     """One active day in each of the last ``weeks`` weeks."""
     today = bot.clock.now().astimezone(bot.settings.schedule.tz).date()
     days = {(user_id, today - timedelta(days=7 * i)): 3 for i in range(weeks)}
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         await ActivityRepository(session, bot.guild_id).add_messages(days)
 
 
@@ -62,7 +64,7 @@ async def make_champion_material(bot: Any, user_id: int) -> None:
 
 
 async def state_of(bot: Any, user_id: int) -> TierState | None:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return await session.get(TierState, (bot.guild_id, user_id))
 
 
@@ -72,7 +74,7 @@ async def tier_of(bot: Any, user_id: int) -> str | None:
 
 
 async def changes_of(bot: Any, user_id: int) -> list[TierChange]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         rows = await session.scalars(
             select(TierChange).where(TierChange.user_id == user_id).order_by(TierChange.id)
         )
@@ -80,14 +82,14 @@ async def changes_of(bot: Any, user_id: int) -> list[TierChange]:
 
 
 def ladder(flywheel: Any) -> Any:
-    return flywheel.bot.get_cog("Ladder")
+    return flywheel.bot.services.tiers
 
 
 async def promote(flywheel: Any, emulator: Any, community: Any, name: str) -> int:
     """Give ``name`` Champion's numbers, tell the ladder, wait for the role."""
     bot, user = flywheel.bot, community.members[name]
     await make_champion_material(bot, user)
-    await bot.contributions.changed({user})
+    await bot.services.contributions.changed({user})
     assert await tier_of(bot, user) == "champion", "decided before changed() returns"
     role = community.tier_role_ids["champion"]
     await eventually(lambda: role in emulator.member_roles(community.guild_id, user))
@@ -140,7 +142,7 @@ async def test_credits_promote_with_role_announcement_and_welcome_dm(flywheel, e
     assert fields["What we ask"] == "Help others in the forums a few times a month"
 
     # A replayed notification (or another contribution) changes nothing and says nothing.
-    await bot.contributions.changed({ada})
+    await bot.services.contributions.changed({ada})
     await ladder(flywheel).roles.drained()
     assert len(await changes_of(bot, ada)) == 1
     assert len(announcements(emulator, community)) == 1 and len(dms(emulator, ada)) == 1
@@ -152,14 +154,14 @@ async def test_short_of_one_criterion_is_not_promoted(flywheel, emulator, commun
     bot, grace = flywheel.bot, community.members["grace"]
     await credit(bot, grace, "answer", 5)
     await active_weeks(bot, grace, 1)  # two weeks are needed
-    await bot.contributions.changed({grace})
+    await bot.services.contributions.changed({grace})
     assert await tier_of(bot, grace) is None
     assert announcements(emulator, community) == []
 
 
 async def test_an_opted_out_member_is_promoted_without_a_public_post(flywheel, emulator, community):
     bot, linus = flywheel.bot, community.members["linus"]
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         await session.execute(
             update(Member).where(Member.user_id == linus).values(recognition_opt_out=True)
         )
@@ -173,12 +175,12 @@ async def test_a_member_with_closed_dms_is_still_promoted(flywheel, emulator, co
     quiet = await emulator.member_join(community.guild_id, "quiet", accepts_dms=False)
 
     async def recorded() -> bool:
-        async with bot.sessions() as session:
+        async with bot.services.sessions() as session:
             return await session.get(Member, (bot.guild_id, quiet.user_id)) is not None
 
     await eventually_async(recorded)
     await make_champion_material(bot, quiet.user_id)
-    await bot.contributions.changed({quiet.user_id})
+    await bot.services.contributions.changed({quiet.user_id})
     role = community.tier_role_ids["champion"]
     await eventually(lambda: role in emulator.member_roles(community.guild_id, quiet.user_id))
     await eventually(lambda: announcements(emulator, community))
@@ -302,7 +304,7 @@ async def test_a_role_the_bot_cannot_give_alerts_moderators_once(flywheel, emula
     ada, grace = community.members["ada"], community.members["grace"]
     for user in (ada, grace):
         await make_champion_material(bot, user)
-    await bot.contributions.changed({ada, grace})
+    await bot.services.contributions.changed({ada, grace})
     assert await tier_of(bot, ada) == "champion", "the decision stands though the role fails"
 
     [alert] = await eventually(lambda: role_alerts(emulator, community))
@@ -336,7 +338,7 @@ async def test_a_member_who_rejoins_gets_their_tier_role_back(flywheel, emulator
     await emulator.member_leave(community.guild_id, ada)
 
     async def gone() -> bool:
-        async with bot.sessions() as session:
+        async with bot.services.sessions() as session:
             row = await session.get(Member, (bot.guild_id, ada))
             return row is not None and row.left_at is not None
 
@@ -459,7 +461,7 @@ async def test_tier_set_with_a_pin_sticks_and_without_one_the_rules_say_so(
         "ada's tier is now no tier (was Champion). Pinned: automatic tier changes are paused "
         "until /tier unpin."
     )
-    await bot.contributions.changed({ada})
+    await bot.services.contributions.changed({ada})
     assert await tier_of(bot, ada) is None, "pinned: the rules do not promote her back"
 
     await private_reply(await slash(emulator, community, morgan, "tier unpin", member=ada))
@@ -544,7 +546,7 @@ async def test_the_demo_scene_promotes_katherine(emulator, clock, tmp_path):
     )
     lines: list[str] = []
     async with running_bot(config, clock=clock) as app:
-        await asyncio.wait_for(app.bot.get_cog("Ladder").caught_up.wait(), timeout=5)
+        await asyncio.wait_for(app.bot.services.tiers.caught_up.wait(), timeout=5)
         transcript = Transcript(emulator, community, lines.append, clock=clock)
         transcript.seen = len(emulator.request_log)
         await ladder_scene.scene(emulator, community, transcript)
@@ -570,26 +572,24 @@ async def test_a_full_tier_takes_no_one_until_a_seat_frees_up(
     config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
     async with running_bot(config, clock=clock) as app:
         bot = app.bot
-        await asyncio.wait_for(bot.get_cog("Ladder").caught_up.wait(), timeout=5)
+        await asyncio.wait_for(bot.services.tiers.caught_up.wait(), timeout=5)
         ada, grace = community.members["ada"], community.members["grace"]
         role = community.tier_role_ids["champion"]
 
         await make_champion_material(bot, ada)
-        await bot.contributions.changed({ada})
+        await bot.services.contributions.changed({ada})
         assert await tier_of(bot, ada) == "champion"
 
         # grace meets every number, but the one Champion seat is taken.
         await make_champion_material(bot, grace)
-        await bot.contributions.changed({grace})
+        await bot.services.contributions.changed({grace})
         assert await tier_of(bot, grace) is None
-        [planned] = await bot.get_cog("Ladder").service.plan([grace])
+        [planned] = await bot.services.ladder.plan([grace])
         assert any("no seat free (1/1 seats taken)" in r for r in planned.decision.reasons)
 
         # A moderator moves ada off the tier: the seat is free and grace takes it.
         riley = community.moderators["riley"]
-        await bot.get_cog("Ladder").service.set_tier(
-            ada, None, reason="stepping back", actor_id=riley
-        )
-        await bot.contributions.changed({grace})
+        await bot.services.ladder.set_tier(ada, None, reason="stepping back", actor_id=riley)
+        await bot.services.contributions.changed({grace})
         assert await tier_of(bot, grace) == "champion"
         await eventually(lambda: role in emulator.member_roles(community.guild_id, grace))

@@ -27,12 +27,12 @@ async def until(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> 
 
 
 async def member_row(bot: Any, user_id: int) -> Member | None:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return await MemberRepository(session, bot.guild_id).get(user_id)
 
 
 async def all_rows(bot: Any) -> dict[int, Member]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         rows = await session.scalars(select(Member).where(Member.guild_id == bot.guild_id))
         return {row.user_id: row for row in rows}
 

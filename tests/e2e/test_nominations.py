@@ -69,7 +69,7 @@ def bot_dms(emu, user_id: int) -> list[dict[str, Any]]:
 
 
 async def rows(bot, model, *where) -> list[Any]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return list(await session.scalars(select(model).where(*where)))
 
 
@@ -94,11 +94,12 @@ async def give_advisor_minimums(bot, user_id: int, *, tell: bool) -> None:
     credits = [("event_hosted", f"event:{n}:host") for n in range(2)]
     credits += [("mentoring", f"manual:mentor:{n}") for n in range(3)]
     credits += [("content", f"content:{n}") for n in range(56)]
-    async with bot.sessions() as session, session.begin():
+    contributions = bot.services.contributions
+    async with bot.services.sessions() as session, session.begin():
         for kind, source in credits:
-            await bot.contributions.record(session, bot.contributions.credit(kind, user_id, source))
+            await contributions.record(session, contributions.credit(kind, user_id, source))
     if tell:
-        await bot.contributions.changed({user_id})
+        await bot.services.contributions.changed({user_id})
 
 
 async def tier_of(bot, user_id: int) -> str | None:
@@ -203,7 +204,7 @@ async def test_refusals_say_exactly_why(flywheel, emulator, community):
     assert len(await rows(flywheel.bot, Nomination)) == 2
 
     # A member who already holds the tier, or a higher one.
-    ladder = flywheel.bot.get_cog("Ladder").service
+    ladder = flywheel.bot.services.ladder
     await ladder.set_tier(m["grace"], "ambassador", reason="founding member", actor_id=morgan)
     held = await nominate(emulator, community, morgan, m["grace"], "ambassador")
     assert await private_reply(held) == "grace already holds Ambassador."

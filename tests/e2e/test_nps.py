@@ -53,12 +53,12 @@ async def flywheel(bot_config, clock, emulator, community) -> AsyncIterator[Any]
         bot = app.bot
 
         async def recorded() -> bool:
-            async with bot.sessions() as session:
+            async with bot.services.sessions() as session:
                 rows = await session.scalars(select(Member.user_id).where(Member.left_at.is_(None)))
                 return set(community.members.values()) <= set(rows)
 
         await eventually_async(recorded)
-        async with bot.sessions.begin() as session:
+        async with bot.services.sessions.begin() as session:
             for user in community.members.values():
                 session.add(
                     TierState(
@@ -108,7 +108,7 @@ async def send_survey(emu: Any, community: Any) -> str:
 
 
 async def answers(bot: Any) -> dict[int, tuple[str, int, str | None]]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         rows = await session.scalars(select(NpsResponse))
         return {r.user_id: (r.period, r.score, r.comment) for r in rows}
 
@@ -175,7 +175,7 @@ async def test_survey_dm_buttons_answers_that_change_and_the_comment_form(
     assert "removed" in (await private_reply(cleared))["content"]
     assert (await answers(bot))[m["ada"]] == (key, 9, None)
 
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         invites = {i.user_id: i.state for i in await session.scalars(select(SurveyInvite))}
     assert invites[m["quiet"]] == "failed" and invites[m["ada"]] == "sent"
     assert len(invites) == 7
@@ -242,7 +242,7 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
     async def recorded() -> bool:
         # The claim is marked posted right after the mod-log summary goes out; until then a
         # second /nps send hears "being sent right now".
-        async with bot.sessions() as session:
+        async with bot.services.sessions() as session:
             post = await session.scalar(
                 select(ScheduledPost).where(
                     ScheduledPost.kind == "nps", ScheduledPost.period == period.key
@@ -281,7 +281,7 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
 
     async def both_recorded() -> bool:
         # The claim is marked posted right after the mod-log summary goes out.
-        async with bot.sessions() as session:
+        async with bot.services.sessions() as session:
             posts = await session.scalars(select(ScheduledPost).where(ScheduledPost.kind == "nps"))
             return sorted((p.period, p.state) for p in posts) == [
                 (period.key, "posted"),
@@ -303,7 +303,7 @@ async def test_buttons_work_after_a_restart_and_a_missed_survey_is_caught_up(
         await asyncio.wait_for(nps(app).caught_up.wait(), timeout=10)
         bot = app.bot
         tz = bot.settings.schedule.tz
-        async with bot.sessions.begin() as session:
+        async with bot.services.sessions.begin() as session:
             session.add(
                 TierState(
                     guild_id=bot.guild_id,
@@ -345,7 +345,7 @@ async def test_a_survey_missed_beyond_the_grace_is_skipped_and_moderators_told(
     clock.set(due + timedelta(days=5))
     async with running_bot(bot_config, clock=clock, extensions=EXTENSIONS) as app:
         await asyncio.wait_for(nps(app).caught_up.wait(), timeout=10)
-        async with app.bot.sessions() as session:
+        async with app.bot.services.sessions() as session:
             [post] = await session.scalars(select(ScheduledPost).where(ScheduledPost.kind == "nps"))
         assert post.state == "skipped" and post.note.startswith("missed")
         [alert] = await eventually(

@@ -36,7 +36,7 @@ async def posted(app: Any, emulator: Any, channel_id: int, author_id: int, text:
     """``author_id`` posts, and the bot has seen it (thanks need a recent post there)."""
     message = await emulator.post_message(channel_id, author_id, text)
     at = discord.utils.snowflake_time(int(message["id"]))
-    activity = app.bot.get_cog("Activity").service
+    activity = app.bot.services.activity
     await eventually_async(lambda: _seen(activity, channel_id, author_id, at))
 
 
@@ -45,10 +45,11 @@ async def _seen(activity: Any, channel_id: int, author_id: int, at: Any) -> bool
 
 
 async def credit(bot: Any, user_id: int, kind: str, times: int) -> None:
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         for n in range(times):
             source = f"test:{kind}:{user_id}:{n}"
-            await bot.contributions.record(session, bot.contributions.credit(kind, user_id, source))
+            ledger = bot.services.contributions
+            await ledger.record(session, ledger.credit(kind, user_id, source))
 
 
 async def busy_member(app: Any, emulator: Any, community: Any) -> None:
@@ -82,7 +83,7 @@ async def busy_member(app: Any, emulator: Any, community: Any) -> None:
 async def others(bot: Any, community: Any) -> tuple[dict[int, Any], list[Any]]:
     """Everyone else's totals by kind, and the leaderboard without ada."""
     ada = community.members["ada"]
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         stats = StatsRepository(session, bot.guild_id)
         totals = {
             user: await stats.totals_by_kind(user)
@@ -95,7 +96,7 @@ async def others(bot: Any, community: Any) -> tuple[dict[int, Any], list[Any]]:
 
 async def rows_naming(bot: Any, user_id: int) -> dict[str, int]:
     found: dict[str, int] = {}
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         for name, columns in MEMBER_COLUMNS.items():
             t = table(name)
             for column in columns:
@@ -209,9 +210,9 @@ async def test_delete_erases_the_member_and_keeps_everyone_elses_totals(
     assert await rows_naming(bot, ada) == {"members.user_id": 1}  # the tombstone: still here
     # Nothing buffered before the erasure is written after it.
     bot.clock.advance(timedelta(minutes=10))
-    await bot.get_cog("Activity").service.flush()
+    await bot.services.activity.flush()
     assert await rows_naming(bot, ada) == {"members.user_id": 1}
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         tomb = await session.get(Member, (bot.guild_id, ada))
         assert (tomb.display_name, tomb.joined_at, tomb.left_at) == ("", None, None)
         thanks = (await session.scalars(select(Thanks).order_by(Thanks.id))).all()
@@ -257,7 +258,7 @@ async def test_retention_purges_members_gone_longer_than_the_setting(
     await emulator.member_leave(community.guild_id, ada)
 
     async def gone() -> bool:
-        async with bot.sessions() as session:
+        async with bot.services.sessions() as session:
             row = await session.get(Member, (bot.guild_id, ada), populate_existing=True)
             return row is not None and row.left_at is not None
 
@@ -275,7 +276,7 @@ async def test_retention_purges_members_gone_longer_than_the_setting(
     assert await privacy(retaining).run_retention() == 1
     assert await rows_naming(bot, ada) == {}
     assert await others(bot, community) == totals_before
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         given = await session.scalar(select(Thanks).where(Thanks.receiver_id == grace))
     assert given.giver_id == FORMER_MEMBER
     [note] = bot_posts(emulator, community.channels["mod-log"])[-1:]

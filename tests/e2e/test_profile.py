@@ -26,15 +26,16 @@ def community(emulator, bot_role_position: int) -> SampleCommunity:
 
 async def give(flywheel, kind: str, user_id: int, source: str, *, ago: timedelta = timedelta()):
     bot = flywheel.bot
-    credit = bot.contributions.credit(kind, user_id, source, occurred_at=bot.clock.now() - ago)
-    async with bot.sessions() as session, session.begin():
-        row = await bot.contributions.record(session, credit)
+    ledger = bot.services.contributions
+    credit = ledger.credit(kind, user_id, source, occurred_at=bot.clock.now() - ago)
+    async with bot.services.sessions() as session, session.begin():
+        row = await ledger.record(session, credit)
     return row
 
 
 async def opt_out(flywheel, user_id: int) -> None:
     now = flywheel.bot.clock.now()
-    async with flywheel.bot.sessions() as session, session.begin():
+    async with flywheel.bot.services.sessions() as session, session.begin():
         stmt = insert_for(session, Member).values(
             guild_id=flywheel.bot.guild_id,
             user_id=user_id,
@@ -67,8 +68,8 @@ async def test_profile_shows_counts_points_active_days_and_tier(flywheel, emulat
     await give(flywheel, "thanks_received", ada, "thanks:1")
     await give(flywheel, "answer", ada, "answer:1:4", ago=timedelta(hours=2))
     bot = flywheel.bot
-    async with bot.sessions() as session, session.begin():
-        await bot.contributions.reverse(session, recent, actor_id=None, reason="moved")
+    async with bot.services.sessions() as session, session.begin():
+        await bot.services.contributions.reverse(session, recent, actor_id=None, reason="moved")
         today = bot.clock.now().astimezone(bot.settings.schedule.tz).date()
         session.add_all(
             [

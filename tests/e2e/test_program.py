@@ -31,7 +31,7 @@ async def seed(bot: Any, community: Any, *, nps_scores: list[int]) -> None:
     month, m = last_month(bot), community.members
     ada, grace = m["ada"], m["grace"]
     early = month.start + timedelta(days=2)
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         gid = bot.settings.discord.guild_id
         for user, at in ((ada, month.start - timedelta(days=40)), (grace, early)):
             session.add(

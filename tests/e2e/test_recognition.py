@@ -38,10 +38,11 @@ async def flywheel(flywheel: Any) -> Any:
 
 
 async def credit(bot: Any, user_id: int, kind: str, times: int = 1) -> None:
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         for _ in range(times):
             source = f"test:{kind}:{user_id}:{next(_sources)}"
-            await bot.contributions.record(session, bot.contributions.credit(kind, user_id, source))
+            ledger = bot.services.contributions
+            await ledger.record(session, ledger.credit(kind, user_id, source))
 
 
 def announcements(emu: Any, community: Any) -> list[dict[str, Any]]:
@@ -78,7 +79,7 @@ def to_next_weekly(bot: Any, *, after: timedelta = timedelta(0)) -> None:
 
 
 async def posts_of(bot: Any, kind: str) -> list[ScheduledPost]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         rows = await session.scalars(select(ScheduledPost).where(ScheduledPost.kind == kind))
         return list(rows)
 
@@ -322,13 +323,13 @@ async def test_quarterly_awards_name_a_winner_per_category(flywheel, emulator, c
     cog = recognition(flywheel)
     period = cog._current(cog.rhythms["quarterly"])
     inside = period.start + timedelta(days=10)
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         for user, kind, times in ((m["ada"], "answer", 4), (m["grace"], "content", 2)):
             for _ in range(times):
-                credit_ = bot.contributions.credit(
+                credit_ = bot.services.contributions.credit(
                     kind, user, f"q:{next(_sources)}", occurred_at=inside
                 )
-                await bot.contributions.record(session, credit_)
+                await bot.services.contributions.record(session, credit_)
     send = await slash(
         emulator, community, community.moderators["riley"], "recognition send", post="awards"
     )
@@ -346,7 +347,7 @@ async def test_newsletter_posts_with_chart_crossposts_and_dms_subscribers(
 ):
     bot, m = flywheel.bot, community.members
     quiet = await emulator.member_join(community.guild_id, "quiet", accepts_dms=False)
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         for user in (m["ada"], m["grace"], quiet.user_id):
             session.add(
                 TierState(
@@ -391,7 +392,7 @@ async def test_long_newsletter_is_split_within_discord_limits(flywheel, emulator
     cog = recognition(flywheel)
     period = cog._current(cog.rhythms["newsletter"])
     inside = period.start + timedelta(days=3)
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         for i in range(80):
             session.add(
                 ContentSubmission(
@@ -461,7 +462,7 @@ async def test_opt_in_again(flywheel, emulator, community):
     await private_reply(out)
     back = await slash(emulator, community, ada, "privacy optin")
     assert (await private_reply(back))["content"].startswith("Done: you can be named")
-    async with flywheel.bot.sessions() as session:
+    async with flywheel.bot.services.sessions() as session:
         member = await session.get(Member, (flywheel.bot.guild_id, ada))
     assert member is not None and member.recognition_opt_out is False
 

@@ -34,7 +34,7 @@ async def until(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> 
 
 async def tracking(bot: Any) -> None:
     """Wait until the start-up invite snapshot is taken: joins before it can't be attributed."""
-    service = bot.get_cog("Referrals").service
+    service = bot.services.referrals
 
     async def enabled() -> bool:
         return service.enabled
@@ -43,7 +43,7 @@ async def tracking(bot: Any) -> None:
 
 
 async def referrals_of(bot: Any, invitee_id: int) -> list[Referral]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         return await ReferralRepository(session, bot.guild_id).for_invitee(invitee_id)
 
 
@@ -60,7 +60,7 @@ async def referral(bot: Any, invitee_id: int, *, status: str | None = None) -> R
 
 
 async def referral_credits(bot: Any) -> list[Contribution]:
-    async with bot.sessions() as session:
+    async with bot.services.sessions() as session:
         rows = await session.scalars(select(Contribution).where(Contribution.kind == "referral"))
         return list(rows)
 
@@ -68,7 +68,7 @@ async def referral_credits(bot: Any) -> list[Contribution]:
 async def active_on(bot: Any, user_id: int, *days_after: int) -> None:
     """Activity tracking is another feature's: write its daily rollups directly."""
     today = bot.clock.now().date()
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         await ActivityRepository(session, bot.guild_id).add_messages(
             {(user_id, today + timedelta(days=n)): 3 for n in days_after}
         )

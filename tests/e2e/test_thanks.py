@@ -26,12 +26,12 @@ EPHEMERAL = 64
 
 
 async def thanks_rows(app: App) -> list[Thanks]:
-    async with app.bot.sessions() as session:
+    async with app.bot.services.sessions() as session:
         return list((await session.scalars(select(Thanks).order_by(Thanks.id))).all())
 
 
 async def thanks_credits(app: App) -> list[Contribution]:
-    async with app.bot.sessions() as session:
+    async with app.bot.services.sessions() as session:
         rows = await session.scalars(
             select(Contribution)
             .where(Contribution.kind == "thanks_received")
@@ -44,7 +44,7 @@ async def posted(app: App, emulator, channel_id: int, author_id: int, text: str)
     """``author_id`` posts, and the bot has seen it (thanks need a recent post there)."""
     message = await emulator.post_message(channel_id, author_id, text)
     at = discord.utils.snowflake_time(int(message["id"]))
-    activity = app.bot.get_cog("Activity").service
+    activity = app.bot.services.activity
     for _ in range(200):
         if await activity.last_post([channel_id], author_id) == at:
             return message

@@ -35,7 +35,7 @@ async def members_synced(flywheel, community) -> None:
     """The ladder reads members the members table knows: wait for the start-up sync."""
     wanted = set(community.members.values())
     for _ in range(100):
-        async with flywheel.bot.sessions() as session:
+        async with flywheel.bot.services.sessions() as session:
             known = set(await session.scalars(select(Member.user_id)))
         if wanted <= known:
             return
@@ -45,16 +45,17 @@ async def members_synced(flywheel, community) -> None:
 
 async def give(flywheel, kind: str, user_id: int, count: int, *, tag: str = "") -> None:
     bot = flywheel.bot
-    async with bot.sessions() as session, session.begin():
+    ledger = bot.services.contributions
+    async with bot.services.sessions() as session, session.begin():
         for n in range(count):
-            credit = bot.contributions.credit(kind, user_id, f"manual:{tag}{kind}:{user_id}:{n}")
-            await bot.contributions.record(session, credit)
+            credit = ledger.credit(kind, user_id, f"manual:{tag}{kind}:{user_id}:{n}")
+            await ledger.record(session, credit)
 
 
 async def active_weeks(flywheel, user_id: int, weeks: int) -> None:
     bot = flywheel.bot
     today = bot.clock.now().astimezone(bot.settings.schedule.tz).date()
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         for week in range(weeks):
             day = today - timedelta(days=7 * week)
             session.add(ActivityDay(guild_id=bot.guild_id, user_id=user_id, day=day, messages=3))
@@ -63,17 +64,17 @@ async def active_weeks(flywheel, user_id: int, weeks: int) -> None:
 async def put_on(flywheel, user_id: int, tier: str, *, days_ago: int = 0, below_days: int = 0):
     """A member on ``tier`` since ``days_ago``, below its low-water mark for ``below_days``."""
     bot = flywheel.bot
-    ladder = bot.get_cog("Ladder").service
+    ladder = bot.services.ladder
     await ladder.set_tier(user_id, tier, reason="test setup", actor_id=1)
     now = bot.clock.now()
-    async with bot.sessions() as session, session.begin():
+    async with bot.services.sessions() as session, session.begin():
         state = await session.get(TierState, (bot.guild_id, user_id))
         state.tier_since = now - timedelta(days=days_ago)
         state.below_since = now - timedelta(days=below_days) if below_days else None
 
 
 async def tiers_now(flywheel) -> dict[int, str | None]:
-    async with flywheel.bot.sessions() as session:
+    async with flywheel.bot.services.sessions() as session:
         return {s.user_id: s.tier_key for s in await session.scalars(select(TierState))}
 
 
@@ -132,7 +133,7 @@ async def test_profile_shows_progress_toward_the_next_tier(flywheel, emulator, c
     assert lines[-4] == (
         "**Toward Champion:** every criterion is met; promotion at the next evaluation."
     )
-    await flywheel.bot.contributions.changed({ada})
+    await flywheel.bot.services.contributions.changed({ada})
     lines = description(await command(emulator, community, ada, "profile"))
     assert lines[0] == f"<@{ada}>" and lines[1].startswith("**Tier:** Champion (since ")
     assert lines[-5:] == [
@@ -168,7 +169,7 @@ async def test_profile_at_risk_is_shown_to_the_member_and_moderators(flywheel, e
     assert not any("At risk" in line for line in other)
 
     # A leave of absence pauses the risk.
-    await flywheel.bot.get_cog("Ladder").service.grant_leave(grace, 30, morgan)
+    await flywheel.bot.services.ladder.grant_leave(grace, 30, morgan)
     on_leave = description(await command(emulator, community, grace, "profile"))
     assert not any("At risk" in line for line in on_leave)
 

@@ -367,11 +367,11 @@ async def test_a_decision_is_not_applied_over_a_change_made_meanwhile(service, s
     assert (await state(sessions, ADA)).tier_key is None
 
 
-async def test_evaluations_of_one_store_run_one_at_a_time(service, sessions, clock, settings):
+async def test_evaluations_run_one_at_a_time(service, sessions, clock):
+    """The composition root builds one ladder service per store; every feature shares it."""
     await seed_members(sessions, clock)
     await helper_material(service, sessions, clock, ADA)
-    other = LadderService(sessions, settings, clock, service.contributions)
-    results = await asyncio.gather(service.evaluate({ADA}), other.evaluate({ADA}))
+    results = await asyncio.gather(service.evaluate({ADA}), service.evaluate({ADA}))
     assert sorted(len(r) for r in results) == [0, 1], "promoted once, not twice"
     assert len(await audit(sessions, ADA)) == 1
 

@@ -1,0 +1,47 @@
+"""Background work that is tracked: failures are logged, shutdown waits for it, then cancels.
+
+One instance per program (the bot's ``spawn`` is this), so every feature's fire-and-continue
+work (announcing a promotion, sending a survey) is finished or cancelled at shutdown and never
+fails silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Awaitable[None], *, name: str) -> asyncio.Task[None]:
+        """Run ``work`` in the background; an error is logged with ``name``."""
+        task = asyncio.ensure_future(work)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    @property
+    def pending(self) -> frozenset[asyncio.Task[None]]:
+        return frozenset(task for task in self._tasks if not task.done())
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=error)
+
+    async def finish(self, grace: float) -> None:
+        """Let running work finish for ``grace`` seconds, then cancel what is left."""
+        pending = self.pending
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=grace)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late, timeout=grace)

@@ -1,0 +1,219 @@
+"""The ladder running itself: evaluate after contributions, sweep daily, keep roles in step, tell.
+
+``LadderService`` decides and stores; this service reacts. A contribution lands → the member is
+evaluated → the tier role is queued (``RoleSyncQueue``), the promotion announced (unless the
+member opted out), and a welcome, at-risk or demotion DM sent. Every Discord side effect goes
+through :class:`~bot.services.effects.DiscordEffects`, so any feature (nominations, a moderator's
+``/tier set``) gets the same news by calling :meth:`reevaluate` or :meth:`deliver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from bot.config import Settings, TierConfig
+from bot.core.embeds import EmbedField, EmbedSpec
+from bot.core.text import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_LIMIT,
+    MESSAGE_LIMIT,
+    bullets,
+    clip,
+    with_article,
+)
+from bot.services.background import Background
+from bot.services.contributions import Contributions
+from bot.services.effects import DiscordEffects, EditOutcome
+from bot.services.ladder import Change, LadderService, SweepReport
+from bot.services.role_sync import RoleChangePlan, RoleSyncQueue, plan_roles
+
+log = logging.getLogger(__name__)
+
+GOLD = 0xF1C40F
+ROLE_REASON = "Flywheel ladder: tier changed"
+
+
+class LadderAutomation:
+    def __init__(
+        self,
+        ladder: LadderService,
+        contributions: Contributions,
+        effects: DiscordEffects,
+        background: Background,
+    ) -> None:
+        self.ladder = ladder
+        self.settings: Settings = ladder.settings
+        self.effects = effects
+        self.background = background
+        self.roles = RoleSyncQueue(edit=self._edit_role, resolve=self._resolve, alert=self._alert)
+        #: Set once the start-up sweep has run (tests and the demo wait for it).
+        self.caught_up = asyncio.Event()
+        contributions.subscribe(self._contributions_changed)
+
+    def start(self) -> None:
+        self.roles.start()
+
+    async def close(self) -> None:
+        """Queued role edits are redone at the next start (the store says who needs what)."""
+        await self.roles.stop()
+
+    # ------------------------------------------------------------------ reactions
+    async def _contributions_changed(self, guild_id: int, user_ids: frozenset[int]) -> None:
+        if guild_id == self.ladder.guild_id and self.ladder.tiers:
+            await self.reevaluate(user_ids)
+
+    async def reevaluate(self, user_ids: Iterable[int]) -> list[Change]:
+        """Evaluate members now; the decision is stored before this returns, the news follows."""
+        changes = await self.ladder.evaluate(set(user_ids))
+        if changes:
+            self.spawn_delivery(changes)
+        return changes
+
+    def spawn_delivery(self, changes: Iterable[Change]) -> None:
+        self.background.spawn(self.deliver(list(changes)), name="ladder-news")
+
+    async def catch_up(self) -> None:
+        """At start-up, once the members table knows who is here: the sweep that was missed."""
+        try:
+            await self.run_sweep()
+        finally:
+            self.caught_up.set()
+
+    def member_returned(self, user_id: int) -> None:
+        """A member who comes back gets their tier roles back."""
+        self.roles.enqueue([user_id])
+
+    async def run_sweep(self) -> SweepReport | None:
+        """The daily pass: every member evaluated, then every tier role checked."""
+        if not self.ladder.tiers:
+            return None
+        try:
+            report = await self.ladder.sweep()
+        except Exception:
+            log.exception("ladder: the sweep failed; it runs again tomorrow")
+            return None
+        log.info(
+            "ladder: swept %d members: %d promoted, %d warned, %d demoted",
+            report.evaluated,
+            report.count("promote"),
+            report.count("warn"),
+            report.count("demote"),
+        )
+        self.roles.retry_refused()
+        await self.deliver(report.changes)
+        await self.reconcile_all()
+        return report
+
+    async def reconcile_all(self) -> tuple[int, int]:
+        """Queue every member whose tier roles differ from their tier.
+
+        Returns (queued, members wearing tier roles the ladder never gave them: left alone,
+        since a hand-given role is not the bot's to take away).
+        """
+        everyone = self.effects.all_member_roles()
+        if not everyone:
+            return 0, 0
+        desired = await self.ladder.desired_tiers()
+        managed = self.settings.managed_role_ids
+        queued: list[int] = []
+        foreign = 0
+        for user_id, roles in everyone.items():
+            if user_id not in desired:
+                foreign += bool(managed.intersection(roles))
+                continue
+            if not plan_roles(user_id, desired[user_id], roles, self.settings).empty:
+                queued.append(user_id)
+        self.roles.enqueue(queued)
+        return len(queued), foreign
+
+    # ------------------------------------------------------------------ roles
+    async def _resolve(self, user_id: int) -> RoleChangePlan | None:
+        roles = self.effects.member_roles(user_id)
+        if roles is None:
+            return None
+        desired = await self.ladder.desired_tiers([user_id])
+        if user_id not in desired:
+            return None
+        return plan_roles(user_id, desired[user_id], roles, self.settings)
+
+    async def _edit_role(self, user_id: int, role_id: int, add: bool) -> EditOutcome:
+        return await self.effects.edit_role(user_id, role_id, add=add, reason=ROLE_REASON)
+
+    async def _alert(self, role_id: int) -> None:
+        text = self.effects.role_refused_text(role_id)
+        log.warning("ladder: %s", text.replace("\n", " "))
+        await self.effects.mod_log(text)
+
+    # ------------------------------------------------------------------ telling members
+    async def deliver(self, changes: Iterable[Change]) -> None:
+        """Roles, announcement and DMs for each change; one failure never stops the rest."""
+        for change in changes:
+            try:
+                await self._deliver(change)
+            except Exception:
+                log.exception("ladder: telling member %s about %s failed", change.user_id, change)
+
+    async def _deliver(self, change: Change) -> None:
+        if change.action in ("promote", "demote"):
+            self.roles.enqueue([change.user_id])
+        if change.action == "promote" and change.to_tier is not None:
+            tier = self.settings.tier(change.to_tier)
+            if change.public:
+                await self.effects.post(
+                    self.settings.channels.announcements,
+                    f"🎉 <@{change.user_id}> is now {with_article(tier.name)}!",
+                    mention=change.user_id,
+                )
+            text, card = self.welcome(tier)
+            await self.effects.dm(change.user_id, text, embeds=[card])
+        elif change.action == "warn":
+            await self.effects.dm(change.user_id, self.at_risk_text(change))
+        elif change.action == "demote":
+            await self.effects.dm(change.user_id, self.demotion_text(change))
+
+    def welcome(self, tier: TierConfig) -> tuple[str, EmbedSpec]:
+        """The welcome DM: the tier's message, benefits, commitment and resources."""
+        fields = [
+            EmbedField(name, clip(value, EMBED_FIELD_LIMIT))
+            for name, value in (
+                ("Benefits", tier.benefits),
+                ("What we ask", tier.commitment),
+                ("Resources", "\n".join(tier.resources)),
+            )
+            if value
+        ]
+        card = EmbedSpec(
+            title=f"Welcome, {tier.name}!",
+            description=clip(
+                tier.welcome_message or f"You're now {with_article(tier.name)}.",
+                EMBED_DESCRIPTION_LIMIT,
+            ),
+            fields=tuple(fields),
+            color=GOLD,
+        )
+        text = f"You're now {with_article(tier.name)} in {self.effects.guild_name()}! 🎉"
+        return text, card
+
+    def at_risk_text(self, change: Change) -> str:
+        name = self.ladder.tier_name(change.from_tier)
+        lines = [
+            f"Heads-up from {self.effects.guild_name()}: your {name} tier is at risk.",
+            bullets(change.reasons),
+            "Taking a break? A moderator can grant you a leave of absence, which pauses this.",
+        ]
+        return clip("\n".join(lines), MESSAGE_LIMIT)
+
+    def demotion_text(self, change: Change) -> str:
+        guild = self.effects.guild_name()
+        before = self.ladder.tier_name(change.from_tier)
+        after = self.ladder.tier_name(change.to_tier)
+        if change.actor_id is not None:
+            return f"A moderator changed your tier in {guild} from {before} to {after}."
+        lines = [
+            f"Your tier in {guild} changed from {before} to {after}.",
+            bullets(change.reasons[1:] or change.reasons),
+            "Thank you for everything you did; you can move up again any time.",
+        ]
+        return clip("\n".join(lines), MESSAGE_LIMIT)
