@@ -22,6 +22,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.errors import StartupError
 from bot.outbox import Outbox
+from bot.scheduling import Schedule
 from bot.services.container import build_services
 from db import migrate
 from db.engine import create_engine, create_session_factory
@@ -79,11 +80,15 @@ async def build(
     services = build_services(
         settings, clock or SystemClock(), create_session_factory(engine), outbox
     )
+    tz = settings.schedule.tz
+    schedule = Schedule(
+        AsyncIOScheduler(timezone=tz), services.recognition, services.clock, tz, services.background
+    )
     bot = Flywheel(
         config=config,
         services=services,
         outbox=outbox,
-        scheduler=AsyncIOScheduler(timezone=settings.schedule.tz),
+        schedule=schedule,
         extensions=extensions,
         **client_options,
     )

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 
 import cogs
@@ -17,6 +16,7 @@ from bot import runtime
 from bot.command_sync import sync_if_changed
 from bot.config import Config, Settings
 from bot.outbox import Outbox
+from bot.scheduling import Schedule
 from bot.services.container import Services
 from bot.tree import FlywheelTree
 
@@ -61,7 +61,7 @@ class Flywheel(commands.Bot):
         config: Config,
         services: Services,
         outbox: Outbox,
-        scheduler: AsyncIOScheduler,
+        schedule: Schedule,
         extensions: Sequence[str] | None = None,
         freeze_heap_when_ready: bool = False,
         **client_options: Any,
@@ -86,7 +86,8 @@ class Flywheel(commands.Bot):
         self.outbox = outbox
         outbox.attach(self)
         self.clock = services.clock
-        self.scheduler = scheduler
+        #: Every scheduled job and once-per-period post (``bot.scheduling``).
+        self.schedule = schedule
         self.extension_names = list(extensions) if extensions is not None else all_extensions()
         #: Only for a process that runs nothing but this bot (``serve``), not tests or the demo.
         self.freeze_heap_when_ready = freeze_heap_when_ready
@@ -136,7 +137,7 @@ class Flywheel(commands.Bot):
         self.services.start()
         for name in self.extension_names:
             await self.load_extension(name)
-        self.scheduler.start()
+        self.schedule.start()
         # Not on_ready: that fires again after every reconnect.
         self._startup = asyncio.create_task(self._after_first_ready(), name="flywheel-startup")
 
@@ -166,10 +167,16 @@ class Flywheel(commands.Bot):
                     exc,
                 )
         self.dispatch("flywheel_ready", guild)
+        self.spawn(self._catch_up(), name="schedule-catch-up")
         self.flywheel_ready.set()
         if self.freeze_heap_when_ready:
             frozen = runtime.freeze_startup_heap()
             log.info("start-up heap frozen: %d objects left out of full collections", frozen)
+
+    async def _catch_up(self) -> None:
+        """Posts a restart interrupted or missed; features that follow up listen for the end."""
+        await self.schedule.catch_up()
+        self.dispatch("flywheel_caught_up")
 
     async def _finish_in_flight_work(self) -> None:
         """Let event handlers and spawned work still running finish briefly, then cancel them.
@@ -207,6 +214,5 @@ class Flywheel(commands.Bot):
                 log.exception("shutdown hook %r failed", hook)
         self._shutdown_hooks.clear()
         await self.services.close()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.schedule.stop()
         await super().close()

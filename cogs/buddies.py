@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.errors import UserFacingError
+from bot.scheduling import Recurring
 from bot.services.buddies import BUDDIES_OFF, SettleReport
 from bot.services.members import JoinKind
 from db.repositories.buddies import PairRow
@@ -46,22 +47,17 @@ class Buddies(commands.Cog):
         self.service = bot.services.buddies
 
     async def cog_load(self) -> None:
-        self.bot.scheduler.add_job(
-            self.run_settle,
-            "cron",
-            hour=SETTLE_HOUR,
-            minute=SETTLE_MINUTE,
-            timezone=self.bot.settings.schedule.tz,
-            id=SETTLE_JOB_ID,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=SETTLE_MISFIRE_GRACE,
+        self.bot.schedule.add(
+            Recurring(
+                SETTLE_JOB_ID,
+                self.run_settle,
+                cron={"hour": SETTLE_HOUR, "minute": SETTLE_MINUTE},
+                misfire_grace_seconds=SETTLE_MISFIRE_GRACE,
+            )
         )
 
     async def cog_unload(self) -> None:
-        if self.bot.scheduler.get_job(SETTLE_JOB_ID) is not None:
-            self.bot.scheduler.remove_job(SETTLE_JOB_ID)
+        self.bot.schedule.remove(SETTLE_JOB_ID)
 
     # ------------------------------------------------------------------ commands
     @buddy.command(name="optin", description="Volunteer to welcome newcomers as their buddy")

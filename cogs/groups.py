@@ -18,6 +18,7 @@ from bot.checks import is_moderator, moderator_only
 from bot.client import Flywheel
 from bot.core.groups import KIND_LABELS, NAME_MAX, REGION_MAX, channel_name
 from bot.errors import UserFacingError
+from bot.scheduling import Recurring
 from bot.services.groups import NewGroup, Nudge
 from db.repositories.groups import GroupRow
 
@@ -61,22 +62,17 @@ class Groups(commands.Cog):
         self.service = bot.services.groups
 
     async def cog_load(self) -> None:
-        self.bot.scheduler.add_job(
-            self.run_nudges,
-            "cron",
-            hour=NUDGE_HOUR,
-            minute=NUDGE_MINUTE,
-            timezone=self.bot.settings.schedule.tz,
-            id=NUDGE_JOB_ID,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=NUDGE_MISFIRE_GRACE,
+        self.bot.schedule.add(
+            Recurring(
+                NUDGE_JOB_ID,
+                self.run_nudges,
+                cron={"hour": NUDGE_HOUR, "minute": NUDGE_MINUTE},
+                misfire_grace_seconds=NUDGE_MISFIRE_GRACE,
+            )
         )
 
     async def cog_unload(self) -> None:
-        if self.bot.scheduler.get_job(NUDGE_JOB_ID) is not None:
-            self.bot.scheduler.remove_job(NUDGE_JOB_ID)
+        self.bot.schedule.remove(NUDGE_JOB_ID)
 
     # ------------------------------------------------------------------ create
     @group.command(name="create", description="Create a user group with its role (moderators)")

@@ -20,6 +20,7 @@ from bot.client import Flywheel
 from bot.core.text import clip
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
+from bot.scheduling import Recurring
 from bot.services.ladder import MAX_LEAVE_DAYS
 from bot.services.members import JoinKind
 
@@ -53,21 +54,17 @@ class Ladder(commands.Cog):
         self.automation = bot.services.tiers
 
     async def cog_load(self) -> None:
-        self.bot.scheduler.add_job(
-            self.automation.run_sweep,
-            "cron",
-            hour=SWEEP_HOUR,
-            minute=SWEEP_MINUTE,
-            id=SWEEP_JOB_ID,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=SWEEP_MISFIRE_GRACE,
+        self.bot.schedule.add(
+            Recurring(
+                SWEEP_JOB_ID,
+                self.automation.run_sweep,
+                cron={"hour": SWEEP_HOUR, "minute": SWEEP_MINUTE},
+                misfire_grace_seconds=SWEEP_MISFIRE_GRACE,
+            )
         )
 
     async def cog_unload(self) -> None:
-        if self.bot.scheduler.get_job(SWEEP_JOB_ID) is not None:
-            self.bot.scheduler.remove_job(SWEEP_JOB_ID)
+        self.bot.schedule.remove(SWEEP_JOB_ID)
 
     @commands.Cog.listener()
     async def on_flywheel_members_synced(self, guild: discord.Guild) -> None:

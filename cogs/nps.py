@@ -13,10 +13,10 @@ import asyncio
 import logging
 import re
 from datetime import timedelta
+from functools import partial
 from typing import Any, Final
 
 import discord
-from apscheduler.triggers.cron import CronTrigger
 from discord import app_commands
 from discord.ext import commands
 
@@ -24,16 +24,16 @@ from bot.checks import moderator_only
 from bot.client import Flywheel, services_of
 from bot.core.embeds import paginate
 from bot.core.nps import closes_on, is_open, period_from_key, render_report, survey_period
-from bot.core.periods import Period, catch_up
+from bot.core.periods import Period
 from bot.errors import UserFacingError
 from bot.posting import to_embed
+from bot.scheduling import OncePerPeriod
+from bot.services.nps import NPS_KIND
 from bot.services.recognition import Claim
 from bot.tree import handled
 
 log = logging.getLogger(__name__)
 
-JOB_ID: Final = "nps:survey"
-MISFIRE_GRACE_SECONDS: Final = 3600
 NO_MENTIONS: Final = discord.AllowedMentions.none()
 QUESTION: Final = "How likely are you to recommend the ambassador program to a friend or colleague?"
 COMMENT_INPUT: Final = "comment"
@@ -188,10 +188,6 @@ class Nps(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
         self.service = bot.services.nps
-        self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        #: Set once start-up recovery and catch-up are done (tests and the demo wait for it).
-        self.caught_up = asyncio.Event()
 
     @property
     def config(self) -> Any:
@@ -201,90 +197,42 @@ class Nps(commands.Cog):
     def tz(self) -> Any:
         return self.bot.settings.schedule.tz
 
+    def entry(self) -> OncePerPeriod:
+        """The schedule's entry: one survey per quarter, DMs paced in the background."""
+        schedule = self.config.schedule
+        return OncePerPeriod(
+            kind=NPS_KIND,
+            title="NPS survey",
+            period_kind="quarterly",
+            cadence=schedule,
+            cron={
+                "month": "1,4,7,10",
+                "day": schedule.day,
+                "hour": schedule.time.hour,
+                "minute": schedule.time.minute,
+            },
+            grace=timedelta(days=self.bot.settings.schedule.catch_up_grace_days),
+            deliver=self._deliver,
+            period_from_key=partial(period_from_key, tz=self.tz),
+            period_at=lambda occurrence: survey_period(occurrence.scheduled_at, self.tz),
+            is_open=is_open,
+            skipped=self._skipped,
+            in_background=True,
+        )
+
     async def cog_load(self) -> None:
         if self.config.enabled:
-            schedule = self.config.schedule
-            self.bot.scheduler.add_job(
-                self.run_due,
-                CronTrigger(
-                    month="1,4,7,10",
-                    day=schedule.day,
-                    hour=schedule.time.hour,
-                    minute=schedule.time.minute,
-                    timezone=self.tz,
-                ),
-                id=JOB_ID,
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=MISFIRE_GRACE_SECONDS,
-            )
-        self.bot.on_shutdown(self._shutdown)
+            self.bot.schedule.add(self.entry())
 
     async def cog_unload(self) -> None:
-        if self.bot.scheduler.get_job(JOB_ID) is not None:
-            self.bot.scheduler.remove_job(JOB_ID)
-        await self._shutdown()
+        self.bot.schedule.remove(NPS_KIND)
 
-    async def _shutdown(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=5)
+    async def _deliver(self, period: Period, claim: Claim, recovering: bool) -> None:
+        if recovering:
+            log.info("nps: resuming the %s survey DMs after a restart", period.key)
+        await self.send_survey(period, claim)
 
-    def _spawn(self, period: Period, claim: Claim) -> None:
-        task = asyncio.create_task(self.send_survey(period, claim), name=f"nps-{period.key}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    # ------------------------------------------------------------------ start-up
-    @commands.Cog.listener()
-    async def on_flywheel_ready(self, guild: discord.Guild) -> None:
-        """Finish a survey a restart interrupted, then send one missed while the bot was down."""
-        try:
-            for claim in await self.service.unfinished():
-                period = period_from_key(claim.period, self.tz)
-                if period is None or not is_open(period, self.bot.clock.now()):
-                    await self.service.release(claim, note="closed before every DM went out")
-                    continue
-                log.info("nps: resuming the %s survey DMs after a restart", period.key)
-                self._spawn(period, claim)
-            await self.run_due()
-        except Exception:
-            log.exception("nps: start-up catch-up failed")
-        finally:
-            self.caught_up.set()
-
-    async def run_due(self) -> None:
-        """Start this quarter's survey if it is due; missed ones beyond the grace are skipped."""
-        if not self.config.enabled:
-            return
-        async with self._lock:
-            now = self.bot.clock.now()
-            plan = catch_up(
-                "quarterly",
-                self.config.schedule,
-                now=now,
-                tz=self.tz,
-                grace=timedelta(days=self.bot.settings.schedule.catch_up_grace_days),
-                since=await self.service.due_since(),
-            )
-            for missed in plan.skip:
-                await self._skip(survey_period(missed.scheduled_at, self.tz), missed.scheduled_at)
-            if plan.post is None:
-                return
-            period = survey_period(plan.post.scheduled_at, self.tz)
-            if not is_open(period, now):
-                await self._skip(period, plan.post.scheduled_at)
-                return
-            result = await self.service.claim(period, delayed=plan.delayed)
-            if result.claim is not None:
-                self._spawn(period, result.claim)
-
-    async def _skip(self, period: Period, due: Any) -> None:
-        note = f"missed: due {due:%Y-%m-%d %H:%M %Z} while the bot was offline"
-        if not await self.service.record_skipped(period, note=note):
-            return
+    async def _skipped(self, period: Period, due: Any) -> None:
         fix = (
             f" `/nps send` starts it now (it stays open until {closes_on(period)})."
             if is_open(period, self.bot.clock.now())
@@ -412,8 +360,7 @@ class Nps(commands.Cog):
         if not self.config.enabled:
             raise UserFacingError("NPS surveys are turned off here (nps.enabled in the config).")
         period = self.service.current()
-        async with self._lock:
-            result = await self.service.claim(period)
+        result = await self.bot.schedule.send_now(NPS_KIND, period)
         if result.outcome == "in_flight":
             raise UserFacingError(f"The {period.label} survey is being sent right now.")
         if result.claim is None:
@@ -424,7 +371,6 @@ class Nps(commands.Cog):
                 f"`/nps results {period.key}` shows the answers."
             )
         recipients = len(await self.service.recipients(period))
-        self._spawn(period, result.claim)
         await interaction.response.send_message(
             f"Sending the {period.label} survey by DM to {recipients} tier member(s), one every "
             f"{self.config.dm_pace_seconds:g} s; it stays open until {closes_on(period)}. The mod "

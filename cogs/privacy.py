@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Flywheel
+from bot.scheduling import Recurring
 from bot.services.privacy import encode
 from bot.tree import handled
 from db.repositories.privacy import Erasure
@@ -123,22 +124,17 @@ class Privacy(commands.Cog):
         self._lock = asyncio.Lock()
 
     async def cog_load(self) -> None:
-        self.bot.scheduler.add_job(
-            self.run_retention,
-            "cron",
-            hour=RETENTION_HOUR,
-            minute=RETENTION_MINUTE,
-            timezone=self.bot.settings.schedule.tz,
-            id=RETENTION_JOB_ID,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=RETENTION_MISFIRE_GRACE,
+        self.bot.schedule.add(
+            Recurring(
+                RETENTION_JOB_ID,
+                self.run_retention,
+                cron={"hour": RETENTION_HOUR, "minute": RETENTION_MINUTE},
+                misfire_grace_seconds=RETENTION_MISFIRE_GRACE,
+            )
         )
 
     async def cog_unload(self) -> None:
-        if self.bot.scheduler.get_job(RETENTION_JOB_ID) is not None:
-            self.bot.scheduler.remove_job(RETENTION_JOB_ID)
+        self.bot.schedule.remove(RETENTION_JOB_ID)
 
     # ------------------------------------------------------------------ opt-out
     async def _set(self, interaction: discord.Interaction[Any], opt_out: bool) -> bool:

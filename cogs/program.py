@@ -34,33 +34,6 @@ class Program(commands.Cog):
         self.bot = bot
         self.service = bot.services.health
 
-    @commands.Cog.listener()
-    async def on_flywheel_newsletter_posted(self, period: Any, message: discord.Message) -> None:
-        """The newsletter's staff copy: the month's health report and CSV, in the mod log."""
-        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.error("program: channels.mod_log is not a channel the bot can post in")
-            return
-        try:
-            report, text, filename = await self.service.export()
-            pages = paginate(render_health(report))
-            for number, page in enumerate(pages, start=1):
-                await channel.send(
-                    (
-                        f"**Staff copy** of the newsletter for {period.label} "
-                        f"({message.jump_url}): how the program is doing against its targets."
-                    )
-                    if number == 1
-                    else None,
-                    embeds=[to_embed(spec) for spec in page],
-                    files=[discord.File(io.BytesIO(text.encode("utf-8")), filename=filename)]
-                    if number == len(pages)
-                    else [],
-                    allowed_mentions=NO_MENTIONS,
-                )
-        except discord.HTTPException as exc:
-            log.error("program: could not post the newsletter's staff copy to mod_log: %s", exc)
-
     @program.command(name="health", description="How the program is doing against its targets")
     @moderator_only()
     async def health(self, interaction: discord.Interaction[Any]) -> None:

@@ -12,19 +12,21 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Literal
 
 import discord
-from apscheduler.triggers.cron import CronTrigger
 from discord import app_commands
 from discord.ext import commands
 
 from bot.charts import daily_activity_png
 from bot.checks import moderator_only
 from bot.client import Flywheel
+from bot.config import RitualConfig
 from bot.core.embeds import EmbedSpec, paginate
 from bot.core.newsletter import render_newsletter
-from bot.core.periods import Period, catch_up, current_period
+from bot.core.periods import Period, current_period
 from bot.core.recognition import render_awards, render_weekly
 from bot.core.rhythm import (
     NEWSLETTER,
@@ -38,7 +40,9 @@ from bot.core.rhythm import (
 )
 from bot.errors import UserFacingError
 from bot.posting import Attachment, Draft, Poster, PostFailed, to_embed
+from bot.scheduling import OncePerPeriod
 from bot.services.recognition import Claim, ClaimResult
+from bot.staff_copy import post_staff_copy
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +54,9 @@ CONFIRM_TIMEOUT_SECONDS = 120
 NO_MENTIONS = discord.AllowedMentions.none()
 
 PostChoice = Literal["weekly", "awards"]
+Compose = Callable[[Period, bool], Awaitable[Draft]]
+"""A period's post as plain embeds (``True``: for real, so a spotlight is recorded)."""
+AfterPost = Callable[[Period, Draft, discord.Message], Awaitable[None]]
 
 
 def _clip(text: str, limit: int = 1900) -> str:
@@ -112,119 +119,55 @@ class Recognition(commands.Cog):
         self.service = bot.services.recognition
         self.poster = Poster(bot, self.service)
         self.rhythms = {rhythm.kind: rhythm for rhythm in rhythms(bot.settings)}
-        self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
-        #: Set once start-up recovery and catch-up are done (tests and the demo wait for it).
-        self.caught_up = asyncio.Event()
+        #: How each post is composed and what follows it, by kind: the registry's entries.
+        self.composers: dict[str, Compose] = {
+            WEEKLY: self._weekly,
+            QUARTERLY: self._awards,
+            NEWSLETTER: self._newsletter,
+        }
+        self.after_post: dict[str, AfterPost] = {NEWSLETTER: self._after_newsletter}
+        for ritual in bot.settings.rituals:
+            self.composers[RITUAL_PREFIX + ritual.key] = partial(self._ritual, ritual)
+            self.after_post[RITUAL_PREFIX + ritual.key] = partial(self._after_ritual, ritual)
 
     @property
     def tz(self) -> Any:
         return self.bot.settings.schedule.tz
 
+    def entry(self, rhythm: Rhythm) -> OncePerPeriod:
+        """The schedule's entry for one recognition post."""
+        return OncePerPeriod(
+            kind=rhythm.kind,
+            title=rhythm.title,
+            period_kind=rhythm.period_kind,
+            cadence=rhythm.cadence,
+            cron=cron_fields(rhythm),
+            grace=rhythm.grace,
+            deliver=partial(self._send, rhythm),
+            period_from_key=partial(period_for_key, rhythm, tz=self.tz),
+        )
+
     async def cog_load(self) -> None:
         for rhythm in self.rhythms.values():
-            self.bot.scheduler.add_job(
-                self.run_due,
-                CronTrigger(timezone=self.tz, **cron_fields(rhythm)),  # type: ignore[arg-type]
-                args=[rhythm.kind],
-                id=JOB_PREFIX + rhythm.kind,
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=MISFIRE_GRACE_SECONDS,
-            )
-        self.bot.on_shutdown(self._shutdown)
+            self.bot.schedule.add(self.entry(rhythm))
 
     async def cog_unload(self) -> None:
-        for rhythm in self.rhythms.values():
-            if self.bot.scheduler.get_job(JOB_PREFIX + rhythm.kind) is not None:
-                self.bot.scheduler.remove_job(JOB_PREFIX + rhythm.kind)
-        await self._shutdown()
+        for kind in self.rhythms:
+            self.bot.schedule.remove(kind)
 
-    async def _shutdown(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=5)
-
-    def _spawn(self, work: Any, name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    # ------------------------------------------------------------------ start-up
     @commands.Cog.listener()
-    async def on_flywheel_ready(self, guild: discord.Guild) -> None:
-        """Finish posts a crash interrupted, then make any post missed while the bot was down."""
+    async def on_flywheel_caught_up(self) -> None:
+        """After the schedule's start-up catch-up: newsletter DMs a restart interrupted."""
         try:
-            await self.recover()
-            for kind in list(self.rhythms):
-                await self.run_due(kind)
             await self._resume_newsletter_dms()
         except Exception:
-            log.exception("recognition: start-up catch-up failed")
-        finally:
-            self.caught_up.set()
-
-    async def recover(self) -> None:
-        for claim in await self.service.unfinished():
-            if not _is_recognition_kind(claim.kind):
-                continue  # another feature's claim (the NPS survey): it resumes its own
-            rhythm = self.rhythms.get(claim.kind)
-            period = None if rhythm is None else period_for_key(rhythm, claim.period, self.tz)
-            if rhythm is None or period is None:
-                await self.service.release(claim, note="no longer configured")
-                log.warning(
-                    "recognition: dropped an unfinished %s post for %s: it is no longer in the "
-                    "config",
-                    claim.kind,
-                    claim.period,
-                )
-                continue
-            log.info("recognition: finishing %s for %s after a restart", rhythm.title, period.key)
-            await self._send(rhythm, period, claim, recovering=True)
-
-    async def run_due(self, kind: str) -> None:
-        """Post ``kind`` if a period is due now; skip (and log) any missed beyond the grace."""
-        rhythm = self.rhythms[kind]
-        async with self._lock:
-            plan = catch_up(
-                rhythm.period_kind,
-                rhythm.cadence,
-                now=self.bot.clock.now(),
-                tz=self.tz,
-                grace=rhythm.grace,
-                since=await self.service.due_since(kind),
-            )
-            for missed in plan.skip:
-                note = (
-                    f"missed: due {missed.scheduled_at:%Y-%m-%d %H:%M %Z} while the bot was "
-                    f"offline, beyond the catch-up window"
-                )
-                if await self.service.record_skipped(kind, missed.key, note=note):
-                    log.warning(
-                        "recognition: skipped the %s for %s (%s): it was due %s, longer ago "
-                        "than the catch-up window allows (schedule.catch_up_grace_days)",
-                        rhythm.title,
-                        missed.key,
-                        missed.label,
-                        f"{missed.scheduled_at:%Y-%m-%d %H:%M %Z}",
-                    )
-            if plan.post is not None:
-                await self.post(rhythm, plan.post, delayed=plan.delayed)
+            log.exception("recognition: resuming the newsletter DMs failed")
 
     # ------------------------------------------------------------------ posting
-    async def post(
-        self, rhythm: Rhythm, period: Period, *, delayed: bool = False, force: bool = False
-    ) -> ClaimResult:
-        result = await self.service.claim(rhythm.kind, period.key, delayed=delayed, force=force)
-        if result.claim is not None:
-            await self._send(rhythm, period, result.claim)
-        return result
+    async def post(self, rhythm: Rhythm, period: Period, *, force: bool = False) -> ClaimResult:
+        return await self.bot.schedule.send_now(rhythm.kind, period, force=force)
 
-    async def _send(
-        self, rhythm: Rhythm, period: Period, claim: Claim, *, recovering: bool = False
-    ) -> discord.Message | None:
+    async def _send(self, rhythm: Rhythm, period: Period, claim: Claim, recovering: bool) -> None:
         try:
             draft = await self.compose(rhythm, period, record=True)
             message = await self.poster.publish(
@@ -235,74 +178,81 @@ class Recognition(commands.Cog):
                 f"**{rhythm.title.capitalize()}** for {period.label} was not posted in "
                 f"<#{rhythm.channel_id}>: {failed}.\nFix: {failed.fix}."
             )
-            return None
+            return
         except Exception:
             if not recovering:  # after a crash, parts may be out: leave the claim for next time
                 await self.service.release(claim, note="failed: internal error")
             log.exception("recognition: composing the %s for %s failed", rhythm.title, period.key)
-            return None
+            return
         late = " (late: the bot was offline when it was due)" if claim.delayed else ""
         log.info("recognition: posted the %s for %s%s", rhythm.title, period.key, late)
-        await self._after_post(rhythm, period, draft, message)
-        return message
+        after = self.after_post.get(rhythm.kind)
+        if after is not None:
+            await after(period, draft, message)
 
     async def compose(self, rhythm: Rhythm, period: Period, *, record: bool) -> Draft:
-        if rhythm.kind == WEEKLY:
-            digest = await self.service.weekly(period, record_spotlight=record)
-            spot = digest.spotlight
-            content = None if spot is None else f"🌟 This week's spotlight: <@{spot.user_id}>"
-            return Draft(rhythm.kind, period, render_weekly(digest), digest.named, content)
-        if rhythm.kind == QUARTERLY:
-            awards = await self.service.awards(period)
-            return Draft(rhythm.kind, period, render_awards(awards), awards.named)
-        if rhythm.kind == NEWSLETTER:
-            letter = await self.service.newsletter(period)
-            attachments: tuple[Attachment, ...] = ()
-            if self.bot.settings.newsletter.chart:
-                png = await asyncio.to_thread(
-                    daily_activity_png, letter.daily, title=f"Daily activity · {period.label}"
-                )
-                attachments = (Attachment(CHART_FILENAME, png),)
-            chart = CHART_FILENAME if attachments else None
-            embeds = render_newsletter(letter, chart_filename=chart)
-            return Draft(rhythm.kind, period, embeds, letter.named, None, attachments)
-        ritual = self.bot.settings.rituals[
-            [r.key for r in self.bot.settings.rituals].index(rhythm.ritual_key or "")
-        ]
-        spec = EmbedSpec(title=ritual.title, description=ritual.text)
-        return Draft(rhythm.kind, period, [spec])
+        return await self.composers[rhythm.kind](period, record)
 
-    async def _after_post(
-        self, rhythm: Rhythm, period: Period, draft: Draft, message: discord.Message
+    async def _weekly(self, period: Period, record: bool) -> Draft:
+        digest = await self.service.weekly(period, record_spotlight=record)
+        spot = digest.spotlight
+        content = None if spot is None else f"🌟 This week's spotlight: <@{spot.user_id}>"
+        return Draft(WEEKLY, period, render_weekly(digest), digest.named, content)
+
+    async def _awards(self, period: Period, record: bool) -> Draft:
+        awards = await self.service.awards(period)
+        return Draft(QUARTERLY, period, render_awards(awards), awards.named)
+
+    async def _newsletter(self, period: Period, record: bool) -> Draft:
+        letter = await self.service.newsletter(period)
+        attachments: tuple[Attachment, ...] = ()
+        if self.bot.settings.newsletter.chart:
+            png = await asyncio.to_thread(
+                daily_activity_png, letter.daily, title=f"Daily activity · {period.label}"
+            )
+            attachments = (Attachment(CHART_FILENAME, png),)
+        chart = CHART_FILENAME if attachments else None
+        embeds = render_newsletter(letter, chart_filename=chart)
+        return Draft(NEWSLETTER, period, embeds, letter.named, None, attachments)
+
+    async def _ritual(self, ritual: RitualConfig, period: Period, record: bool) -> Draft:
+        spec = EmbedSpec(title=ritual.title, description=ritual.text)
+        return Draft(RITUAL_PREFIX + ritual.key, period, [spec])
+
+    async def _after_newsletter(
+        self, period: Period, draft: Draft, message: discord.Message
     ) -> None:
-        if rhythm.kind == NEWSLETTER:
-            # The staff copy (program health for the same month) is the Program cog's to post.
-            self.bot.dispatch("flywheel_newsletter_posted", period, message)
-            channel = message.channel
-            if isinstance(channel, discord.TextChannel) and channel.is_news():
-                try:
-                    await message.publish()
-                except discord.HTTPException as exc:
-                    await self._alert(
-                        f"The newsletter for {period.label} is posted but couldn't be published "
-                        f"to following servers ({exc.status}).\nFix: give me Manage Messages in "
-                        f"<#{channel.id}>."
-                    )
-            if self.bot.settings.newsletter.dm_subscribers:
-                self._spawn(self.deliver_newsletter(period, draft), f"newsletter-dms-{period.key}")
-        ritual = rhythm.ritual_key
-        if ritual is not None:
-            config = next(r for r in self.bot.settings.rituals if r.key == ritual)
-            if config.thread_name and isinstance(message.channel, discord.TextChannel):
-                name = config.thread_name.replace("{date}", period.label)[:100]
-                try:
-                    await message.create_thread(name=name)
-                except discord.HTTPException as exc:
-                    await self._alert(
-                        f"The ritual '{ritual}' is posted but its thread couldn't be opened "
-                        f"({exc.status}).\nFix: give me Create Public Threads in "
-                        f"<#{message.channel.id}>."
-                    )
+        """Publish to following servers, post the staff copy, DM subscribers."""
+        channel = message.channel
+        if isinstance(channel, discord.TextChannel) and channel.is_news():
+            try:
+                await message.publish()
+            except discord.HTTPException as exc:
+                await self._alert(
+                    f"The newsletter for {period.label} is posted but couldn't be published "
+                    f"to following servers ({exc.status}).\nFix: give me Manage Messages in "
+                    f"<#{channel.id}>."
+                )
+        await post_staff_copy(self.bot, period, message.jump_url)
+        if self.bot.settings.newsletter.dm_subscribers:
+            self.bot.spawn(
+                self.deliver_newsletter(period, draft), name=f"newsletter-dms-{period.key}"
+            )
+
+    async def _after_ritual(
+        self, ritual: RitualConfig, period: Period, draft: Draft, message: discord.Message
+    ) -> None:
+        """Open the ritual's thread on its post."""
+        if ritual.thread_name and isinstance(message.channel, discord.TextChannel):
+            name = ritual.thread_name.replace("{date}", period.label)[:100]
+            try:
+                await message.create_thread(name=name)
+            except discord.HTTPException as exc:
+                await self._alert(
+                    f"The ritual '{ritual.key}' is posted but its thread couldn't be opened "
+                    f"({exc.status}).\nFix: give me Create Public Threads in "
+                    f"<#{message.channel.id}>."
+                )
 
     # ------------------------------------------------------------------ newsletter DMs
     async def deliver_newsletter(self, period: Period, draft: Draft) -> tuple[int, int]:
@@ -353,7 +303,9 @@ class Recognition(commands.Cog):
             period.key
         ):
             draft = await self.compose(rhythm, period, record=False)
-            self._spawn(self.deliver_newsletter(period, draft), f"newsletter-dms-{period.key}")
+            self.bot.spawn(
+                self.deliver_newsletter(period, draft), name=f"newsletter-dms-{period.key}"
+            )
 
     # ------------------------------------------------------------------ moderators' log
     async def _alert(self, text: str) -> None:
@@ -536,10 +488,6 @@ class Recognition(commands.Cog):
             f"{discord.utils.escape_markdown(interaction.user.display_name)} nominated {name} "
             f"for the spotlight: {discord.utils.escape_markdown(reason)}"
         )
-
-
-def _is_recognition_kind(kind: str) -> bool:
-    return kind in (WEEKLY, QUARTERLY, NEWSLETTER) or kind.startswith(RITUAL_PREFIX)
 
 
 def _jump(guild_id: int | None, channel_id: int | None, message_id: int | None) -> str:

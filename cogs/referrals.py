@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 import discord
 from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.core.referrals import InviteState
+from bot.scheduling import Recurring
 from bot.services.members import JoinKind
 from bot.services.referrals import InviteSnapshot, ReferralOutcome
 
@@ -57,19 +59,10 @@ class Referrals(commands.Cog):
         self.service = bot.services.referrals
 
     async def cog_load(self) -> None:
-        self.bot.scheduler.add_job(
-            self.settle,
-            "interval",
-            hours=1,
-            id=SETTLE_JOB_ID,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-        )
+        self.bot.schedule.add(Recurring(SETTLE_JOB_ID, self.settle, every=timedelta(hours=1)))
 
     async def cog_unload(self) -> None:
-        if self.bot.scheduler.get_job(SETTLE_JOB_ID) is not None:
-            self.bot.scheduler.remove_job(SETTLE_JOB_ID)
+        self.bot.schedule.remove(SETTLE_JOB_ID)
 
     async def settle(self) -> list[ReferralOutcome]:
         """Decide every pending referral now and tell moderators about credits."""

@@ -39,17 +39,13 @@ def bot_config(emulator, community, database_url):
     return parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
 
 
-def nps(app: Any) -> Any:
-    return app.bot.get_cog("Nps")
-
-
 @pytest.fixture
 async def flywheel(bot_config, clock, emulator, community) -> AsyncIterator[Any]:
     """The bot with every member recorded and on a tier, plus 'quiet' (DMs closed) on one."""
     quiet = await emulator.member_join(community.guild_id, "quiet", accepts_dms=False)
     community.members["quiet"] = quiet.user_id
     async with running_bot(bot_config, clock=clock, extensions=EXTENSIONS) as app:
-        await asyncio.wait_for(nps(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         bot = app.bot
 
         async def recorded() -> bool:
@@ -253,7 +249,7 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
     await eventually_async(recorded)
     again = await slash(emulator, community, mods["riley"], "nps send")
     assert "already sent" in (await private_reply(again))["content"]
-    await nps(flywheel).run_due()
+    await flywheel.bot.schedule.run_due("nps")
     assert len(dms(emulator, m["ada"])) == 1, "one survey per quarter, whoever asks"
 
     await answer(emulator, m["grace"], period.key, 8)
@@ -269,8 +265,8 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
     config = bot.settings.nps
     due = next_occurrence(config.schedule, bot.clock.now(), tz, quarterly=True)
     bot.clock.set(due)
-    await nps(flywheel).run_due()
-    await nps(flywheel).run_due()
+    await flywheel.bot.schedule.run_due("nps")
+    await flywheel.bot.schedule.run_due("nps")
     nxt = survey_period(due, tz)
     assert nxt.key != period.key
     await eventually(lambda: len(dms(emulator, m["ada"])) == 2)
@@ -300,7 +296,7 @@ async def test_buttons_work_after_a_restart_and_a_missed_survey_is_caught_up(
 ):
     m = community.members
     async with running_bot(bot_config, clock=clock, extensions=EXTENSIONS) as app:
-        await asyncio.wait_for(nps(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         bot = app.bot
         tz = bot.settings.schedule.tz
         async with bot.services.sessions.begin() as session:
@@ -318,7 +314,7 @@ async def test_buttons_work_after_a_restart_and_a_missed_survey_is_caught_up(
     due = next_occurrence(bot_config.settings.nps.schedule, clock.now(), tz, quarterly=True)
     clock.set(due + timedelta(days=1))
     async with running_bot(bot_config, clock=clock, extensions=EXTENSIONS) as app:
-        await asyncio.wait_for(nps(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         [survey] = await eventually(lambda: dms(emulator, m["ada"]))
         summary = await eventually(
             lambda: [t for t in mod_log(emulator, community) if t.startswith("📋")]
@@ -328,7 +324,7 @@ async def test_buttons_work_after_a_restart_and_a_missed_survey_is_caught_up(
 
     # A new process: the old DM's buttons still work.
     async with running_bot(bot_config, clock=clock, extensions=EXTENSIONS) as app:
-        await asyncio.wait_for(nps(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         record = await emulator.click_button(survey, m["ada"], f"nps:score:{key}:6")
         assert "Your answer: **6**" in (await record.wait_response())["data"]["content"]
         assert (await answers(app.bot))[m["ada"]] == (key, 6, None)
@@ -339,12 +335,12 @@ async def test_a_survey_missed_beyond_the_grace_is_skipped_and_moderators_told(
     bot_config, emulator, community, clock
 ):
     async with running_bot(bot_config, clock=clock, extensions=EXTENSIONS) as app:
-        await asyncio.wait_for(nps(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         tz = app.bot.settings.schedule.tz
     due = next_occurrence(bot_config.settings.nps.schedule, clock.now(), tz, quarterly=True)
     clock.set(due + timedelta(days=5))
     async with running_bot(bot_config, clock=clock, extensions=EXTENSIONS) as app:
-        await asyncio.wait_for(nps(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         async with app.bot.services.sessions() as session:
             [post] = await session.scalars(select(ScheduledPost).where(ScheduledPost.kind == "nps"))
         assert post.state == "skipped" and post.note.startswith("missed")

@@ -20,7 +20,7 @@ from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from db.engine import create_session_factory
 from db.models import ContentSubmission, Member, ScheduledPost, TierState
-from tests.e2e.util import bot_posts, eventually, private_reply, slash
+from tests.e2e.util import bot_posts, eventually, eventually_async, private_reply, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def recognition(app: Any) -> Any:
 
 @pytest.fixture
 async def flywheel(flywheel: Any) -> Any:
-    await asyncio.wait_for(recognition(flywheel).caught_up.wait(), timeout=10)
+    await asyncio.wait_for(flywheel.bot.schedule.caught_up.wait(), timeout=10)
     return flywheel
 
 
@@ -99,7 +99,7 @@ async def test_weekly_post_names_top_contributors_never_opted_out_ones_and_only_
     assert "won't be named" in (await private_reply(optout))["content"]
 
     to_next_weekly(bot)
-    await recognition(flywheel).run_due("weekly")
+    await flywheel.bot.schedule.run_due("weekly")
 
     [post] = weekly_posts(emulator, community)
     body = text_of(post)
@@ -117,8 +117,8 @@ async def test_weekly_post_names_top_contributors_never_opted_out_ones_and_only_
     assert f"ref {record.nonce}" in body
 
     # The scheduler waking again (or twice), or a restart, posts nothing more.
-    await recognition(flywheel).run_due("weekly")
-    await recognition(flywheel).run_due("weekly")
+    await flywheel.bot.schedule.run_due("weekly")
+    await flywheel.bot.schedule.run_due("weekly")
     assert len(weekly_posts(emulator, community)) == 1
 
 
@@ -141,7 +141,7 @@ async def test_spotlight_nomination_is_used_then_rotates(flywheel, emulator, com
     assert (await private_reply(refused))["content"] == MODERATORS_ONLY
 
     to_next_weekly(bot)
-    await recognition(flywheel).run_due("weekly")
+    await flywheel.bot.schedule.run_due("weekly")
     [first] = weekly_posts(emulator, community)
     assert first["content"] == f"🌟 This week's spotlight: <@{m['margaret']}>"
     assert "onboarding guide" in text_of(first)
@@ -149,14 +149,14 @@ async def test_spotlight_nomination_is_used_then_rotates(flywheel, emulator, com
     # Next week: no nomination left, so the strongest contributor not yet spotlighted.
     await credit(bot, m["ada"], "answer", 5)
     to_next_weekly(bot)
-    await recognition(flywheel).run_due("weekly")
+    await flywheel.bot.schedule.run_due("weekly")
     second = weekly_posts(emulator, community)[1]
     assert second["content"] == f"🌟 This week's spotlight: <@{m['ada']}>"
     # And the week after, ada (spotlighted within the cool-down) gives way to grace.
     await credit(bot, m["ada"], "answer", 5)
     await credit(bot, m["grace"], "answer", 2)
     to_next_weekly(bot)
-    await recognition(flywheel).run_due("weekly")
+    await flywheel.bot.schedule.run_due("weekly")
     third = weekly_posts(emulator, community)[2]
     assert third["content"] == f"🌟 This week's spotlight: <@{m['grace']}>"
 
@@ -166,7 +166,7 @@ async def test_spotlight_nomination_is_used_then_rotates(flywheel, emulator, com
 
 async def test_missed_post_is_caught_up_once_marked_late(bot_config, emulator, community, clock):
     async with running_bot(bot_config, clock=clock) as app:
-        await asyncio.wait_for(recognition(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         await credit(app.bot, community.members["ada"], "answer", 2)
     assert weekly_posts(emulator, community) == [], "installing the bot posts no backlog"
 
@@ -174,7 +174,7 @@ async def test_missed_post_is_caught_up_once_marked_late(bot_config, emulator, c
     to_next_weekly(app.bot, after=timedelta(days=1))
     for _ in range(2):  # and a second restart changes nothing
         async with running_bot(bot_config, clock=clock) as app:
-            await asyncio.wait_for(recognition(app).caught_up.wait(), timeout=10)
+            await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
     [post] = weekly_posts(emulator, community)
     assert "posted late" in text_of(post)
     [record] = await _records(bot_config, clock, "weekly")
@@ -190,11 +190,11 @@ async def test_post_missed_beyond_the_grace_is_skipped_with_a_log_line(
     bot_config, emulator, community, clock, caplog
 ):
     async with running_bot(bot_config, clock=clock) as app:
-        await asyncio.wait_for(recognition(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
     to_next_weekly(app.bot, after=timedelta(days=5))
     caplog.set_level(logging.WARNING, logger="cogs.recognition")
     async with running_bot(bot_config, clock=clock) as app:
-        await asyncio.wait_for(recognition(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         [record] = await posts_of(app.bot, "weekly")
     assert weekly_posts(emulator, community) == []
     assert record.state == "skipped" and record.note.startswith("missed")
@@ -210,7 +210,7 @@ async def test_crash_after_send_before_record_does_not_post_twice(
 ):
     async with running_bot(bot_config, clock=clock) as app:
         cog = recognition(app)
-        await asyncio.wait_for(cog.caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         await credit(app.bot, community.members["ada"], "answer", 2)
         to_next_weekly(app.bot)
 
@@ -219,13 +219,13 @@ async def test_crash_after_send_before_record_does_not_post_twice(
 
         cog.service.mark_posted = crash
         with pytest.raises(SystemExit):
-            await cog.run_due("weekly")
+            await app.bot.schedule.run_due("weekly")
     assert len(weekly_posts(emulator, community)) == 1
     [record] = await _records_without_recovery(bot_config, clock)
     assert record.state == "claimed", "the crash left the claim unfinished"
 
     async with running_bot(bot_config, clock=clock) as app:
-        await asyncio.wait_for(recognition(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         [record] = await posts_of(app.bot, "weekly")
     [post] = weekly_posts(emulator, community)
     assert record.state == "posted" and record.message_id == int(post["id"])
@@ -246,7 +246,7 @@ async def test_crash_after_claim_before_send_posts_on_recovery(
 ):
     async with running_bot(bot_config, clock=clock) as app:
         cog = recognition(app)
-        await asyncio.wait_for(cog.caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         to_next_weekly(app.bot)
 
         async def crash(*_: Any, **__: Any) -> None:
@@ -254,10 +254,10 @@ async def test_crash_after_claim_before_send_posts_on_recovery(
 
         cog.poster.publish = crash
         with pytest.raises(SystemExit):
-            await cog.run_due("weekly")
+            await app.bot.schedule.run_due("weekly")
     assert weekly_posts(emulator, community) == []
     async with running_bot(bot_config, clock=clock) as app:
-        await asyncio.wait_for(recognition(app).caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         [record] = await posts_of(app.bot, "weekly")
     [post] = weekly_posts(emulator, community)
     assert record.state == "posted" and record.message_id == int(post["id"])
@@ -438,11 +438,11 @@ async def test_ritual_posts_once_with_its_thread(emulator, community, database_u
     config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
     async with running_bot(config, clock=clock) as app:
         cog = recognition(app)
-        await asyncio.wait_for(cog.caught_up.wait(), timeout=10)
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
         rhythm = cog.rhythms["ritual:weekly-qa"]
         clock.set(next_occurrence(rhythm.cadence, clock.now(), app.bot.settings.schedule.tz))
-        await cog.run_due("ritual:weekly-qa")
-        await cog.run_due("ritual:weekly-qa")
+        await app.bot.schedule.run_due("ritual:weekly-qa")
+        await app.bot.schedule.run_due("ritual:weekly-qa")
         [post] = announcements(emulator, community)
         assert post["embeds"][0]["title"] == "Weekly Q&A"
         assert post["mention_everyone"] is False, "ritual text never pings everyone"
@@ -473,7 +473,7 @@ async def test_the_scheduler_wakes_each_post_at_its_local_time(flywheel):
     cog = recognition(flywheel)
     now = bot.clock.now()
     for kind, rhythm in cog.rhythms.items():
-        job = bot.scheduler.get_job(f"recognition:{kind}")
+        job = bot.schedule.scheduler.get_job(kind)
         assert job is not None, kind
         fire = job.trigger.get_next_fire_time(None, now)
         expected = next_occurrence(
@@ -482,11 +482,16 @@ async def test_the_scheduler_wakes_each_post_at_its_local_time(flywheel):
         assert fire == expected, kind
 
 
-async def test_recovery_leaves_other_features_claims_alone(flywheel):
-    """An interrupted NPS survey send is the survey's to finish, not recognition's to drop."""
-    cog = recognition(flywheel)
-    claimed = await cog.service.claim("nps", "2026-Q4")
+async def test_recovery_hands_each_claim_to_its_own_entry(flywheel):
+    """An interrupted NPS survey is finished by the survey's entry, not dropped by recognition's."""
+    bot = flywheel.bot
+    period = bot.services.nps.current()
+    claimed = await bot.services.recognition.claim("nps", period.key)
     assert claimed.claim is not None
-    await cog.recover()
-    record = await cog.service.post_record("nps", "2026-Q4")
-    assert record is not None and record.state == "claimed"
+    await bot.schedule.recover()
+
+    async def finished() -> bool:
+        record = await bot.services.recognition.post_record("nps", period.key)
+        return record is not None and record.state == "posted"
+
+    await eventually_async(finished, within=15)
