@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict db bot/core bot/config.py bot/clock.py
+	$(VENV)/bin/mypy --strict db bot/core bot/config bot/clock.py
 
 pytest: $(STAMP)
 	$(VENV)/bin/pytest

@@ -1,0 +1,90 @@
+"""Flywheel configuration: a TOML file, validated into frozen pydantic models.
+
+``load_config(path)`` reads the file, validates every section, reads the bot token from the
+environment and either returns a :class:`Config` or raises one :class:`ConfigError` that lists
+*every* problem it found, each with a dotted key path (``tiers[1].min_counts.foo``), a plain
+description and an example of a valid value.
+
+The package is pure: it imports nothing from discord and touches no network or database.
+The bot token never appears in any ``repr``/``str`` here, in error text, or in :func:`summarize`.
+
+Modules, one concept each: :mod:`~bot.config.problems` (what a problem is),
+:mod:`~bot.config.fields` and :mod:`~bot.config.cadence` (value types),
+:mod:`~bot.config.schema` (sections, defaults, examples, cross-checks),
+:mod:`~bot.config.examples` (example lines derived from the schema),
+:mod:`~bot.config.translate` (pydantic errors → problems), :mod:`~bot.config.loading`
+(file → Config) and :mod:`~bot.config.summary` (``check-config`` output).
+"""
+
+from bot.config.cadence import WEEKDAYS, MonthlyAt, WeeklyAt
+from bot.config.examples import EXAMPLES as _EXAMPLES  # noqa: F401 (tests read examples by key)
+from bot.config.fields import POINT_KINDS, CountMap, LogLevel, PointKind, mask_database_url
+from bot.config.loading import load_config, parse_config
+from bot.config.problems import ConfigError, ConfigProblem
+from bot.config.schema import (
+    ActivityConfig,
+    AnswersConfig,
+    BuddiesConfig,
+    ChannelsConfig,
+    Config,
+    DatabaseConfig,
+    DiscordConfig,
+    EventsConfig,
+    GroupsConfig,
+    LadderConfig,
+    LoggingConfig,
+    NewsletterConfig,
+    NpsConfig,
+    PointsConfig,
+    PrivacyConfig,
+    ProgramConfig,
+    RecognitionConfig,
+    ReferralsConfig,
+    RitualConfig,
+    RolesConfig,
+    ScheduleConfig,
+    Settings,
+    ThanksConfig,
+    TierConfig,
+)
+from bot.config.summary import summarize
+
+__all__ = [
+    "POINT_KINDS",
+    "WEEKDAYS",
+    "ActivityConfig",
+    "AnswersConfig",
+    "BuddiesConfig",
+    "ChannelsConfig",
+    "Config",
+    "ConfigError",
+    "ConfigProblem",
+    "CountMap",
+    "DatabaseConfig",
+    "DiscordConfig",
+    "EventsConfig",
+    "GroupsConfig",
+    "LadderConfig",
+    "LogLevel",
+    "LoggingConfig",
+    "MonthlyAt",
+    "NewsletterConfig",
+    "NpsConfig",
+    "PointKind",
+    "PointsConfig",
+    "PrivacyConfig",
+    "ProgramConfig",
+    "RecognitionConfig",
+    "ReferralsConfig",
+    "RitualConfig",
+    "RolesConfig",
+    "ScheduleConfig",
+    "Settings",
+    "ThanksConfig",
+    "TierConfig",
+    "WeeklyAt",
+    "load_config",
+    "mask_database_url",
+    "parse_config",
+    "summarize",
+]

@@ -1,0 +1,555 @@
+"""The config file's schema: one frozen pydantic model per section, with defaults and examples.
+
+This is the one place that says which keys exist, what each may hold, its default and, where
+the default is no good example (none, empty, or a value worth changing), ``Field(examples=…)``.
+Error messages read their examples from here (:mod:`bot.config.examples`) and a test holds
+``config.example.toml`` to these defaults. Checks that span several keys live on the models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Final, Self, get_args, get_origin
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    SecretStr,
+    Strict,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from pydantic_core.core_schema import ErrorType
+
+from bot.config.cadence import Cadence, Monthly, MonthlyAt, Weekly, WeeklyAt
+from bot.config.fields import (
+    EXAMPLE_ID,
+    POINT_KINDS,
+    AnyCaseLogLevel,
+    CountMap,
+    DatabaseUrl,
+    EnvName,
+    FilePath,
+    HttpBase,
+    HttpLink,
+    MinCounts,
+    NonNegInt,
+    Percent,
+    PositiveInt,
+    Snowflake,
+    StrictFlag,
+    StrictText,
+    TimezoneName,
+    WsUrl,
+    lenient_snowflake,
+    mask_database_url,
+    non_blank,
+)
+from bot.config.problems import problem
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class DiscordConfig(_Section):
+    guild_id: Snowflake = Field(examples=[EXAMPLE_ID])
+    token_env: EnvName = "DISCORD_TOKEN"
+    api_base: HttpBase = "https://discord.com/api/v10"
+    gateway_url: WsUrl | None = Field(None, examples=["wss://gateway.discord.gg"])
+    sync_commands: StrictFlag = True
+
+
+class DatabaseConfig(_Section):
+    url: DatabaseUrl = "sqlite+aiosqlite:///flywheel.db"
+    auto_migrate: StrictFlag = True
+    echo: StrictFlag = False
+
+    @property
+    def url_masked(self) -> str:
+        """``url`` with any password replaced by ``***``."""
+        return mask_database_url(self.url)
+
+
+class LoggingConfig(_Section):
+    level: AnyCaseLogLevel = "INFO"
+    file: FilePath | None = Field(None, examples=["flywheel.log"])
+
+
+class ScheduleConfig(_Section):
+    timezone: TimezoneName = Field("UTC", examples=["Europe/Berlin"])
+    catch_up_grace_days: NonNegInt = 3
+    weekly_recognition: Weekly = WeeklyAt(0, dt.time(10, 0))
+    newsletter: Monthly = MonthlyAt(1, dt.time(9, 0))
+    quarterly_awards: Monthly = MonthlyAt(1, dt.time(10, 0))
+    """Day of the first month of each quarter (January, April, July, October)."""
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class ChannelsConfig(_Section):
+    announcements: Snowflake = Field(examples=[EXAMPLE_ID])
+    newsletter: Snowflake = Field(examples=[EXAMPLE_ID])
+    """Defaults to ``announcements`` when left out."""
+    review: Snowflake = Field(examples=[EXAMPLE_ID])
+    mod_log: Snowflake = Field(examples=[EXAMPLE_ID])
+    help_forums: tuple[Snowflake, ...] = Field((), examples=[[EXAMPLE_ID]])
+    help_channels: tuple[Snowflake, ...] = Field((), examples=[[EXAMPLE_ID]])
+    """Text channels whose threads are help questions (forums are configured above)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _newsletter_defaults_to_announcements(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "newsletter" not in data:
+            announcements = lenient_snowflake(data.get("announcements"))
+            # When announcements is missing or invalid it is reported on its own and the model
+            # is never built; 1 is only a stand-in so newsletter is not reported as well.
+            return {**data, "newsletter": announcements if announcements is not None else 1}
+        return data
+
+
+class RolesConfig(_Section):
+    moderators: tuple[Snowflake, ...] = Field((), examples=[[EXAMPLE_ID]])
+    """Moderator roles; members with Manage Server always count as moderators too."""
+
+
+class ActivityConfig(_Section):
+    cooldown_seconds: NonNegInt = 60
+    min_length: NonNegInt = 10
+    ignored_channels: tuple[Snowflake, ...] = Field((), examples=[[EXAMPLE_ID]])
+    ignored_categories: tuple[Snowflake, ...] = Field((), examples=[[EXAMPLE_ID]])
+    uncount_deleted_within_seconds: NonNegInt = 300
+    flush_interval_seconds: Annotated[float, Strict(), Field(gt=0)] = 0.5
+
+
+class PointsConfig(_Section):
+    message_day: NonNegInt = 1
+    answer: NonNegInt = 10
+    thanks_received: NonNegInt = 2
+    event_hosted: NonNegInt = 15
+    event_attended: NonNegInt = 3
+    content: NonNegInt = 10
+    referral: NonNegInt = 5
+    mentoring: NonNegInt = 5
+
+    def for_kind(self, kind: str) -> int:
+        """Points for one contribution of ``kind``; KeyError for an unknown kind."""
+        if kind not in POINT_KINDS:
+            raise KeyError(f"unknown contribution kind {kind!r}; kinds: {', '.join(POINT_KINDS)}")
+        value: int = getattr(self, kind)
+        return value
+
+
+class ThanksConfig(_Section):
+    per_pair_per_day: PositiveInt = 1
+    daily_cap: PositiveInt = 5
+    recent_post_hours: PositiveInt = 72
+    reason_max_length: Annotated[int, Strict(), Field(ge=1, le=1000)] = 200
+
+
+class AnswersConfig(_Section):
+    solved_tags: tuple[Annotated[str, Strict(), AfterValidator(non_blank)], ...] = Field(
+        ("Solved", "Answered", "Resolved"), examples=[["Solved", "Answered"]]
+    )
+    """Forum tag names (any case) applied when an answer is accepted; the first one found wins."""
+
+
+class EventsConfig(_Section):
+    min_attendees: NonNegInt = 3
+    min_minutes: Annotated[int, Strict(), Field(ge=1, le=1440)] = 10
+
+
+class ReferralsConfig(_Section):
+    min_days: NonNegInt = 7
+    min_active_days: NonNegInt = 1
+    grace_days: PositiveInt = 30
+
+    @model_validator(mode="after")
+    def _grace_covers_min_days(self) -> Self:
+        if self.grace_days < self.min_days:
+            raise problem(
+                f"must be at least min_days ({self.min_days}); got {self.grace_days}",
+                field="grace_days",
+            )
+        return self
+
+
+TIER_KEY_PATTERN: Final = r"^[a-z][a-z0-9_]{0,31}$"
+
+
+class TierConfig(_Section):
+    key: Annotated[str, Strict(), Field(pattern=TIER_KEY_PATTERN)] = Field(examples=["champion"])
+    name: Annotated[str, Strict(), AfterValidator(non_blank)] = Field(examples=["Champion"])
+    role_id: Snowflake = Field(examples=[EXAMPLE_ID])
+    window_days: Annotated[int, Strict(), Field(ge=1, le=3650)] = 90
+    min_points: NonNegInt = Field(0, examples=[100])
+    min_counts: MinCounts = Field(
+        default_factory=CountMap, examples=[{"answer": 5, "event_hosted": 1}]
+    )
+    min_active_weeks: NonNegInt = Field(0, examples=[6])
+    min_tenure_days: NonNegInt = Field(0, examples=[30])
+    nomination_required: StrictFlag = False
+    seats: Annotated[int, Strict(), Field(ge=1)] | None = Field(None, examples=[10])
+    benefits: StrictText = Field("", examples=["Early access to releases"])
+    commitment: StrictText = Field("", examples=["Help in the forums a few times a month"])
+    welcome_message: StrictText = Field("", examples=["Welcome to the Champions!"])
+    resources: tuple[HttpLink, ...] = Field((), examples=[["https://example.org/champions"]])
+
+    @property
+    def window_weeks(self) -> int:
+        """How many (possibly partial) weeks the window spans."""
+        return math.ceil(self.window_days / 7)
+
+    @model_validator(mode="after")
+    def _active_weeks_fit_window(self) -> Self:
+        if self.min_active_weeks > self.window_weeks:
+            raise problem(
+                f"must be at most {self.window_weeks}, the number of weeks in the "
+                f"{self.window_days}-day window (got {self.min_active_weeks})",
+                field="min_active_weeks",
+            )
+        return self
+
+
+class RecognitionConfig(_Section):
+    top_per_category: Annotated[int, Strict(), Field(ge=1, le=10)] = 3
+    spotlight_lookback_weeks: PositiveInt = 4
+    """Strong contributors for an automatic spotlight are judged over this many weeks."""
+    spotlight_cooldown_weeks: NonNegInt = 8
+    """Nobody is spotlighted twice within this many weeks."""
+    spotlight_min_points: NonNegInt = 10
+
+
+class NewsletterConfig(_Section):
+    top_contributors: Annotated[int, Strict(), Field(ge=1, le=25)] = 5
+    upcoming_days: PositiveInt = 30
+    chart: StrictFlag = True
+    dm_subscribers: StrictFlag = True
+    dm_pace_seconds: Annotated[float, Strict(), Field(ge=0, le=60)] = 1.0
+
+
+class ProgramConfig(_Section):
+    """Targets the program health report measures against (from the ambassador playbook)."""
+
+    content_per_member_min: Annotated[float, Strict(), Field(ge=0)] = 2.0
+    content_per_member_max: Annotated[float, Strict(), Field(ge=0)] = 4.0
+    """Content pieces per tier member per month: the target range."""
+    nps_target: Annotated[int, Strict(), Field(ge=-100, le=100)] = 70
+    retention_target_percent: Percent = 60
+    """Share of tier members still active six months after their promotion."""
+    slipping_days: PositiveInt = 14
+    """A previously active contributor silent this many days is listed as slipping away."""
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> Self:
+        if self.content_per_member_max < self.content_per_member_min:
+            raise problem(
+                f"must be at least content_per_member_min ({self.content_per_member_min}); "
+                f"got {self.content_per_member_max}",
+                field="content_per_member_max",
+            )
+        return self
+
+
+class NpsConfig(_Section):
+    enabled: StrictFlag = True
+    schedule: Monthly = MonthlyAt(15, dt.time(16, 0))
+    """Day of the first month of each quarter on which tier members get the survey by DM."""
+    min_responses: Annotated[int, Strict(), Field(ge=5)] = 5
+    """Results are shown only with at least this many answers (never fewer than 5)."""
+    dm_pace_seconds: Annotated[float, Strict(), Field(ge=0, le=60)] = 1.0
+
+
+class BuddiesConfig(_Section):
+    enabled: StrictFlag = Field(False, examples=[True])
+    max_active: PositiveInt = 3
+    """No volunteer gets more than this many newcomers at once."""
+    credit_after_days: PositiveInt = 30
+    """The buddy earns `mentoring` when the newcomer is still here and active after this."""
+    intro_channel: Snowflake | None = Field(None, examples=[EXAMPLE_ID])
+    """Text channel for private introduction threads; leave it out to introduce by DM."""
+
+
+class GroupsConfig(_Section):
+    create_channels: StrictFlag = False
+    category: Snowflake | None = Field(None, examples=[EXAMPLE_ID])
+    """Category for new group channels (when create_channels is true)."""
+    inactive_days: PositiveInt = 60
+    """Leaders of a group with no credited event for this long get a nudge."""
+
+
+class PrivacyConfig(_Section):
+    retention_days: NonNegInt = Field(0, examples=[365])
+    """Purge the data of members who left more than this many days ago (0 keeps it)."""
+
+
+RITUAL_KEY_PATTERN: Final = r"^[a-z][a-z0-9_-]{0,23}$"
+
+
+class RitualConfig(_Section):
+    key: Annotated[str, Strict(), Field(pattern=RITUAL_KEY_PATTERN)] = Field(examples=["weekly-qa"])
+    when: Cadence = Field(examples=["thu 17:00"])
+    title: Annotated[str, Strict(), AfterValidator(non_blank), Field(max_length=256)] = Field(
+        examples=["Weekly Q&A"]
+    )
+    text: Annotated[str, Strict(), AfterValidator(non_blank), Field(max_length=4000)] = Field(
+        examples=["Ask anything about the product in the thread below."]
+    )
+    channel: Snowflake | None = Field(None, examples=[EXAMPLE_ID])
+    """Defaults to the announcements channel."""
+    thread_name: Annotated[str, Strict(), Field(max_length=100)] = Field(
+        "", examples=["Q&A {date}"]
+    )
+    """Open a thread on the post with this name ("{date}" is replaced); empty: no thread."""
+    grace_hours: Annotated[int, Strict(), Field(ge=0, le=24 * 28)] = 12
+    """A ritual missed while the bot was down is still posted within this many hours."""
+
+
+class LadderConfig(_Section):
+    stack_roles: StrictFlag = False
+    low_water_ratio: Annotated[float, Strict(), Field(gt=0, le=1)] = 0.9
+    demotion_grace_days: NonNegInt = 30
+    min_days_after_promotion: NonNegInt = 30
+    at_risk_notice_days: NonNegInt = 7
+
+
+class Settings(_Section):
+    """Everything in the config file (the token is not here; see :class:`Config`).
+
+    Each section's ``examples`` is the short table shown when the section as a whole is wrong.
+    """
+
+    discord: DiscordConfig = Field(examples=[{"guild_id": EXAMPLE_ID}])
+    database: DatabaseConfig = Field(
+        default_factory=DatabaseConfig, examples=[{"url": "sqlite+aiosqlite:///flywheel.db"}]
+    )
+    logging: LoggingConfig = Field(default_factory=LoggingConfig, examples=[{"level": "INFO"}])
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, examples=[{"timezone": "UTC"}])
+    channels: ChannelsConfig = Field(examples=[{"announcements": EXAMPLE_ID}])
+    roles: RolesConfig = Field(default_factory=RolesConfig, examples=[{"moderators": [EXAMPLE_ID]}])
+    activity: ActivityConfig = Field(
+        default_factory=ActivityConfig, examples=[{"cooldown_seconds": 60}]
+    )
+    points: PointsConfig = Field(default_factory=PointsConfig, examples=[{"answer": 10}])
+    thanks: ThanksConfig = Field(default_factory=ThanksConfig, examples=[{"daily_cap": 5}])
+    answers: AnswersConfig = Field(
+        default_factory=AnswersConfig, examples=[{"solved_tags": ["Solved"]}]
+    )
+    events: EventsConfig = Field(default_factory=EventsConfig, examples=[{"min_attendees": 3}])
+    referrals: ReferralsConfig = Field(default_factory=ReferralsConfig, examples=[{"min_days": 7}])
+    tiers: tuple[TierConfig, ...] = Field(
+        (), examples=[[{"key": "champion", "name": "Champion", "role_id": EXAMPLE_ID}]]
+    )
+    """Lowest tier first; the order is the ladder."""
+    ladder: LadderConfig = Field(default_factory=LadderConfig, examples=[{"stack_roles": False}])
+    recognition: RecognitionConfig = Field(
+        default_factory=RecognitionConfig, examples=[{"top_per_category": 3}]
+    )
+    newsletter: NewsletterConfig = Field(
+        default_factory=NewsletterConfig, examples=[{"top_contributors": 5}]
+    )
+    rituals: tuple[RitualConfig, ...] = Field(
+        (), examples=[[{"key": "weekly-qa", "when": "thu 17:00", "title": "Weekly Q&A"}]]
+    )
+    program: ProgramConfig = Field(default_factory=ProgramConfig, examples=[{"nps_target": 70}])
+    nps: NpsConfig = Field(default_factory=NpsConfig, examples=[{"enabled": True}])
+    buddies: BuddiesConfig = Field(default_factory=BuddiesConfig, examples=[{"enabled": False}])
+    groups: GroupsConfig = Field(default_factory=GroupsConfig, examples=[{"inactive_days": 60}])
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, examples=[{"retention_days": 0}])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _required_sections_report_their_keys(cls, data: Any) -> Any:
+        # A missing [discord] or [channels] reports each required key, not just the section.
+        if isinstance(data, Mapping):
+            return {"discord": {}, "channels": {}, **data}
+        return data
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _entries_are_distinct(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Tier keys, tier roles and ritual keys are unique, and no tier role is @everyone.
+
+        Checked once, on the input, so a duplicate is reported beside every other problem in
+        the file (an "after" validator would not run while anything else is wrong).
+        """
+        conflicts = _conflicts(data) if isinstance(data, Mapping) else []
+        try:
+            settings = handler(data)
+        except ValidationError as exc:
+            if not conflicts:
+                raise
+            errors = [_rebuilt(error) for error in exc.errors(include_url=False)]
+            raise _validation_error(exc.title, [*errors, *conflicts]) from None
+        if conflicts:
+            raise _validation_error(cls.__name__, conflicts)
+        return settings
+
+    @property
+    def moderator_role_ids(self) -> frozenset[int]:
+        """Roles whose members are moderators (Manage Server also counts, checked elsewhere)."""
+        return frozenset(self.roles.moderators)
+
+    @property
+    def managed_role_ids(self) -> frozenset[int]:
+        """The tier roles, which the bot adds and removes."""
+        return frozenset(tier.role_id for tier in self.tiers)
+
+    @property
+    def tier_keys(self) -> tuple[str, ...]:
+        """Tier keys, lowest first."""
+        return tuple(tier.key for tier in self.tiers)
+
+    def tier(self, key: str) -> TierConfig:
+        """The tier with ``key``; KeyError if there is none."""
+        for tier in self.tiers:
+            if tier.key == key:
+                return tier
+        raise KeyError(f"no tier {key!r}; tiers: {', '.join(self.tier_keys) or '(none)'}")
+
+    def tier_index(self, key: str) -> int:
+        """Position of tier ``key`` on the ladder (0 = lowest); KeyError if there is none."""
+        return self.tier_keys.index(self.tier(key).key)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings plus the bot token (held as a SecretStr, never shown)."""
+
+    settings: Settings
+    token: SecretStr | None
+    source: Path
+
+
+# --------------------------------------------------------------------------------------------
+# Checks across entries (the input may hold tables or already-built models)
+# --------------------------------------------------------------------------------------------
+
+
+def _entries(value: object) -> Sequence[object]:
+    return value if isinstance(value, list | tuple) else ()
+
+
+def _get(entry: object, name: str) -> object:
+    if isinstance(entry, Mapping):
+        return entry.get(name)
+    return getattr(entry, name, None) if isinstance(entry, BaseModel) else None
+
+
+def _valid_key(value: object, pattern: str) -> str | None:
+    """``value`` when it is a well-formed key (a malformed one is reported on its own)."""
+    return value if isinstance(value, str) and re.match(pattern, value) else None
+
+
+def _conflict(loc: tuple[str | int, ...], value: object, message: str) -> InitErrorDetails:
+    return InitErrorDetails(type=problem(message), loc=loc, input=value)
+
+
+def _conflicts(data: Mapping[str, Any]) -> list[InitErrorDetails]:
+    """Duplicate tier keys and roles, a tier role that is @everyone, duplicate ritual keys."""
+    found: list[InitErrorDetails] = []
+    guild_id = lenient_snowflake(_get(data.get("discord"), "guild_id"))
+    keys: dict[str, int] = {}
+    roles: dict[int, int] = {}
+    for index, tier in enumerate(_entries(data.get("tiers"))):
+        key = _valid_key(_get(tier, "key"), TIER_KEY_PATTERN)
+        if key is not None:
+            if key in keys:
+                message = f"duplicate tier key '{key}' (also tiers[{keys[key]}])"
+                found.append(_conflict(("tiers", index, "key"), key, message))
+            else:
+                keys[key] = index
+        role_id = lenient_snowflake(_get(tier, "role_id"))
+        if role_id is not None:
+            loc = ("tiers", index, "role_id")
+            if guild_id is not None and role_id == guild_id:
+                message = (
+                    "is the @everyone role (it equals discord.guild_id); "
+                    "create a separate role for each tier"
+                )
+                found.append(_conflict(loc, role_id, message))
+            elif role_id in roles:
+                message = (
+                    f"duplicate tier role {role_id} (also tiers[{roles[role_id]}]); "
+                    "each tier needs its own role"
+                )
+                found.append(_conflict(loc, role_id, message))
+            else:
+                roles[role_id] = index
+    rituals: dict[str, int] = {}
+    for index, ritual in enumerate(_entries(data.get("rituals"))):
+        key = _valid_key(_get(ritual, "key"), RITUAL_KEY_PATTERN)
+        if key is None:
+            continue
+        if key in rituals:
+            message = f"duplicate ritual key '{key}' (also rituals[{rituals[key]}])"
+            found.append(_conflict(("rituals", index, "key"), key, message))
+        else:
+            rituals[key] = index
+    return found
+
+
+_PYDANTIC_ERRORS: Final = frozenset(get_args(ErrorType))
+
+
+def _rebuilt(error: ErrorDetails) -> InitErrorDetails:
+    """``error`` as it was raised, so it can be raised again together with the conflicts."""
+    context = error.get("ctx")
+    if error["type"] in _PYDANTIC_ERRORS:
+        rebuilt = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
+        if context is not None:
+            rebuilt["ctx"] = context
+        return rebuilt
+    # Ours (problems.PROBLEM, problems.SNOWFLAKE) carry their text in ctx["message"].
+    custom = PydanticCustomError(
+        error["type"], "{message}", {"message": error["msg"], **(context or {})}
+    )
+    return InitErrorDetails(type=custom, loc=error["loc"], input=error["input"])
+
+
+def _validation_error(title: str, errors: list[InitErrorDetails]) -> ValidationError:
+    return ValidationError.from_exception_data(title, errors, hide_input=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Finding the model behind a key path (for examples and messages)
+# --------------------------------------------------------------------------------------------
+
+
+def model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside a field's type (``TierConfig`` for ``tuple[TierConfig, ...]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is None:
+        return None
+    for arg in get_args(annotation):
+        found = model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def model_at(parts: Sequence[str | int]) -> type[BaseModel] | None:
+    """The model that validates the table at ``parts`` (None if it is not a model)."""
+    model: type[BaseModel] = Settings
+    for part in parts:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        found = model_in(field.annotation) if field is not None else None
+        if found is None:
+            return None
+        model = found
+    return model
