@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,11 @@ DEFAULT_MISFIRE_GRACE_SECONDS = 3600
 
 Deliver = Callable[[Period, Claim, bool], Awaitable[None]]
 """Send a claimed period (``True``: finishing after a restart); mark it posted or release it."""
+
+
+def daily(at: time) -> dict[str, int]:
+    """Cron fields for once a day at ``at`` (local time)."""
+    return {"hour": at.hour, "minute": at.minute}
 
 
 def _same(period: Period) -> Period:

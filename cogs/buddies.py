@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.errors import UserFacingError
-from bot.scheduling import Recurring
+from bot.scheduling import Recurring, daily
 from bot.services.buddies import BUDDIES_OFF, SettleReport
 from bot.services.members import JoinKind
 from db.repositories.buddies import PairRow
@@ -24,8 +24,6 @@ from db.repositories.buddies import PairRow
 log = logging.getLogger(__name__)
 
 SETTLE_JOB_ID = "buddies:settle"
-#: Local time (``schedule.timezone``) of the daily credit pass, after the ladder's sweep.
-SETTLE_HOUR, SETTLE_MINUTE = 3, 30
 SETTLE_MISFIRE_GRACE = 6 * 3600
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -51,7 +49,7 @@ class Buddies(commands.Cog):
             Recurring(
                 SETTLE_JOB_ID,
                 self.run_settle,
-                cron={"hour": SETTLE_HOUR, "minute": SETTLE_MINUTE},
+                cron=daily(self.bot.settings.schedule.buddy_settlement),
                 misfire_grace_seconds=SETTLE_MISFIRE_GRACE,
             )
         )

@@ -18,15 +18,13 @@ from bot.checks import is_moderator, moderator_only
 from bot.client import Flywheel
 from bot.core.groups import KIND_LABELS, NAME_MAX, REGION_MAX, channel_name
 from bot.errors import UserFacingError
-from bot.scheduling import Recurring
+from bot.scheduling import Recurring, daily
 from bot.services.groups import NewGroup, Nudge
 from db.repositories.groups import GroupRow
 
 log = logging.getLogger(__name__)
 
 NUDGE_JOB_ID = "groups:nudge"
-#: Local time (``schedule.timezone``) of the daily inactivity check: a friendly hour for a DM.
-NUDGE_HOUR, NUDGE_MINUTE = 10, 0
 NUDGE_MISFIRE_GRACE = 6 * 3600
 NO_MENTIONS = discord.AllowedMentions.none()
 KIND_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in KIND_LABELS.items()]
@@ -66,7 +64,7 @@ class Groups(commands.Cog):
             Recurring(
                 NUDGE_JOB_ID,
                 self.run_nudges,
-                cron={"hour": NUDGE_HOUR, "minute": NUDGE_MINUTE},
+                cron=daily(self.bot.settings.schedule.group_nudges),
                 misfire_grace_seconds=NUDGE_MISFIRE_GRACE,
             )
         )

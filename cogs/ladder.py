@@ -20,15 +20,13 @@ from bot.client import Flywheel
 from bot.core.text import clip
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
-from bot.scheduling import Recurring
+from bot.scheduling import Recurring, daily
 from bot.services.ladder import MAX_LEAVE_DAYS
 from bot.services.members import JoinKind
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = "ladder:sweep"
-#: The daily sweep's local time (``schedule.timezone``): a quiet hour in most communities.
-SWEEP_HOUR, SWEEP_MINUTE = 3, 0
 #: A daily run held up (the bot busy or the loop blocked) still happens within this many seconds;
 #: after a restart the start-up sweep catches up instead.
 SWEEP_MISFIRE_GRACE = 6 * 3600
@@ -58,7 +56,7 @@ class Ladder(commands.Cog):
             Recurring(
                 SWEEP_JOB_ID,
                 self.automation.run_sweep,
-                cron={"hour": SWEEP_HOUR, "minute": SWEEP_MINUTE},
+                cron=daily(self.bot.settings.schedule.ladder_sweep),
                 misfire_grace_seconds=SWEEP_MISFIRE_GRACE,
             )
         )

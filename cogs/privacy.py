@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import Flywheel
-from bot.scheduling import Recurring
+from bot.scheduling import Recurring, daily
 from bot.services.privacy import encode
 from bot.tree import handled
 from db.repositories.privacy import Erasure
@@ -59,8 +59,6 @@ DELETED = (
 CANCELLED = "Cancelled: nothing was deleted."
 CONFIRM_TIMEOUT_SECONDS = 120
 RETENTION_JOB_ID = "privacy:retention"
-#: Local time (``schedule.timezone``) of the daily retention purge, after the nightly jobs.
-RETENTION_HOUR, RETENTION_MINUTE = 4, 15
 RETENTION_MISFIRE_GRACE = 6 * 3600
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -128,7 +126,7 @@ class Privacy(commands.Cog):
             Recurring(
                 RETENTION_JOB_ID,
                 self.run_retention,
-                cron={"hour": RETENTION_HOUR, "minute": RETENTION_MINUTE},
+                cron=daily(self.bot.settings.schedule.retention),
                 misfire_grace_seconds=RETENTION_MISFIRE_GRACE,
             )
         )

@@ -65,6 +65,7 @@ def _parse_time(text: str, *, shape: str, got: object) -> dt.time:
     return dt.time(hour, minute)
 
 
+_DAILY_SHAPE: Final = "HH:MM"
 _WEEKLY_SHAPE: Final = "<mon|tue|wed|thu|fri|sat|sun> HH:MM"
 _MONTHLY_SHAPE: Final = "<1-28> HH:MM"
 
@@ -106,6 +107,15 @@ def _parse_monthly(value: object) -> MonthlyAt:
     return MonthlyAt(day, _parse_time(parts[1], shape=_MONTHLY_SHAPE, got=value))
 
 
+def _parse_daily(value: object) -> dt.time:
+    """A daily job's local time: "03:00"."""
+    if isinstance(value, dt.time):
+        return value
+    if not isinstance(value, str):
+        raise problem(f'must be text like "03:00" (got {show(value)})')
+    return _parse_time(value.strip(), shape=_DAILY_SHAPE, got=value)
+
+
 def _parse_cadence(value: object) -> WeeklyAt | MonthlyAt:
     """A ritual's "when": weekly ("thu 17:00") or monthly ("15 18:00")."""
     if isinstance(value, WeeklyAt | MonthlyAt):
@@ -118,6 +128,12 @@ def _parse_cadence(value: object) -> WeeklyAt | MonthlyAt:
     return _parse_weekly(value)
 
 
+Daily = Annotated[
+    dt.time,
+    PlainValidator(_parse_daily),
+    PlainSerializer(lambda at: f"{at:%H:%M}", return_type=str),
+    WithJsonSchema({"type": "string", "examples": ["03:00"]}),
+]
 Weekly = Annotated[
     WeeklyAt,
     PlainValidator(_parse_weekly),

@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
-from bot.config.cadence import Cadence, Monthly, MonthlyAt, Weekly, WeeklyAt
+from bot.config.cadence import Cadence, Daily, Monthly, MonthlyAt, Weekly, WeeklyAt
 from bot.config.fields import (
     EXAMPLE_ID,
     POINT_KINDS,
@@ -93,6 +93,11 @@ class ScheduleConfig(_Section):
     newsletter: Monthly = MonthlyAt(1, dt.time(9, 0))
     quarterly_awards: Monthly = MonthlyAt(1, dt.time(10, 0))
     """Day of the first month of each quarter (January, April, July, October)."""
+    ladder_sweep: Daily = dt.time(3, 0)
+    """Every member evaluated and every tier role checked, daily: a quiet hour."""
+    buddy_settlement: Daily = dt.time(3, 30)
+    retention: Daily = dt.time(4, 15)
+    group_nudges: Daily = dt.time(10, 0)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
