@@ -17,6 +17,7 @@ from bot.command_sync import sync_if_changed
 from bot.config import Config, Settings
 from bot.outbox import Outbox
 from bot.scheduling import Schedule
+from bot.services.background import finish_or_cancel
 from bot.services.container import Services
 from bot.tree import FlywheelTree
 
@@ -195,13 +196,7 @@ class Flywheel(commands.Bot):
                 or task.get_name().startswith("discord.py: on_")
             )
         }
-        if not in_flight:
-            return
-        _, pending = await asyncio.wait(in_flight, timeout=IN_FLIGHT_GRACE_SECONDS)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending, timeout=IN_FLIGHT_GRACE_SECONDS)
+        await finish_or_cancel(in_flight, IN_FLIGHT_GRACE_SECONDS)
 
     async def close(self) -> None:
         if self._startup is not None and not self._startup.done():

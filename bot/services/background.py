@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,15 @@ class Background:
 
     async def finish(self, grace: float) -> None:
         """Let running work finish for ``grace`` seconds, then cancel what is left."""
-        pending = self.pending
-        if not pending:
-            return
-        _, late = await asyncio.wait(pending, timeout=grace)
-        for task in late:
-            task.cancel()
-        if late:
-            await asyncio.wait(late, timeout=grace)
+        await finish_or_cancel(self.pending, grace)
+
+
+async def finish_or_cancel(tasks: Collection[asyncio.Task[Any]], grace: float) -> None:
+    """Wait up to ``grace`` seconds for ``tasks``, then cancel the rest and let them unwind."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=grace)
+    for task in late:
+        task.cancel()
+    if late:
+        await asyncio.wait(late, timeout=grace)
