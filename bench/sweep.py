@@ -42,8 +42,7 @@ if str(ROOT) not in sys.path:
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import Settings, parse_config  # noqa: E402
 from bot.demo.community import TIERS  # noqa: E402
-from bot.services.contributions import Contributions  # noqa: E402
-from bot.services.ladder import LadderService  # noqa: E402
+from bot.services.container import build_services  # noqa: E402
 from db import migrate  # noqa: E402
 from db.engine import create_engine, create_session_factory  # noqa: E402
 
@@ -237,9 +236,7 @@ async def measure(path: Path, samples: int, seed: int) -> dict[str, Any]:
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     clock = FakeClock(NOW)
     config = settings()
-    service = LadderService(
-        create_session_factory(engine), config, clock, Contributions(config, clock)
-    )
+    service = build_services(config, clock, create_session_factory(engine)).ladder
     try:
         started = time.perf_counter()
         first = await service.sweep()
