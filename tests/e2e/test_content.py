@@ -14,7 +14,7 @@ from bot.emulated import running_bot
 from db.models import ContentSubmission, Contribution
 from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually, eventually_async
+from tests.e2e.util import bot_posts, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -371,7 +371,7 @@ async def test_a_card_that_could_not_be_posted_is_posted_after_a_restart(
             [row] = await rows(app.bot, ContentSubmission)
             return row if row.review_message_id is not None else None
 
-        submission = await eventually_async(card_recorded)
+        submission = await eventually(card_recorded)
         assert submission.review_message_id == int(card["id"])
         assert button_ids(card)[0] == f"content:approve:{submission.id}"
 

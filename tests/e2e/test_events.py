@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,16 +18,6 @@ from tests.e2e.util import bot_posts, eventually
 pytestmark = pytest.mark.e2e
 
 
-async def until(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not (result := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.05)
-    return result
-
-
 async def event_row(bot: Any, event_id: int) -> TrackedEvent | None:
     async with bot.services.sessions() as session:
         return await EventRepository(session, bot.guild_id).get(event_id)
@@ -41,7 +30,7 @@ async def event_in(bot: Any, event_id: int, status: str, *, settled: bool = Fals
             return None
         return row if (row.settled_at is not None) == settled else None
 
-    return await until(check)
+    return await eventually(check)
 
 
 async def rsvps(bot: Any, event_id: int) -> set[int]:
@@ -61,7 +50,7 @@ async def open_voice(bot: Any, count: int) -> list[VoiceSession]:
         rows = [r for r in await voice_rows(bot) if r.ended_at is None]
         return (rows,) if len(rows) == count else None
 
-    [rows] = await until(check)
+    [rows] = await eventually(check)
     return rows
 
 
@@ -110,7 +99,7 @@ async def test_host_and_members_who_stayed_are_credited(flywheel, emulator, comm
     # RSVPs right after creation: they must not be lost while the event is being recorded.
     for name in ("grace", "linus", "margaret", "barbara"):
         await emulator.event_add_user(gid, event.id, m[name])
-    await until(lambda: _has_rsvps(bot, event.id, 4))
+    await eventually(lambda: _has_rsvps(bot, event.id, 4))
 
     await emulator.start_scheduled_event(gid, event.id)
     await event_in(bot, event.id, "active")
@@ -328,9 +317,9 @@ async def test_a_withdrawn_rsvp_no_longer_counts_as_interested(
     event = await new_event(emulator, community, "ada", "Design review")
     for name in ("grace", "linus", "barbara"):
         await emulator.event_add_user(gid, event.id, m[name])
-    await until(lambda: _has_rsvps(bot, event.id, 3))
+    await eventually(lambda: _has_rsvps(bot, event.id, 3))
     await emulator.event_remove_user(gid, event.id, m["barbara"])
-    await until(lambda: _rsvps_are(bot, event.id, {m["grace"], m["linus"]}))
+    await eventually(lambda: _rsvps_are(bot, event.id, {m["grace"], m["linus"]}))
 
     await emulator.start_scheduled_event(gid, event.id)
     await event_in(bot, event.id, "active")
@@ -406,7 +395,7 @@ async def test_a_stage_event_credits_attendance_like_a_voice_event(
         gid, m["ada"], "Town hall", datetime.now(UTC) + timedelta(hours=1), channel_id=stage.id
     )
     await emulator.event_add_user(gid, event.id, m["grace"])
-    await until(lambda: _has_rsvps(bot, event.id, 1))
+    await eventually(lambda: _has_rsvps(bot, event.id, 1))
     await emulator.start_scheduled_event(gid, event.id)
     await event_in(bot, event.id, "active")
     for name in ("grace", "linus", "margaret"):

@@ -17,7 +17,7 @@ from bot.client import all_extensions
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, command_syncs
+from tests.e2e.util import bot_posts, command_syncs, eventually
 from tests.helpers import write_config
 
 pytestmark = pytest.mark.e2e
@@ -175,10 +175,11 @@ async def test_run_subprocess_shuts_down_cleanly_on_sigterm(emulator, community,
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        for _ in range(200):
-            if command_syncs(emulator) or process.returncode is not None:
-                break
-            await asyncio.sleep(0.1)
+        await eventually(
+            lambda: command_syncs(emulator) or process.returncode is not None,
+            within=20,
+            interval=0.1,
+        )
         assert command_syncs(emulator), "the bot never synced its commands"
         assert process.returncode is None
         # A process that runs nothing but the bot keeps its start-up heap out of full

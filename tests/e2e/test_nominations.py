@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from bot.client import all_extensions
 from bot.emulated import running_bot
-from db.models import Member, Nomination, TierState
+from db.models import Nomination, TierState
 from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually, eventually_async
+from tests.e2e.util import bot_posts, eventually, members_synced
 
 pytestmark = pytest.mark.e2e
 
@@ -71,17 +71,6 @@ def bot_dms(emu, user_id: int) -> list[dict[str, Any]]:
 async def rows(bot, model, *where) -> list[Any]:
     async with bot.services.sessions() as session:
         return list(await session.scalars(select(model).where(*where)))
-
-
-async def members_synced(flywheel, community) -> None:
-    """The ladder evaluates members the members table knows: wait for the start-up sync."""
-    wanted = set(community.members.values())
-    for _ in range(100):
-        known = {m.user_id for m in await rows(flywheel.bot, Member)}
-        if wanted <= known:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the members table was not synced")
 
 
 async def card_for(emu, community, moderator: int, member: int, tier: str, **kw):
@@ -240,7 +229,7 @@ async def test_only_moderators_can_decide_and_not_on_their_own(flywheel, emulato
 async def test_approval_with_the_minimums_met_promotes_at_once(flywheel, emulator, community):
     bot = flywheel.bot
     ada, morgan = community.members["ada"], community.moderators["morgan"]
-    await members_synced(flywheel, community)
+    await members_synced(flywheel.bot, community.members.values())
     await give_advisor_minimums(bot, ada, tell=True)
     assert await tier_of(bot, ada) is None  # Advisor needs a nomination
 
@@ -272,7 +261,7 @@ async def test_approval_without_the_minimums_is_recorded_and_applied_later(
 ):
     bot = flywheel.bot
     ada, riley = community.members["ada"], community.moderators["riley"]
-    await members_synced(flywheel, community)
+    await members_synced(flywheel.bot, community.members.values())
     card = await card_for(emulator, community, community.moderators["morgan"], ada, "advisor")
     click = await emulator.click_button(card, riley, button_ids(card)[0])
     assert (await click.wait_response(timeout=5))["type"] == 6
@@ -513,6 +502,6 @@ async def test_a_card_that_could_not_be_posted_is_posted_after_a_restart(
             [row] = await rows(app.bot, Nomination)
             return row if row.review_message_id is not None else None
 
-        nomination = await eventually_async(card_recorded)
+        nomination = await eventually(card_recorded)
         assert nomination.review_message_id == int(card["id"])
         assert button_ids(card)[0] == f"nomination:approve:{nomination.id}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,19 +16,9 @@ from db.models import Contribution, Referral
 from db.repositories.activity import ActivityRepository
 from db.repositories.referrals import ReferralRepository
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts
+from tests.e2e.util import bot_posts, eventually
 
 pytestmark = pytest.mark.e2e
-
-
-async def until(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not (result := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def tracking(bot: Any) -> None:
@@ -39,7 +28,7 @@ async def tracking(bot: Any) -> None:
     async def enabled() -> bool:
         return service.enabled
 
-    await until(enabled)
+    await eventually(enabled)
 
 
 async def referrals_of(bot: Any, invitee_id: int) -> list[Referral]:
@@ -56,7 +45,7 @@ async def referral(bot: Any, invitee_id: int, *, status: str | None = None) -> R
             return rows[0]
         return None
 
-    return await until(check)
+    return await eventually(check)
 
 
 async def referral_credits(bot: Any) -> list[Contribution]:
@@ -222,7 +211,7 @@ async def test_without_manage_server_tracking_is_off_with_one_clear_warning(
         return bool(warnings())
 
     async with running_bot(bot_config, clock=clock) as app:
-        await until(warned)
+        await eventually(warned)
         invite = await emulator.create_invite(
             community.channels["general"], community.members["ada"]
         )

@@ -1,10 +1,15 @@
-"""Small readers over the emulator's records, shared by end-to-end tests."""
+"""Readers over the emulator's records and the one polling helper, shared by the tests."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from sqlalchemy import select
+
+from db.models import Member
 
 
 def bot_posts(emu: Any, channel_id: int) -> list[dict[str, Any]]:
@@ -19,29 +24,32 @@ def command_syncs(emu: Any) -> list[Any]:
 async def eventually(
     check: Callable[[], Any], *, within: float = 5.0, interval: float = 0.05
 ) -> Any:
-    """Poll ``check`` until it returns something truthy (the bot reacts asynchronously)."""
-    deadline = asyncio.get_running_loop().time() + within
+    """Poll ``check`` (plain or async) until it returns something truthy, and return that.
+
+    The bot reacts asynchronously; this is the one polling helper of the test suite.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
     while True:
         result = check()
+        if inspect.isawaitable(result):
+            result = await result
         if result:
             return result
-        if asyncio.get_running_loop().time() > deadline:
+        if loop.time() > deadline:
             raise AssertionError(f"condition not met within {within}s: {check}")
         await asyncio.sleep(interval)
 
 
-async def eventually_async(
-    check: Callable[[], Awaitable[Any]], *, within: float = 5.0, interval: float = 0.05
-) -> Any:
-    """Like :func:`eventually`, for checks that read the store (the bot writes it async)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s: {check}")
-        await asyncio.sleep(interval)
+async def members_synced(bot: Any, user_ids: Iterable[int]) -> None:
+    """Wait for the start-up sync of the members table: the ladder evaluates known members."""
+    wanted = set(user_ids)
+
+    async def synced() -> bool:
+        async with bot.services.sessions() as session:
+            return wanted <= set(await session.scalars(select(Member.user_id)))
+
+    await eventually(synced)
 
 
 async def slash(emu: Any, community: Any, who: int, name: str, **options: Any) -> Any:
