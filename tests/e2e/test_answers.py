@@ -16,7 +16,7 @@ from bot.emulated import running_bot
 from bot.services import answers
 from db.models import Contribution, QuestionThread
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts, eventually
+from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -99,7 +99,7 @@ async def test_question_records_opening_and_first_response_by_someone_else(
     opened = await eventually_question(flywheel, thread_id)
     assert opened.asker_id == community.members["linus"]
     assert opened.title == "Sync fails on Windows"
-    await asyncio.sleep(0.2)
+    await settled(emulator, flywheel.bot)
     assert (await question(flywheel, thread_id)).first_response_at is None  # asker only so far
 
     ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
@@ -107,7 +107,7 @@ async def test_question_records_opening_and_first_response_by_someone_else(
     await reply(emulator, community, thread_id, "grace", "Or a raw string.")
 
     await eventually(lambda: responded(flywheel, thread_id))
-    await asyncio.sleep(0.2)  # both replies are handled (concurrently): the earlier one wins
+    await settled(emulator, flywheel.bot)  # both replies handled (concurrently): the earlier wins
     answered = await question(flywheel, thread_id)
     assert answered.first_responder_id == community.members["ada"]
     sent_at = datetime.fromisoformat(emulator.message(ada_reply)["timestamp"])
@@ -280,7 +280,7 @@ async def test_without_permission_to_tag_the_answer_still_counts(flywheel, emula
     guild.set_overwrite(
         community.channels["help"], community.bot_role_id, deny=perms.MANAGE_THREADS
     )
-    await asyncio.sleep(0.1)
+    await settled(emulator, flywheel.bot)  # the bot knows it can't tag
     thread_id = await ask(emulator, community)
     ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
     confirmation = await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))

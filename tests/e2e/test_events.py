@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from bot.client import all_extensions
 from bot.emulated import running_bot
 from db.models import Contribution, TrackedEvent, VoiceSession
 from db.repositories.events import EventRepository
-from tests.e2e.util import bot_posts, eventually
+from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -112,9 +111,9 @@ async def test_host_and_members_who_stayed_are_credited(flywheel, emulator, comm
     await open_voice(bot, 4)
     clock.advance(timedelta(minutes=10))
     await emulator.end_scheduled_event(gid, event.id)
-    settled = await event_in(bot, event.id, "completed", settled=True)
+    outcome = await event_in(bot, event.id, "completed", settled=True)
 
-    assert settled.attendee_count == 3
+    assert outcome.attendee_count == 3
     attended = await credited(bot, "event_attended")
     assert set(attended) == {m["grace"], m["linus"], m["margaret"]}
     assert attended[m["grace"]] == [f"event:{event.id}:attended:{m['grace']}"]
@@ -150,7 +149,7 @@ async def test_too_few_attendees_credit_the_attendees_but_not_the_host(
     bot, m, gid = flywheel.bot, community.members, community.guild_id
     # Already in the channel before the event exists: counted from when it is created.
     await join_voice(emulator, community, "grace")
-    await asyncio.sleep(0.1)
+    await settled(emulator, bot)  # grace is in the channel before the event exists
     event = await new_event(emulator, community, "ada", "AMA @everyone <@&123>")
     await open_voice(bot, 1)
     await emulator.start_scheduled_event(gid, event.id)
@@ -209,8 +208,7 @@ async def test_a_replayed_completion_settles_once(flywheel, emulator, community,
     await event_in(bot, event.id, "completed", settled=True)
 
     await emulator.end_scheduled_event(gid, event.id)  # the gateway replays the completion
-    await emulator.flush()
-    await asyncio.sleep(0.3)
+    await settled(emulator, bot)
     assert await bot.services.events.settle(event.id) is None
 
     attended = await credited(bot, "event_attended")
@@ -269,8 +267,8 @@ async def test_a_moderator_chooses_the_host(flywheel, emulator, community, clock
     late = await slash(
         emulator, community, morgan, "event host", event=str(event.id), member=m["ada"]
     )
-    settled = "**Release party** has already been settled, so its host can't change."
-    assert late["content"] == settled
+    refusal = "**Release party** has already been settled, so its host can't change."
+    assert late["content"] == refusal
     assert late["flags"] & 64
     non_mod_report = await slash(emulator, community, m["ada"], "event report", event=str(event.id))
     assert non_mod_report["content"] == "Only moderators can do that."
@@ -364,8 +362,7 @@ async def test_a_replayed_voice_state_does_not_double_attendance(
     clock.advance(timedelta(minutes=6))
     for _ in range(2):  # the gateway delivers grace's join again after a resume
         emulator.events.voice_state_update(guild.voice_states[m["grace"]])
-    await emulator.flush()
-    await asyncio.sleep(0.3)
+    await settled(emulator, bot)
     rows = await open_voice(bot, 3)
     [grace_row] = [r for r in await voice_rows(bot) if r.user_id == m["grace"]]
     assert grace_row.started_at == joined_at and grace_row.ended_at is None
@@ -376,8 +373,8 @@ async def test_a_replayed_voice_state_does_not_double_attendance(
     assert report.minutes == {m[n]: 12.0 for n in ("grace", "linus", "margaret")}
 
     await emulator.end_scheduled_event(gid, event.id)
-    settled = await event_in(bot, event.id, "completed", settled=True)
-    assert settled.attendee_count == 3
+    outcome = await event_in(bot, event.id, "completed", settled=True)
+    assert outcome.attendee_count == 3
     attended = await credited(bot, "event_attended")
     assert attended == {
         m[n]: [f"event:{event.id}:attended:{m[n]}"] for n in ("grace", "linus", "margaret")
@@ -408,9 +405,9 @@ async def test_a_stage_event_credits_attendance_like_a_voice_event(
 
     clock.advance(timedelta(minutes=11))
     await emulator.end_scheduled_event(gid, event.id)
-    settled = await event_in(bot, event.id, "completed", settled=True)
+    outcome = await event_in(bot, event.id, "completed", settled=True)
 
-    assert settled.attendee_count == 3
+    assert outcome.attendee_count == 3
     attended = await credited(bot, "event_attended")
     assert set(attended) == {m["grace"], m["linus"], m["margaret"]}
     assert await credited(bot, "event_hosted") == {m["ada"]: [f"event:{event.id}:host"]}

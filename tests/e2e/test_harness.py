@@ -17,7 +17,7 @@ from bot.client import all_extensions
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, command_syncs, eventually
+from tests.e2e.util import bot_posts, command_syncs, eventually, settled
 from tests.helpers import write_config
 
 pytestmark = pytest.mark.e2e
@@ -148,8 +148,8 @@ async def test_user_errors_are_shown_and_bugs_get_a_reference(flywheel, emulator
 @pytest.mark.parametrize("bot_role_position", [6])
 async def test_rate_limited_post_is_retried_not_lost(emulator, community, bot_config, clock):
     emulator.rate_limit("POST", r"/channels/\d+/messages", times=1, retry_after=0.3)
-    async with running_bot(bot_config, clock=clock):
-        await asyncio.sleep(1.0)
+    async with running_bot(bot_config, clock=clock) as app:
+        await settled(emulator, app.bot)  # the preflight report, retried after its 429
     posts = [
         r
         for r in emulator.request_log

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from bot.emulated import running_bot
 from db.models import Nomination, TierState
 from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually, members_synced
+from tests.e2e.util import bot_posts, eventually, members_synced, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -133,7 +132,7 @@ async def test_nominate_posts_a_review_card_with_two_buttons(flywheel, emulator,
     assert status(card) == "Waiting for a moderator"
     assert card["embeds"][0]["footer"]["text"] == f"Nomination #{nomination.id}"
     assert card["allowed_mentions"] == {"parse": []}
-    await asyncio.sleep(0.1)
+    await settled(emulator, flywheel.bot)
     assert bot_dms(emulator, ada) == []  # nominees hear only about an approval
 
 
@@ -310,7 +309,7 @@ async def test_a_decision_is_made_exactly_once(flywheel, emulator, community, cl
     bodies = [await first.wait_response(timeout=5), await second.wait_response(timeout=5)]
     # Both may be acknowledged before either decides; exactly one decides, the other is told.
     await eventually(lambda: bot_dms(emulator, ada))
-    await asyncio.sleep(0.2)
+    await settled(emulator, flywheel.bot)
     refusals = [body["data"]["content"] for body in bodies if body["type"] == 4]
     refusals += [message["content"] for r in (first, second) for message in r.followups]
     [refusal] = refusals
@@ -319,7 +318,7 @@ async def test_a_decision_is_made_exactly_once(flywheel, emulator, community, cl
     )
     # The same click delivered again (as a resumed gateway session would).
     emulator.events.interaction_create(first.payload, community.guild_id)
-    await asyncio.sleep(0.3)
+    await settled(emulator, flywheel.bot)
     assert len(bot_dms(emulator, ada)) == 1
     [nomination] = await rows(flywheel.bot, Nomination)
     assert nomination.status == "approved"
@@ -354,7 +353,7 @@ async def test_rejection_asks_for_a_reason_and_tells_the_nominator_only(
         f"Your nomination of ada for Ambassador (#{nomination.id}) was not approved by riley: "
         f"{note}"
     )
-    await asyncio.sleep(0.1)
+    await settled(emulator, flywheel.bot)
     assert bot_dms(emulator, ada) == []  # a "not yet" is not sent to the nominee
 
     again = await emulator.submit_modal(opened, riley, values={"reason": "Twice"})

@@ -7,7 +7,6 @@ leaderboard must come out of it identical.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from bot.emulated import running_bot
 from db.models import Member, Thanks
 from db.repositories.privacy import FORMER_MEMBER, MEMBER_COLUMNS, table
 from db.repositories.stats import StatsRepository
-from tests.e2e.util import bot_posts, eventually, private_reply, slash
+from tests.e2e.util import bot_posts, eventually, private_reply, settled, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -289,7 +288,8 @@ async def test_retention_zero_keeps_everything(flywheel, emulator, community, cl
     await busy_member(flywheel, emulator, community)
     ada = community.members["ada"]
     await emulator.member_leave(community.guild_id, ada)
-    await asyncio.sleep(0.2)
+    await settled(emulator, bot)
+    await bot.services.activity.flush()  # the periodic flusher would write them in a moment
     kept = await rows_naming(bot, ada)
     clock.advance(timedelta(days=3650))
     assert await privacy(flywheel).run_retention() == 0

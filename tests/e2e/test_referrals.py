@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -16,7 +15,7 @@ from db.models import Contribution, Referral
 from db.repositories.activity import ActivityRepository
 from db.repositories.referrals import ReferralRepository
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts, eventually
+from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -125,7 +124,7 @@ async def test_self_invites_and_rejoins_are_not_credited(flywheel, emulator, com
     await tracking(bot)
     own = await emulator.create_invite(community.channels["general"], m["margaret"])
     await emulator.member_leave(gid, m["margaret"])
-    await asyncio.sleep(0.2)
+    await settled(emulator, bot)
     rejoin(emulator, gid, m["margaret"], own.code)
     row = await referral(bot, m["margaret"], status="rejected")
     assert row.inviter_id == m["margaret"] and row.is_rejoin
@@ -133,7 +132,7 @@ async def test_self_invites_and_rejoins_are_not_credited(flywheel, emulator, com
 
     adas = await emulator.create_invite(community.channels["general"], m["ada"])
     await emulator.member_leave(gid, m["linus"])
-    await asyncio.sleep(0.2)
+    await settled(emulator, bot)
     rejoin(emulator, gid, m["linus"], adas.code)
     row = await referral(bot, m["linus"], status="rejected")
     assert row.inviter_id == m["ada"] and row.is_rejoin
@@ -191,8 +190,7 @@ async def test_a_replayed_join_is_recorded_once(flywheel, emulator, community):
     await referral(bot, newcomer.user_id)
     guild = emulator.world.guilds[gid]
     emulator.events.member_add(guild, guild.members[newcomer.user_id])  # gateway replay
-    await emulator.flush()
-    await asyncio.sleep(0.3)
+    await settled(emulator, bot)
     assert len(await referrals_of(bot, newcomer.user_id)) == 1
 
 
@@ -216,8 +214,7 @@ async def test_without_manage_server_tracking_is_off_with_one_clear_warning(
             community.channels["general"], community.members["ada"]
         )
         newcomer = await emulator.member_join(community.guild_id, "hopper", invite_code=invite.code)
-        await emulator.flush()
-        await asyncio.sleep(0.3)
+        await settled(emulator, app.bot)
         assert await referrals_of(app.bot, newcomer.user_id) == []
         assert not app.bot.is_closed()
     [warning] = warnings()
@@ -255,12 +252,6 @@ def grant_manage_channels(emulator: Any, community: Any) -> None:
     )
 
 
-async def handled(emulator: Any) -> None:
-    """Give the bot time to handle the gateway events sent so far."""
-    await emulator.flush()
-    await asyncio.sleep(0.3)
-
-
 async def test_a_join_that_uses_up_an_invite_is_still_credited_to_its_inviter(
     emulator, community, bot_config, clock
 ):
@@ -270,7 +261,7 @@ async def test_a_join_that_uses_up_an_invite_is_still_credited_to_its_inviter(
         bot = app.bot
         await tracking(bot)
         invite = await emulator.create_invite(community.channels["general"], ada, max_uses=1)
-        await handled(emulator)  # INVITE_CREATE: the bot knows the invite before its one use
+        await settled(emulator, bot)  # INVITE_CREATE: the bot knows the invite before its one use
         hopper = await emulator.member_join(gid, "hopper", invite_code=invite.code)
         # Discord deletes the invite on the join that exhausts it: the bot's fetch can't see it.
         assert invite.code not in emulator.world.guilds[gid].invites
@@ -298,7 +289,7 @@ async def test_a_join_after_a_moderator_deletes_an_invite_is_not_credited_to_its
         guest = await emulator.member_join(gid, f"guest-of-{inviter}", invite_code=invite.code)
         assert (await referral(bot, guest.user_id)).inviter_id == m[inviter]
         await emulator.delete_invite(invite.code)  # a moderator
-        await handled(emulator)
+        await settled(emulator, bot)
         walk_in = await emulator.member_join(gid, f"walk-in-after-{inviter}")
         row = await referral(bot, walk_in.user_id, status="rejected")
         assert (row.attribution, row.invite_code, row.inviter_id) == ("unknown", None, None)
@@ -324,7 +315,7 @@ async def test_with_invite_events_a_deleted_invite_is_not_credited_once_the_grac
             guest = await emulator.member_join(gid, f"guest-of-{inviter}", invite_code=invite.code)
             assert (await referral(bot, guest.user_id)).inviter_id == m[inviter]
             await emulator.delete_invite(invite.code)  # a moderator: the bot gets INVITE_DELETE
-            await handled(emulator)
+            await settled(emulator, bot)
             # One use short of its limit, the deletion might have been Discord's for a join
             # still on its way; a few minutes on, it says nothing about the next join.
             clock.advance(timedelta(minutes=5))

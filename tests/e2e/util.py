@@ -1,4 +1,4 @@
-"""Readers over the emulator's records and the one polling helper, shared by the tests."""
+"""Readers over the emulator's records and the waiting helpers (polling, the idle barrier)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from db.models import Member
+from emulator import Emulator
 
 
 def bot_posts(emu: Any, channel_id: int) -> list[dict[str, Any]]:
@@ -50,6 +51,20 @@ async def members_synced(bot: Any, user_ids: Iterable[int]) -> None:
             return wanted <= set(await session.scalars(select(Member.user_id)))
 
     await eventually(synced)
+
+
+async def settled(emu: Emulator, bot: Any, *, within: float = 10.0) -> None:
+    """Wait until nothing more happens unless the test acts, or fail naming what stayed busy.
+
+    Use it before checking that something did *not* happen: a fixed sleep passes vacuously
+    when the bot is slow. Quiet means the emulator has no frame unsent and no request in flight,
+    the bot has read every event and runs no handler, and no task it spawned is running.
+    """
+
+    def spawned() -> list[str]:
+        return [f"background task {t.get_name()!r}" for t in bot.services.background.pending]
+
+    await emu.wait_idle(bot, busy=spawned, timeout=within)
 
 
 async def slash(emu: Any, community: Any, who: int, name: str, **options: Any) -> Any:

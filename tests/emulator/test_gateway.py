@@ -119,9 +119,7 @@ async def test_bot_only_hears_channels_it_can_view(emu, world):
         world.guild.set_overwrite(world.secret, world.alice, allow=permissions.VIEW_CHANNEL)
         await emu.post_message(world.secret.id, world.alice.id, "psst")
         await emu.post_message(world.general.id, world.alice.id, "hello")
-        await eventually(lambda: len(seen) >= 1)
-        await emu.flush()
-        await asyncio.sleep(0.05)
+        await emu.wait_idle(client)
     assert [m.content for m in seen] == ["hello"]
 
 
@@ -136,8 +134,7 @@ async def test_member_events_need_the_members_intent(emu, world):
 
     async with running(client):
         await emu.member_join(world.guild.id, "carol")
-        await emu.flush()
-        await asyncio.sleep(0.05)
+        await emu.wait_idle(client)
     assert joined == []
     assert not [e for e in emu.gateway_log if e.get("t") == "GUILD_MEMBER_ADD"]
 
@@ -220,8 +217,7 @@ async def test_resume_replays_events_missed_while_disconnected(emu, world):
         await emu.drop_gateway(session)
         await emu.post_message(world.general.id, world.alice.id, "sent while you were away")
         await asyncio.wait_for(resumed.wait(), 10)
-        await eventually(lambda: len(seen) >= 1)
-        await asyncio.sleep(0.1)
+        await emu.wait_idle(client)
     assert [m.content for m in seen] == ["sent while you were away"]
     received = [e["op"] for e in emu.gateway_log if e["dir"] == "recv" and e["op"] in (2, 6)]
     assert received == [2, 6], "one IDENTIFY, then RESUME (no fresh IDENTIFY)"
