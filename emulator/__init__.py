@@ -49,8 +49,18 @@ Reading back: ``emu.messages(channel_id)``, ``emu.dms(user_id)``, ``emu.member_r
 ``emu.role_changes``, ``emu.interaction_responses``, ``emu.request_log``,
 ``emu.requests(method, path_regex)``, ``emu.commands(guild_id=None)``,
 ``emu.unknown_routes``, ``emu.gateway_log``, ``emu.identified_intents``, ``emu.sessions``,
-``emu.bot_user_id``, ``emu.world`` (raw state). ``await emu.flush()`` waits until queued
-gateway frames are on the wire.
+``emu.bot_user_id``, ``emu.world`` (raw state).
+
+Waiting: ``await emu.flush()`` waits until queued gateway frames are on the wire. Before
+checking that something did *not* happen, wait for the idle barrier instead of sleeping::
+
+    await emu.wait_idle(client, busy=lambda: [...], quiet=0.05, timeout=5.0)
+
+It returns once, for ``quiet`` seconds in a row, no gateway frame is unsent, no REST request is
+in flight, the discord.py ``client`` (optional) has read every dispatch of its session and runs
+no listener, app command, button or modal handler, and ``busy()`` (your bot's own background
+work, as reasons) is empty; otherwise it raises ``TimeoutError`` naming what stayed busy.
+``emu.busy(client)`` lists the same right now (``emulator.idle`` has the details).
 
 Faults: ``emu.rate_limit(method, path_regex, times=1, retry_after=0.5, global_=False)``,
 ``emu.fail_requests(method, path_regex, status=500)``, ``emu.drop_gateway(session)``

@@ -76,9 +76,17 @@ class Connection:
         self._zlib = zlib.compressobj() if self.compress else None
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.session: GatewaySession | None = None
+        #: Frames queued or being written; 0 once every one is on the wire.
+        self.unsent = 0
         self.writer = asyncio.create_task(self._write_loop())
 
+    @property
+    def writing(self) -> bool:
+        """Frames are still to be written (and will be: the writer is alive)."""
+        return self.unsent > 0 and not self.writer.done()
+
     def send(self, frame: dict[str, Any]) -> None:
+        self.unsent += 1
         self.queue.put_nowait(frame)
 
     async def _write_loop(self) -> None:
@@ -98,6 +106,8 @@ class Connection:
             except Exception:  # keep the stream alive; a bad frame is an emulator bug
                 log.exception("emulator: could not send gateway frame %r", frame)
             finally:
+                if frame is not None:
+                    self.unsent -= 1
                 self.queue.task_done()
 
     async def close(self, code: int) -> None:
@@ -411,13 +421,22 @@ class Gateway:
         if session.connection is not None:
             session.connection.send({"op": RECONNECT, "d": None, "s": None, "t": None})
 
+    def unsent(self) -> list[str]:
+        """One line per live connection with frames not yet written (empty: all on the wire)."""
+        return [
+            f"{c.unsent} gateway frame(s) not yet written to session "
+            f"{c.session.session_id if c.session else '(not identified)'}"
+            for c in self.connections
+            if c.writing
+        ]
+
     async def flush(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until every queued frame has been written to its socket."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            if all(c.queue.empty() or c.writer.done() for c in self.connections):
-                return
+        while pending := self.unsent():
+            if loop.time() >= deadline:
+                raise TimeoutError(f"gateway not flushed within {timeout}s: {'; '.join(pending)}")
             await asyncio.sleep(0.005)
 
     async def close_all(self) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from . import idle, payloads
 from . import intents as I
-from . import payloads
 from . import permissions as perms
 from .actors import ActorMixin
 from .builder import GuildHandle
@@ -241,6 +241,23 @@ class Emulator(ActorMixin):
     async def flush(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until every queued gateway frame has been written."""
         await self.gateway.flush(timeout)
+
+    def busy(self, client: Any = None) -> list[str]:
+        """What the emulator (and ``client``, a discord.py client) is still doing; [] if idle."""
+        reasons = idle.emulator_busy(self)
+        return reasons if client is None else reasons + idle.client_busy(self, client)
+
+    async def wait_idle(
+        self,
+        client: Any = None,
+        *,
+        busy: idle.Busy | None = None,
+        quiet: float = 0.05,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until nothing more happens by itself: the barrier before a "nothing else
+        happened" check (see :mod:`emulator.idle`); ``TimeoutError`` names what stayed busy."""
+        await idle.wait_idle(self, client, busy=busy, quiet=quiet, timeout=timeout)
 
     # ---------------------------------------------------------- fault injection
     def rate_limit(

@@ -255,6 +255,9 @@ class Progress:
     #: Below the current tier's low-water mark, so a demotion is coming.
     at_risk: bool
     demotion_due_at: datetime | None
+    #: While at risk: the current tier's contribution numbers under their low-water mark
+    #: (the same check, and rounding, as the decision's reasons).
+    below: tuple[Criterion, ...] = ()
 
     @property
     def missing(self) -> tuple[Criterion, ...]:
@@ -341,7 +344,8 @@ def progress(
     now: datetime,
     seats_taken: Mapping[str, int],
 ) -> Progress:
-    """Where the member stands: the next tier's criteria and whether the current one is at risk.
+    """Where the member stands: the next tier's criteria, whether the current one is at risk, and
+    which of its numbers are under their low-water mark.
 
     Pass the configured ``rules``: the at-risk state depends on the low-water ratio and the grace
     periods (the defaults are used without them).
@@ -353,14 +357,18 @@ def progress(
     criteria = ladder.criteria(nxt) if nxt else ()
     tier = ladder.current
     risk = None
+    below: tuple[Criterion, ...] = ()
     if tier is not None and not state.pinned and not _on_leave(state, now):
         risk = _risk(ladder, tier, rules)
+        if risk is not None:
+            below = _below(ladder.criteria(tier), rules.low_water_ratio)
     return Progress(
         current=state.tier_key,
         next=nxt.key if nxt else None,
         criteria=criteria,
         at_risk=risk is not None,
         demotion_due_at=risk[1] if risk else None,
+        below=below,
     )
 
 

@@ -18,7 +18,6 @@ from bot.core.ladder import (
     MemberState,
     MemberStats,
     Progress,
-    evaluate,
     progress,
 )
 from bot.services.ladder import LadderService
@@ -30,8 +29,11 @@ class Outlook:
     """Where one member stands on the ladder (for /profile)."""
 
     progress: Progress
-    #: While at risk: the held tier's criteria that are under their low-water mark.
-    below: tuple[Criterion, ...]
+
+    @property
+    def below(self) -> tuple[Criterion, ...]:
+        """While at risk: the held tier's numbers under their low-water mark (core's check)."""
+        return self.progress.below
 
 
 async def outlook(ladder: LadderService, user_id: int) -> Outlook | None:
@@ -55,15 +57,7 @@ async def outlook(ladder: LadderService, user_id: int) -> Outlook | None:
         approved_nominations=nominated,
     )
     ahead = progress(stats, state, ladder.tiers, ladder.rules, now=now, seats_taken=seats)
-    below: tuple[Criterion, ...] = ()
-    if ahead.at_risk:
-        decision = evaluate(stats, state, ladder.tiers, ladder.rules, now=now, seats_taken=seats)
-        if decision.to_tier == state.tier_key:
-            ratio = ladder.rules.low_water_ratio
-            below = tuple(
-                c for c in decision.criteria if c.measured and c.actual < c.required * ratio
-            )
-    return Outlook(ahead, below)
+    return Outlook(ahead)
 
 
 SECTIONS = ("promoted", "warned", "at_risk", "demoted")

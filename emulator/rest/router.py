@@ -260,22 +260,29 @@ class Rest:
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
         self.router = Router()
+        #: Requests received and not yet answered, oldest first.
+        self.in_flight: list[RequestRecord] = []
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Answer one request; it counts as in flight (not idle) until its answer is built."""
+        record = RequestRecord(
+            method=request.method.upper(), path="", route=None, query={}, json=None, files=[]
+        )
+        self.in_flight.append(record)
+        try:
+            return await self._handle(request, record)
+        finally:
+            # By identity: two identical requests at once are equal records.
+            self.in_flight = [r for r in self.in_flight if r is not record]
+
+    async def _handle(self, request: web.Request, record: RequestRecord) -> web.StreamResponse:
         emu = self.emu
         # Use the raw path so percent-encoded segments (emoji) split correctly.
         raw_tail = API_PREFIX.sub("", request.rel_url.raw_path, count=1)
         segments = [unquote(s) for s in raw_tail.split("/") if s]
         path = "/" + "/".join(segments)
-        method = request.method.upper()
-        record = RequestRecord(
-            method=method,
-            path=path,
-            route=None,
-            query=dict(request.query),
-            json=None,
-            files=[],
-        )
+        method = record.method
+        record.path, record.query = path, dict(request.query)
         emu.request_log.append(record)
         route, params, other_method = self.router.match(method, segments)
         record.route = route.template if route else None

@@ -869,7 +869,9 @@ def test_progress_shows_the_at_risk_state() -> None:
         criteria=report.criteria,
         at_risk=True,
         demotion_due_at=NOW + 20 * DAY,
+        below=report.below,
     )
+    assert [c.describe() for c in report.below] == ["40/50 points ✗"]  # 80%, rounded up
     assert [c.name for c in report.criteria] == [
         "points",
         "answer",
@@ -878,7 +880,28 @@ def test_progress_shows_the_at_risk_state() -> None:
         "tenure_days",
     ]
     fine = progress(full(CHAMPION), state, LADDER, RULES, now=NOW, seats_taken={})
-    assert (fine.at_risk, fine.demotion_due_at) == (False, None)
+    assert (fine.at_risk, fine.demotion_due_at, fine.below) == (False, None, ())
+
+
+def test_progress_lists_below_the_mark_with_the_decisions_rounding() -> None:
+    """0.55 × 100 is 55.00000000000001 in floating point: 55 points hold the mark in both views.
+
+    /profile lists ``Progress.below``; it once re-checked the mark without the rounding and named
+    the points as below while the ladder's own reasons said "above the low-water mark of 55".
+    """
+    tier = replace(CHAMPION, min_points=100)
+    rules = LadderRules(low_water_ratio=0.55)
+    member = stats(w30=at(tier, points=55, answer=0))
+    state = holding("champion")
+    report = progress(member, state, (tier,), rules, now=NOW, seats_taken={})
+    assert report.at_risk and [c.describe() for c in report.below] == ["0/3 accepted answers ✗"]
+    decision = run(member, state, tiers=(tier,), rules=rules)
+    assert "55/100 points ✗ (above the low-water mark of 55)." in decision.reasons
+    assert "0/3 accepted answers ✗ (below the low-water mark of 1.65)." in decision.reasons
+    under = progress(
+        stats(w30=at(tier, points=54, answer=0)), state, (tier,), rules, now=NOW, seats_taken={}
+    )
+    assert [c.name for c in under.below] == ["points", "answer"]
 
 
 @pytest.mark.parametrize(
@@ -890,7 +913,7 @@ def test_progress_shows_the_at_risk_state() -> None:
 )
 def test_progress_not_at_risk_when_pinned_or_on_leave(state: MemberState) -> None:
     report = progress(BELOW, state, LADDER, RULES, now=NOW, seats_taken={})
-    assert (report.at_risk, report.demotion_due_at) == (False, None)
+    assert (report.at_risk, report.demotion_due_at, report.below) == (False, None, ())
 
 
 def test_progress_uses_the_rules_given() -> None:
@@ -964,7 +987,7 @@ moments = st.integers(-60 * 24, 60 * 24).map(lambda hours: NOW + hours * HOUR)
 past = st.integers(0, 60 * 24).map(lambda hours: NOW - hours * HOUR)
 rules_strategy = st.builds(
     LadderRules,
-    low_water_ratio=st.sampled_from([0.5, 0.8, 0.9, 1.0]),
+    low_water_ratio=st.sampled_from([0.5, 0.55, 0.8, 0.9, 1.0]),
     demotion_grace_days=st.integers(0, 40),
     min_days_after_promotion=st.integers(0, 40),
     at_risk_notice_days=st.integers(0, 10),
@@ -1087,6 +1110,28 @@ def test_property_decisions_are_consistent(
     if decision.below_since is not None:
         assert decision.demotion_due_at is not None and decision.demotion_due_at > NOW
         assert decision.below_since <= NOW
+
+
+@settings(max_examples=300)
+@given(situations())
+def test_property_progress_names_the_criteria_the_decision_calls_below(
+    situation: tuple[tuple[TierRule, ...], MemberStats, MemberState, LadderRules, dict[str, int]],
+) -> None:
+    """/profile (``Progress.below``) and the ladder's reasons never disagree about the mark."""
+    tiers, member, state, rules, seats = situation
+    report = progress(member, state, tiers, rules, now=NOW, seats_taken=seats)
+    decision = evaluate(member, state, tiers, rules, now=NOW, seats_taken=seats)
+    assert report.at_risk == bool(report.below)
+    on_leave = state.leave_until is not None and state.leave_until > NOW
+    if state.tier_key is None or state.pinned or on_leave:
+        assert report.below == ()
+        return
+    if decision.action == "promote":
+        return  # the reasons are the new tier's, without low-water marks
+    called_below = [line for line in decision.reasons if "(below the low-water mark" in line]
+    assert [line.split(" (below")[0] for line in called_below] == [
+        c.describe() for c in report.below
+    ]
 
 
 def test_hovering_after_a_promotion_never_flaps() -> None:

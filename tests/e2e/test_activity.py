@@ -19,6 +19,7 @@ from bot.emulated import running_bot
 from bot.services.activity import ActivityService
 from db.engine import create_engine, create_session_factory
 from db.models import ActivityDay, Contribution
+from tests.e2e.util import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -58,11 +59,15 @@ async def day_credits(sessions) -> list[tuple[int, str, int]]:
 
 async def until(read: Callable[[], Awaitable[object]], expected: object) -> None:
     """Poll the database until ``read()`` returns ``expected`` (the flusher runs on its own)."""
-    for _ in range(100):
-        if await read() == expected:
-            return
-        await asyncio.sleep(0.05)
-    assert await read() == expected
+
+    async def matches() -> bool:
+        return await read() == expected
+
+    try:
+        await eventually(matches)
+    except AssertionError:
+        assert await read() == expected  # shows the difference
+        raise
 
 
 async def seen(app: App, emulator, channel_id: int, author_id: int) -> None:
@@ -73,11 +78,11 @@ async def seen(app: App, emulator, channel_id: int, author_id: int) -> None:
     marker = await emulator.post_message(channel_id, author_id, "ok")
     at = created(marker)
     service = service_of(app)
-    for _ in range(200):
-        if await service.last_post([channel_id], author_id) == at:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the bot never observed the marker message")
+
+    async def observed() -> bool:
+        return await service.last_post([channel_id], author_id) == at
+
+    await eventually(observed, interval=0.01)
 
 
 @pytest.fixture

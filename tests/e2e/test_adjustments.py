@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from sqlalchemy import select
 
 from db.models import Contribution
 from emulator import EmulatorError
-from tests.e2e.util import bot_posts, eventually
+from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -158,6 +157,6 @@ async def test_a_replayed_command_is_recorded_once(flywheel, emulator, community
     record = await add(emulator, community, reason="Replay me")
     await private_reply(record)
     emulator.events.interaction_create(record.payload, community.guild_id)
-    await asyncio.sleep(0.3)
+    await settled(emulator, flywheel.bot)
     assert len(await ledger(flywheel.bot)) == 1
     assert len(audit_lines(emulator, community)) == 1

@@ -16,7 +16,7 @@ from bot.emulated import running_bot
 from bot.services import answers
 from db.models import Contribution, QuestionThread
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts, eventually
+from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -99,15 +99,15 @@ async def test_question_records_opening_and_first_response_by_someone_else(
     opened = await eventually_question(flywheel, thread_id)
     assert opened.asker_id == community.members["linus"]
     assert opened.title == "Sync fails on Windows"
-    await asyncio.sleep(0.2)
+    await settled(emulator, flywheel.bot)
     assert (await question(flywheel, thread_id)).first_response_at is None  # asker only so far
 
     ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
     await asyncio.sleep(0.01)  # a later millisecond: message times come from snowflakes
     await reply(emulator, community, thread_id, "grace", "Or a raw string.")
 
-    await poll(lambda: responded(flywheel, thread_id))
-    await asyncio.sleep(0.2)  # both replies are handled (concurrently): the earlier one wins
+    await eventually(lambda: responded(flywheel, thread_id))
+    await settled(emulator, flywheel.bot)  # both replies handled (concurrently): the earlier wins
     answered = await question(flywheel, thread_id)
     assert answered.first_responder_id == community.members["ada"]
     sent_at = datetime.fromisoformat(emulator.message(ada_reply)["timestamp"])
@@ -269,7 +269,7 @@ async def test_threads_of_help_text_channels_are_questions_too(flywheel, emulato
     await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))
     [credit] = await answer_rows(flywheel)
     assert credit.user_id == community.members["ada"]
-    q = await poll(lambda: responded(flywheel, thread_id))
+    q = await eventually(lambda: responded(flywheel, thread_id))
     assert q.first_responder_id == community.members["ada"]
     [note] = bot_posts(emulator, thread_id)
     assert note["content"].startswith("✅ Marked as the answer")
@@ -280,7 +280,7 @@ async def test_without_permission_to_tag_the_answer_still_counts(flywheel, emula
     guild.set_overwrite(
         community.channels["help"], community.bot_role_id, deny=perms.MANAGE_THREADS
     )
-    await asyncio.sleep(0.1)
+    await settled(emulator, flywheel.bot)  # the bot knows it can't tag
     thread_id = await ask(emulator, community)
     ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
     confirmation = await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))
@@ -292,20 +292,8 @@ async def test_without_permission_to_tag_the_answer_still_counts(flywheel, emula
     assert len(bot_posts(emulator, thread_id)) == 1
 
 
-async def poll(read: Any, within: float = 5.0) -> Any:
-    """Await ``read()`` until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        value = await read()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 async def eventually_question(flywheel, thread_id: int) -> QuestionThread:
-    return await poll(lambda: question(flywheel, thread_id))
+    return await eventually(lambda: question(flywheel, thread_id))
 
 
 async def responded(flywheel, thread_id: int) -> QuestionThread | None:
@@ -320,7 +308,7 @@ async def test_a_question_asked_while_the_bot_was_away_is_picked_up_on_reply(
     thread_id = await ask(emulator, community)  # the bot is not running yet
     async with running_bot(bot_config, clock=clock) as app:
         ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
-        q = await poll(lambda: responded(app, thread_id))
+        q = await eventually(lambda: responded(app, thread_id))
         assert q.asker_id == community.members["linus"]
         assert q.first_responder_id == community.members["ada"]
         assert q.opened_at <= q.first_response_at

@@ -13,7 +13,7 @@ from bot.demo.community import EMULATOR_TOKEN, community_config
 from db.models import BuddyPair, Contribution, Member, TierState
 from db.repositories.activity import ActivityRepository
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts, eventually, eventually_async, private_reply, slash
+from tests.e2e.util import bot_posts, eventually, private_reply, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +41,7 @@ async def flywheel(flywheel: Any, community: Any) -> Any:
             rows = await session.scalars(select(Member.user_id).where(Member.left_at.is_(None)))
             return set(community.members.values()) <= set(rows)
 
-    await eventually_async(recorded)
+    await eventually(recorded)
     async with bot.services.sessions.begin() as session:
         for name in ("ada", "grace"):
             session.add(
@@ -76,7 +76,7 @@ async def pair_of(bot: Any, newcomer: int) -> BuddyPair:
     async def found() -> Any:
         return [p for p in await pairs(bot) if p.newcomer_id == newcomer]
 
-    [pair] = await eventually_async(found)
+    [pair] = await eventually(found)
     return pair
 
 
@@ -182,7 +182,7 @@ async def test_mentoring_credit_after_n_days_and_leavers_end_without_credit(
             member = await session.get(Member, (bot.guild_id, leaves.id))
             return member is not None and member.left_at is not None
 
-    await eventually_async(left)
+    await eventually(left)
 
     # Too early: nothing is credited, the leaver's pairing ends at once.
     report = await cog(flywheel).run_settle()
@@ -229,7 +229,7 @@ class TestIntroThread:
         async def threaded() -> Any:
             return [p for p in await pairs(bot) if p.thread_id is not None]
 
-        [pair] = await eventually_async(threaded)
+        [pair] = await eventually(threaded)
         thread = emulator.world.guilds[community.guild_id].channels[pair.thread_id]
         assert thread.type == 12 and thread.parent_id == community.channels["general"]
         assert {newbie.id, m["ada"]} <= set(thread.thread_members)

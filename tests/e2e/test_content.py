@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -14,7 +13,7 @@ from bot.emulated import running_bot
 from db.models import ContentSubmission, Contribution
 from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually, eventually_async
+from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -224,7 +223,7 @@ async def test_a_decision_is_made_exactly_once(flywheel, emulator, community, cl
     assert loser["data"]["flags"] & 64
     assert len(await rows(flywheel.bot, Contribution)) == 1
     await eventually(lambda: emulator.dms(community.members["ada"]))
-    await asyncio.sleep(0.2)  # room for a second DM, which must not come
+    await settled(emulator, flywheel.bot)  # a second DM, if any, is sent by now
     assert len(emulator.dms(community.members["ada"])) == 1
 
 
@@ -371,7 +370,7 @@ async def test_a_card_that_could_not_be_posted_is_posted_after_a_restart(
             [row] = await rows(app.bot, ContentSubmission)
             return row if row.review_message_id is not None else None
 
-        submission = await eventually_async(card_recorded)
+        submission = await eventually(card_recorded)
         assert submission.review_message_id == int(card["id"])
         assert button_ids(card)[0] == f"content:approve:{submission.id}"
 
@@ -383,5 +382,5 @@ async def test_a_replayed_click_does_not_credit_twice(flywheel, emulator, commun
     await first.wait_response(timeout=5)
     # The same click delivered again (as a resumed gateway session would).
     emulator.events.interaction_create(first.payload, community.guild_id)
-    await asyncio.sleep(0.3)
+    await settled(emulator, flywheel.bot)
     assert len(await rows(flywheel.bot, Contribution)) == 1

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,19 +12,9 @@ from bot.client import all_extensions
 from bot.emulated import running_bot
 from db.models import Contribution, TrackedEvent, VoiceSession
 from db.repositories.events import EventRepository
-from tests.e2e.util import bot_posts, eventually
+from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
-
-
-async def until(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not (result := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def event_row(bot: Any, event_id: int) -> TrackedEvent | None:
@@ -41,7 +29,7 @@ async def event_in(bot: Any, event_id: int, status: str, *, settled: bool = Fals
             return None
         return row if (row.settled_at is not None) == settled else None
 
-    return await until(check)
+    return await eventually(check)
 
 
 async def rsvps(bot: Any, event_id: int) -> set[int]:
@@ -61,7 +49,7 @@ async def open_voice(bot: Any, count: int) -> list[VoiceSession]:
         rows = [r for r in await voice_rows(bot) if r.ended_at is None]
         return (rows,) if len(rows) == count else None
 
-    [rows] = await until(check)
+    [rows] = await eventually(check)
     return rows
 
 
@@ -110,7 +98,7 @@ async def test_host_and_members_who_stayed_are_credited(flywheel, emulator, comm
     # RSVPs right after creation: they must not be lost while the event is being recorded.
     for name in ("grace", "linus", "margaret", "barbara"):
         await emulator.event_add_user(gid, event.id, m[name])
-    await until(lambda: _has_rsvps(bot, event.id, 4))
+    await eventually(lambda: _has_rsvps(bot, event.id, 4))
 
     await emulator.start_scheduled_event(gid, event.id)
     await event_in(bot, event.id, "active")
@@ -123,9 +111,9 @@ async def test_host_and_members_who_stayed_are_credited(flywheel, emulator, comm
     await open_voice(bot, 4)
     clock.advance(timedelta(minutes=10))
     await emulator.end_scheduled_event(gid, event.id)
-    settled = await event_in(bot, event.id, "completed", settled=True)
+    outcome = await event_in(bot, event.id, "completed", settled=True)
 
-    assert settled.attendee_count == 3
+    assert outcome.attendee_count == 3
     attended = await credited(bot, "event_attended")
     assert set(attended) == {m["grace"], m["linus"], m["margaret"]}
     assert attended[m["grace"]] == [f"event:{event.id}:attended:{m['grace']}"]
@@ -161,7 +149,7 @@ async def test_too_few_attendees_credit_the_attendees_but_not_the_host(
     bot, m, gid = flywheel.bot, community.members, community.guild_id
     # Already in the channel before the event exists: counted from when it is created.
     await join_voice(emulator, community, "grace")
-    await asyncio.sleep(0.1)
+    await settled(emulator, bot)  # grace is in the channel before the event exists
     event = await new_event(emulator, community, "ada", "AMA @everyone <@&123>")
     await open_voice(bot, 1)
     await emulator.start_scheduled_event(gid, event.id)
@@ -220,8 +208,7 @@ async def test_a_replayed_completion_settles_once(flywheel, emulator, community,
     await event_in(bot, event.id, "completed", settled=True)
 
     await emulator.end_scheduled_event(gid, event.id)  # the gateway replays the completion
-    await emulator.flush()
-    await asyncio.sleep(0.3)
+    await settled(emulator, bot)
     assert await bot.services.events.settle(event.id) is None
 
     attended = await credited(bot, "event_attended")
@@ -280,8 +267,8 @@ async def test_a_moderator_chooses_the_host(flywheel, emulator, community, clock
     late = await slash(
         emulator, community, morgan, "event host", event=str(event.id), member=m["ada"]
     )
-    settled = "**Release party** has already been settled, so its host can't change."
-    assert late["content"] == settled
+    refusal = "**Release party** has already been settled, so its host can't change."
+    assert late["content"] == refusal
     assert late["flags"] & 64
     non_mod_report = await slash(emulator, community, m["ada"], "event report", event=str(event.id))
     assert non_mod_report["content"] == "Only moderators can do that."
@@ -328,9 +315,9 @@ async def test_a_withdrawn_rsvp_no_longer_counts_as_interested(
     event = await new_event(emulator, community, "ada", "Design review")
     for name in ("grace", "linus", "barbara"):
         await emulator.event_add_user(gid, event.id, m[name])
-    await until(lambda: _has_rsvps(bot, event.id, 3))
+    await eventually(lambda: _has_rsvps(bot, event.id, 3))
     await emulator.event_remove_user(gid, event.id, m["barbara"])
-    await until(lambda: _rsvps_are(bot, event.id, {m["grace"], m["linus"]}))
+    await eventually(lambda: _rsvps_are(bot, event.id, {m["grace"], m["linus"]}))
 
     await emulator.start_scheduled_event(gid, event.id)
     await event_in(bot, event.id, "active")
@@ -375,8 +362,7 @@ async def test_a_replayed_voice_state_does_not_double_attendance(
     clock.advance(timedelta(minutes=6))
     for _ in range(2):  # the gateway delivers grace's join again after a resume
         emulator.events.voice_state_update(guild.voice_states[m["grace"]])
-    await emulator.flush()
-    await asyncio.sleep(0.3)
+    await settled(emulator, bot)
     rows = await open_voice(bot, 3)
     [grace_row] = [r for r in await voice_rows(bot) if r.user_id == m["grace"]]
     assert grace_row.started_at == joined_at and grace_row.ended_at is None
@@ -387,8 +373,8 @@ async def test_a_replayed_voice_state_does_not_double_attendance(
     assert report.minutes == {m[n]: 12.0 for n in ("grace", "linus", "margaret")}
 
     await emulator.end_scheduled_event(gid, event.id)
-    settled = await event_in(bot, event.id, "completed", settled=True)
-    assert settled.attendee_count == 3
+    outcome = await event_in(bot, event.id, "completed", settled=True)
+    assert outcome.attendee_count == 3
     attended = await credited(bot, "event_attended")
     assert attended == {
         m[n]: [f"event:{event.id}:attended:{m[n]}"] for n in ("grace", "linus", "margaret")
@@ -406,7 +392,7 @@ async def test_a_stage_event_credits_attendance_like_a_voice_event(
         gid, m["ada"], "Town hall", datetime.now(UTC) + timedelta(hours=1), channel_id=stage.id
     )
     await emulator.event_add_user(gid, event.id, m["grace"])
-    await until(lambda: _has_rsvps(bot, event.id, 1))
+    await eventually(lambda: _has_rsvps(bot, event.id, 1))
     await emulator.start_scheduled_event(gid, event.id)
     await event_in(bot, event.id, "active")
     for name in ("grace", "linus", "margaret"):
@@ -419,9 +405,9 @@ async def test_a_stage_event_credits_attendance_like_a_voice_event(
 
     clock.advance(timedelta(minutes=11))
     await emulator.end_scheduled_event(gid, event.id)
-    settled = await event_in(bot, event.id, "completed", settled=True)
+    outcome = await event_in(bot, event.id, "completed", settled=True)
 
-    assert settled.attendee_count == 3
+    assert outcome.attendee_count == 3
     attended = await credited(bot, "event_attended")
     assert set(attended) == {m["grace"], m["linus"], m["margaret"]}
     assert await credited(bot, "event_hosted") == {m["ada"]: [f"event:{event.id}:host"]}

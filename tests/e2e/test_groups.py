@@ -14,7 +14,7 @@ from bot.config import parse_config
 from bot.demo.community import BOT_PERMISSIONS, EMULATOR_TOKEN, community_config
 from db.models import GroupEvent, TrackedEvent, UserGroup
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts, eventually, eventually_async, private_reply
+from tests.e2e.util import bot_posts, eventually, private_reply
 
 pytestmark = pytest.mark.e2e
 
@@ -231,7 +231,7 @@ async def host_event(emulator: Any, flywheel: Any, community: Any, host: str, na
         async with flywheel.bot.services.sessions() as session:
             return await session.get(TrackedEvent, (flywheel.bot.guild_id, event.id)) is not None
 
-    await eventually_async(tracked)
+    await eventually(tracked)
     return event.id
 
 

@@ -17,7 +17,7 @@ from bot.client import all_extensions
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, command_syncs
+from tests.e2e.util import bot_posts, command_syncs, eventually, settled
 from tests.helpers import write_config
 
 pytestmark = pytest.mark.e2e
@@ -148,8 +148,8 @@ async def test_user_errors_are_shown_and_bugs_get_a_reference(flywheel, emulator
 @pytest.mark.parametrize("bot_role_position", [6])
 async def test_rate_limited_post_is_retried_not_lost(emulator, community, bot_config, clock):
     emulator.rate_limit("POST", r"/channels/\d+/messages", times=1, retry_after=0.3)
-    async with running_bot(bot_config, clock=clock):
-        await asyncio.sleep(1.0)
+    async with running_bot(bot_config, clock=clock) as app:
+        await settled(emulator, app.bot)  # the preflight report, retried after its 429
     posts = [
         r
         for r in emulator.request_log
@@ -175,10 +175,11 @@ async def test_run_subprocess_shuts_down_cleanly_on_sigterm(emulator, community,
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        for _ in range(200):
-            if command_syncs(emulator) or process.returncode is not None:
-                break
-            await asyncio.sleep(0.1)
+        await eventually(
+            lambda: command_syncs(emulator) or process.returncode is not None,
+            within=20,
+            interval=0.1,
+        )
         assert command_syncs(emulator), "the bot never synced its commands"
         assert process.returncode is None
         # A process that runs nothing but the bot keeps its start-up heap out of full

@@ -34,7 +34,7 @@ async def flywheel(flywheel: Any, community: Any) -> Any:
             rows = await session.scalars(select(Member.user_id).where(Member.left_at.is_(None)))
             return set(community.members.values()) <= set(rows)
 
-    await eventually_async(recorded)
+    await eventually(recorded)
     await asyncio.wait_for(bot.services.tiers.caught_up.wait(), timeout=5)
     return flywheel
 
@@ -178,7 +178,7 @@ async def test_a_member_with_closed_dms_is_still_promoted(flywheel, emulator, co
         async with bot.services.sessions() as session:
             return await session.get(Member, (bot.guild_id, quiet.user_id)) is not None
 
-    await eventually_async(recorded)
+    await eventually(recorded)
     await make_champion_material(bot, quiet.user_id)
     await bot.services.contributions.changed({quiet.user_id})
     role = community.tier_role_ids["champion"]
@@ -187,13 +187,6 @@ async def test_a_member_with_closed_dms_is_still_promoted(flywheel, emulator, co
     refused = emulator.requests("POST", r"/channels/\d+/messages$")
     assert any(r.status == 403 for r in refused), "the DM was attempted and refused (50007)"
     assert dms(emulator, quiet.user_id) == []
-
-
-async def eventually_async(check: Any, within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met"
-        await asyncio.sleep(0.05)
 
 
 # --------------------------------------------------------------------------- staying power
@@ -342,7 +335,7 @@ async def test_a_member_who_rejoins_gets_their_tier_role_back(flywheel, emulator
             row = await session.get(Member, (bot.guild_id, ada))
             return row is not None and row.left_at is not None
 
-    await eventually_async(gone)
+    await eventually(gone)
     guild = emulator.world.guilds[community.guild_id]
     emulator.ops.member_join(guild, emulator.world.users[ada])
     role = community.tier_role_ids["champion"]

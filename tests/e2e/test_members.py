@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -12,18 +10,9 @@ from sqlalchemy import select
 from bot.emulated import running_bot
 from db.models import Member
 from db.repositories.members import MemberRepository
+from tests.e2e.util import eventually
 
 pytestmark = pytest.mark.e2e
-
-
-async def until(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not (result := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def member_row(bot: Any, user_id: int) -> Member | None:
@@ -52,7 +41,7 @@ async def test_start_up_records_every_member_including_the_bot(flywheel, emulato
         rows = await all_rows(bot)
         return rows if set(rows) >= expected else None
 
-    rows = await until(synced)
+    rows = await eventually(synced)
     assert rows[community.members["ada"]].display_name == "ada"
     assert rows[community.members["ada"]].left_at is None
     assert rows[community.members["ada"]].joined_at is not None
@@ -63,7 +52,7 @@ async def test_start_up_records_every_member_including_the_bot(flywheel, emulato
 async def test_join_leave_and_rejoin_are_reflected(flywheel, emulator, community):
     bot = flywheel.bot
     newcomer = await emulator.member_join(community.guild_id, "hopper")
-    first = await until(lambda: member_row(bot, newcomer.user_id))
+    first = await eventually(lambda: member_row(bot, newcomer.user_id))
     assert first.left_at is None and first.display_name == "hopper"
 
     await emulator.member_leave(community.guild_id, newcomer.user_id)
@@ -72,7 +61,7 @@ async def test_join_leave_and_rejoin_are_reflected(flywheel, emulator, community
         row = await member_row(bot, newcomer.user_id)
         return row if row is not None and row.left_at is not None else None
 
-    left = await until(gone)
+    left = await eventually(gone)
     assert left.first_seen_at == first.first_seen_at
 
     rejoin(emulator, community.guild_id, newcomer.user_id)
@@ -81,21 +70,21 @@ async def test_join_leave_and_rejoin_are_reflected(flywheel, emulator, community
         row = await member_row(bot, newcomer.user_id)
         return row if row is not None and row.left_at is None else None
 
-    returned = await until(back)
+    returned = await eventually(back)
     assert returned.first_seen_at == first.first_seen_at, "history survives a rejoin"
 
 
 async def test_a_nickname_change_updates_the_display_name(flywheel, emulator, community):
     bot = flywheel.bot
     ada = community.members["ada"]
-    await until(lambda: member_row(bot, ada))
+    await eventually(lambda: member_row(bot, ada))
     await emulator.update_member(community.guild_id, ada, nick="Ada L.")
 
     async def renamed() -> bool:
         row = await member_row(bot, ada)
         return row is not None and row.display_name == "Ada L."
 
-    await until(renamed)
+    await eventually(renamed)
 
 
 async def test_members_who_left_while_the_bot_was_away_are_marked_left(
@@ -103,7 +92,7 @@ async def test_members_who_left_while_the_bot_was_away_are_marked_left(
 ):
     grace = community.members["grace"]
     async with running_bot(bot_config, clock=clock) as app:
-        row = await until(lambda: member_row(app.bot, grace))
+        row = await eventually(lambda: member_row(app.bot, grace))
         assert row.left_at is None
     await emulator.member_leave(community.guild_id, grace)  # nobody is connected to see it
     async with running_bot(bot_config, clock=clock) as app:
@@ -112,6 +101,6 @@ async def test_members_who_left_while_the_bot_was_away_are_marked_left(
             row = await member_row(app.bot, grace)
             return row is not None and row.left_at is not None
 
-        await until(marked)
+        await eventually(marked)
         ada = await member_row(app.bot, community.members["ada"])
         assert ada is not None and ada.left_at is None

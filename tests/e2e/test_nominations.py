@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -10,10 +9,10 @@ from sqlalchemy import select
 
 from bot.client import all_extensions
 from bot.emulated import running_bot
-from db.models import Member, Nomination, TierState
+from db.models import Nomination, TierState
 from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually, eventually_async
+from tests.e2e.util import bot_posts, eventually, members_synced, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -71,17 +70,6 @@ def bot_dms(emu, user_id: int) -> list[dict[str, Any]]:
 async def rows(bot, model, *where) -> list[Any]:
     async with bot.services.sessions() as session:
         return list(await session.scalars(select(model).where(*where)))
-
-
-async def members_synced(flywheel, community) -> None:
-    """The ladder evaluates members the members table knows: wait for the start-up sync."""
-    wanted = set(community.members.values())
-    for _ in range(100):
-        known = {m.user_id for m in await rows(flywheel.bot, Member)}
-        if wanted <= known:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the members table was not synced")
 
 
 async def card_for(emu, community, moderator: int, member: int, tier: str, **kw):
@@ -144,7 +132,7 @@ async def test_nominate_posts_a_review_card_with_two_buttons(flywheel, emulator,
     assert status(card) == "Waiting for a moderator"
     assert card["embeds"][0]["footer"]["text"] == f"Nomination #{nomination.id}"
     assert card["allowed_mentions"] == {"parse": []}
-    await asyncio.sleep(0.1)
+    await settled(emulator, flywheel.bot)
     assert bot_dms(emulator, ada) == []  # nominees hear only about an approval
 
 
@@ -240,7 +228,7 @@ async def test_only_moderators_can_decide_and_not_on_their_own(flywheel, emulato
 async def test_approval_with_the_minimums_met_promotes_at_once(flywheel, emulator, community):
     bot = flywheel.bot
     ada, morgan = community.members["ada"], community.moderators["morgan"]
-    await members_synced(flywheel, community)
+    await members_synced(flywheel.bot, community.members.values())
     await give_advisor_minimums(bot, ada, tell=True)
     assert await tier_of(bot, ada) is None  # Advisor needs a nomination
 
@@ -272,7 +260,7 @@ async def test_approval_without_the_minimums_is_recorded_and_applied_later(
 ):
     bot = flywheel.bot
     ada, riley = community.members["ada"], community.moderators["riley"]
-    await members_synced(flywheel, community)
+    await members_synced(flywheel.bot, community.members.values())
     card = await card_for(emulator, community, community.moderators["morgan"], ada, "advisor")
     click = await emulator.click_button(card, riley, button_ids(card)[0])
     assert (await click.wait_response(timeout=5))["type"] == 6
@@ -321,7 +309,7 @@ async def test_a_decision_is_made_exactly_once(flywheel, emulator, community, cl
     bodies = [await first.wait_response(timeout=5), await second.wait_response(timeout=5)]
     # Both may be acknowledged before either decides; exactly one decides, the other is told.
     await eventually(lambda: bot_dms(emulator, ada))
-    await asyncio.sleep(0.2)
+    await settled(emulator, flywheel.bot)
     refusals = [body["data"]["content"] for body in bodies if body["type"] == 4]
     refusals += [message["content"] for r in (first, second) for message in r.followups]
     [refusal] = refusals
@@ -330,7 +318,7 @@ async def test_a_decision_is_made_exactly_once(flywheel, emulator, community, cl
     )
     # The same click delivered again (as a resumed gateway session would).
     emulator.events.interaction_create(first.payload, community.guild_id)
-    await asyncio.sleep(0.3)
+    await settled(emulator, flywheel.bot)
     assert len(bot_dms(emulator, ada)) == 1
     [nomination] = await rows(flywheel.bot, Nomination)
     assert nomination.status == "approved"
@@ -365,7 +353,7 @@ async def test_rejection_asks_for_a_reason_and_tells_the_nominator_only(
         f"Your nomination of ada for Ambassador (#{nomination.id}) was not approved by riley: "
         f"{note}"
     )
-    await asyncio.sleep(0.1)
+    await settled(emulator, flywheel.bot)
     assert bot_dms(emulator, ada) == []  # a "not yet" is not sent to the nominee
 
     again = await emulator.submit_modal(opened, riley, values={"reason": "Twice"})
@@ -513,6 +501,6 @@ async def test_a_card_that_could_not_be_posted_is_posted_after_a_restart(
             [row] = await rows(app.bot, Nomination)
             return row if row.review_message_id is not None else None
 
-        nomination = await eventually_async(card_recorded)
+        nomination = await eventually(card_recorded)
         assert nomination.review_message_id == int(card["id"])
         assert button_ids(card)[0] == f"nomination:approve:{nomination.id}"

@@ -19,7 +19,7 @@ from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from db.models import Member, NpsResponse, ScheduledPost, SurveyInvite, TierState
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually, eventually_async, private_reply, slash
+from tests.e2e.util import bot_posts, eventually, private_reply, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +53,7 @@ async def flywheel(bot_config, clock, emulator, community) -> AsyncIterator[Any]
                 rows = await session.scalars(select(Member.user_id).where(Member.left_at.is_(None)))
                 return set(community.members.values()) <= set(rows)
 
-        await eventually_async(recorded)
+        await eventually(recorded)
         async with bot.services.sessions.begin() as session:
             for user in community.members.values():
                 session.add(
@@ -246,7 +246,7 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
             )
             return post is not None and post.state == "posted"
 
-    await eventually_async(recorded)
+    await eventually(recorded)
     again = await slash(emulator, community, mods["riley"], "nps send")
     assert "already sent" in (await private_reply(again))["content"]
     await flywheel.bot.schedule.run_due("nps")
@@ -284,7 +284,7 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
                 (nxt.key, "posted"),
             ]
 
-    await eventually_async(both_recorded)
+    await eventually(both_recorded)
     assert len(dms(emulator, m["ada"])) == 2
 
 

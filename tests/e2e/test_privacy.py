@@ -7,7 +7,6 @@ leaderboard must come out of it identical.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from bot.emulated import running_bot
 from db.models import Member, Thanks
 from db.repositories.privacy import FORMER_MEMBER, MEMBER_COLUMNS, table
 from db.repositories.stats import StatsRepository
-from tests.e2e.util import bot_posts, eventually, eventually_async, private_reply, slash
+from tests.e2e.util import bot_posts, eventually, private_reply, settled, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +36,7 @@ async def posted(app: Any, emulator: Any, channel_id: int, author_id: int, text:
     message = await emulator.post_message(channel_id, author_id, text)
     at = discord.utils.snowflake_time(int(message["id"]))
     activity = app.bot.services.activity
-    await eventually_async(lambda: _seen(activity, channel_id, author_id, at))
+    await eventually(lambda: _seen(activity, channel_id, author_id, at))
 
 
 async def _seen(activity: Any, channel_id: int, author_id: int, at: Any) -> bool:
@@ -262,7 +261,7 @@ async def test_retention_purges_members_gone_longer_than_the_setting(
             row = await session.get(Member, (bot.guild_id, ada), populate_existing=True)
             return row is not None and row.left_at is not None
 
-    await eventually_async(gone)
+    await eventually(gone)
     await privacy(retaining)._flush_activity()
     kept = await rows_naming(bot, ada)
 
@@ -289,7 +288,8 @@ async def test_retention_zero_keeps_everything(flywheel, emulator, community, cl
     await busy_member(flywheel, emulator, community)
     ada = community.members["ada"]
     await emulator.member_leave(community.guild_id, ada)
-    await asyncio.sleep(0.2)
+    await settled(emulator, bot)
+    await bot.services.activity.flush()  # the periodic flusher would write them in a moment
     kept = await rows_naming(bot, ada)
     clock.advance(timedelta(days=3650))
     assert await privacy(flywheel).run_retention() == 0

@@ -20,7 +20,7 @@ from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from db.engine import create_session_factory
 from db.models import ContentSubmission, Member, ScheduledPost, TierState
-from tests.e2e.util import bot_posts, eventually, eventually_async, private_reply, slash
+from tests.e2e.util import bot_posts, eventually, private_reply, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -494,4 +494,4 @@ async def test_recovery_hands_each_claim_to_its_own_entry(flywheel):
         record = await bot.services.recognition.post_record("nps", period.key)
         return record is not None and record.state == "posted"
 
-    await eventually_async(finished, within=15)
+    await eventually(finished, within=15)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,19 +15,9 @@ from db.models import Contribution, Referral
 from db.repositories.activity import ActivityRepository
 from db.repositories.referrals import ReferralRepository
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts
+from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
-
-
-async def until(check: Callable[[], Awaitable[Any]], *, within: float = 5.0) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not (result := await check()):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def tracking(bot: Any) -> None:
@@ -39,7 +27,7 @@ async def tracking(bot: Any) -> None:
     async def enabled() -> bool:
         return service.enabled
 
-    await until(enabled)
+    await eventually(enabled)
 
 
 async def referrals_of(bot: Any, invitee_id: int) -> list[Referral]:
@@ -56,7 +44,7 @@ async def referral(bot: Any, invitee_id: int, *, status: str | None = None) -> R
             return rows[0]
         return None
 
-    return await until(check)
+    return await eventually(check)
 
 
 async def referral_credits(bot: Any) -> list[Contribution]:
@@ -136,7 +124,7 @@ async def test_self_invites_and_rejoins_are_not_credited(flywheel, emulator, com
     await tracking(bot)
     own = await emulator.create_invite(community.channels["general"], m["margaret"])
     await emulator.member_leave(gid, m["margaret"])
-    await asyncio.sleep(0.2)
+    await settled(emulator, bot)
     rejoin(emulator, gid, m["margaret"], own.code)
     row = await referral(bot, m["margaret"], status="rejected")
     assert row.inviter_id == m["margaret"] and row.is_rejoin
@@ -144,7 +132,7 @@ async def test_self_invites_and_rejoins_are_not_credited(flywheel, emulator, com
 
     adas = await emulator.create_invite(community.channels["general"], m["ada"])
     await emulator.member_leave(gid, m["linus"])
-    await asyncio.sleep(0.2)
+    await settled(emulator, bot)
     rejoin(emulator, gid, m["linus"], adas.code)
     row = await referral(bot, m["linus"], status="rejected")
     assert row.inviter_id == m["ada"] and row.is_rejoin
@@ -202,8 +190,7 @@ async def test_a_replayed_join_is_recorded_once(flywheel, emulator, community):
     await referral(bot, newcomer.user_id)
     guild = emulator.world.guilds[gid]
     emulator.events.member_add(guild, guild.members[newcomer.user_id])  # gateway replay
-    await emulator.flush()
-    await asyncio.sleep(0.3)
+    await settled(emulator, bot)
     assert len(await referrals_of(bot, newcomer.user_id)) == 1
 
 
@@ -222,13 +209,12 @@ async def test_without_manage_server_tracking_is_off_with_one_clear_warning(
         return bool(warnings())
 
     async with running_bot(bot_config, clock=clock) as app:
-        await until(warned)
+        await eventually(warned)
         invite = await emulator.create_invite(
             community.channels["general"], community.members["ada"]
         )
         newcomer = await emulator.member_join(community.guild_id, "hopper", invite_code=invite.code)
-        await emulator.flush()
-        await asyncio.sleep(0.3)
+        await settled(emulator, app.bot)
         assert await referrals_of(app.bot, newcomer.user_id) == []
         assert not app.bot.is_closed()
     [warning] = warnings()
@@ -266,12 +252,6 @@ def grant_manage_channels(emulator: Any, community: Any) -> None:
     )
 
 
-async def handled(emulator: Any) -> None:
-    """Give the bot time to handle the gateway events sent so far."""
-    await emulator.flush()
-    await asyncio.sleep(0.3)
-
-
 async def test_a_join_that_uses_up_an_invite_is_still_credited_to_its_inviter(
     emulator, community, bot_config, clock
 ):
@@ -281,7 +261,7 @@ async def test_a_join_that_uses_up_an_invite_is_still_credited_to_its_inviter(
         bot = app.bot
         await tracking(bot)
         invite = await emulator.create_invite(community.channels["general"], ada, max_uses=1)
-        await handled(emulator)  # INVITE_CREATE: the bot knows the invite before its one use
+        await settled(emulator, bot)  # INVITE_CREATE: the bot knows the invite before its one use
         hopper = await emulator.member_join(gid, "hopper", invite_code=invite.code)
         # Discord deletes the invite on the join that exhausts it: the bot's fetch can't see it.
         assert invite.code not in emulator.world.guilds[gid].invites
@@ -309,7 +289,7 @@ async def test_a_join_after_a_moderator_deletes_an_invite_is_not_credited_to_its
         guest = await emulator.member_join(gid, f"guest-of-{inviter}", invite_code=invite.code)
         assert (await referral(bot, guest.user_id)).inviter_id == m[inviter]
         await emulator.delete_invite(invite.code)  # a moderator
-        await handled(emulator)
+        await settled(emulator, bot)
         walk_in = await emulator.member_join(gid, f"walk-in-after-{inviter}")
         row = await referral(bot, walk_in.user_id, status="rejected")
         assert (row.attribution, row.invite_code, row.inviter_id) == ("unknown", None, None)
@@ -335,7 +315,7 @@ async def test_with_invite_events_a_deleted_invite_is_not_credited_once_the_grac
             guest = await emulator.member_join(gid, f"guest-of-{inviter}", invite_code=invite.code)
             assert (await referral(bot, guest.user_id)).inviter_id == m[inviter]
             await emulator.delete_invite(invite.code)  # a moderator: the bot gets INVITE_DELETE
-            await handled(emulator)
+            await settled(emulator, bot)
             # One use short of its limit, the deletion might have been Discord's for a join
             # still on its way; a few minutes on, it says nothing about the next join.
             clock.advance(timedelta(minutes=5))

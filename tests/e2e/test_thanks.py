@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -45,11 +44,12 @@ async def posted(app: App, emulator, channel_id: int, author_id: int, text: str)
     message = await emulator.post_message(channel_id, author_id, text)
     at = discord.utils.snowflake_time(int(message["id"]))
     activity = app.bot.services.activity
-    for _ in range(200):
-        if await activity.last_post([channel_id], author_id) == at:
-            return message
-        await asyncio.sleep(0.01)
-    raise AssertionError("the bot never saw the message")
+
+    async def seen() -> bool:
+        return await activity.last_post([channel_id], author_id) == at
+
+    await eventually(seen, interval=0.01)
+    return message
 
 
 async def thank(emulator, community, channel_id: int, giver: int, receiver: int, reason=None):

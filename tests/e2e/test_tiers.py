@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +13,8 @@ from bot.config import parse_config
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from cogs.tiers import clip_lines
-from db.models import ActivityDay, Member, TierState
+from db.models import ActivityDay, TierState
+from tests.e2e.util import members_synced
 
 pytestmark = pytest.mark.e2e
 
@@ -29,18 +29,6 @@ async def command(emulator, community, user_id: int, name: str, **options: Any) 
     if body["type"] == 5:  # deferred: the answer is the edit of the "thinking" message
         return {"type": 5, "data": {**await record.wait_edit(timeout=5), "flags": EPHEMERAL}}
     return body
-
-
-async def members_synced(flywheel, community) -> None:
-    """The ladder reads members the members table knows: wait for the start-up sync."""
-    wanted = set(community.members.values())
-    for _ in range(100):
-        async with flywheel.bot.services.sessions() as session:
-            known = set(await session.scalars(select(Member.user_id)))
-        if wanted <= known:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the members table was not synced")
 
 
 async def give(flywheel, kind: str, user_id: int, count: int, *, tag: str = "") -> None:
@@ -80,7 +68,7 @@ async def tiers_now(flywheel) -> dict[int, str | None]:
 
 # ---------------------------------------------------------------------------- /tiers
 async def test_tiers_shows_requirements_benefits_and_seats(flywheel, emulator, community):
-    await members_synced(flywheel, community)
+    await members_synced(flywheel.bot, community.members.values())
     await put_on(flywheel, community.members["grace"], "advisor")
     await put_on(flywheel, community.members["ada"], "champion")
     body = await command(emulator, community, community.members["linus"], "tiers")
@@ -116,7 +104,7 @@ def description(body: dict[str, Any]) -> list[str]:
 
 
 async def test_profile_shows_progress_toward_the_next_tier(flywheel, emulator, community):
-    await members_synced(flywheel, community)
+    await members_synced(flywheel.bot, community.members.values())
     ada = community.members["ada"]
     await give(flywheel, "answer", ada, 3)
     lines = description(await command(emulator, community, ada, "profile"))
@@ -146,7 +134,7 @@ async def test_profile_shows_progress_toward_the_next_tier(flywheel, emulator, c
 
 
 async def test_profile_at_risk_is_shown_to_the_member_and_moderators(flywheel, emulator, community):
-    await members_synced(flywheel, community)
+    await members_synced(flywheel.bot, community.members.values())
     m, morgan = community.members, community.moderators["morgan"]
     grace = m["grace"]
     await put_on(flywheel, grace, "champion", days_ago=40, below_days=10)
@@ -175,7 +163,7 @@ async def test_profile_at_risk_is_shown_to_the_member_and_moderators(flywheel, e
 
 
 async def test_profile_at_the_top_of_the_ladder(flywheel, emulator, community):
-    await members_synced(flywheel, community)
+    await members_synced(flywheel.bot, community.members.values())
     grace = community.members["grace"]
     await put_on(flywheel, grace, "advisor")
     lines = description(await command(emulator, community, grace, "profile"))
@@ -186,7 +174,7 @@ async def test_profile_at_the_top_of_the_ladder(flywheel, emulator, community):
 async def test_tier_preview_reports_what_would_change_without_changing_it(
     flywheel, emulator, community
 ):
-    await members_synced(flywheel, community)
+    await members_synced(flywheel.bot, community.members.values())
     m = community.members
     # ada meets Champion (nobody evaluated her yet); grace holds Champion but is below it,
     # early in her grace period; margaret's grace ends within the notice days; linus has been

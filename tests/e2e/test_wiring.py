@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bot.client import all_extensions
 from bot.emulated import running_bot
-from db.models import ActivityDay, Member
-from tests.e2e.util import eventually
+from db.models import ActivityDay
+from tests.e2e.util import eventually, members_synced
 
 pytestmark = pytest.mark.e2e
-
-
-async def members_synced(bot, user_ids) -> None:
-    for _ in range(100):
-        async with bot.services.sessions() as session:
-            if set(user_ids) <= set(await session.scalars(select(Member.user_id))):
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the members table was not synced")
 
 
 async def meets_champion(bot, user_id: int) -> None:

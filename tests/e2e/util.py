@@ -1,10 +1,16 @@
-"""Small readers over the emulator's records, shared by end-to-end tests."""
+"""Readers over the emulator's records and the waiting helpers (polling, the idle barrier)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import inspect
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from sqlalchemy import select
+
+from db.models import Member
+from emulator import Emulator
 
 
 def bot_posts(emu: Any, channel_id: int) -> list[dict[str, Any]]:
@@ -19,29 +25,46 @@ def command_syncs(emu: Any) -> list[Any]:
 async def eventually(
     check: Callable[[], Any], *, within: float = 5.0, interval: float = 0.05
 ) -> Any:
-    """Poll ``check`` until it returns something truthy (the bot reacts asynchronously)."""
-    deadline = asyncio.get_running_loop().time() + within
+    """Poll ``check`` (plain or async) until it returns something truthy, and return that.
+
+    The bot reacts asynchronously; this is the one polling helper of the test suite.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
     while True:
         result = check()
+        if inspect.isawaitable(result):
+            result = await result
         if result:
             return result
-        if asyncio.get_running_loop().time() > deadline:
+        if loop.time() > deadline:
             raise AssertionError(f"condition not met within {within}s: {check}")
         await asyncio.sleep(interval)
 
 
-async def eventually_async(
-    check: Callable[[], Awaitable[Any]], *, within: float = 5.0, interval: float = 0.05
-) -> Any:
-    """Like :func:`eventually`, for checks that read the store (the bot writes it async)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s: {check}")
-        await asyncio.sleep(interval)
+async def members_synced(bot: Any, user_ids: Iterable[int]) -> None:
+    """Wait for the start-up sync of the members table: the ladder evaluates known members."""
+    wanted = set(user_ids)
+
+    async def synced() -> bool:
+        async with bot.services.sessions() as session:
+            return wanted <= set(await session.scalars(select(Member.user_id)))
+
+    await eventually(synced)
+
+
+async def settled(emu: Emulator, bot: Any, *, within: float = 10.0) -> None:
+    """Wait until nothing more happens unless the test acts, or fail naming what stayed busy.
+
+    Use it before checking that something did *not* happen: a fixed sleep passes vacuously
+    when the bot is slow. Quiet means the emulator has no frame unsent and no request in flight,
+    the bot has read every event and runs no handler, and no task it spawned is running.
+    """
+
+    def spawned() -> list[str]:
+        return [f"background task {t.get_name()!r}" for t in bot.services.background.pending]
+
+    await emu.wait_idle(bot, busy=spawned, timeout=within)
 
 
 async def slash(emu: Any, community: Any, who: int, name: str, **options: Any) -> Any:

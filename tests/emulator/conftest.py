@@ -133,12 +133,3 @@ async def running(client: discord.Client, token: str = TOKEN, timeout: float = 1
                 asyncio.CancelledError, discord.ConnectionClosed, TimeoutError
             ):
                 await asyncio.wait_for(task, 5)
-
-
-async def wait_until(predicate, timeout: float = 5.0, interval: float = 0.01) -> None:  # noqa: ASYNC109
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(interval)

@@ -12,8 +12,9 @@ import discord
 import pytest
 
 from emulator import Emulator, intents, permissions
+from tests.e2e.util import eventually
 
-from .conftest import TOKEN, make_client, running, wait_until
+from .conftest import TOKEN, make_client, running
 
 
 async def test_ready_delivers_the_whole_guild(emu, world):
@@ -60,7 +61,7 @@ async def test_ready_delivers_the_whole_guild(emu, world):
 async def test_heartbeats_are_acknowledged(emu, world):
     client = make_client()
     async with running(client):
-        await wait_until(lambda: client.latency != float("inf"), timeout=3)
+        await eventually(lambda: client.latency != float("inf"), within=3)
         assert client.latency < 1.0
     assert any(e["op"] == 1 for e in emu.gateway_log if e["dir"] == "recv")
 
@@ -88,7 +89,7 @@ async def test_message_content_intent_is_honoured(emu, world):
         )
         await emu.post_message(world.general.id, world.alice.id, f"hey <@{emu.bot_user_id}>")
         await emu.post_dm(world.alice.id, "a direct message")
-        await wait_until(lambda: len(seen) == 3)
+        await eventually(lambda: len(seen) == 3)
     plain, mention, dm = seen
     assert plain.content == "" and plain.embeds == []
     assert mention.content == f"hey <@{emu.bot_user_id}>" and client.user in mention.mentions
@@ -99,7 +100,7 @@ async def test_message_content_intent_is_honoured(emu, world):
     client.event(_collector(seen))
     async with running(client):
         await emu.post_message(world.general.id, world.alice.id, "now visible")
-        await wait_until(lambda: len(seen) == 1)
+        await eventually(lambda: len(seen) == 1)
     assert seen[0].content == "now visible" and seen[0].author.id == world.alice.id
 
 
@@ -118,9 +119,7 @@ async def test_bot_only_hears_channels_it_can_view(emu, world):
         world.guild.set_overwrite(world.secret, world.alice, allow=permissions.VIEW_CHANNEL)
         await emu.post_message(world.secret.id, world.alice.id, "psst")
         await emu.post_message(world.general.id, world.alice.id, "hello")
-        await wait_until(lambda: len(seen) >= 1)
-        await emu.flush()
-        await asyncio.sleep(0.05)
+        await emu.wait_idle(client)
     assert [m.content for m in seen] == ["hello"]
 
 
@@ -135,8 +134,7 @@ async def test_member_events_need_the_members_intent(emu, world):
 
     async with running(client):
         await emu.member_join(world.guild.id, "carol")
-        await emu.flush()
-        await asyncio.sleep(0.05)
+        await emu.wait_idle(client)
     assert joined == []
     assert not [e for e in emu.gateway_log if e.get("t") == "GUILD_MEMBER_ADD"]
 
@@ -144,7 +142,7 @@ async def test_member_events_need_the_members_intent(emu, world):
     client.event(on_member_join)
     async with running(client):
         member = await emu.member_join(world.guild.id, "dave")
-        await wait_until(lambda: len(joined) == 1)
+        await eventually(lambda: len(joined) == 1)
     assert joined[0].id == member.id and joined[0].name == "dave"
 
 
@@ -175,18 +173,18 @@ async def test_voice_scheduled_event_and_invite_events(emu, world):
     async with running(client):
         await emu.voice_join(world.guild.id, world.alice.id, world.voice.id, self_mute=True)
         # discord.py mutates the cached VoiceState, so let the handler see this one first
-        await wait_until(lambda: len(seen) == 1)
+        await eventually(lambda: len(seen) == 1)
         assert client.get_guild(world.guild.id).get_member(world.alice.id).voice.self_mute
         start = discord.utils.utcnow() + datetime.timedelta(hours=1)
         event = await emu.create_scheduled_event(
             world.guild.id, world.alice.id, "AMA", start, channel_id=world.voice.id
         )
-        await wait_until(lambda: len(seen) == 2)
+        await eventually(lambda: len(seen) == 2)
         await emu.event_add_user(world.guild.id, event.id, world.bob.id)
         await emu.start_scheduled_event(world.guild.id, event.id)
         invite = await emu.create_invite(world.general.id, world.alice.id)
         await emu.voice_leave(world.guild.id, world.alice.id)
-        await wait_until(lambda: len(seen) == 6)
+        await eventually(lambda: len(seen) == 6)
         guild = client.get_guild(world.guild.id)
         assert guild.get_member(world.alice.id).voice is None
         assert guild.scheduled_events[0].status is discord.EventStatus.active
@@ -219,8 +217,7 @@ async def test_resume_replays_events_missed_while_disconnected(emu, world):
         await emu.drop_gateway(session)
         await emu.post_message(world.general.id, world.alice.id, "sent while you were away")
         await asyncio.wait_for(resumed.wait(), 10)
-        await wait_until(lambda: len(seen) >= 1)
-        await asyncio.sleep(0.1)
+        await emu.wait_idle(client)
     assert [m.content for m in seen] == ["sent while you were away"]
     received = [e["op"] for e in emu.gateway_log if e["dir"] == "recv" and e["op"] in (2, 6)]
     assert received == [2, 6], "one IDENTIFY, then RESUME (no fresh IDENTIFY)"
@@ -240,10 +237,10 @@ async def test_unknown_session_gets_invalid_session_and_reidentifies(emu, world)
         [session] = emu.sessions
         emu.invalidate_session(session)
         await emu.drop_gateway(session)
-        await wait_until(
-            lambda: len(emu.sessions) == 1 and emu.sessions[0] is not session, timeout=10
+        await eventually(
+            lambda: len(emu.sessions) == 1 and emu.sessions[0] is not session, within=10
         )
-        await wait_until(lambda: client.is_ready())
+        await eventually(lambda: client.is_ready())
     ops = [e["op"] for e in emu.gateway_log if e["dir"] == "recv" and e["op"] in (2, 6)]
     assert ops == [2, 6, 2]
     assert [e["op"] for e in emu.gateway_log if e["dir"] == "send" and e["op"] == 9] == [9]

@@ -9,6 +9,7 @@ import pytest
 from discord import app_commands
 
 from emulator import EmulatorError
+from tests.e2e.util import eventually
 
 from .conftest import make_client, running
 
@@ -335,10 +336,7 @@ async def test_second_ack_is_40060_and_late_ack_is_10062(emu, world):
         slow = await emu.invoke_slash_command(
             world.guild.id, world.general.id, world.alice.id, "slow"
         )
-        for _ in range(100):
-            if len(calls) == 2:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: len(calls) == 2)
     double, late = calls
     assert (
         isinstance(double, discord.HTTPException) and double.code == 40060 and double.status == 400

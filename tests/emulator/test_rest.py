@@ -11,8 +11,9 @@ import discord
 import pytest
 
 from emulator import permissions
+from tests.e2e.util import eventually
 
-from .conftest import TOKEN, make_client, running, wait_until
+from .conftest import TOKEN, make_client, running
 
 
 async def test_role_assignment_follows_discords_hierarchy(emu, world):
@@ -29,7 +30,7 @@ async def test_role_assignment_follows_discords_hierarchy(emu, world):
         below = guild.get_role(world.mod_role.id)
         await alice.add_roles(below, reason="earned it")
         assert world.mod_role.id in emu.member_roles(world.guild.id, world.alice.id)
-        await wait_until(lambda: updates)
+        await eventually(lambda: updates)
         assert world.mod_role.id in updates[-1][1]
         assert world.mod_role.id in [r.id for r in guild.get_member(world.alice.id).roles]
 
@@ -79,7 +80,7 @@ async def test_missing_manage_roles_and_managed_roles_are_refused(emu, world):
         with pytest.raises(discord.Forbidden):
             await alice.add_roles(guild.get_role(managed.id))
         g.edit_role(world.bot_role, permissions=0)
-        await wait_until(lambda: not guild.me.guild_permissions.manage_roles)
+        await eventually(lambda: not guild.me.guild_permissions.manage_roles)
         with pytest.raises(discord.Forbidden) as caught:
             await alice.add_roles(guild.get_role(world.member_role.id))
         assert caught.value.code == 50013
@@ -242,7 +243,7 @@ async def test_messages_history_edit_delete_reactions_pins(emu, world):
         fetched = await channel.fetch_message(int(first["id"]))
         await fetched.add_reaction("👍")
         await emu.add_reaction(world.general.id, first["id"], world.bob.id, "👍")
-        await wait_until(lambda: len([e for e in events if e.startswith("react")]) == 2)
+        await eventually(lambda: len([e for e in events if e.startswith("react")]) == 2)
         fetched = await channel.fetch_message(int(first["id"]))
         assert fetched.reactions[0].count == 2 and fetched.reactions[0].me
         users = [u.id async for u in fetched.reactions[0].users()]
@@ -278,7 +279,7 @@ async def test_threads_and_forum_posts(emu, world):
         thread, first = await emu.create_forum_post(
             world.forum.id, world.alice.id, "Sync fails", "Help!", tags=["Question"]
         )
-        await wait_until(lambda: len(created) == 2)
+        await eventually(lambda: len(created) == 2)
         user_post = guild.get_thread(int(thread["id"]))
         assert user_post.owner_id == world.alice.id and user_post.parent_id == world.forum.id
         assert [t.name for t in user_post.applied_tags] == ["Question"]
@@ -330,13 +331,13 @@ async def test_vanity_url_counts_joins_and_needs_manage_guild(emu, world):
         assert await guild.invites() == [], "the vanity URL is not one of the guild's invites"
 
         world.guild.edit_role(world.bot_role, permissions=permissions.VIEW_CHANNEL)
-        await wait_until(lambda: not guild.me.guild_permissions.manage_guild)
+        await eventually(lambda: not guild.me.guild_permissions.manage_guild)
         with pytest.raises(discord.Forbidden) as refused:
             await guild.vanity_invite()
         assert refused.value.code == 50013
 
         world.guild.set_vanity_url(None)
-        await wait_until(lambda: "VANITY_URL" not in guild.features)
+        await eventually(lambda: "VANITY_URL" not in guild.features)
         assert guild.vanity_url_code is None
     with pytest.raises(Exception, match="no invite 'flywheel'"):
         await emu.member_join(world.guild.id, "dan", invite_code="flywheel")
@@ -355,7 +356,7 @@ async def test_scheduled_events_over_rest(emu, world):
                 privacy_level=discord.PrivacyLevel.guild_only,
             )
         world.guild.edit_role(world.bot_role, permissions=permissions.MANAGE_EVENTS)
-        await wait_until(lambda: guild.me.guild_permissions.manage_events)
+        await eventually(lambda: guild.me.guild_permissions.manage_events)
         event = await guild.create_scheduled_event(
             name="Office hours",
             start_time=discord.utils.utcnow() + datetime.timedelta(days=1),
@@ -395,7 +396,7 @@ async def test_member_fetch_search_and_nickname(emu, world):
         found = await guild.query_members("ali")
         assert [m.id for m in found] == [world.alice.id]
         await guild.me.edit(nick="Wheel")
-        await wait_until(lambda: guild.me.nick == "Wheel")
+        await eventually(lambda: guild.me.nick == "Wheel")
         alice = guild.get_member(world.alice.id)
         with pytest.raises(discord.Forbidden):  # no MANAGE_NICKNAMES
             await alice.edit(nick="Al")
@@ -443,7 +444,7 @@ async def test_events_created_after_connect_reach_the_bot(emu, world, delay):
         guild = client.get_guild(world.guild.id)
         role = world.guild.create_role("Late", position=4)
         channel = world.guild.create_text_channel("late-channel")
-        await wait_until(lambda: guild.get_role(role.id) and guild.get_channel(channel.id))
+        await eventually(lambda: guild.get_role(role.id) and guild.get_channel(channel.id))
         await asyncio.sleep(delay)
         assert guild.get_channel(channel.id).name == "late-channel"
 
@@ -470,13 +471,13 @@ async def test_guild_join_leave_and_member_removal_reach_the_bot(emu, world):
         other = emu.create_guild("Second Server")
         other.create_text_channel("lobby")
         other.add_bot()
-        await wait_until(lambda: joined == [other.id])
+        await eventually(lambda: joined == [other.id])
         assert client.get_guild(other.id).get_channel(other.channel("lobby").id) is not None
         await emu.member_leave(world.guild.id, world.bob.id)
-        await wait_until(lambda: left == [world.bob.id])
+        await eventually(lambda: left == [world.bob.id])
         assert client.get_guild(world.guild.id).get_member(world.bob.id) is None
         await client.get_guild(other.id).leave()
-        await wait_until(lambda: removed == [other.id])
+        await eventually(lambda: removed == [other.id])
         assert client.get_guild(other.id) is None
 
 
@@ -488,7 +489,7 @@ async def test_bot_manages_forum_tags_and_archiving(emu, world):
             world.forum.id, world.alice.id, "How do I?", "question", tags=["Question"]
         )
         guild = client.get_guild(world.guild.id)
-        await wait_until(lambda: guild.get_thread(int(thread_data["id"])) is not None)
+        await eventually(lambda: guild.get_thread(int(thread_data["id"])) is not None)
         thread = guild.get_thread(int(thread_data["id"]))
         forum = guild.get_channel(world.forum.id)
         solved = forum.get_tag(world.forum.tag_id("Solved"))

@@ -8,8 +8,9 @@ import discord
 import pytest
 
 from emulator import permissions
+from tests.e2e.util import eventually
 
-from .conftest import make_client, running, wait_until
+from .conftest import make_client, running
 
 ADMINISH = (
     permissions.MANAGE_ROLES
@@ -29,10 +30,10 @@ async def test_role_crud_over_rest(emu, world):
     client = make_client()
     async with running(client):
         guild = client.get_guild(world.guild.id)
-        await wait_until(lambda: guild.me.guild_permissions.kick_members)
+        await eventually(lambda: guild.me.guild_permissions.kick_members)
         role = await guild.create_role(name="Champion", mentionable=True, reason="tiers")
         assert role.position == 1
-        await wait_until(lambda: guild.get_role(role.id) is not None)
+        await eventually(lambda: guild.get_role(role.id) is not None)
         assert guild.get_role(world.bot_role.id).position == 11  # pushed up by the new role
         edited = await role.edit(name="Champions", colour=discord.Colour.gold())
         assert edited.name == "Champions"
@@ -43,7 +44,7 @@ async def test_role_crud_over_rest(emu, world):
         with pytest.raises(discord.Forbidden):  # above the bot
             await guild.get_role(world.top_role.id).edit(name="nope")
         await role.delete()
-        await wait_until(lambda: guild.get_role(role.id) is None)
+        await eventually(lambda: guild.get_role(role.id) is None)
         roles = await guild.fetch_roles()
         assert "Champions" not in {r.name for r in roles}
 
@@ -53,7 +54,7 @@ async def test_channels_and_overwrites_over_rest(emu, world):
     client = make_client()
     async with running(client):
         guild = client.get_guild(world.guild.id)
-        await wait_until(lambda: guild.me.guild_permissions.manage_channels)
+        await eventually(lambda: guild.me.guild_permissions.manage_channels)
         created = await guild.create_text_channel(
             "ambassadors",
             overwrites={
@@ -61,16 +62,16 @@ async def test_channels_and_overwrites_over_rest(emu, world):
                 guild.me: discord.PermissionOverwrite(view_channel=True),
             },
         )
-        await wait_until(lambda: guild.get_channel(created.id) is not None)
+        await eventually(lambda: guild.get_channel(created.id) is not None)
         await created.edit(topic="for ambassadors", slowmode_delay=5)
-        await wait_until(lambda: guild.get_channel(created.id).topic == "for ambassadors")
+        await eventually(lambda: guild.get_channel(created.id).topic == "for ambassadors")
         alice = guild.get_member(world.alice.id)
         await created.set_permissions(alice, view_channel=True)
-        await wait_until(lambda: guild.get_channel(created.id).permissions_for(alice).view_channel)
+        await eventually(lambda: guild.get_channel(created.id).permissions_for(alice).view_channel)
         fetched = await client.fetch_channel(created.id)
         assert fetched.slowmode_delay == 5
         await created.delete()
-        await wait_until(lambda: guild.get_channel(created.id) is None)
+        await eventually(lambda: guild.get_channel(created.id) is None)
     assert emu.world.channels.get(created.id) is None
 
 
@@ -90,17 +91,17 @@ async def test_moderation_kick_ban_timeout(emu, world):
 
     async with running(client):
         guild = client.get_guild(world.guild.id)
-        await wait_until(lambda: guild.me.guild_permissions.ban_members)
+        await eventually(lambda: guild.me.guild_permissions.ban_members)
         alice = guild.get_member(world.alice.id)
         until = discord.utils.utcnow() + datetime.timedelta(minutes=10)
         await alice.timeout(until)
-        await wait_until(lambda: guild.get_member(world.alice.id).is_timed_out())
+        await eventually(lambda: guild.get_member(world.alice.id).is_timed_out())
         await alice.edit(nick="Al")
         await guild.get_member(world.bob.id).kick(reason="spam")
         await guild.ban(discord.Object(id=world.shy.id), reason="raid")
         with pytest.raises(discord.Forbidden):
             await guild.get_member(world.owner.id).kick()
-        await wait_until(lambda: len(removed) == 2 and banned == [world.shy.id])
+        await eventually(lambda: len(removed) == 2 and banned == [world.shy.id])
         bans = [entry.user.id async for entry in guild.bans()]
         assert bans == [world.shy.id]
         await guild.unban(discord.Object(id=world.shy.id))
@@ -113,7 +114,7 @@ async def test_thread_membership_and_archives(emu, world):
     client = make_client()
     async with running(client):
         guild = client.get_guild(world.guild.id)
-        await wait_until(lambda: guild.me.guild_permissions.manage_threads)
+        await eventually(lambda: guild.me.guild_permissions.manage_threads)
         general = guild.get_channel(world.general.id)
         thread = await general.create_thread(
             name="private", type=discord.ChannelType.private_thread

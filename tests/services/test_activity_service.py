@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from bot.services.activity import PRESENCE_PRECISION, PRESENCE_WRITE_SECONDS, Ac
 from bot.services.contributions import Contributions
 from db.models import ActivityDay, ChannelPresence, Contribution
 from db.repositories.presence import PresenceRepository
+from tests.e2e.util import eventually
 from tests.helpers import minimal_config
 
 GUILD = 111111111111111111
@@ -179,11 +179,12 @@ async def test_starting_the_service_runs_the_recovery(sessions, settings, clock)
         await ActivityRepository(session, GUILD).add_messages({(ADA, yesterday): 3})
     service = make_service(sessions, settings, clock, [])
     service.start()
+
+    async def credited() -> list[str]:
+        return (await stored(sessions))[1]
+
     try:
-        for _ in range(100):
-            if (await stored(sessions))[1]:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(credited, interval=0.02)
     finally:
         await service.close()
     assert (await stored(sessions))[1] == [f"day:{ADA}:{yesterday}"]
