@@ -134,6 +134,11 @@ class EventOutcome:
     reason: str
 
 
+def attendees_of(attendance: Mapping[int, float], *, min_minutes: float) -> frozenset[int]:
+    """Who attended: at least ``min_minutes`` of counted time (exactly ``min_minutes`` counts)."""
+    return frozenset(member for member, minutes in attendance.items() if minutes >= min_minutes)
+
+
 def event_outcome(
     *,
     status: Literal["completed", "canceled", "active", "scheduled"],
@@ -151,11 +156,7 @@ def event_outcome(
         return EventOutcome(False, frozenset(), "the event was canceled")
     if status != "completed":
         return EventOutcome(False, frozenset(), "the event has not ended yet")
-    attendees = frozenset(
-        member
-        for member, minutes in attendance.items()
-        if minutes >= min_minutes and member != host_id
-    )
+    attendees = attendees_of(attendance, min_minutes=min_minutes).difference({host_id})
     count = f"{len(attendees)} attendee{'' if len(attendees) == 1 else 's'}"
     if host_id is None:
         return EventOutcome(False, attendees, f"{count}; no host is known to credit")

@@ -16,7 +16,7 @@ lowest first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -415,15 +415,14 @@ class _Ladder:
         window = self.stats.windows.get(tier.window_days, _NO_STATS)
         out: list[Criterion] = []
 
-        def add(name: str, required: int, actual: int) -> None:
-            if required > 0:
-                out.append(Criterion(name, required, actual, actual >= required))
-
-        add("points", tier.min_points, window.points)
-        for kind, required in tier.min_counts.items():
-            add(kind, required, window.counts.get(kind, 0))
-        add("active_weeks", tier.min_active_weeks, window.active_weeks)
-        add("tenure_days", tier.min_tenure_days, self._tenure_days())
+        for name, required, actual in _numbers(
+            tier,
+            points=window.points,
+            count=lambda kind: window.counts.get(kind, 0),
+            active_weeks=window.active_weeks,
+            tenure_days=self._tenure_days(),
+        ):
+            out.append(Criterion(name, required, actual, actual >= required))
         if tier.nomination_required:
             nominated = tier.key in self.state.approved_nominations
             out.append(Criterion("nomination", 1, int(nominated), nominated or held))
@@ -435,6 +434,45 @@ class _Ladder:
     def _tenure_days(self) -> int:
         joined = self.stats.joined_at
         return max((self.now - joined).days, 0) if joined is not None else 0
+
+
+def _numbers(
+    tier: TierRule,
+    *,
+    points: int,
+    count: Callable[[str], int],
+    active_weeks: int,
+    tenure_days: int,
+) -> Iterator[tuple[str, int, int]]:
+    """``(criterion, required, actual)`` for each of the tier's minimums that is not zero."""
+    if tier.min_points > 0:
+        yield "points", tier.min_points, points
+    for kind, required in tier.min_counts.items():
+        if required > 0:
+            yield kind, required, count(kind)
+    if tier.min_active_weeks > 0:
+        yield "active_weeks", tier.min_active_weeks, active_weeks
+    if tier.min_tenure_days > 0:
+        yield "tenure_days", tier.min_tenure_days, tenure_days
+
+
+def meets_numbers(
+    tier: TierRule,
+    *,
+    points: int,
+    count: Callable[[str], int],
+    active_weeks: int,
+    tenure_days: int,
+) -> bool:
+    """Whether the numbers meet every minimum of ``tier``, judged as :func:`evaluate` judges.
+
+    Nomination and seats are not numbers: they only ever stop a promotion. A sweep uses this
+    to skip members who can't move without building their whole standing.
+    """
+    numbers = _numbers(
+        tier, points=points, count=count, active_weeks=active_weeks, tenure_days=tenure_days
+    )
+    return all(actual >= required for _, required, actual in numbers)
 
 
 def _below(criteria: Sequence[Criterion], ratio: float) -> tuple[Criterion, ...]:

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core.attendance import VoiceSegment, attended_minutes, event_outcome
+from bot.core.attendance import VoiceSegment, attended_minutes, attendees_of, event_outcome
 from bot.errors import UserFacingError
 from bot.services.base import Service
 from bot.services.contributions import Contributions
@@ -271,7 +271,7 @@ class EventsService(Service):
             status=row.status,
             rsvps=rsvps,
             minutes=minutes,
-            attended=frozenset(u for u, m in minutes.items() if m >= min_minutes),
+            attended=attendees_of(minutes, min_minutes=min_minutes),
             min_minutes=min_minutes,
         )
 

@@ -30,6 +30,7 @@ from bot.core.ladder import (
     TierRule,
     WindowStats,
     evaluate,
+    meets_numbers,
     progress,
     required_windows,
 )
@@ -183,6 +184,7 @@ class LadderService(Service):
         self.tiers: tuple[TierRule, ...] = tuple(TierRule.of(t) for t in settings.tiers)
         self.rules = LadderRules.of(settings.ladder)
         self._rank = {tier.key: index for index, tier in enumerate(self.tiers)}
+        self._tenure_matters = any(tier.min_tenure_days for tier in self.tiers)
         #: Decisions and moderator actions are serialised: the composition root builds one
         #: ladder service per store, which every feature shares.
         self._lock = asyncio.Lock()
@@ -319,21 +321,22 @@ class LadderService(Service):
         row = totals.rows.get(user_id)
         weeks = numbers.weeks.get(user_id, {})
         width, kinds = totals.width, totals.kinds
+        tenure = numbers.tenure_days(user_id) if self._tenure_matters else 0
         met = []
         for tier in self.tiers:
             base = totals.windows.index(tier.window_days) * width
-            if row is None:
-                if tier.min_points or any(tier.min_counts.values()):
-                    continue
-            elif row[base] < tier.min_points or any(
-                row[base + 1 + kinds.index(kind)] < n for kind, n in tier.min_counts.items()
+
+            def count(kind: str, base: int = base) -> int:
+                return 0 if row is None else row[base + 1 + kinds.index(kind)]
+
+            if meets_numbers(
+                tier,
+                points=0 if row is None else row[base],
+                count=count,
+                active_weeks=weeks.get(tier.window_days, 0),
+                tenure_days=tenure,
             ):
-                continue
-            if weeks.get(tier.window_days, 0) < tier.min_active_weeks:
-                continue
-            if tier.min_tenure_days and numbers.tenure_days(user_id) < tier.min_tenure_days:
-                continue
-            met.append(tier.key)
+                met.append(tier.key)
         return frozenset(met)
 
     def _seats_matter(

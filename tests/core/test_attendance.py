@@ -307,3 +307,15 @@ def test_timeline_ignores_replays_and_never_overlaps(
             assert earlier.end is not None
             assert earlier.end <= later.start
         assert all(s.end is not None and s.start < s.end for s in segments)
+
+
+def test_the_event_report_and_the_credits_count_attendees_the_same_way():
+    """One rule: exactly ``min_minutes`` counts, in the report and in the credits."""
+    from bot.core.attendance import attendees_of, event_outcome
+
+    minutes = {1: 30.0, 2: 29.99, 3: 45.0, 4: 0.0}
+    assert attendees_of(minutes, min_minutes=30) == {1, 3}
+    outcome = event_outcome(
+        status="completed", host_id=3, attendance=minutes, min_minutes=30, min_attendees=1
+    )
+    assert outcome.attendees == attendees_of(minutes, min_minutes=30) - {3}

@@ -21,6 +21,7 @@ from bot.core.ladder import (
     TierRule,
     WindowStats,
     evaluate,
+    meets_numbers,
     progress,
     required_windows,
 )
@@ -1195,3 +1196,28 @@ def test_property_continuously_below_warns_at_most_once_then_demotes_when_due(
         assert warns == [max(due - rules.at_risk_notice_days, 0)]
     elif rules.at_risk_notice_days and due > 0:
         pytest.fail("a member demoted after a grace period must have been warned")
+
+
+@given(
+    points=st.integers(0, 120),
+    answers=st.integers(0, 6),
+    weeks=st.integers(0, 5),
+    tenure=st.integers(0, 30),
+)
+def test_the_sweeps_filter_and_evaluate_agree_on_the_numbers(
+    points: int, answers: int, weeks: int, tenure: int
+) -> None:
+    """``meets_numbers`` (the sweep's shortcut) promotes exactly whom ``evaluate`` promotes."""
+    member = MemberStats(
+        user_id=1,
+        joined_at=NOW - tenure * DAY,
+        windows={30: ws(points, weeks, answer=answers)},
+    )
+    met = meets_numbers(
+        CHAMPION,
+        points=points,
+        count=lambda kind: answers if kind == "answer" else 0,
+        active_weeks=weeks,
+        tenure_days=tenure,
+    )
+    assert met == (run(member, tiers=(CHAMPION,)).action == "promote")
