@@ -28,6 +28,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 NO_TIERS = "This community has no tiers configured yet."
 PREVIEW_CLIPPED = "… ({more} more lines: run `python -m bot tiers preview` for the full report)"
 
+
 def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 

@@ -31,8 +31,9 @@ __all__ = [
 ]
 
 
-_KEY: Final = re.compile(r"[a-z][a-z_]*")
-"""Keys are TOML keys and travel in /leaderboard custom ids (``[a-z_]+``)."""
+_KEY: Final = re.compile(r"[a-z][a-z_]{0,31}")
+"""Keys are TOML keys, travel in /leaderboard custom ids (``[a-z_]+``) and fit the ledger's
+32-character ``kind`` column."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ KINDS: Final[tuple[Kind, ...]] = (
 def check_table(table: Iterable[Kind]) -> tuple[Kind, ...]:
     """``table`` as a tuple, or ValueError naming the first row that breaks the rules.
 
-    Keys are unique words of lowercase letters and _, no text is blank,
+    Keys are unique words of up to 32 lowercase letters and _, no text is blank,
     default points are not negative, and a kind in the weekly post or with an award has a rank
     of its own.
     """
@@ -165,7 +166,7 @@ def check_table(table: Iterable[Kind]) -> tuple[Kind, ...]:
     for row in rows:
         where = f"contribution kind {row.key!r}"
         if _KEY.fullmatch(row.key) is None:
-            raise ValueError(f"{where}: the key must be lowercase letters and _")
+            raise ValueError(f"{where}: the key must be 1–32 lowercase letters and _")
         if row.key in seen_keys:
             raise ValueError(f"{where} is listed twice")
         seen_keys.add(row.key)

@@ -17,7 +17,7 @@ from bot.core.embeds import (
     EmbedSpec,
     embed_chars,
 )
-from bot.core.kinds import awarded, count_phrase
+from bot.core.kinds import awarded
 from bot.core.periods import quarterly_period, weekly_period
 from bot.core.recognition import (
     Award,
@@ -425,17 +425,3 @@ def test_a_quiet_quarter_renders_a_note() -> None:
     assert digest.is_empty
     (embed,) = render_awards(digest)
     assert embed.description.startswith("A quiet quarter")
-
-
-@pytest.mark.parametrize(
-    ("kind", "count", "phrase"),
-    [
-        ("answer", 1, "1 accepted answer"),
-        ("answer", 5, "5 accepted answers"),
-        ("thanks_received", 2, "2 thank-yous received"),
-        ("content", 1, "1 piece of content"),
-        ("mystery", 3, "3 × mystery"),
-    ],
-)
-def test_count_phrase(kind: str, count: int, phrase: str) -> None:
-    assert count_phrase(kind, count) == phrase
