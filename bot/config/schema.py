@@ -159,6 +159,7 @@ def points_model(table: Sequence[Kind]) -> type[PointsBase]:
     return create_model("PointsConfig", __base__=PointsBase, __module__=__name__, **fields)
 
 
+# The fields are only known at run time: type checkers see the base and its for_kind.
 if TYPE_CHECKING:
     PointsConfig = PointsBase
 else:

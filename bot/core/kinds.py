@@ -3,8 +3,8 @@
 Config validation (``[points]`` and ``min_counts``), the ladder's criteria, the weekly post and
 the quarterly awards, /profile, /leaderboard, /contribution and the health figures all derive
 from :data:`KINDS`, so a new kind is one row here plus the code that credits it. The helpers
-read the table when called, not at import, so a table extended later (server-defined kinds)
-reaches every caller.
+read the table when called; the config schema and the slash-command choices are built from it
+once, at import.
 
 Pure: no discord, no database.
 """
