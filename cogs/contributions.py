@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.client import Flywheel
-from bot.config import POINT_KINDS
+from bot.core.kinds import KINDS
 from bot.services.adjustments import (
     MAX_POINTS,
     REASON_MAX,
@@ -26,7 +26,7 @@ from bot.services.adjustments import (
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-KIND_CHOICES = [app_commands.Choice(name=k.replace("_", " "), value=k) for k in POINT_KINDS]
+KIND_CHOICES = [app_commands.Choice(name=k.one.capitalize(), value=k.key) for k in KINDS]
 MOD_LOG_FAILED = (
     "Recorded, but I couldn't write it to the mod log (channels.mod_log): "
     "check my permissions there."

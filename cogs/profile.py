@@ -16,23 +16,14 @@ from discord.ext import commands
 
 from bot.checks import is_moderator
 from bot.client import Flywheel, services_of
-from bot.config import POINT_KINDS, Settings
+from bot.config import Settings
+from bot.core.kinds import KINDS, find, label
 from bot.errors import UserFacingError
 from bot.services.ladder_views import Outlook, outlook
 from bot.services.stats import PERIODS, LeaderboardPage, Period, Profile, StatsService
 
 log = logging.getLogger(__name__)
 
-KIND_LABELS = {
-    "message_day": "Active days credited",
-    "answer": "Answers",
-    "thanks_received": "Thanks received",
-    "event_hosted": "Events hosted",
-    "event_attended": "Events attended",
-    "content": "Content",
-    "referral": "Referrals",
-    "mentoring": "Mentoring",
-}
 PERIOD_LABELS: dict[Period, str] = {"week": "7 days", "month": "30 days", "all": "all time"}
 BOARD_TITLES: dict[Period, str] = {
     "week": "the last 7 days",
@@ -63,7 +54,7 @@ def profile_embed(member: discord.Member, profile: Profile) -> discord.Embed:
             totals = profile.totals[period].get(kind)
             count, pts = (totals.count, totals.points) if totals else (0, 0)
             lines.append(f"{PERIOD_LABELS[period].capitalize()}: **{count}** ({pts} pts)")
-        embed.add_field(name=KIND_LABELS[kind], value="\n".join(lines), inline=True)
+        embed.add_field(name=label(kind), value="\n".join(lines), inline=True)
     if not profile.kinds:
         embed.add_field(name="Contributions", value="No contributions yet.", inline=False)
     return embed
@@ -105,7 +96,7 @@ def outlook_lines(view: Outlook, settings: Settings, *, show_risk: bool) -> list
 
 
 def leaderboard_embed(board: LeaderboardPage) -> discord.Embed:
-    what = KIND_LABELS[board.kind].lower() if board.kind else "all contributions"
+    what = label(board.kind).lower() if board.kind else "all contributions"
     embed = discord.Embed(
         title=f"Leaderboard: {BOARD_TITLES[board.period]}",
         colour=discord.Colour.gold(),
@@ -171,7 +162,7 @@ class PageButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            if self.kind not in (ALL_KINDS, *POINT_KINDS):
+            if self.kind != ALL_KINDS and find(self.kind) is None:
                 raise LookupError(f"cannot page leaderboard {self.custom_id!r}")
             stats = services_of(interaction).stats
             embed, view = await leaderboard_page(
@@ -261,7 +252,7 @@ class Profiles(commands.Cog):
         period=[app_commands.Choice(name=f"Last {v}" if p != "all" else "All time", value=p)
                 for p, v in PERIOD_LABELS.items()],
         kind=[app_commands.Choice(name="All contributions", value=ALL_KINDS)]
-        + [app_commands.Choice(name=KIND_LABELS[k], value=k) for k in POINT_KINDS],
+        + [app_commands.Choice(name=k.label, value=k.key) for k in KINDS],
     )  # fmt: skip
     @app_commands.guild_only()
     async def leaderboard(

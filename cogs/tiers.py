@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.client import Flywheel, services_of
 from bot.config import TierConfig
+from bot.core.kinds import count_phrase
 from bot.errors import UserFacingError
 from bot.services.ladder import LadderService
 from bot.services.ladder_views import build_report, render
@@ -26,18 +27,6 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 NO_TIERS = "This community has no tiers configured yet."
 PREVIEW_CLIPPED = "… ({more} more lines: run `python -m bot tiers preview` for the full report)"
-
-#: (one, many) for each contribution kind, as a requirement reads.
-KIND_WORDS: dict[str, tuple[str, str]] = {
-    "message_day": ("active day", "active days"),
-    "answer": ("accepted answer", "accepted answers"),
-    "thanks_received": ("thanks received", "thanks received"),
-    "event_hosted": ("event hosted", "events hosted"),
-    "event_attended": ("event attended", "events attended"),
-    "content": ("piece of content", "pieces of content"),
-    "referral": ("referral", "referrals"),
-    "mentoring": ("mentoring session", "mentoring sessions"),
-}
 
 
 def _count(number: int, one: str, many: str) -> str:
@@ -51,8 +40,7 @@ def requirements(tier: TierConfig) -> str:
         window.append(_count(tier.min_points, "point", "points"))
     for kind, count in tier.min_counts.items():
         if count:
-            one, many = KIND_WORDS.get(kind, (kind, kind))
-            window.append(_count(count, one, many))
+            window.append(count_phrase(kind, count))
     if tier.min_active_weeks:
         window.append(f"active in {_count(tier.min_active_weeks, 'week', 'different weeks')}")
     parts = [f"{', '.join(window)} in the last {tier.window_days} days"] if window else []

@@ -18,7 +18,7 @@ Modules, one concept each: :mod:`~bot.config.problems` (what a problem is),
 
 from bot.config.cadence import WEEKDAYS, MonthlyAt, WeeklyAt
 from bot.config.examples import EXAMPLES as _EXAMPLES  # noqa: F401 (tests read examples by key)
-from bot.config.fields import POINT_KINDS, CountMap, LogLevel, PointKind, mask_database_url
+from bot.config.fields import POINT_KINDS, CountMap, LogLevel, mask_database_url
 from bot.config.loading import load_config, parse_config
 from bot.config.problems import ConfigError, ConfigProblem
 from bot.config.schema import (
@@ -70,7 +70,6 @@ __all__ = [
     "MonthlyAt",
     "NewsletterConfig",
     "NpsConfig",
-    "PointKind",
     "PointsConfig",
     "PrivacyConfig",
     "ProgramConfig",

@@ -11,7 +11,7 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.config.problems import bad_snowflake, problem, show
+from bot.core.kinds import keys
 
 EXAMPLE_ID: Final = 123456789012345678
 """The Discord ID every example and hint shows."""
@@ -194,18 +195,8 @@ def _check_path(value: object) -> object:
 
 FilePath = Annotated[Path, BeforeValidator(_check_path)]
 
-# Contribution kinds. Keep PointKind, POINT_KINDS and PointsConfig's fields in step.
-PointKind = Literal[
-    "message_day",
-    "answer",
-    "thanks_received",
-    "event_hosted",
-    "event_attended",
-    "content",
-    "referral",
-    "mentoring",
-]
-POINT_KINDS: Final[tuple[PointKind, ...]] = get_args(PointKind)
+POINT_KINDS: Final[tuple[str, ...]] = keys()
+"""The ``[points]`` and ``min_counts`` keys: the kinds table's (:mod:`bot.core.kinds`)."""
 
 
 class CountMap(Mapping[str, int]):
@@ -233,8 +224,9 @@ class CountMap(Mapping[str, int]):
 
 
 def _counts_schema(_source: Any, handler: Any) -> Any:
-    # Validate as {PointKind: int >= 0} so an unknown kind is reported at its own key.
-    return handler(Mapping[PointKind, NonNegInt])
+    # Validate as {Literal[kind keys]: int >= 0} so an unknown kind is reported at its own key.
+    known: Any = cast(Any, Literal)[keys()]
+    return handler(Mapping[known, NonNegInt])
 
 
 MinCounts = Annotated[

@@ -15,7 +15,7 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Final, Self, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Final, Self, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,7 @@ from pydantic import (
     SecretStr,
     Strict,
     ValidationError,
+    create_model,
     model_validator,
 )
 from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
@@ -34,7 +35,6 @@ from pydantic_core.core_schema import ErrorType
 from bot.config.cadence import Cadence, Daily, Monthly, MonthlyAt, Weekly, WeeklyAt
 from bot.config.fields import (
     EXAMPLE_ID,
-    POINT_KINDS,
     AnyCaseLogLevel,
     CountMap,
     DatabaseUrl,
@@ -56,6 +56,7 @@ from bot.config.fields import (
     non_blank,
 )
 from bot.config.problems import problem
+from bot.core.kinds import KINDS, Kind, weekly
 
 
 class _Section(BaseModel):
@@ -139,22 +140,38 @@ class ActivityConfig(_Section):
     flush_interval_seconds: Annotated[float, Strict(), Field(gt=0)] = 0.5
 
 
-class PointsConfig(_Section):
-    message_day: NonNegInt = 1
-    answer: NonNegInt = 10
-    thanks_received: NonNegInt = 2
-    event_hosted: NonNegInt = 15
-    event_attended: NonNegInt = 3
-    content: NonNegInt = 10
-    referral: NonNegInt = 5
-    mentoring: NonNegInt = 5
+class PointsBase(_Section):
+    """Points per contribution kind; :func:`points_model` adds one key per kind of a table."""
 
     def for_kind(self, kind: str) -> int:
         """Points for one contribution of ``kind``; KeyError for an unknown kind."""
-        if kind not in POINT_KINDS:
-            raise KeyError(f"unknown contribution kind {kind!r}; kinds: {', '.join(POINT_KINDS)}")
+        known = type(self).model_fields
+        if kind not in known:
+            raise KeyError(f"unknown contribution kind {kind!r}; kinds: {', '.join(known)}")
         value: int = getattr(self, kind)
         return value
+
+
+def points_model(table: Sequence[Kind]) -> type[PointsBase]:
+    """The ``[points]`` section for ``table``: a key per kind, in order, defaulting to its points.
+
+    Built from the kinds table so that a new kind is a new key with its default here, in the
+    examples and in ``config.example.toml``'s check without a second list to keep in step.
+    """
+    fields: dict[str, Any] = {
+        row.key: (NonNegInt, Field(row.default_points, description=row.credited)) for row in table
+    }
+    return create_model("PointsConfig", __base__=PointsBase, __module__=__name__, **fields)
+
+
+# The fields are only known at run time: type checkers see the base and its for_kind.
+if TYPE_CHECKING:
+    PointsConfig = PointsBase
+else:
+    PointsConfig = points_model(KINDS)
+
+#: The kinds examples name: the two the weekly post leads with.
+_SAMPLE_KIND, _OTHER_SAMPLE_KIND = weekly()[:2]
 
 
 class ThanksConfig(_Section):
@@ -201,7 +218,7 @@ class TierConfig(_Section):
     window_days: Annotated[int, Strict(), Field(ge=1, le=3650)] = 90
     min_points: NonNegInt = Field(0, examples=[100])
     min_counts: MinCounts = Field(
-        default_factory=CountMap, examples=[{"answer": 5, "event_hosted": 1}]
+        default_factory=CountMap, examples=[{_SAMPLE_KIND.key: 5, _OTHER_SAMPLE_KIND.key: 1}]
     )
     min_active_weeks: NonNegInt = Field(0, examples=[6])
     min_tenure_days: NonNegInt = Field(0, examples=[30])
@@ -347,7 +364,10 @@ class Settings(_Section):
     activity: ActivityConfig = Field(
         default_factory=ActivityConfig, examples=[{"cooldown_seconds": 60}]
     )
-    points: PointsConfig = Field(default_factory=PointsConfig, examples=[{"answer": 10}])
+    points: PointsConfig = Field(
+        default_factory=PointsConfig,
+        examples=[{_SAMPLE_KIND.key: _SAMPLE_KIND.default_points}],
+    )
     thanks: ThanksConfig = Field(default_factory=ThanksConfig, examples=[{"daily_cap": 5}])
     answers: AnswersConfig = Field(
         default_factory=AnswersConfig, examples=[{"solved_tags": ["Solved"]}]

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from bot.core.kinds import find
+
 __all__ = [
     "Criterion",
     "Decision",
@@ -41,19 +43,12 @@ Action = Literal["promote", "keep", "warn", "demote"]
 #: down, and a nomination or a seat is not taken back from someone who holds the tier.
 _NOT_MEASURED = frozenset({"tenure_days", "nomination", "seats"})
 
-#: Human words for a criterion's numbers ("3/3 accepted answers").
+#: Human words for the numbers of criteria that are not contribution kinds ("40/50 points");
+#: a kind's words are its plural noun in :mod:`bot.core.kinds`.
 _WORDS: Mapping[str, str] = {
     "points": "points",
     "active_weeks": "active weeks",
     "tenure_days": "days in the server",
-    "message_day": "active days",
-    "answer": "accepted answers",
-    "thanks_received": "thanks received",
-    "event_hosted": "events hosted",
-    "event_attended": "events attended",
-    "content": "pieces of content",
-    "referral": "referrals",
-    "mentoring": "mentoring sessions",
 }
 
 
@@ -222,7 +217,8 @@ class Criterion:
             if self.actual >= self.required:
                 return f"seat held ({taken}) {mark}"
             return f"seat available ({taken}) {mark}"
-        words = _WORDS.get(self.name, self.name.replace("_", " "))
+        kind = find(self.name)
+        words = kind.many if kind else _WORDS.get(self.name, self.name.replace("_", " "))
         return f"{_num(self.actual)}/{_num(self.required)} {words} {mark}"
 
 

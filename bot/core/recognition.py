@@ -19,12 +19,11 @@ from datetime import datetime
 from typing import Final
 
 from bot.core.embeds import EmbedField, EmbedSpec, fit, line_fields
+from bot.core.kinds import awarded, count_phrase, weekly
 from bot.core.periods import Period
 
 __all__ = [
-    "AWARD_KINDS",
     "CONSISTENCY_KIND",
-    "RECOGNISED_KINDS",
     "Award",
     "AwardsDigest",
     "AwardsInputs",
@@ -38,7 +37,6 @@ __all__ = [
     "choose_spotlight",
     "compose_awards",
     "compose_weekly",
-    "count_phrase",
     "mention",
     "render_awards",
     "render_weekly",
@@ -46,55 +44,12 @@ __all__ = [
     "visible_arrivals",
 ]
 
-RECOGNISED_KINDS: Final = ("answer", "event_hosted", "content", "thanks_received")
-AWARD_KINDS: Final = (
-    "answer",
-    "event_hosted",
-    "content",
-    "thanks_received",
-    "referral",
-    "mentoring",
-    "event_attended",
-)
 #: The "Most consistent" award: ranked by active days, not by a contribution kind.
 CONSISTENCY_KIND: Final = "active_days"
+_CONSISTENCY_TITLE: Final = "Most consistent"
 
 RECOGNITION_COLOR: Final = 0xF1C40F
 AWARDS_COLOR: Final = 0xE67E22
-
-#: Section titles of the weekly post.
-CATEGORY_TITLES: Final[Mapping[str, str]] = {
-    "answer": "Answers",
-    "event_hosted": "Events hosted",
-    "content": "Content shared",
-    "thanks_received": "Thanks received",
-}
-
-#: (singular, plural) nouns for "5 answers".
-_NOUNS: Final[Mapping[str, tuple[str, str]]] = {
-    "answer": ("answer", "answers"),
-    "event_hosted": ("event hosted", "events hosted"),
-    "content": ("piece of content", "pieces of content"),
-    "thanks_received": ("thank-you", "thank-yous"),
-    "referral": ("referral", "referrals"),
-    "mentoring": ("mentoring session", "mentoring sessions"),
-    "event_attended": ("event attended", "events attended"),
-    "message_day": ("active day", "active days"),
-    CONSISTENCY_KIND: ("active day", "active days"),
-}
-
-#: Award titles and how the number behind each award reads.
-_AWARDS: Final[Mapping[str, tuple[str, str, str]]] = {
-    # kind: (title, singular detail, plural detail) — "{n}" is the count
-    "answer": ("Top helper", "{n} answer accepted", "{n} answers accepted"),
-    "event_hosted": ("Top host", "{n} event hosted", "{n} events hosted"),
-    "content": ("Top creator", "{n} piece of content shared", "{n} pieces of content shared"),
-    "thanks_received": ("Most thanked", "thanked once", "thanked {n} times"),
-    "referral": ("Top recruiter", "{n} member referred", "{n} members referred"),
-    "mentoring": ("Top mentor", "{n} mentoring session", "{n} mentoring sessions"),
-    "event_attended": ("Event regular", "{n} event attended", "{n} events attended"),
-    CONSISTENCY_KIND: ("Most consistent", "active on {n} day", "active on {n} days"),
-}
 
 _MENTION: Final = re.compile(r"<@!?(\d+)>")
 
@@ -170,7 +125,7 @@ class WeeklyInputs:
 @dataclass(frozen=True)
 class WeeklyDigest:
     period: Period
-    #: Only non-empty categories, in RECOGNISED_KINDS order.
+    #: Only non-empty categories, in the order of the weekly kinds (:func:`bot.core.kinds.weekly`).
     categories: tuple[Category, ...]
     #: Hidden members removed; one (the latest) per member, oldest first.
     arrivals: tuple[TierArrival, ...]
@@ -267,10 +222,10 @@ def choose_spotlight(inputs: WeeklyInputs) -> Spotlight | None:
 def compose_weekly(inputs: WeeklyInputs) -> WeeklyDigest:
     """The week's categories, new tier members and spotlight, with hidden members left out."""
     categories = []
-    for kind in RECOGNISED_KINDS:
-        leaders = _leaders(inputs.counts, kind, inputs.hidden, inputs.top_n)
+    for kind in weekly():
+        leaders = _leaders(inputs.counts, kind.key, inputs.hidden, inputs.top_n)
         if leaders:
-            categories.append(Category(kind=kind, title=CATEGORY_TITLES[kind], leaders=leaders))
+            categories.append(Category(kind=kind.key, title=kind.label, leaders=leaders))
     arrivals = visible_arrivals(inputs.arrivals, inputs.hidden)
     spotlight = choose_spotlight(inputs)
     named = {leader.user_id for category in categories for leader in category.leaders}
@@ -368,9 +323,7 @@ def _spotlight_lines(spotlight: Spotlight) -> list[str]:
 
 def _contribution_reason(kinds: Mapping[str, int], points: int, inputs: WeeklyInputs) -> str:
     """Why someone chosen from the numbers is in the spotlight, in a friendly sentence."""
-    this_week = [
-        count_phrase(kind, kinds[kind]) for kind in RECOGNISED_KINDS if kinds.get(kind, 0) > 0
-    ]
+    this_week = [kind.count(kinds[kind.key]) for kind in weekly() if kinds.get(kind.key, 0) > 0]
     if inputs.spotlight_lookback_days:
         span = f"in the last {inputs.spotlight_lookback_days} days"
     else:
@@ -392,15 +345,16 @@ def compose_awards(inputs: AwardsInputs) -> AwardsDigest:
     A member may win several awards. Categories nobody (visible) contributed to are left out.
     """
     awards = []
-    for kind in AWARD_KINDS:
+    for kind in awarded():
         ranked = [
-            (count, inputs.points.get(user_id, {}).get(kind, 0), user_id)
+            (count, inputs.points.get(user_id, {}).get(kind.key, 0), user_id)
             for user_id, kinds in inputs.counts.items()
-            if user_id not in inputs.hidden and (count := kinds.get(kind, 0)) > 0
+            if user_id not in inputs.hidden and (count := kinds.get(kind.key, 0)) > 0
         ]
         if ranked:
             count, points, user_id = min(ranked, key=lambda r: (-r[0], -r[1], r[2]))
-            awards.append(_award(kind, user_id, count, points))
+            title = kind.award or kind.label
+            awards.append(_award(kind.key, title, kind.count(count), user_id, count, points))
     consistent = [
         (days, sum(inputs.points.get(user_id, {}).values()), user_id)
         for user_id, days in inputs.active_days.items()
@@ -408,7 +362,8 @@ def compose_awards(inputs: AwardsInputs) -> AwardsDigest:
     ]
     if consistent:
         days, points, user_id = min(consistent, key=lambda r: (-r[0], -r[1], r[2]))
-        awards.append(_award(CONSISTENCY_KIND, user_id, days, points))
+        detail = f"active on {days} day" if days == 1 else f"active on {days} days"
+        awards.append(_award(CONSISTENCY_KIND, _CONSISTENCY_TITLE, detail, user_id, days, points))
     return AwardsDigest(
         period=inputs.period,
         awards=tuple(awards),
@@ -450,9 +405,7 @@ def render_awards(digest: AwardsDigest) -> list[EmbedSpec]:
     )
 
 
-def _award(kind: str, user_id: int, count: int, points: int) -> Award:
-    title, one, many = _AWARDS[kind]
-    detail = (one if count == 1 else many).format(n=count)
+def _award(kind: str, title: str, detail: str, user_id: int, count: int, points: int) -> Award:
     return Award(kind=kind, title=title, user_id=user_id, count=count, points=points, detail=detail)
 
 
@@ -469,14 +422,6 @@ def _points_suffix(points: int) -> str:
 
 def mention(user_id: int) -> str:
     return f"<@{user_id}>"
-
-
-def count_phrase(kind: str, count: int) -> str:
-    """``5 answers``, ``1 event hosted``; unknown kinds read as ``3 × kind``."""
-    nouns = _NOUNS.get(kind)
-    if nouns is None:
-        return f"{count} × {kind}"
-    return f"{count} {nouns[0] if count == 1 else nouns[1]}"
 
 
 def scrub_mentions(text: str, hidden: frozenset[int]) -> str:

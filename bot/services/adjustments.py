@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import POINT_KINDS
+from bot.core.kinds import find
 from bot.errors import UserFacingError
 from bot.services.base import Service
 from db.models import Contribution
@@ -77,7 +77,7 @@ class AdjustmentService(Service):
         request_id: int,
     ) -> LedgerEntry:
         """Credit ``points`` of ``kind``; a replayed ``request_id`` (interaction) is refused."""
-        if kind not in POINT_KINDS:
+        if find(kind) is None:
             raise UserFacingError(f"Unknown contribution kind {kind!r}.")
         if points == 0:
             raise UserFacingError(

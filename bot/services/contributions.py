@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.config import POINT_KINDS, Settings
+from bot.config import Settings
+from bot.core.kinds import find
 from db.models import Contribution
 from db.repositories.ledger import Credit, LedgerRepository
 
@@ -46,7 +47,7 @@ class Contributions:
         points: int | None = None,
     ) -> Credit:
         """A credit of ``kind`` worth the configured points (or ``points`` for adjustments)."""
-        if kind not in POINT_KINDS:
+        if find(kind) is None:
             raise ValueError(f"unknown contribution kind {kind!r}")
         return Credit(
             user_id=user_id,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
+from bot.core.kinds import awarded, weekly
 from bot.core.newsletter import (
     ContentLink,
     MonthNumbers,
@@ -25,8 +26,6 @@ from bot.core.newsletter import (
 )
 from bot.core.periods import Period
 from bot.core.recognition import (
-    AWARD_KINDS,
-    RECOGNISED_KINDS,
     AwardsDigest,
     AwardsInputs,
     Spotlight,
@@ -191,7 +190,7 @@ class RecognitionService(Service):
             inputs = WeeklyInputs(
                 period=period,
                 counts=await stats.counts_by_member_kind(
-                    period.start, period.end, RECOGNISED_KINDS
+                    period.start, period.end, [kind.key for kind in weekly()]
                 ),
                 hidden=frozenset(await stats.hidden_members()),
                 arrivals=self._arrivals(await stats.tier_changes(period.start, period.end)),
@@ -256,7 +255,9 @@ class RecognitionService(Service):
             stats = RecognitionRepository(session, self.guild_id)
             inputs = AwardsInputs(
                 period=period,
-                counts=await stats.counts_by_member_kind(period.start, period.end, AWARD_KINDS),
+                counts=await stats.counts_by_member_kind(
+                    period.start, period.end, [kind.key for kind in awarded()]
+                ),
                 points=await stats.points_by_member_kind(period.start, period.end),
                 hidden=frozenset(await stats.hidden_members()),
                 active_days=await stats.active_days_by_member(

@@ -13,7 +13,8 @@ from typing import Literal, get_args
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.config import POINT_KINDS, Settings
+from bot.config import Settings
+from bot.core.kinds import find, keys
 from db.repositories.stats import StatsRepository, Totals
 from db.repositories.tiers import TierRepository
 
@@ -39,7 +40,7 @@ class Profile:
     @property
     def kinds(self) -> list[str]:
         """Kinds the member has ever been credited for, in the configured order."""
-        return [kind for kind in POINT_KINDS if kind in self.totals["all"]]
+        return [kind for kind in keys() if kind in self.totals["all"]]
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class StatsService:
         members filtered out here (departures the member table does not know yet) leave no
         gaps. Opted-out members are filtered in the query.
         """
-        if kind is not None and kind not in POINT_KINDS:
+        if kind is not None and find(kind) is None:
             raise ValueError(f"unknown contribution kind {kind!r}")
         page = max(page, 0)
         start, end = page * PAGE_SIZE, (page + 1) * PAGE_SIZE

@@ -4,7 +4,7 @@ Windows are ``[start, end)``. Activity is kept per local day, so windows over it
 local dates, or as aware datetimes in the guild's timezone (whose ``.date()`` is the local day),
 as :class:`bot.core.periods.Period` gives them. Contribution counts are net of reversals as in
 :mod:`db.repositories.stats`. A *contributor* is a member credited for more than chatting: any
-ledger kind except ``message_day``.
+ledger kind that counts as contributing (:attr:`bot.core.kinds.Kind.contributing`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.core.kinds import chat_keys
 from db.models import (
     ActivityDay,
     ContentSubmission,
@@ -33,8 +34,6 @@ from db.models import (
 )
 from db.repositories.recognition import RecognitionRepository
 
-#: Ledger kinds that are not "contributing": showing up and chatting.
-CHAT_KINDS = ("message_day",)
 #: Bound parameters per ``IN (...)`` list: well under SQLite's and asyncpg's limits.
 _CHUNK = 500
 
@@ -231,7 +230,7 @@ class HealthRepository:
             )
             .where(
                 Contribution.guild_id == self.guild_id,
-                Contribution.kind.not_in(CHAT_KINDS),
+                Contribution.kind.not_in(chat_keys()),
                 Contribution.occurred_at >= min(start for start, _ in windows),
                 Contribution.occurred_at < max(end for _, end in windows),
             )
@@ -259,7 +258,7 @@ class HealthRepository:
             earlier.guild_id == self.guild_id,
             earlier.user_id == Contribution.user_id,
             earlier.occurred_at < start,
-            earlier.kind.not_in(CHAT_KINDS),
+            earlier.kind.not_in(chat_keys()),
             earlier.reverses_id.is_(None),
             earlier.points > 0,
         )
@@ -269,7 +268,7 @@ class HealthRepository:
                     Contribution.guild_id == self.guild_id,
                     Contribution.occurred_at >= start,
                     Contribution.occurred_at < end,
-                    Contribution.kind.not_in(CHAT_KINDS),
+                    Contribution.kind.not_in(chat_keys()),
                     _credit(),
                     ~before,
                 )
@@ -315,7 +314,7 @@ class HealthRepository:
                 Contribution.guild_id == self.guild_id,
                 Contribution.occurred_at >= silent_from - lookback,
                 Contribution.occurred_at < silent_from,
-                Contribution.kind.not_in(CHAT_KINDS),
+                Contribution.kind.not_in(chat_keys()),
                 _credit(),
                 ~spoke,
                 ~credited,
@@ -454,7 +453,6 @@ def _aware(value: Any) -> datetime | None:
 
 
 __all__ = [
-    "CHAT_KINDS",
     "GroupRow",
     "HealthRepository",
     "NpsScores",

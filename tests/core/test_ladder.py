@@ -359,7 +359,7 @@ def test_demotion_reasons() -> None:
     [
         (Criterion("answer", 3, 3, True), "3/3 accepted answers ✓"),
         (Criterion("points", 50, 40, False), "40/50 points ✗"),
-        (Criterion("thanks_received", 5, 6, True), "6/5 thanks received ✓"),
+        (Criterion("thanks_received", 5, 6, True), "6/5 thank-yous received ✓"),
         (Criterion("event_hosted", 1, 0, False), "0/1 events hosted ✗"),
         (Criterion("event_attended", 4, 4, True), "4/4 events attended ✓"),
         (Criterion("content", 2, 1, False), "1/2 pieces of content ✗"),

@@ -17,9 +17,9 @@ from bot.core.embeds import (
     EmbedSpec,
     embed_chars,
 )
+from bot.core.kinds import awarded
 from bot.core.periods import quarterly_period, weekly_period
 from bot.core.recognition import (
-    AWARD_KINDS,
     Award,
     AwardsInputs,
     Category,
@@ -31,7 +31,6 @@ from bot.core.recognition import (
     choose_spotlight,
     compose_awards,
     compose_weekly,
-    count_phrase,
     render_awards,
     render_weekly,
     scrub_mentions,
@@ -221,7 +220,7 @@ def test_contribution_reason_mentions_the_numbers() -> None:
     assert spotlight is not None
     assert spotlight.reason == (
         "A steady force in the community: 120 contribution points in the last 28 days, "
-        "including 5 answers and 1 piece of content this week. Thank you!"
+        "including 5 accepted answers and 1 piece of content this week. Thank you!"
     )
 
 
@@ -266,7 +265,7 @@ def test_render_weekly() -> None:
     (embed,) = render_weekly(digest)
     assert embed.title == "Weekly recognition · 16–22 November 2026"
     assert [(f.name, f.value) for f in embed.fields] == [
-        ("Answers", "1. <@1> — 5 answers\n2. <@2> — 1 answer"),
+        ("Answers", "1. <@1> — 5 accepted answers\n2. <@2> — 1 accepted answer"),
         ("Events hosted", "1. <@2> — 2 events hosted"),
         ("New tier members", "<@3> reached **Core\\_Contributor**"),
         ("Member spotlight", "🌟 <@4>\n> Ran our first hack night\n> and wrote it up"),
@@ -292,7 +291,7 @@ def test_a_week_with_only_a_spotlight_is_not_empty() -> None:
 
 
 def test_huge_inputs_still_render_within_limits_and_name_everyone() -> None:
-    counts = {user: {kind: 1000 + user for kind in AWARD_KINDS} for user in range(1, 400)}
+    counts = {user: {k.key: 1000 + user for k in awarded()} for user in range(1, 400)}
     arrivals = [TierArrival(u, "T" * 200, T0) for u in range(1, 400)]
     digest = compose_weekly(
         replace(
@@ -310,7 +309,7 @@ def test_huge_inputs_still_render_within_limits_and_name_everyone() -> None:
 
 
 USERS = st.integers(1, 12)
-KINDS = st.sampled_from([*AWARD_KINDS, "message_day"])
+KINDS = st.sampled_from([*(k.key for k in awarded()), "message_day"])
 
 
 @settings(max_examples=200, deadline=None)
@@ -384,9 +383,9 @@ def test_one_winner_per_category_by_count_then_points_then_id() -> None:
     )
     digest = compose_awards(inputs)
     assert digest.awards == (
-        Award("answer", "Top helper", 2, 14, 150, "14 answers accepted"),
-        Award("content", "Top creator", 2, 1, 10, "1 piece of content shared"),
-        Award("referral", "Top recruiter", 1, 2, 0, "2 members referred"),
+        Award("answer", "Top helper", 2, 14, 150, "14 accepted answers"),
+        Award("content", "Top creator", 2, 1, 10, "1 piece of content"),
+        Award("referral", "Top recruiter", 1, 2, 0, "2 referrals"),
         Award("mentoring", "Top mentor", 3, 1, 0, "1 mentoring session"),
         Award("active_days", "Most consistent", 4, 61, 0, "active on 61 days"),
     )
@@ -402,7 +401,9 @@ def test_hidden_members_win_no_award() -> None:
         active_days={3: 90},
     )
     digest = compose_awards(inputs)
-    assert digest.awards == (Award("thanks_received", "Most thanked", 2, 1, 0, "thanked once"),)
+    assert digest.awards == (
+        Award("thanks_received", "Most thanked", 2, 1, 0, "1 thank-you received"),
+    )
     assert not mentioned(render_awards(digest)) & {1, 3}
 
 
@@ -424,17 +425,3 @@ def test_a_quiet_quarter_renders_a_note() -> None:
     assert digest.is_empty
     (embed,) = render_awards(digest)
     assert embed.description.startswith("A quiet quarter")
-
-
-@pytest.mark.parametrize(
-    ("kind", "count", "phrase"),
-    [
-        ("answer", 1, "1 answer"),
-        ("answer", 5, "5 answers"),
-        ("thanks_received", 2, "2 thank-yous"),
-        ("content", 1, "1 piece of content"),
-        ("mystery", 3, "3 × mystery"),
-    ],
-)
-def test_count_phrase(kind: str, count: int, phrase: str) -> None:
-    assert count_phrase(kind, count) == phrase

@@ -104,7 +104,7 @@ async def test_profile_of_another_member_and_refusal_for_bots(flywheel, emulator
     )
     [embed] = response["data"]["embeds"]
     assert embed["title"] == "grace's contributions" and response["data"]["flags"] & 64
-    assert fields(embed)["Content"].endswith("All time: **1** (10 pts)")
+    assert fields(embed)["Content shared"].endswith("All time: **1** (10 pts)")
 
     _, nobody = await command(
         emulator, community, grace, "profile", member=community.members["ken"]
@@ -183,7 +183,7 @@ async def test_leaderboard_by_kind_and_the_empty_board(flywheel, emulator, commu
 
     _, response = await command(emulator, community, ada, "leaderboard", kind="content")
     lines = response["data"]["embeds"][0]["description"].splitlines()
-    assert lines == ["*Content*", f"**1.** <@{grace}> — 10 points (1)"]
+    assert lines == ["*Content shared*", f"**1.** <@{grace}> — 10 points (1)"]
 
     _, week = await command(emulator, community, ada, "leaderboard", period="week", kind="answer")
     [embed] = week["data"]["embeds"]
