@@ -9,7 +9,7 @@ ledger kind that counts as contributing (:attr:`bot.core.kinds.Kind.contributing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,7 +18,6 @@ from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.core.kinds import chat_keys
 from db.models import (
     ActivityDay,
     ContentSubmission,
@@ -91,7 +90,11 @@ def _local_days(start: datetime, end: datetime) -> tuple[date, date]:
 
 
 class HealthRepository:
-    def __init__(self, session: AsyncSession, guild_id: int) -> None:
+    def __init__(
+        self, session: AsyncSession, guild_id: int, *, chat_kinds: Collection[str]
+    ) -> None:
+        #: Kinds credited for chatting (active days): not contributions to the program's health.
+        self.chat_kinds = tuple(chat_kinds)
         self.session = session
         self.guild_id = guild_id
 
@@ -230,7 +233,7 @@ class HealthRepository:
             )
             .where(
                 Contribution.guild_id == self.guild_id,
-                Contribution.kind.not_in(chat_keys()),
+                Contribution.kind.not_in(self.chat_kinds),
                 Contribution.occurred_at >= min(start for start, _ in windows),
                 Contribution.occurred_at < max(end for _, end in windows),
             )
@@ -258,7 +261,7 @@ class HealthRepository:
             earlier.guild_id == self.guild_id,
             earlier.user_id == Contribution.user_id,
             earlier.occurred_at < start,
-            earlier.kind.not_in(chat_keys()),
+            earlier.kind.not_in(self.chat_kinds),
             earlier.reverses_id.is_(None),
             earlier.points > 0,
         )
@@ -268,7 +271,7 @@ class HealthRepository:
                     Contribution.guild_id == self.guild_id,
                     Contribution.occurred_at >= start,
                     Contribution.occurred_at < end,
-                    Contribution.kind.not_in(chat_keys()),
+                    Contribution.kind.not_in(self.chat_kinds),
                     _credit(),
                     ~before,
                 )
@@ -314,7 +317,7 @@ class HealthRepository:
                 Contribution.guild_id == self.guild_id,
                 Contribution.occurred_at >= silent_from - lookback,
                 Contribution.occurred_at < silent_from,
-                Contribution.kind.not_in(chat_keys()),
+                Contribution.kind.not_in(self.chat_kinds),
                 _credit(),
                 ~spoke,
                 ~credited,

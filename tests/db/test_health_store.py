@@ -27,6 +27,8 @@ from db.repositories.health import HealthRepository
 from db.repositories.ledger import Credit, LedgerRepository
 
 GUILD = 111111111111111111
+#: The kinds credited for chatting, as the health service passes them.
+CHAT = ("message_day",)
 OTHER = 222222222222222222
 ADA, BEA, CY, DEE, EVE, FAY = 1001, 1002, 1003, 1004, 1005, 1006
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -90,7 +92,8 @@ def day(user: int, on: date, messages: int = 3, guild: int = GUILD) -> ActivityD
 
 async def repo_call(sessions, method: str, *args, **kwargs):
     async with sessions() as session:
-        return await getattr(HealthRepository(session, GUILD), method)(*args, **kwargs)
+        repo = HealthRepository(session, GUILD, chat_kinds=CHAT)
+        return await getattr(repo, method)(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------- the ladder
@@ -315,7 +318,7 @@ async def test_nps_rounds_are_the_latest_surveys_scores_only(sessions):
     rounds = await repo_call(sessions, "nps_rounds", 2)
     assert [(r.period, r.scores) for r in rounds] == [("2026-Q4", (6, 8, 10)), ("2026-Q3", (9, 10))]
     async with sessions() as session:
-        assert await HealthRepository(session, 999).nps_rounds() == []
+        assert await HealthRepository(session, 999, chat_kinds=CHAT).nps_rounds() == []
 
 
 # ---------------------------------------------------------------------- user groups
@@ -360,4 +363,4 @@ async def test_groups_with_members_events_in_the_window_and_last_activity(sessio
         "Quiet": ("virtual", None, 0, 0, START - timedelta(days=50)),
     }
     async with sessions() as session:
-        assert await HealthRepository(session, 999).groups(START, END) == []
+        assert await HealthRepository(session, 999, chat_kinds=CHAT).groups(START, END) == []
