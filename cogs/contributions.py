@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.client import Flywheel
 from bot.config import POINT_KINDS
+from bot.outbox import NO_MENTIONS
 from bot.services.adjustments import (
     MAX_POINTS,
     REASON_MAX,
@@ -25,7 +26,6 @@ from bot.services.adjustments import (
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
 KIND_CHOICES = [app_commands.Choice(name=k.replace("_", " "), value=k) for k in POINT_KINDS]
 MOD_LOG_FAILED = (
     "Recorded, but I couldn't write it to the mod log (channels.mod_log): "
@@ -52,19 +52,12 @@ class Contributions(commands.Cog):
 
     async def _audit(self, interaction: discord.Interaction[Any], line: str) -> None:
         """One line in the mod log; if it can't be posted, the moderator is told privately."""
-        channel_id = self.bot.settings.channels.mod_log
-        guild = interaction.guild
-        channel = guild.get_channel(channel_id) if guild is not None else None
+        if await self.bot.outbox.mod_log(line):
+            return
         try:
-            if not isinstance(channel, discord.TextChannel):
-                raise LookupError("not a text channel the bot can see")
-            await channel.send(line[:2000], allowed_mentions=NO_MENTIONS)
-        except (LookupError, discord.HTTPException) as exc:
-            log.error("contributions: could not post to channels.mod_log (%s): %s", channel_id, exc)
-            try:
-                await interaction.followup.send(MOD_LOG_FAILED, ephemeral=True)
-            except discord.HTTPException:
-                log.warning("contributions: could not tell the moderator either")
+            await interaction.followup.send(MOD_LOG_FAILED, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("contributions: could not tell the moderator either")
 
     @contribution.command(name="add", description="Add (or take away) points, with a reason")
     @app_commands.describe(

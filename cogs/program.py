@@ -19,9 +19,9 @@ from bot.checks import moderator_only
 from bot.client import Flywheel
 from bot.core.embeds import paginate
 from bot.core.health import render_health
+from bot.outbox import NO_MENTIONS
 from bot.posting import to_embed
 
-NO_MENTIONS = discord.AllowedMentions.none()
 log = logging.getLogger(__name__)
 
 
@@ -37,29 +37,23 @@ class Program(commands.Cog):
     @commands.Cog.listener()
     async def on_flywheel_newsletter_posted(self, period: Any, message: discord.Message) -> None:
         """The newsletter's staff copy: the month's health report and CSV, in the mod log."""
-        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.error("program: channels.mod_log is not a channel the bot can post in")
-            return
-        try:
-            report, text, filename = await self.service.export()
-            pages = paginate(render_health(report))
-            for number, page in enumerate(pages, start=1):
-                await channel.send(
-                    (
-                        f"**Staff copy** of the newsletter for {period.label} "
-                        f"({message.jump_url}): how the program is doing against its targets."
-                    )
-                    if number == 1
-                    else None,
-                    embeds=[to_embed(spec) for spec in page],
-                    files=[discord.File(io.BytesIO(text.encode("utf-8")), filename=filename)]
-                    if number == len(pages)
-                    else [],
-                    allowed_mentions=NO_MENTIONS,
+        report, text, filename = await self.service.export()
+        pages = paginate(render_health(report))
+        for number, page in enumerate(pages, start=1):
+            posted = await self.bot.outbox.mod_log(
+                (
+                    f"**Staff copy** of the newsletter for {period.label} "
+                    f"({message.jump_url}): how the program is doing against its targets."
                 )
-        except discord.HTTPException as exc:
-            log.error("program: could not post the newsletter's staff copy to mod_log: %s", exc)
+                if number == 1
+                else "",
+                embeds=[to_embed(spec) for spec in page],
+                files=[discord.File(io.BytesIO(text.encode("utf-8")), filename=filename)]
+                if number == len(pages)
+                else [],
+            )
+            if not posted:
+                return  # the outbox logged why (channels.mod_log)
 
     @program.command(name="health", description="How the program is doing against its targets")
     @moderator_only()

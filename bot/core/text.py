@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 #: Discord's limits on what the bot sends.
 MESSAGE_LIMIT = 2000
+EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_LIMIT = 1024
 
