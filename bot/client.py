@@ -17,6 +17,7 @@ from bot import runtime
 from bot.command_sync import sync_if_changed
 from bot.config import Config, Settings
 from bot.outbox import Outbox
+from bot.review_card import ReviewDesk
 from bot.services.container import Services
 from bot.tree import FlywheelTree
 
@@ -85,6 +86,8 @@ class Flywheel(commands.Bot):
         #: What the bot sends on its own initiative (mod log, DMs, posts, role edits).
         self.outbox = outbox
         outbox.attach(self)
+        #: The one approve/reject flow of review cards; each kind's cog registers its kind.
+        self.reviews = ReviewDesk(config.settings, outbox)
         self.clock = services.clock
         self.scheduler = scheduler
         self.extension_names = list(extensions) if extensions is not None else all_extensions()
@@ -134,6 +137,7 @@ class Flywheel(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.services.start()
+        self.reviews.install(self)
         for name in self.extension_names:
             await self.load_extension(name)
         self.scheduler.start()

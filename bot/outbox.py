@@ -43,6 +43,14 @@ def only(*user_ids: int) -> discord.AllowedMentions:
     )
 
 
+def member_name(guild: discord.Guild | None, user_id: int | None) -> str:
+    """A member's display name as plain text; a mention (it pings nobody) if not known here."""
+    member = guild.get_member(user_id) if guild is not None and user_id else None
+    if member is None:
+        return f"<@{user_id}>"
+    return discord.utils.escape_markdown(member.display_name)
+
+
 async def paced(items: Iterable[T], seconds: float) -> AsyncIterator[T]:
     """``items`` with ``seconds`` between them: bulk DMs stay clear of Discord's rate limits."""
     for index, item in enumerate(items):

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.client import Flywheel
 from bot.config import POINT_KINDS
-from bot.outbox import NO_MENTIONS
+from bot.outbox import NO_MENTIONS, member_name
 from bot.services.adjustments import (
     MAX_POINTS,
     REASON_MAX,
@@ -43,12 +43,6 @@ class Contributions(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
         self.service = bot.services.adjustments
-
-    def _name(self, guild: discord.Guild | None, user_id: int | None) -> str:
-        member = guild.get_member(user_id) if guild is not None and user_id else None
-        if member is None:
-            return f"<@{user_id}>"
-        return discord.utils.escape_markdown(member.display_name)
 
     async def _audit(self, interaction: discord.Interaction[Any], line: str) -> None:
         """One line in the mod log; if it can't be posted, the moderator is told privately."""
@@ -89,7 +83,7 @@ class Contributions(commands.Cog):
             request_id=interaction.id,
         )
         guild = interaction.guild
-        who, actor = self._name(guild, entry.user_id), self._name(guild, interaction.user.id)
+        who, actor = member_name(guild, entry.user_id), member_name(guild, interaction.user.id)
         await interaction.response.send_message(
             f"Recorded {entry.points:+d} {entry.kind} for {who} as contribution #{entry.id}.",
             ephemeral=True,
@@ -118,7 +112,7 @@ class Contributions(commands.Cog):
         )
         guild = interaction.guild
         original, reversal = removal.original, removal.reversal
-        who, actor = self._name(guild, original.user_id), self._name(guild, interaction.user.id)
+        who, actor = member_name(guild, original.user_id), member_name(guild, interaction.user.id)
         await interaction.response.send_message(
             f"Removed contribution #{original.id} ({original.points:+d} {original.kind} of "
             f"{who}); the reversal is #{reversal.id}.",
