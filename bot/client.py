@@ -16,6 +16,7 @@ from bot import runtime
 from bot.command_sync import sync_if_changed
 from bot.config import Config, Settings
 from bot.outbox import Outbox
+from bot.review_card import ReviewDesk
 from bot.scheduling import Schedule
 from bot.services.background import finish_or_cancel
 from bot.services.container import Services
@@ -86,6 +87,8 @@ class Flywheel(commands.Bot):
         #: What the bot sends on its own initiative (mod log, DMs, posts, role edits).
         self.outbox = outbox
         outbox.attach(self)
+        #: The one approve/reject flow of review cards; each kind's cog registers its kind.
+        self.reviews = ReviewDesk(config.settings, outbox)
         self.clock = services.clock
         #: Every scheduled job and once-per-period post (``bot.scheduling``).
         self.schedule = schedule
@@ -136,6 +139,7 @@ class Flywheel(commands.Bot):
 
     async def setup_hook(self) -> None:
         self.services.start()
+        self.reviews.install(self)
         for name in self.extension_names:
             await self.load_extension(name)
         self.schedule.start()

@@ -1,9 +1,10 @@
 """Everything Flywheel sends to Discord on its own initiative, in one place.
 
-The one implementation of :class:`~bot.services.effects.DiscordEffects`: mod-log lines, DMs,
-posts, role edits. Every message is clipped to Discord's limits and pings nobody unless it names
-one member on purpose (:func:`only`); every failure is logged with the setting to fix and
-returned as False, never raised into the feature that asked. Bulk DMs go through :func:`paced`.
+The one implementation of :class:`~bot.services.effects.DiscordEffects`, used by services and
+cogs alike: mod-log lines, DMs, posts, role edits. Every message is clipped to Discord's limits
+and pings nobody unless it names members on purpose (:func:`only`); every failure is logged with
+the setting to fix and returned as False (or None), never raised into the feature that asked.
+Bulk DMs go through :func:`paced`.
 """
 
 from __future__ import annotations
@@ -28,13 +29,26 @@ T = TypeVar("T")
 #: Nobody is pinged: the default for everything the bot sends.
 NO_MENTIONS = discord.AllowedMentions.none()
 UNKNOWN_ROLE = 10011
+#: Why a DM failed when Discord refuses it (the member closed DMs or blocked the bot).
+DMS_CLOSED = "DMs closed"
 
 
-def only(user_id: int) -> discord.AllowedMentions:
-    """Mentions that can ping exactly this member and nobody else."""
+def only(*user_ids: int) -> discord.AllowedMentions:
+    """Mentions that can ping exactly these members and nobody else."""
     return discord.AllowedMentions(
-        everyone=False, roles=False, users=[discord.Object(user_id)], replied_user=False
+        everyone=False,
+        roles=False,
+        users=[discord.Object(user_id) for user_id in user_ids],
+        replied_user=False,
     )
+
+
+def member_name(guild: discord.Guild | None, user_id: int | None) -> str:
+    """A member's display name as plain text; a mention (it pings nobody) if not known here."""
+    member = guild.get_member(user_id) if guild is not None and user_id else None
+    if member is None:
+        return f"<@{user_id}>"
+    return discord.utils.escape_markdown(member.display_name)
 
 
 async def paced(items: Iterable[T], seconds: float) -> AsyncIterator[T]:
@@ -78,26 +92,39 @@ class Outbox:
         return channel
 
     async def mod_log(self, text: str, **extra: Any) -> bool:
-        """A line for moderators in ``channels.mod_log`` (``extra``: embed=, file=)."""
+        """A line for moderators in ``channels.mod_log`` (``extra``: embeds=, files=, …)."""
+        return await self.mod_log_message(text, **extra) is not None
+
+    async def mod_log_message(self, text: str, **extra: Any) -> discord.Message | None:
+        """:meth:`mod_log` for a caller that keeps the message (e.g. stores its id)."""
         return await self.send(self.settings.channels.mod_log, "channels.mod_log", text, **extra)
+
+    async def alert(self, text: str, **extra: Any) -> bool:
+        """A mod-log line about something to fix, also logged as a warning.
+
+        The warning reaches the process log even when the mod log itself is what is broken.
+        """
+        log.warning("%s", text.replace("\n", " "))
+        return await self.mod_log(text, **extra)
 
     async def send(
         self, channel_id: int, setting: str, text: str | None, **extra: Any
-    ) -> bool:
+    ) -> discord.Message | None:
+        """Post in a channel (``setting`` names it in the log); the message, or None."""
         channel = self.channel(channel_id, setting)
         if channel is None:
-            return False
+            return None
         extra.setdefault("allowed_mentions", NO_MENTIONS)
         try:
-            await channel.send(clip(text, MESSAGE_LIMIT) if text else None, **extra)
+            return await channel.send(clip(text, MESSAGE_LIMIT) if text else None, **extra)
         except discord.HTTPException as exc:
             log.error("could not post to %s: %s", setting, exc)
-            return False
-        return True
+            return None
 
     async def post(self, channel_id: int, text: str, *, mention: int | None = None) -> bool:
         mentions = only(mention) if mention is not None else NO_MENTIONS
-        return await self.send(channel_id, f"channel {channel_id}", text, allowed_mentions=mentions)
+        sent = await self.send(channel_id, f"channel {channel_id}", text, allowed_mentions=mentions)
+        return sent is not None
 
     async def dm(
         self,
@@ -107,7 +134,21 @@ class Outbox:
         embeds: Sequence[EmbedSpec] = (),
         **extra: Any,
     ) -> bool:
-        """DM a member; a refusal (closed DMs, 50007) is logged and not retried."""
+        """DM a member (``extra``: view=, files=); a refusal (closed DMs) is logged, not retried."""
+        return await self.try_dm(user_id, text, embeds=embeds, **extra) is None
+
+    async def try_dm(
+        self,
+        user_id: int,
+        text: str | None = None,
+        *,
+        embeds: Sequence[EmbedSpec] = (),
+        **extra: Any,
+    ) -> str | None:
+        """:meth:`dm` for a caller that records why it failed.
+
+        None once delivered, else :data:`DMS_CLOSED` (Discord refused) or Discord's status code.
+        """
         if embeds:
             extra["embeds"] = [to_embed(spec) for spec in embeds]
         try:
@@ -117,11 +158,11 @@ class Outbox:
             )
         except discord.Forbidden as exc:
             log.info("could not DM member %s (%s)", user_id, exc.text or exc.status)
-            return False
+            return DMS_CLOSED
         except discord.HTTPException as exc:
             log.warning("DM to member %s failed: %s", user_id, exc)
-            return False
-        return True
+            return str(exc.status)
+        return None
 
     # ------------------------------------------------------------------ roles
     def member_roles(self, user_id: int) -> Sequence[int] | None:

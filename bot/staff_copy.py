@@ -7,7 +7,6 @@ newsletter is posted, so moderators read how the program did next to what member
 from __future__ import annotations
 
 import io
-import logging
 
 import discord
 
@@ -15,34 +14,26 @@ from bot.client import Flywheel
 from bot.core.embeds import paginate
 from bot.core.health import render_health
 from bot.core.periods import Period
-from bot.outbox import NO_MENTIONS
 from bot.posting import to_embed
-
-log = logging.getLogger(__name__)
 
 
 async def post_staff_copy(bot: Flywheel, period: Period, newsletter_url: str) -> bool:
-    channel = bot.outbox.channel(bot.settings.channels.mod_log, "channels.mod_log")
-    if channel is None:
-        return False
-    try:
-        report, text, filename = await bot.services.health.export()
-        pages = paginate(render_health(report))
-        for number, page in enumerate(pages, start=1):
-            await channel.send(
-                (
-                    f"**Staff copy** of the newsletter for {period.label} "
-                    f"({newsletter_url}): how the program is doing against its targets."
-                )
-                if number == 1
-                else None,
-                embeds=[to_embed(spec) for spec in page],
-                files=[discord.File(io.BytesIO(text.encode("utf-8")), filename=filename)]
-                if number == len(pages)
-                else [],
-                allowed_mentions=NO_MENTIONS,
+    """Page by page; stops at the first page the mod log refuses (the outbox logs why)."""
+    report, text, filename = await bot.services.health.export()
+    pages = paginate(render_health(report))
+    for number, page in enumerate(pages, start=1):
+        posted = await bot.outbox.mod_log(
+            (
+                f"**Staff copy** of the newsletter for {period.label} "
+                f"({newsletter_url}): how the program is doing against its targets."
             )
-    except discord.HTTPException as exc:
-        log.error("could not post the newsletter's staff copy to mod_log: %s", exc)
-        return False
+            if number == 1
+            else "",
+            embeds=[to_embed(spec) for spec in page],
+            files=[discord.File(io.BytesIO(text.encode("utf-8")), filename=filename)]
+            if number == len(pages)
+            else [],
+        )
+        if not posted:
+            return False
     return True

@@ -12,6 +12,7 @@ from discord.utils import snowflake_time
 from bot.checks import is_moderator
 from bot.client import Flywheel
 from bot.errors import UserFacingError
+from bot.outbox import only
 from bot.services.answers import (
     NOT_HELP_THREAD,
     Accepted,
@@ -155,9 +156,7 @@ class Answers(commands.Cog):
         try:
             await thread.send(
                 text,
-                allowed_mentions=discord.AllowedMentions(
-                    everyone=False, roles=False, users=[author], replied_user=False
-                ),
+                allowed_mentions=only(author.id),
             )
         except discord.HTTPException as exc:
             log.warning("could not post the answer note in thread %s: %s", thread.id, exc)

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.errors import UserFacingError
+from bot.outbox import only
 from bot.scheduling import Recurring, daily
 from bot.services.buddies import BUDDIES_OFF, SettleReport
 from bot.services.members import JoinKind
@@ -25,14 +26,6 @@ log = logging.getLogger(__name__)
 
 SETTLE_JOB_ID = "buddies:settle"
 SETTLE_MISFIRE_GRACE = 6 * 3600
-NO_MENTIONS = discord.AllowedMentions.none()
-
-
-def both(a: int, b: int) -> discord.AllowedMentions:
-    """Mentions that ping exactly these two members."""
-    return discord.AllowedMentions(
-        everyone=False, roles=False, users=[discord.Object(a), discord.Object(b)]
-    )
 
 
 class Buddies(commands.Cog):
@@ -122,7 +115,7 @@ class Buddies(commands.Cog):
                 if cases == 1
                 else f"{name} joined (and {cases - 1} other newcomer(s) since the last note)"
             )
-            await self._mod_log(
+            await self.bot.outbox.mod_log(
                 f"**Buddies:** {who}, but nobody could be their buddy: {why}. "
                 "Ask tier members to volunteer with /buddy optin, or raise buddies.max_active. "
                 "(This note comes at most once a day.)"
@@ -142,13 +135,13 @@ class Buddies(commands.Cog):
             if thread is not None:
                 await self.service.set_thread(pair.id, thread.id)
                 return
-        to_newcomer = await self._dm(
+        to_newcomer = await self.bot.outbox.dm(
             newcomer.id,
             f"Welcome to {discord.utils.escape_markdown(guild.name)}! "
             f"<@{pair.buddy_id}> ({discord.utils.escape_markdown(buddy_name)}) is your buddy: "
             "say hi to them with any question about the community, big or small.",
         )
-        to_buddy = await self._dm(
+        to_buddy = await self.bot.outbox.dm(
             pair.buddy_id,
             f"You're the buddy of <@{newcomer.id}> "
             f"({discord.utils.escape_markdown(newcomer.display_name)}), who just joined "
@@ -160,7 +153,7 @@ class Buddies(commands.Cog):
                 for n, ok in ((newcomer.display_name, to_newcomer), (buddy_name, to_buddy))
                 if not ok
             )
-            await self._mod_log(
+            await self.bot.outbox.mod_log(
                 f"**Buddies:** {discord.utils.escape_markdown(buddy_name)} is the buddy of "
                 f"{discord.utils.escape_markdown(newcomer.display_name)}, but I couldn't DM "
                 f"{discord.utils.escape_markdown(who)} (DMs closed): please introduce them."
@@ -172,7 +165,7 @@ class Buddies(commands.Cog):
         """A private thread with both in it; None (moderators told) if that can't be done."""
         channel = guild.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
-            await self._mod_log(
+            await self.bot.outbox.mod_log(
                 f"**Buddies:** buddies.intro_channel ({channel_id}) is not a text channel I can "
                 "see; newcomers and buddies are introduced by DM until it is fixed."
             )
@@ -191,11 +184,11 @@ class Buddies(commands.Cog):
                 f"<@{newcomer.id}>, welcome! Meet <@{pair.buddy_id}>, your buddy: ask them "
                 "anything about the community, big or small. "
                 f"<@{pair.buddy_id}>, thank you for welcoming them!",
-                allowed_mentions=both(newcomer.id, pair.buddy_id),
+                allowed_mentions=only(newcomer.id, pair.buddy_id),
             )
         except discord.Forbidden:
             me = guild.me.top_role.name
-            await self._mod_log(
+            await self.bot.outbox.mod_log(
                 f"**Buddies:** I can't open private introduction threads in <#{channel_id}>: "
                 f"Discord refuses (Missing Permissions). Fix: give the {me} role Create "
                 "Private Threads and Send Messages in Threads there. Introduced by DM instead."
@@ -215,7 +208,7 @@ class Buddies(commands.Cog):
             log.exception("buddies: the daily credit pass failed; it runs again tomorrow")
             return None
         for pair in report.credited:
-            await self._dm(
+            await self.bot.outbox.dm(
                 pair.buddy_id,
                 f"Thank you for being <@{pair.newcomer_id}>'s buddy! They're still active "
                 f"{self.bot.settings.buddies.credit_after_days} days on, and you've earned "
@@ -229,27 +222,6 @@ class Buddies(commands.Cog):
                 len(report.ended_quiet),
             )
         return report
-
-    # ------------------------------------------------------------------ plumbing
-    async def _dm(self, user_id: int, content: str) -> bool:
-        """DM a member; closed DMs (50007) and other refusals are logged, never retried."""
-        try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            await user.send(content, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.info("buddies: could not DM member %s (%s)", user_id, exc.text or exc.status)
-            return False
-        return True
-
-    async def _mod_log(self, text: str) -> None:
-        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.error("buddies: channels.mod_log is not a channel the bot can post in")
-            return
-        try:
-            await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.error("buddies: could not post to channels.mod_log: %s", exc)
 
 
 async def setup(bot: Flywheel) -> None:

@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.client import Flywheel
 from bot.core.kinds import KINDS
+from bot.outbox import NO_MENTIONS, member_name
 from bot.services.adjustments import (
     MAX_POINTS,
     REASON_MAX,
@@ -25,7 +26,6 @@ from bot.services.adjustments import (
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
 KIND_CHOICES = [app_commands.Choice(name=k.one.capitalize(), value=k.key) for k in KINDS]
 MOD_LOG_FAILED = (
     "Recorded, but I couldn't write it to the mod log (channels.mod_log): "
@@ -44,27 +44,14 @@ class Contributions(commands.Cog):
         self.bot = bot
         self.service = bot.services.adjustments
 
-    def _name(self, guild: discord.Guild | None, user_id: int | None) -> str:
-        member = guild.get_member(user_id) if guild is not None and user_id else None
-        if member is None:
-            return f"<@{user_id}>"
-        return discord.utils.escape_markdown(member.display_name)
-
     async def _audit(self, interaction: discord.Interaction[Any], line: str) -> None:
         """One line in the mod log; if it can't be posted, the moderator is told privately."""
-        channel_id = self.bot.settings.channels.mod_log
-        guild = interaction.guild
-        channel = guild.get_channel(channel_id) if guild is not None else None
+        if await self.bot.outbox.mod_log(line):
+            return
         try:
-            if not isinstance(channel, discord.TextChannel):
-                raise LookupError("not a text channel the bot can see")
-            await channel.send(line[:2000], allowed_mentions=NO_MENTIONS)
-        except (LookupError, discord.HTTPException) as exc:
-            log.error("contributions: could not post to channels.mod_log (%s): %s", channel_id, exc)
-            try:
-                await interaction.followup.send(MOD_LOG_FAILED, ephemeral=True)
-            except discord.HTTPException:
-                log.warning("contributions: could not tell the moderator either")
+            await interaction.followup.send(MOD_LOG_FAILED, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("contributions: could not tell the moderator either")
 
     @contribution.command(name="add", description="Add (or take away) points, with a reason")
     @app_commands.describe(
@@ -96,7 +83,7 @@ class Contributions(commands.Cog):
             request_id=interaction.id,
         )
         guild = interaction.guild
-        who, actor = self._name(guild, entry.user_id), self._name(guild, interaction.user.id)
+        who, actor = member_name(guild, entry.user_id), member_name(guild, interaction.user.id)
         await interaction.response.send_message(
             f"Recorded {entry.points:+d} {entry.kind} for {who} as contribution #{entry.id}.",
             ephemeral=True,
@@ -125,7 +112,7 @@ class Contributions(commands.Cog):
         )
         guild = interaction.guild
         original, reversal = removal.original, removal.reversal
-        who, actor = self._name(guild, original.user_id), self._name(guild, interaction.user.id)
+        who, actor = member_name(guild, original.user_id), member_name(guild, interaction.user.id)
         await interaction.response.send_message(
             f"Removed contribution #{original.id} ({original.points:+d} {original.kind} of "
             f"{who}); the reversal is #{reversal.id}.",

@@ -126,15 +126,8 @@ class Events(commands.Cog):
         return found
 
     async def _announce(self, settlement: Settlement | None) -> None:
-        if settlement is None:
-            return
-        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
-        if not isinstance(channel, discord.abc.Messageable):
-            return
-        try:
-            await channel.send(summary(settlement), allowed_mentions=discord.AllowedMentions.none())
-        except discord.HTTPException as exc:
-            log.warning("events: could not post the summary to mod_log (%s)", exc)
+        if settlement is not None:
+            await self.bot.outbox.mod_log(summary(settlement))
 
     # ------------------------------------------------------------- gateway
     @commands.Cog.listener()

@@ -17,7 +17,9 @@ from discord.ext import commands
 from bot.checks import is_moderator, moderator_only
 from bot.client import Flywheel
 from bot.core.groups import KIND_LABELS, NAME_MAX, REGION_MAX, channel_name
+from bot.core.text import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, clip
 from bot.errors import UserFacingError
+from bot.outbox import NO_MENTIONS
 from bot.scheduling import Recurring, daily
 from bot.services.groups import NewGroup, Nudge
 from db.repositories.groups import GroupRow
@@ -26,17 +28,12 @@ log = logging.getLogger(__name__)
 
 NUDGE_JOB_ID = "groups:nudge"
 NUDGE_MISFIRE_GRACE = 6 * 3600
-NO_MENTIONS = discord.AllowedMentions.none()
 KIND_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in KIND_LABELS.items()]
 PARTS = {"leader": "Leader", "co_organizer": "Co-organizer", "member": "Member"}
 
 
 def _esc(text: str) -> str:
     return discord.utils.escape_markdown(text)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def refused(what: str, permission: str, guild: discord.Guild, *, undone: str = "") -> str:
@@ -121,7 +118,7 @@ class Groups(commands.Cog):
                 channel = await guild.create_text_channel(
                     channel_name(new.name),
                     category=category,
-                    topic=_clip(f"{KIND_LABELS[new.kind]}: {new.name}", 1024),
+                    topic=clip(f"{KIND_LABELS[new.kind]}: {new.name}", 1024),
                     reason=reason,
                 )
             except discord.Forbidden:
@@ -147,7 +144,7 @@ class Groups(commands.Cog):
                 "that my role has Manage Roles and sits above the group's role."
             )
         await interaction.followup.send(reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await self._mod_log(
+        await self.bot.outbox.mod_log(
             f"{_esc(interaction.user.display_name)} created the {KIND_LABELS[new.kind].lower()} "
             f"**{_esc(new.name)}**, led by {_esc(leader.display_name)}."
         )
@@ -260,7 +257,7 @@ class Groups(commands.Cog):
         await interaction.response.send_message(
             f"{_esc(member.display_name)} now leads **{_esc(group.name)}**.", ephemeral=True
         )
-        await self._mod_log(
+        await self.bot.outbox.mod_log(
             f"{_esc(actor.display_name)} handed **{_esc(group.name)}** over to "
             f"{_esc(member.display_name)}."
         )
@@ -282,7 +279,9 @@ class Groups(commands.Cog):
                 f"**{_esc(g.name)}** · {KIND_LABELS.get(g.kind, g.kind)}{where} · "
                 f"{s.members} member(s) · {s.events} event(s)"
             )
-        embed = discord.Embed(title="User groups", description=_clip("\n".join(lines), 4096))
+        embed = discord.Embed(
+            title="User groups", description=clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT)
+        )
         embed.set_footer(text="Join one with /group join")
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -291,9 +290,11 @@ class Groups(commands.Cog):
     async def info(self, interaction: discord.Interaction[Any], name: str) -> None:
         info = await self.service.info(await self.service.find(name))
         g = info.group
-        embed = discord.Embed(title=_clip(g.name, 256), description=KIND_LABELS.get(g.kind, ""))
+        embed = discord.Embed(
+            title=clip(g.name, EMBED_TITLE_LIMIT), description=KIND_LABELS.get(g.kind, "")
+        )
         if g.region:
-            embed.add_field(name="Region", value=_clip(g.region, 1024))
+            embed.add_field(name="Region", value=clip(g.region, EMBED_FIELD_LIMIT))
         by_part: dict[str, list[str]] = {}
         for user_id, part in sorted(info.members.items()):
             by_part.setdefault(part, []).append(f"<@{user_id}>")
@@ -301,7 +302,7 @@ class Groups(commands.Cog):
             if part in by_part:
                 embed.add_field(
                     name=PARTS[part] + ("s" if part != "leader" else ""),
-                    value=_clip(", ".join(by_part[part]), 1024),
+                    value=clip(", ".join(by_part[part]), EMBED_FIELD_LIMIT),
                     inline=False,
                 )
         embed.add_field(name="Members", value=str(len(info.members)))
@@ -377,7 +378,7 @@ class Groups(commands.Cog):
                 "a new leader, the moderators are happy to help."
             )
             for user_id in nudge.organizers:
-                await self._dm(user_id, text)
+                await self.bot.outbox.dm(user_id, text)
             await self.service.mark_nudged(nudge.group.id)
         return due
 
@@ -386,25 +387,6 @@ class Groups(commands.Cog):
         if not isinstance(interaction.user, discord.Member):
             raise UserFacingError("This command only works inside the server.")
         return interaction.user
-
-    async def _dm(self, user_id: int, content: str) -> bool:
-        try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            await user.send(content, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.info("groups: could not DM member %s (%s)", user_id, exc.text or exc.status)
-            return False
-        return True
-
-    async def _mod_log(self, text: str) -> None:
-        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.error("groups: channels.mod_log is not a channel the bot can post in")
-            return
-        try:
-            await channel.send(_clip(text, 2000), allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.error("groups: could not post to channels.mod_log: %s", exc)
 
 
 async def setup(bot: Flywheel) -> None:

@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.client import Flywheel
-from bot.core.text import clip
+from bot.core.text import clip, day_label
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
 from bot.scheduling import Recurring, daily
@@ -90,8 +90,7 @@ class Ladder(commands.Cog):
         return discord.utils.escape_markdown(user.display_name)
 
     def _day(self, when: datetime) -> str:
-        local = when.astimezone(self.bot.settings.schedule.tz)
-        return f"{local.day} {local:%b %Y}"
+        return day_label(when, self.bot.settings.schedule.tz)
 
     def _require_tiers(self) -> None:
         if not self.bot.settings.tiers:

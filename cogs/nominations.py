@@ -1,36 +1,40 @@
 """/nominate, /nominations and the nomination card: Discord glue around NominationService.
 
-The card's buttons are DynamicItems whose custom ids carry the nomination id, and the rejection
-form is answered from its own custom id, so a card keeps working after a restart. Reasons are
-user text: every message goes out with no allowed mentions, and only the nominee's DM names
+The card's buttons, the rejection form and what follows a decision are the shared review-card
+flow (``bot.review_card``); :class:`NominationReview` is what nominations bring to it. Reasons
+are user text: every message goes out with no allowed mentions, and only the nominee's DM names
 anyone (it is sent to them).
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import MODERATORS_ONLY, is_moderator, moderator_only
+from bot.checks import moderator_only
 from bot.client import Flywheel
-from bot.review_card import ReviewButton, reason_form, rejection_reason, review_buttons
+from bot.core.text import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_FIELD_LIMIT,
+    EMBED_TITLE_LIMIT,
+    clip,
+    day_label,
+    with_article,
+)
+from bot.outbox import NO_MENTIONS, member_name
+from bot.review_card import CardState, Notice, review_buttons
 from bot.services.nominations import (
     REASON_MAX,
     REASON_MIN,
     Decided,
     NominationInfo,
+    NominationService,
     Nominee,
 )
-from bot.tree import handled
 
-log = logging.getLogger(__name__)
-
-NO_MENTIONS = discord.AllowedMentions.none()
 STATUS_COLOURS = {
     "pending": discord.Colour.gold(),
     "approved": discord.Colour.green(),
@@ -42,38 +46,53 @@ LIST_LIMIT = 20
 STATUS_CHOICES = ("pending", "approved", "rejected", "all")
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+class NominationReview:
+    """Nominations on the shared review card.
 
+    Approving may promote (roles, an announcement), so the click is acknowledged first; the
+    nominee hears of an approval, the nominator (if someone else) of a rejection.
+    """
 
-def with_article(name: str) -> str:
-    """ "a Champion", "an Ambassador"."""
-    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+    key = "nomination"
+    noun = "nomination"
+    reason_label = "Reason (shown on the card and to the nominator)"
+    reason_min, reason_max = REASON_MIN, REASON_MAX
+    approval_is_slow = True
 
+    def __init__(self, service: NominationService) -> None:
+        self.service = service
 
-class Nominations(commands.Cog):
-    review_kind = "nomination"
+    async def check(self, record_id: int, moderator_id: int) -> Decided:
+        return await self.service.check_decidable(record_id, moderator_id)
 
-    def __init__(self, bot: Flywheel) -> None:
-        self.bot = bot
-        self.service = bot.services.nominations
+    async def approve(self, record_id: int, moderator_id: int) -> Decided:
+        return await self.service.approve(record_id, moderator_id)
 
-    # ------------------------------------------------------------------ rendering
-    def _name(self, guild: discord.Guild | None, user_id: int | None) -> str:
-        """A member's display name as plain text; a (non-pinging) mention if unknown."""
-        member = guild.get_member(user_id) if guild is not None and user_id else None
-        if member is None:
-            return f"<@{user_id}>"
-        return discord.utils.escape_markdown(member.display_name)
+    async def reject(self, record_id: int, moderator_id: int, reason: str) -> Decided:
+        return await self.service.reject(record_id, moderator_id, reason)
 
-    def _day(self, when: datetime) -> str:
-        local = when.astimezone(self.bot.settings.schedule.tz)
-        return f"{local.day} {local:%b %Y}"
+    async def waiting(self) -> list[Decided]:
+        return [Decided(n, decided_now=False) for n in await self.service.pending_without_card()]
+
+    async def card_posted(self, record_id: int, channel_id: int, message_id: int) -> None:
+        await self.service.card_posted(record_id, channel_id, message_id)
+
+    def state(self, decision: Decided) -> CardState:
+        nomination = decision.nomination
+        return CardState(
+            record_id=nomination.id,
+            status=nomination.status,
+            decided_now=decision.decided_now,
+            decided_by=nomination.decided_by,
+            decided_at=nomination.decided_at,
+            channel_id=nomination.review_channel_id,
+            message_id=nomination.review_message_id,
+        )
 
     def _status(self, guild: discord.Guild | None, decided: Decided) -> str:
         nomination = decided.nomination
-        by = self._name(guild, nomination.decided_by)
-        nominee = self._name(guild, nomination.nominee_id)
+        by = member_name(guild, nomination.decided_by)
+        nominee = member_name(guild, nomination.nominee_id)
         if nomination.status == "pending":
             return "Waiting for a moderator"
         if nomination.status == "rejected":
@@ -90,39 +109,74 @@ class Nominations(commands.Cog):
             return text
         return f"{nomination.status.capitalize()}."
 
-    def _card(
-        self, guild: discord.Guild | None, decided: Decided, *, note: str = ""
+    def card(
+        self, guild: discord.Guild | None, decision: Decided, *, note: str = ""
     ) -> dict[str, Any]:
-        """Message fields for the review card in its current state."""
-        nomination = decided.nomination
-        nominee = self._name(guild, nomination.nominee_id)
+        nomination = decision.nomination
+        nominee = member_name(guild, nomination.nominee_id)
         embed = discord.Embed(
-            title=_clip(f"{nominee} for {nomination.tier_name}", 256),
+            title=clip(f"{nominee} for {nomination.tier_name}", EMBED_TITLE_LIMIT),
             colour=STATUS_COLOURS.get(nomination.status),
         )
         embed.add_field(name="Nominee", value=f"<@{nomination.nominee_id}>")
         embed.add_field(name="Tier", value=nomination.tier_name)
         embed.add_field(name="Nominated by", value=f"<@{nomination.nominated_by}>")
-        embed.add_field(name="Reason", value=_clip(nomination.reason, 1024), inline=False)
-        status = self._status(guild, decided)
+        embed.add_field(
+            name="Reason", value=clip(nomination.reason, EMBED_FIELD_LIMIT), inline=False
+        )
+        status = self._status(guild, decision)
         if note:
             status += f"\n{note}"
-        embed.description = _clip(status, 4096)
+        embed.description = clip(status, EMBED_DESCRIPTION_LIMIT)
         embed.set_footer(text=f"Nomination #{nomination.id}")
         return {
             "content": f"Nomination of {nominee} for {nomination.tier_name} to review",
             "embed": embed,
-            "view": review_buttons("nomination", nomination.id)
+            "view": review_buttons(self.key, nomination.id)
             if nomination.status == "pending"
             else None,
             "allowed_mentions": NO_MENTIONS,
         }
 
-    def _already_decided(self, guild: discord.Guild | None, nomination: NominationInfo) -> str:
-        when = self._day(nomination.decided_at) if nomination.decided_at else "earlier"
-        return (
-            f"Already {nomination.status} by {self._name(guild, nomination.decided_by)} on {when}."
+    def notice(
+        self, guild: discord.Guild | None, decision: Decided, moderator_id: int
+    ) -> Notice | None:
+        nomination = decision.nomination
+        if nomination.status == "approved":
+            return Notice(nomination.nominee_id, _approved_text(decision), unreachable=DM_FAILED)
+        if nomination.nominated_by == moderator_id:
+            return None
+        nominee = member_name(guild, nomination.nominee_id)
+        return Notice(
+            nomination.nominated_by,
+            f"Your nomination of {nominee} for {nomination.tier_name} (#{nomination.id}) was not "
+            f"approved by {member_name(guild, moderator_id)}: "
+            f"{nomination.decision_note or 'no reason given'}",
         )
+
+
+def _approved_text(decided: Decided) -> str:
+    tier = discord.utils.escape_markdown(decided.nomination.tier_name)
+    text = f"🎉 You were nominated for {tier}, and the moderators approved it."
+    if decided.outcome == "promoted":
+        return f"{text} Congratulations, you're now {with_article(tier)}!"
+    text += f" It takes effect as soon as you meet the {tier} minimums"
+    if decided.missing:
+        text += " (still missing: " + "; ".join(decided.missing) + ")"
+    return f"{text}. /profile shows your progress."
+
+
+class Nominations(commands.Cog):
+    def __init__(self, bot: Flywheel) -> None:
+        self.bot = bot
+        self.service = bot.services.nominations
+        self.review = NominationReview(self.service)
+
+    async def cog_load(self) -> None:
+        self.bot.reviews.register(self.review)
+
+    async def cog_unload(self) -> None:
+        self.bot.reviews.unregister(self.review.key)
 
     # ------------------------------------------------------------------ /nominate
     async def tier_names(
@@ -164,8 +218,11 @@ class Nominations(commands.Cog):
         )
         # Posting the card is a REST call that may be slow; acknowledge first.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        who = self._name(interaction.guild, nomination.nominee_id)
-        if await self._post_card(interaction.guild, nomination):
+        who = member_name(interaction.guild, nomination.nominee_id)
+        posted = await self.bot.reviews.post_card(
+            interaction.guild, self.review, Decided(nomination, decided_now=False)
+        )
+        if posted:
             text = (
                 f"Nominated {who} for {nomination.tier_name} (#{nomination.id}); "
                 "the card is in the review channel."
@@ -176,40 +233,6 @@ class Nominations(commands.Cog):
                 "saved, but I couldn't post its card: channels.review is misconfigured."
             )
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    async def _post_card(self, guild: discord.Guild | None, nomination: NominationInfo) -> bool:
-        channel_id = self.bot.settings.channels.review
-        channel = guild.get_channel(channel_id) if guild is not None else None
-        if not isinstance(channel, discord.TextChannel):
-            log.error(
-                "nominations: channels.review (%s) is not a text channel the bot can see; "
-                "nomination #%s is waiting without a review card",
-                channel_id,
-                nomination.id,
-            )
-            return False
-        try:
-            message = await channel.send(**self._card(guild, Decided(nomination, False)))
-        except discord.HTTPException as exc:
-            log.error(
-                "nominations: could not post the card of nomination #%s in channels.review "
-                "(#%s, %s): %s. Give the bot View Channel, Send Messages and Embed Links there; "
-                "waiting cards are posted at the next start",
-                nomination.id,
-                channel.name,
-                channel_id,
-                exc,
-            )
-            return False
-        await self.service.card_posted(nomination.id, channel.id, message.id)
-        return True
-
-    @commands.Cog.listener()
-    async def on_flywheel_ready(self, guild: discord.Guild) -> None:
-        """Post the cards that could not be posted before (e.g. the permission is fixed now)."""
-        for nomination in await self.service.pending_without_card():
-            if not await self._post_card(guild, nomination):
-                return
 
     # ------------------------------------------------------------------ /nominations
     @app_commands.command(name="nominations", description="List nominations")
@@ -242,7 +265,7 @@ class Nominations(commands.Cog):
         lines = [self._line(guild, row) for row in rows[:LIST_LIMIT]]
         if len(rows) > LIST_LIMIT:
             lines.append(f"… and {len(rows) - LIST_LIMIT} more")
-        embed.description = _clip("\n".join(lines), 4096)
+        embed.description = clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT)
         return embed
 
     def _line(self, guild: discord.Guild | None, row: NominationInfo) -> str:
@@ -251,8 +274,8 @@ class Nominations(commands.Cog):
             state = "approved, applied" if row.applied_at else "approved, waiting for minimums"
         line = (
             f"**#{row.id}** <@{row.nominee_id}> for {row.tier_name} — {state}; "
-            f"by {self._name(guild, row.nominated_by)} on {self._day(row.created_at)}: "
-            f"{_clip(row.reason, 80)}"
+            f"by {member_name(guild, row.nominated_by)} on "
+            f"{day_label(row.created_at, self.bot.settings.schedule.tz)}: {clip(row.reason, 80)}"
         )
         if row.review_channel_id and row.review_message_id and guild is not None:
             line += (
@@ -261,161 +284,6 @@ class Nominations(commands.Cog):
             )
         return line
 
-    # ------------------------------------------------------------------ decisions
-    async def _refuse(self, interaction: discord.Interaction[Any], text: str) -> None:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    async def approve_clicked(
-        self, interaction: discord.Interaction[Any], nomination_id: int
-    ) -> None:
-        async with handled(interaction, f"approving nomination #{nomination_id}"):
-            if not is_moderator(interaction.user, self.bot.settings):
-                await self._refuse(interaction, MODERATORS_ONLY)
-                return
-            state = await self.service.check_decidable(nomination_id, interaction.user.id)
-            if not state.decided_now:
-                await self._refuse(
-                    interaction, self._already_decided(interaction.guild, state.nomination)
-                )
-                return
-            # The ladder may take a moment (it assigns roles and announces): acknowledge first.
-            await interaction.response.defer()
-            decided = await self.service.approve(nomination_id, interaction.user.id)
-            if not decided.decided_now:
-                await interaction.followup.send(
-                    self._already_decided(interaction.guild, decided.nomination),
-                    ephemeral=True,
-                    allowed_mentions=NO_MENTIONS,
-                )
-                return
-            await self._announce(interaction, decided)
-
-    async def reject_clicked(
-        self, interaction: discord.Interaction[Any], nomination_id: int
-    ) -> None:
-        async with handled(interaction, f"opening the rejection form for #{nomination_id}"):
-            if not is_moderator(interaction.user, self.bot.settings):
-                await self._refuse(interaction, MODERATORS_ONLY)
-                return
-            state = await self.service.check_decidable(nomination_id, interaction.user.id)
-            if not state.decided_now:
-                await self._refuse(
-                    interaction, self._already_decided(interaction.guild, state.nomination)
-                )
-                return
-            form = reason_form(
-                "nomination",
-                nomination_id,
-                title=f"Reject nomination #{nomination_id}",
-                label="Reason (shown on the card and to the nominator)",
-                min_length=REASON_MIN,
-                max_length=REASON_MAX,
-            )
-            await interaction.response.send_modal(form)
-            # The submission is handled from its custom id (on_interaction), which also works
-            # for a form opened before a restart; nothing needs to wait in memory for it.
-            form.stop()
-
-    @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        submitted = rejection_reason(interaction, "nomination")
-        if submitted is None:
-            return
-        nomination_id, reason = submitted
-        async with handled(interaction, f"rejecting nomination #{nomination_id}"):
-            if not is_moderator(interaction.user, self.bot.settings):
-                await self._refuse(interaction, MODERATORS_ONLY)
-                return
-            decided = await self.service.reject(nomination_id, interaction.user.id, reason)
-            if not decided.decided_now:
-                await self._refuse(
-                    interaction, self._already_decided(interaction.guild, decided.nomination)
-                )
-                return
-            await self._rejected(interaction, decided)
-
-    async def _show(
-        self, interaction: discord.Interaction[Any], decided: Decided, *, note: str = ""
-    ) -> None:
-        """Update the card: the clicked message itself, or the stored card (from a form)."""
-        card = self._card(interaction.guild, decided, note=note)
-        if interaction.message is not None and not interaction.response.is_done():
-            await interaction.response.edit_message(**card)
-        elif interaction.message is not None:
-            await interaction.edit_original_response(**card)
-        else:
-            await self._refuse(interaction, f"Nomination #{decided.nomination.id} is rejected.")
-            await self._edit_card(decided.nomination, card)
-
-    async def _announce(self, interaction: discord.Interaction[Any], decided: Decided) -> None:
-        """Approval: update the card, then tell the nominee (and the card if that fails)."""
-        await self._show(interaction, decided)
-        if await self._dm(decided.nomination.nominee_id, self._approved_text(decided)):
-            return
-        await self._edit_card(
-            decided.nomination, self._card(interaction.guild, decided, note=DM_FAILED)
-        )
-
-    async def _rejected(self, interaction: discord.Interaction[Any], decided: Decided) -> None:
-        """Rejection: the card shows the reason; the nominator (if someone else) is told."""
-        await self._show(interaction, decided)
-        nomination = decided.nomination
-        if nomination.nominated_by == interaction.user.id:
-            return
-        nominee = self._name(interaction.guild, nomination.nominee_id)
-        await self._dm(
-            nomination.nominated_by,
-            f"Your nomination of {nominee} for {nomination.tier_name} (#{nomination.id}) was not "
-            f"approved by {self._name(interaction.guild, interaction.user.id)}: "
-            f"{nomination.decision_note or 'no reason given'}",
-        )
-
-    def _approved_text(self, decided: Decided) -> str:
-        tier = discord.utils.escape_markdown(decided.nomination.tier_name)
-        text = f"🎉 You were nominated for {tier}, and the moderators approved it."
-        if decided.outcome == "promoted":
-            return f"{text} Congratulations, you're now {with_article(tier)}!"
-        text += f" It takes effect as soon as you meet the {tier} minimums"
-        if decided.missing:
-            text += " (still missing: " + "; ".join(decided.missing) + ")"
-        return f"{text}. /profile shows your progress."
-
-    async def _edit_card(self, nomination: NominationInfo, card: dict[str, Any]) -> None:
-        if nomination.review_channel_id is None or nomination.review_message_id is None:
-            return
-        channel = self.bot.get_channel(nomination.review_channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return
-        try:
-            await channel.get_partial_message(nomination.review_message_id).edit(**card)
-        except discord.HTTPException as exc:
-            log.warning(
-                "nominations: could not update the card of nomination #%s: %s", nomination.id, exc
-            )
-
-    async def _dm(self, user_id: int, text: str) -> bool:
-        """DM a member; False (logged) when they can't be reached."""
-        try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            await user.send(text, allowed_mentions=NO_MENTIONS)
-        except discord.Forbidden as exc:
-            log.info("nominations: could not DM member %s (%s)", user_id, exc.text or exc.status)
-            return False
-        except discord.HTTPException as exc:
-            log.warning("nominations: DM to member %s failed: %s", user_id, exc)
-            return False
-        return True
-
-    async def _tell(self, interaction: discord.Interaction[Any], text: str) -> None:
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-            else:
-                await self._refuse(interaction, text)
-        except discord.HTTPException:
-            log.warning("nominations: could not tell %s about the failure", interaction.user.id)
-
 
 async def setup(bot: Flywheel) -> None:
-    bot.add_dynamic_items(ReviewButton)
     await bot.add_cog(Nominations(bot))

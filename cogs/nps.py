@@ -26,6 +26,7 @@ from bot.core.embeds import paginate
 from bot.core.nps import closes_on, is_open, period_from_key, render_report, survey_period
 from bot.core.periods import Period
 from bot.errors import UserFacingError
+from bot.outbox import NO_MENTIONS, paced
 from bot.posting import to_embed
 from bot.scheduling import OncePerPeriod
 from bot.services.nps import NPS_KIND
@@ -34,7 +35,6 @@ from bot.tree import handled
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS: Final = discord.AllowedMentions.none()
 QUESTION: Final = "How likely are you to recommend the ambassador program to a friend or colleague?"
 COMMENT_INPUT: Final = "comment"
 _PERIOD: Final = r"\d{4}-Q[1-4]"
@@ -238,22 +238,21 @@ class Nps(commands.Cog):
             if is_open(period, self.bot.clock.now())
             else ""
         )
-        await self._alert(
+        await self.bot.outbox.alert(
             f"The NPS survey for {period.label} was due {due:%Y-%m-%d %H:%M %Z} while I was "
             f"offline, longer ago than the catch-up window (schedule.catch_up_grace_days), so it "
             f"was not sent.{fix}"
         )
 
     # ------------------------------------------------------------------ sending
-    async def send_survey(self, period: Period, claim: Claim) -> tuple[int, int]:
+    async def send_survey(self, period: Period, claim: Claim) -> None:
         """DM every present tier member not yet invited, paced; record each outcome once."""
         try:
             recipients = await self.service.recipients(period)
-            pace = self.config.dm_pace_seconds
-            for index, user_id in enumerate(recipients):
-                if index and pace:
-                    await asyncio.sleep(pace)
-                ok = await self._invite(period, user_id)
+            async for user_id in paced(recipients, self.config.dm_pace_seconds):
+                ok = await self.bot.outbox.dm(
+                    user_id, survey_text(period), view=survey_view(period.key)
+                )
                 await self.service.record_invite(period, user_id, ok=ok)
         except asyncio.CancelledError:
             raise  # shutting down: the claim stays, the next start resumes the rest
@@ -261,11 +260,11 @@ class Nps(commands.Cog):
             log.exception("nps: sending the %s survey failed", period.key)
             await self.service.release(claim, note="failed: internal error")
             sent, failed = await self.service.invite_counts(period)
-            await self._alert(
+            await self.bot.outbox.alert(
                 f"⚠️ Sending the NPS survey for {period.label} stopped on an internal error after "
                 f"{sent + failed} DM(s). `/nps send` resumes it (nobody is asked twice)."
             )
-            return sent, failed
+            return
         sent, failed = await self.service.invite_counts(period)
         unreachable = (
             f"; {failed} couldn't be reached (DMs closed) and won't be asked again"
@@ -273,7 +272,7 @@ class Nps(commands.Cog):
             else ""
         )
         late = " (late: I was offline when it was due)" if claim.delayed else ""
-        summary = await self._alert(
+        summary = await self.bot.outbox.mod_log_message(
             f"📋 NPS survey for {period.label}{late}: sent by DM to {sent} tier member(s)"
             f"{unreachable}. It is open until {closes_on(period)}; `/nps results {period.key}` "
             f"shows the answers once at least {max(5, self.config.min_responses)} are in."
@@ -283,18 +282,6 @@ class Nps(commands.Cog):
             channel_id=self.bot.settings.channels.mod_log,
             message_id=0 if summary is None else summary.id,
         )
-        return sent, failed
-
-    async def _invite(self, period: Period, user_id: int) -> bool:
-        try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            await user.send(
-                survey_text(period), view=survey_view(period.key), allowed_mentions=NO_MENTIONS
-            )
-        except discord.HTTPException as exc:
-            log.info("nps: could not DM %s the survey: %s", user_id, exc.text or exc.status)
-            return False
-        return True
 
     # ------------------------------------------------------------------ the comment form
     @commands.Cog.listener()
@@ -315,19 +302,6 @@ class Nps(commands.Cog):
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
-
-    # ------------------------------------------------------------------ moderators' log
-    async def _alert(self, text: str) -> discord.Message | None:
-        log.warning("nps: %s", text.replace("\n", " "))
-        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.error("nps: channels.mod_log is not a channel the bot can post in")
-            return None
-        try:
-            return await channel.send(text[:1900], allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.error("nps: could not post to channels.mod_log: %s", exc)
-            return None
 
     # ------------------------------------------------------------------ commands
     @nps.command(name="results", description="The ambassador NPS, in aggregate (moderators)")
@@ -377,7 +351,7 @@ class Nps(commands.Cog):
             "log gets a summary when every DM is out.",
             ephemeral=True,
         )
-        await self._alert(
+        await self.bot.outbox.mod_log(
             f"{discord.utils.escape_markdown(interaction.user.display_name)} started the NPS "
             f"survey for {period.label} (`/nps send`)."
         )

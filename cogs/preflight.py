@@ -12,6 +12,7 @@ from bot.client import Flywheel
 from bot.config import Settings
 from bot.core import preflight
 from bot.core.preflight import ChannelInfo, GuildSnapshot, Problem, Requirements, RoleInfo
+from bot.core.text import clip
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def snapshot(guild: discord.Guild) -> GuildSnapshot:
 def report(problems: list[Problem]) -> str:
     lines = [f"**Flywheel found {len(problems)} setup problem(s):**"]
     lines += [f"- **{p.key}**: {p.what}\n  Fix: {p.fix}" for p in problems]
-    return "\n".join(lines)[:2000]
+    return clip("\n".join(lines))
 
 
 class Preflight(commands.Cog):
@@ -97,13 +98,7 @@ class Preflight(commands.Cog):
             return
         for problem in self.problems:
             log.warning("preflight: %s", problem)
-        channel = guild.get_channel(self.bot.settings.channels.mod_log)
-        if not isinstance(channel, discord.TextChannel):
-            return
-        try:
-            await channel.send(report(self.problems))
-        except discord.HTTPException as exc:
-            log.warning("preflight: could not post to mod_log (%s)", exc)
+        await self.bot.outbox.mod_log(report(self.problems))
 
 
 async def setup(bot: Flywheel) -> None:

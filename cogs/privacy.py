@@ -60,7 +60,6 @@ CANCELLED = "Cancelled: nothing was deleted."
 CONFIRM_TIMEOUT_SECONDS = 120
 RETENTION_JOB_ID = "privacy:retention"
 RETENTION_MISFIRE_GRACE = 6 * 3600
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class ConfirmDelete(discord.ui.View):
@@ -183,7 +182,7 @@ class Privacy(commands.Cog):
             await self._flush_activity()
             erasure = await self.service.erase(user.id)
         await self._after_erasure(erasure, user if isinstance(user, discord.Member) else None)
-        await self._mod_log(
+        await self.bot.outbox.mod_log(
             f"A member's data was erased at their request ({erasure.rows} rows)."
             + _leaderless(erasure)
         )
@@ -203,7 +202,7 @@ class Privacy(commands.Cog):
             await member.remove_roles(*roles, reason="Flywheel: the member erased their data")
         except discord.HTTPException as exc:
             log.warning("privacy: could not remove an erased member's roles: %s", exc)
-            await self._mod_log(
+            await self.bot.outbox.mod_log(
                 "A member who erased their data still wears "
                 + ", ".join(f"**{discord.utils.escape_markdown(r.name)}**" for r in roles)
                 + f" ({exc.status}). Fix: move the Flywheel role above them, or remove them "
@@ -228,7 +227,7 @@ class Privacy(commands.Cog):
             return 0
         leaderless = "".join(_leaderless(e) for e in purge.erased)
         if purge.members:
-            await self._mod_log(
+            await self.bot.outbox.mod_log(
                 f"Retention: erased the data of {purge.members} member(s) who left more than "
                 f"{self.bot.settings.privacy.retention_days} days ago." + leaderless
             )
@@ -249,16 +248,6 @@ class Privacy(commands.Cog):
             if tier.key == key:
                 return tier.name
         return None
-
-    async def _mod_log(self, text: str) -> None:
-        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.error("privacy: channels.mod_log is not a channel the bot can post in")
-            return
-        try:
-            await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.error("privacy: could not post to channels.mod_log: %s", exc)
 
 
 def _leaderless(erasure: Erasure) -> str:

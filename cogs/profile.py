@@ -19,6 +19,7 @@ from bot.client import Flywheel, services_of
 from bot.config import Settings
 from bot.core.kinds import KINDS, find, label
 from bot.errors import UserFacingError
+from bot.outbox import NO_MENTIONS
 from bot.services.ladder_views import Outlook, outlook
 from bot.services.stats import PERIODS, LeaderboardPage, Period, Profile, StatsService
 
@@ -169,7 +170,7 @@ class PageButton(
                 stats, interaction, self.period, self.kind, self.page
             )
             await interaction.response.edit_message(
-                embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+                embed=embed, view=view, allowed_mentions=NO_MENTIONS
             )
         except Exception:
             log.exception("leaderboard paging failed for %s", interaction.user.id)
@@ -243,7 +244,7 @@ class Profiles(commands.Cog):
         await interaction.response.send_message(
             embed=embed,
             ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
+            allowed_mentions=NO_MENTIONS,
         )
 
     @app_commands.command(name="leaderboard", description="Who contributed most")
@@ -260,9 +261,8 @@ class Profiles(commands.Cog):
     ) -> None:
         embed, view = await leaderboard_page(self.stats, interaction, cast(Period, period), kind, 0)
         await interaction.response.send_message(
-            embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+            embed=embed, view=view, allowed_mentions=NO_MENTIONS
         )
-
 
 
 async def setup(bot: Flywheel) -> None:

@@ -19,9 +19,9 @@ from bot.checks import moderator_only
 from bot.client import Flywheel
 from bot.core.embeds import paginate
 from bot.core.health import render_health
+from bot.outbox import NO_MENTIONS
 from bot.posting import to_embed
 
-NO_MENTIONS = discord.AllowedMentions.none()
 log = logging.getLogger(__name__)
 
 

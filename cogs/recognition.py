@@ -39,6 +39,7 @@ from bot.core.rhythm import (
     rhythms,
 )
 from bot.errors import UserFacingError
+from bot.outbox import NO_MENTIONS, paced
 from bot.posting import Attachment, Draft, Poster, PostFailed, to_embed
 from bot.scheduling import OncePerPeriod
 from bot.services.recognition import Claim, ClaimResult
@@ -46,21 +47,13 @@ from bot.staff_copy import post_staff_copy
 
 log = logging.getLogger(__name__)
 
-JOB_PREFIX = "recognition:"
-#: A wake-up held up this long (the loop busy, a slow start) still runs; later, catch-up decides.
-MISFIRE_GRACE_SECONDS = 3600
 CHART_FILENAME = "activity.png"
 CONFIRM_TIMEOUT_SECONDS = 120
-NO_MENTIONS = discord.AllowedMentions.none()
 
 PostChoice = Literal["weekly", "awards"]
 Compose = Callable[[Period, bool], Awaitable[Draft]]
 """A period's post as plain embeds (``True``: for real, so a spotlight is recorded)."""
 AfterPost = Callable[[Period, Draft, discord.Message], Awaitable[None]]
-
-
-def _clip(text: str, limit: int = 1900) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class ConfirmRepost(discord.ui.View):
@@ -174,7 +167,7 @@ class Recognition(commands.Cog):
                 draft, claim, rhythm.channel_id, recovering=recovering
             )
         except PostFailed as failed:
-            await self._alert(
+            await self.bot.outbox.alert(
                 f"**{rhythm.title.capitalize()}** for {period.label} was not posted in "
                 f"<#{rhythm.channel_id}>: {failed}.\nFix: {failed.fix}."
             )
@@ -228,16 +221,14 @@ class Recognition(commands.Cog):
             try:
                 await message.publish()
             except discord.HTTPException as exc:
-                await self._alert(
+                await self.bot.outbox.alert(
                     f"The newsletter for {period.label} is posted but couldn't be published "
                     f"to following servers ({exc.status}).\nFix: give me Manage Messages in "
                     f"<#{channel.id}>."
                 )
         await post_staff_copy(self.bot, period, message.jump_url)
         if self.bot.settings.newsletter.dm_subscribers:
-            self.bot.spawn(
-                self.deliver_newsletter(period, draft), name=f"newsletter-dms-{period.key}"
-            )
+            self._deliver_in_background(period, draft)
 
     async def _after_ritual(
         self, ritual: RitualConfig, period: Period, draft: Draft, message: discord.Message
@@ -248,50 +239,41 @@ class Recognition(commands.Cog):
             try:
                 await message.create_thread(name=name)
             except discord.HTTPException as exc:
-                await self._alert(
+                await self.bot.outbox.alert(
                     f"The ritual '{ritual.key}' is posted but its thread couldn't be opened "
                     f"({exc.status}).\nFix: give me Create Public Threads in "
                     f"<#{message.channel.id}>."
                 )
 
     # ------------------------------------------------------------------ newsletter DMs
-    async def deliver_newsletter(self, period: Period, draft: Draft) -> tuple[int, int]:
+    async def deliver_newsletter(self, period: Period, draft: Draft) -> None:
         """DM subscribed tier members, paced; each member is tried once per issue, never more."""
         recipients = await self.service.recipients(period.key)
         if not recipients:
-            return 0, 0
+            return
+        parts = paginate(list(draft.embeds))
         pace = self.bot.settings.newsletter.dm_pace_seconds
-        parts = [[to_embed(spec) for spec in specs] for specs in paginate(list(draft.embeds))]
-        for index, user_id in enumerate(recipients):
-            if index and pace:
-                await asyncio.sleep(pace)
-            try:
-                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-                for number, embeds in enumerate(parts, start=1):
-                    files = (
-                        [
-                            discord.File(io.BytesIO(a.data), filename=a.filename)
-                            for a in draft.attachments
-                        ]
-                        if number == 1
-                        else []
-                    )
-                    await user.send(embeds=embeds, files=files, allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException as exc:
-                reason = "DMs closed" if isinstance(exc, discord.Forbidden) else str(exc.status)
-                await self.service.record_delivery(period.key, user_id, ok=False, error=reason)
-            else:
-                await self.service.record_delivery(period.key, user_id, ok=True)
+        async for user_id in paced(recipients, pace):
+            error = None
+            for number, specs in enumerate(parts, start=1):
+                # Sending consumes a discord.File: each member's first message gets new ones.
+                files = [
+                    discord.File(io.BytesIO(a.data), filename=a.filename)
+                    for a in (draft.attachments if number == 1 else ())
+                ]
+                error = await self.bot.outbox.try_dm(user_id, embeds=specs, files=files)
+                if error is not None:
+                    break
+            await self.service.record_delivery(period.key, user_id, ok=error is None, error=error)
         sent, failed = await self.service.delivery_counts(period.key)
         note = (
             f"; {failed} couldn't be reached (DMs closed or unknown) and won't be retried"
             if failed
             else ""
         )
-        await self._alert(
+        await self.bot.outbox.mod_log(
             f"📬 Newsletter for {period.label}: sent by DM to {sent} subscriber(s){note}."
         )
-        return sent, failed
 
     async def _resume_newsletter_dms(self) -> None:
         rhythm = self.rhythms[NEWSLETTER]
@@ -303,21 +285,11 @@ class Recognition(commands.Cog):
             period.key
         ):
             draft = await self.compose(rhythm, period, record=False)
-            self.bot.spawn(
-                self.deliver_newsletter(period, draft), name=f"newsletter-dms-{period.key}"
-            )
+            self._deliver_in_background(period, draft)
 
-    # ------------------------------------------------------------------ moderators' log
-    async def _alert(self, text: str) -> None:
-        log.warning("recognition: %s", text.replace("\n", " "))
-        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.error("recognition: channels.mod_log is not a channel the bot can post in")
-            return
-        try:
-            await channel.send(_clip(text), allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException as exc:
-            log.error("recognition: could not post to channels.mod_log: %s", exc)
+    def _deliver_in_background(self, period: Period, draft: Draft) -> None:
+        """Paced DMs take minutes; shutdown cancels them and the next start resumes the rest."""
+        self.bot.spawn(self.deliver_newsletter(period, draft), name=f"newsletter-dms-{period.key}")
 
     # ------------------------------------------------------------------ commands
     def _rhythm(self, post: PostChoice) -> Rhythm:
@@ -484,7 +456,7 @@ class Recognition(commands.Cog):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
-        await self._alert(
+        await self.bot.outbox.mod_log(
             f"{discord.utils.escape_markdown(interaction.user.display_name)} nominated {name} "
             f"for the spotlight: {discord.utils.escape_markdown(reason)}"
         )

@@ -84,13 +84,8 @@ class Referrals(commands.Cog):
 
     async def _announce(self, outcomes: Sequence[ReferralOutcome]) -> None:
         text = credited_lines(outcomes)
-        channel = self.bot.get_channel(self.bot.settings.channels.mod_log)
-        if text is None or not isinstance(channel, discord.abc.Messageable):
-            return
-        try:
-            await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
-        except discord.HTTPException as exc:
-            log.warning("referrals: could not post to mod_log (%s)", exc)
+        if text is not None:
+            await self.bot.outbox.mod_log(text)
 
     @commands.Cog.listener()
     async def on_flywheel_ready(self, guild: discord.Guild) -> None:

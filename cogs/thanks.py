@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.errors import UserFacingError
+from bot.outbox import only
 from bot.services.thanks import (
     AlreadyHandled,
     GiveThanks,
@@ -23,13 +24,6 @@ log = logging.getLogger(__name__)
 def thank_you(given: ThanksGiven) -> str:
     text = f"🙏 <@{given.giver_id}> thanked <@{given.receiver_id}>"
     return f"{text}: {given.reason}" if given.reason else f"{text}!"
-
-
-def only_receiver(given: ThanksGiven) -> discord.AllowedMentions:
-    """The receiver is pinged; the giver (who ran the command) and anything in the reason not."""
-    return discord.AllowedMentions(
-        everyone=False, roles=False, users=[discord.Object(given.receiver_id)]
-    )
 
 
 class Thanks(commands.Cog):
@@ -65,7 +59,9 @@ class Thanks(commands.Cog):
             log.info("thanks: interaction %s was already recorded (replayed)", interaction.id)
             return
         await interaction.response.send_message(
-            thank_you(outcome), allowed_mentions=only_receiver(outcome)
+            # The receiver is pinged; the giver and anything in the reason are not.
+            thank_you(outcome),
+            allowed_mentions=only(outcome.receiver_id),
         )
 
 

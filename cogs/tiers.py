@@ -19,12 +19,12 @@ from bot.client import Flywheel, services_of
 from bot.config import TierConfig
 from bot.core.kinds import count_phrase
 from bot.errors import UserFacingError
+from bot.outbox import NO_MENTIONS
 from bot.services.ladder import LadderService
 from bot.services.ladder_views import build_report, render
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
 NO_TIERS = "This community has no tiers configured yet."
 PREVIEW_CLIPPED = "… ({more} more lines: run `python -m bot tiers preview` for the full report)"
 
@@ -124,7 +124,6 @@ class Tiers(commands.Cog):
         await interaction.response.send_message(
             embed=ladder_embed(tiers, seats), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-
 
 
 async def send_preview(ladder: LadderService, interaction: discord.Interaction[Any]) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.embeds import EmbedField, EmbedSpec, fit
 from bot.core.periods import Period, replace_scheduled
+from bot.core.text import clip
 
 #: The floor for showing results, whatever the config says.
 MIN_RESPONSES: Final = 5
@@ -155,10 +156,6 @@ def survey_report(
     )
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def render_report(report: SurveyReport) -> list[EmbedSpec]:
     """The moderators' view: counts always; score and comments only past the threshold."""
     period = report.period
@@ -182,7 +179,7 @@ def render_report(report: SurveyReport) -> list[EmbedSpec]:
         EmbedField("Passives (7–8)", _share(result.passives, result.responses), inline=True),
         EmbedField("Detractors (0–6)", _share(result.detractors, result.responses), inline=True),
     ]
-    comment_lines = [f"• {_clip(comment, COMMENT_SHOWN_MAX)}" for comment in report.comments]
+    comment_lines = [f"• {clip(comment, COMMENT_SHOWN_MAX)}" for comment in report.comments]
     if comment_lines:
         lines += ["", f"**Comments** ({len(comment_lines)}, without names, sorted A–Z):"]
         lines += comment_lines

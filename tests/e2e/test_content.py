@@ -156,6 +156,38 @@ async def test_only_moderators_can_decide(flywheel, emulator, community):
     assert await rows(flywheel.bot, Contribution) == []
 
 
+async def test_a_rejection_form_sent_by_a_non_moderator_is_refused(flywheel, emulator, community):
+    """The form is checked again on submission: its custom id can be sent by anyone."""
+    card = await shared_card(emulator, community)
+    opened = await emulator.click_button(card, community.moderators["riley"], button_ids(card)[1])
+    assert (await opened.wait_response(timeout=5))["type"] == 9
+    forged = await emulator.submit_modal(
+        opened, community.members["grace"], values={"reason": "no"}
+    )
+    assert await private_reply(forged) == "Only moderators can do that."
+    [submission] = await rows(flywheel.bot, ContentSubmission)
+    assert submission.status == "pending"
+
+
+async def test_a_card_whose_feature_is_not_loaded_answers_with_an_apology(
+    emulator, community, bot_config, clock, caplog
+):
+    """No cog handles content cards in this run: the click is answered and logged, not lost."""
+    async with running_bot(bot_config, clock=clock):
+        card = await shared_card(emulator, community)
+    extensions = [name for name in all_extensions() if name != "cogs.content"]
+    async with running_bot(bot_config, clock=clock, extensions=extensions) as app:
+        click = await emulator.click_button(
+            card, community.moderators["morgan"], button_ids(card)[0]
+        )
+        assert (await private_reply(click)).startswith("Sorry, something went wrong on my side.")
+        [submission] = await rows(app.bot, ContentSubmission)
+    assert submission.status == "pending"
+    [error] = [r for r in caplog.records if r.name == "bot.tree"]
+    assert error.exc_info is not None
+    assert "no review kind 'content' is registered" in str(error.exc_info[1])
+
+
 async def test_authors_cannot_approve_their_own_submission(flywheel, emulator, community):
     await emulator.invoke_slash_command(
         community.guild_id,
@@ -265,7 +297,7 @@ async def test_closed_dms_are_noted_on_the_card(flywheel, emulator, community, c
     card = await shared_card(emulator, community)
     ada = community.members["ada"]
     emulator.world.users[ada].accepts_dms = False
-    with caplog.at_level(logging.INFO, logger="cogs.content"):
+    with caplog.at_level(logging.INFO, logger="bot.outbox"):
         click = await emulator.click_button(
             card, community.moderators["morgan"], button_ids(card)[0]
         )
@@ -339,7 +371,7 @@ async def test_a_review_channel_without_permission_keeps_the_submission_and_says
     emulator.guild(community.guild_id).set_overwrite(
         community.channels["review"], emulator.bot_user_id, deny=permissions.SEND_MESSAGES
     )
-    with caplog.at_level(logging.ERROR, logger="cogs.content"):
+    with caplog.at_level(logging.ERROR, logger="bot.review_card"):
         reply = await deferred_reply(await share(emulator, community, "ada", "https://ex.com/p"))
     assert reply["content"] == (
         "Your blog post was saved, but I couldn't post it for review: the moderators' review "

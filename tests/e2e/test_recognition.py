@@ -19,7 +19,7 @@ from bot.core.periods import next_occurrence
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from db.engine import create_session_factory
-from db.models import ContentSubmission, Member, ScheduledPost, TierState
+from db.models import ContentSubmission, Member, NewsletterDelivery, ScheduledPost, TierState
 from tests.e2e.util import bot_posts, eventually, private_reply, slash
 
 pytestmark = pytest.mark.e2e
@@ -385,6 +385,10 @@ async def test_newsletter_posts_with_chart_crossposts_and_dms_subscribers(
     assert "sent by DM to 1 subscriber" in report[0]["content"]
     assert "1 couldn't be reached" in report[0]["content"]
     assert emulator.dms(m["grace"]) == [], "grace is a tier member but did not subscribe"
+    async with bot.services.sessions() as session:
+        deliveries = {d.user_id: d for d in await session.scalars(select(NewsletterDelivery))}
+    assert deliveries[m["ada"]].error is None
+    assert deliveries[quiet.user_id].error == "DMs closed", "why is kept with the record"
 
 
 async def test_long_newsletter_is_split_within_discord_limits(flywheel, emulator, community):
