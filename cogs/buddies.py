@@ -18,9 +18,8 @@ from bot.client import Flywheel
 from bot.errors import UserFacingError
 from bot.outbox import only
 from bot.scheduling import Recurring, daily
-from bot.services.buddies import BUDDIES_OFF, SettleReport
+from bot.services.buddies import BUDDIES_OFF, PairRow, SettleReport
 from bot.services.members import JoinKind
-from db.repositories.buddies import PairRow
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,14 @@ from bot.core.text import (
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS, member_name
 from bot.review_card import CardState, Notice, review_buttons
-from bot.services.content import REASON_MAX, REASON_MIN, ContentService, Decision, Submission
-from db.models import CONTENT_KINDS
+from bot.services.content import (
+    CONTENT_KINDS,
+    REASON_MAX,
+    REASON_MIN,
+    ContentService,
+    Decision,
+    Submission,
+)
 
 KIND_LABELS = {
     "blog": "blog post",

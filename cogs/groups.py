@@ -21,8 +21,7 @@ from bot.core.text import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, EMBED_TITL
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
 from bot.scheduling import Recurring, daily
-from bot.services.groups import NewGroup, Nudge
-from db.repositories.groups import GroupRow
+from bot.services.groups import GroupRow, NewGroup, Nudge
 
 log = logging.getLogger(__name__)
 

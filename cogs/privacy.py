@@ -20,9 +20,8 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.scheduling import Recurring, daily
-from bot.services.privacy import encode
+from bot.services.privacy import Erasure, encode
 from bot.tree import handled
-from db.repositories.privacy import Erasure
 
 log = logging.getLogger(__name__)
 
