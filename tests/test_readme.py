@@ -1,4 +1,4 @@
-"""The README's configuration reference names exactly the keys the schema has, section by section."""
+"""The README's configuration reference names exactly the schema's keys, section by section."""
 
 from __future__ import annotations
 
