@@ -194,9 +194,21 @@ def keys() -> tuple[str, ...]:
     return tuple(row.key for row in KINDS)
 
 
+_index: tuple[tuple[Kind, ...], dict[str, Kind]] = ((), {})
+
+
 def find(key: str) -> Kind | None:
-    """The kind called ``key``, or None (the ledger may hold kinds no longer in the table)."""
-    return next((row for row in KINDS if row.key == key), None)
+    """The kind called ``key``, or None (the ledger may hold kinds no longer in the table).
+
+    On the ladder's hot path (every criterion's wording): the table is indexed by key once,
+    and again only if ``KINDS`` is replaced.
+    """
+    global _index
+    table, by_key = _index
+    if table is not KINDS:
+        table, by_key = KINDS, {row.key: row for row in KINDS}
+        _index = (table, by_key)
+    return by_key.get(key)
 
 
 def kind(key: str) -> Kind:

@@ -414,7 +414,7 @@ class _Ladder:
         for name, required, actual in _numbers(
             tier,
             points=window.points,
-            count=lambda kind: window.counts.get(kind, 0),
+            count=window.counts.get,
             active_weeks=window.active_weeks,
             tenure_days=self._tenure_days(),
         ):
@@ -436,16 +436,19 @@ def _numbers(
     tier: TierRule,
     *,
     points: int,
-    count: Callable[[str], int],
+    count: Callable[[str], int | None],
     active_weeks: int,
     tenure_days: int,
 ) -> Iterator[tuple[str, int, int]]:
-    """``(criterion, required, actual)`` for each of the tier's minimums that is not zero."""
+    """``(criterion, required, actual)`` for each of the tier's minimums that is not zero.
+
+    ``count(kind)`` may answer None for a kind never credited (``dict.get`` of the counts).
+    """
     if tier.min_points > 0:
         yield "points", tier.min_points, points
     for kind, required in tier.min_counts.items():
         if required > 0:
-            yield kind, required, count(kind)
+            yield kind, required, count(kind) or 0
     if tier.min_active_weeks > 0:
         yield "active_weeks", tier.min_active_weeks, active_weeks
     if tier.min_tenure_days > 0:
@@ -456,7 +459,7 @@ def meets_numbers(
     tier: TierRule,
     *,
     points: int,
-    count: Callable[[str], int],
+    count: Callable[[str], int | None],
     active_weeks: int,
     tenure_days: int,
 ) -> bool:
