@@ -148,6 +148,15 @@ class _Snapshot:
     nominated: frozenset[int]
 
 
+def _no_count(kind: str) -> int:
+    return 0
+
+
+def _counter(row: Sequence[int], columns: Mapping[str, int]) -> Callable[[str], int]:
+    """A kind's count in one member's totals row."""
+    return lambda kind: row[columns[kind]]
+
+
 def _writes(item: Planned, snapshot: _Snapshot) -> bool:
     """Whether a decision changes anything stored: a keep may start or stop the grace clock."""
     decision = item.decision
@@ -274,7 +283,8 @@ class LadderService(Service):
             if scope == []:
                 return [], _Snapshot(members, {}, {}, frozenset())
             rows = await repo.states(scope)
-            reach = {uid: self._reach(numbers, uid) for uid in members}
+            columns = self._columns(numbers.totals)
+            reach = {uid: self._reach(numbers, uid, columns) for uid in members}
             candidates = [uid for uid in members if everyone or uid in rows or reach[uid]]
             nominations = (
                 await repo.approved_nominations(scope)
@@ -309,7 +319,23 @@ class LadderService(Service):
         nominated = frozenset(nominations)
         return planned, _Snapshot(members, states, versions, nominated)
 
-    def _reach(self, numbers: _Numbers, user_id: int) -> frozenset[str]:
+    def _columns(self, totals: Totals) -> list[tuple[TierRule, int, dict[str, int]]]:
+        """Where each tier's numbers sit in a member's totals row: its window's points column
+        and each counted kind's column (worked out once per evaluation, not per member)."""
+        width, kinds = totals.width, totals.kinds
+        columns = []
+        for tier in self.tiers:
+            base = totals.windows.index(tier.window_days) * width
+            counts = {kind: base + 1 + kinds.index(kind) for kind in tier.min_counts}
+            columns.append((tier, base, counts))
+        return columns
+
+    def _reach(
+        self,
+        numbers: _Numbers,
+        user_id: int,
+        columns: Sequence[tuple[TierRule, int, dict[str, int]]],
+    ) -> frozenset[str]:
         """Tiers whose contribution numbers and tenure the member meets.
 
         Only a member who meets some tier's numbers can be promoted, and only a member with
@@ -317,22 +343,15 @@ class LadderService(Service):
         ``bot.core.ladder`` (a sweep of 100,000 members mostly meets such members). Nomination
         and seats are left out: they only ever stop a promotion.
         """
-        totals = numbers.totals
-        row = totals.rows.get(user_id)
+        row = numbers.totals.rows.get(user_id)
         weeks = numbers.weeks.get(user_id, {})
-        width, kinds = totals.width, totals.kinds
         tenure = numbers.tenure_days(user_id) if self._tenure_matters else 0
         met = []
-        for tier in self.tiers:
-            base = totals.windows.index(tier.window_days) * width
-
-            def count(kind: str, base: int = base) -> int:
-                return 0 if row is None else row[base + 1 + kinds.index(kind)]
-
+        for tier, base, counts in columns:
             if meets_numbers(
                 tier,
                 points=0 if row is None else row[base],
-                count=count,
+                count=_no_count if row is None else _counter(row, counts),
                 active_weeks=weeks.get(tier.window_days, 0),
                 tenure_days=tenure,
             ):
