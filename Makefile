@@ -21,7 +21,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy --strict db bot/core bot/config bot/clock.py
+	$(VENV)/bin/mypy --strict db bot/core bot/config bot/clock.py bot/services bot/scheduling.py \
+		bot/outbox.py
 
 pytest: $(STAMP)
 	$(VENV)/bin/pytest
