@@ -906,7 +906,9 @@ def test_summarize_shows_the_essentials_and_masks_the_database_password() -> Non
     data["database"]["url"] = "postgresql+asyncpg://flywheel:hunter2@db.internal:5432/flywheel"
     data["roles"] = {"moderators": [555555555555555555]}
     data["schedule"]["timezone"] = "America/New_York"
+    data["schedule"]["ladder_sweep"] = "02:45"
     text = summarize(parse_config(data, env=ENV))
+    assert "Daily jobs:    ladder sweep 02:45, buddy settlement 03:30" in text
     assert str(GUILD) in text
     assert "hunter2" not in text
     assert "postgresql+asyncpg://flywheel:***@db.internal:5432/flywheel" in text
@@ -959,3 +961,14 @@ def test_settings_validated_directly_reports_conflicts_at_their_keys_with_the_re
         ("tiers", 1, "role_id"),
     }
     assert TOKEN[:16] not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["24:00", "03:60", "daily", 300, "mon 03:00"])
+def test_a_daily_job_time_must_be_hh_mm(value: object) -> None:
+    data = filled_example()
+    data["schedule"]["ladder_sweep"] = value
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, env=ENV)
+    [problem] = info.value.problems
+    assert problem.key == "schedule.ladder_sweep"
+    assert str(problem).endswith('Example: ladder_sweep = "03:00"')

@@ -7,6 +7,7 @@ changed in the schema changes its example with it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -30,6 +31,8 @@ def toml_value(value: object) -> str:
         return "{ " + ", ".join(f"{key} = {toml_value(item)}" for key, item in value.items()) + " }"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, dt.time):
+        return json.dumps(f"{value:%H:%M}")  # as the config writes a daily time
     return json.dumps(str(value), ensure_ascii=False)
 
 

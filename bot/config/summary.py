@@ -56,6 +56,9 @@ def summarize(config: Config) -> str:
         f"{sch.newsletter.day} at {sch.newsletter.time:%H:%M}; quarterly awards on day "
         f"{quarter.day} of Jan/Apr/Jul/Oct at {quarter.time:%H:%M}; "
         f"catch up missed posts within {sch.catch_up_grace_days} days",
+        f"Daily jobs:    ladder sweep {sch.ladder_sweep:%H:%M}, buddy settlement "
+        f"{sch.buddy_settlement:%H:%M}, retention {sch.retention:%H:%M}, group nudges "
+        f"{sch.group_nudges:%H:%M}",
         "Channels:",
         f"  announcements  {ch.announcements}",
         f"  newsletter     {newsletter}",
