@@ -307,7 +307,7 @@ class Nominations(commands.Cog):
                 "nomination",
                 nomination_id,
                 title=f"Reject nomination #{nomination_id}",
-                label="Reason (shown on the card and to the nominator)",
+                label="Reason (shown on the card and to nominator)",
                 min_length=REASON_MIN,
                 max_length=REASON_MAX,
             )
