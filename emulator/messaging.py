@@ -507,9 +507,17 @@ def _normalize_embed(embed: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _component_emoji(emoji: dict[str, Any]) -> dict[str, Any]:
+    """As Discord answers it: a custom emoji's id as a string, no ``id`` for a unicode one."""
+    out = {k: v for k, v in emoji.items() if v is not None}
+    if "id" in out:
+        out["id"] = str(out["id"])
+    return out
+
+
 def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copies with Discord's ``id`` on every component: kept if sent, else the next free one,
-    numbered depth first in the order they appear."""
+    """Copies as Discord stores them: every component gets an ``id`` (kept if sent, else the
+    next free one, depth first) and emoji objects their ids."""
     used: set[int] = set()
 
     def collect(node: Any) -> None:
@@ -533,6 +541,15 @@ def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
             while counter in used:
                 counter += 1
             out["id"] = counter
+        if isinstance(out.get("emoji"), dict):
+            out["emoji"] = _component_emoji(out["emoji"])
+        if isinstance(out.get("options"), list):
+            out["options"] = [
+                {**o, "emoji": _component_emoji(o["emoji"])}
+                if isinstance(o.get("emoji"), dict)
+                else o
+                for o in out["options"]
+            ]
         if out.get("components"):
             out["components"] = [number(c) for c in out["components"]]
         for key in ("accessory", "component"):

@@ -125,10 +125,10 @@ def _simplify(doc: dict[str, Any]) -> int:
     The spec writes enums as a ``oneOf`` of titled ``const`` values: they become ``enum``\\ s.
 
     The spec's component, option and callback unions are ``oneOf``/``anyOf`` whose branches
-    each require a ``type`` with one value. jsonschema must try every branch of a ``oneOf``
-    (a message's components cost ~2 ms that way); the :data:`TAGGED` keyword checks only the
-    branch whose tag the instance carries. Equivalent for tagged objects, and the errors then
-    come from the branch the sender meant.
+    each require a ``type`` from their own set of values. jsonschema must try every branch of
+    a ``oneOf`` (a message's components cost ~2 ms that way); the :data:`TAGGED` keyword
+    checks only the branch whose tag the instance carries. Equivalent for tagged objects,
+    and the errors then come from the branch the sender meant.
     """
 
     def resolve(node: Any) -> Any:
@@ -139,12 +139,12 @@ def _simplify(doc: dict[str, Any]) -> int:
             node = target
         return node
 
-    def tag(branch: Any) -> Any:
+    def tags(branch: Any) -> list[Any]:
         schema = resolve(branch)
         if not isinstance(schema, dict) or "type" not in schema.get("required", []):
-            return None
+            return []
         enum = resolve(schema.get("properties", {}).get("type", {})).get("enum")
-        return enum[0] if isinstance(enum, list) and len(enum) == 1 else None
+        return list(enum) if isinstance(enum, list) else []
 
     count = 0
 
@@ -169,17 +169,18 @@ def _simplify(doc: dict[str, Any]) -> int:
             branches = node.get(key)
             if not isinstance(branches, list) or len(branches) < 2:
                 continue
-            tags = [tag(b) for b in branches]
-            if None in tags or len(set(map(repr, tags))) != len(tags):
-                continue
+            by_tag = {repr(t): b for b in branches for t in tags(b)}
+            values = [t for b in branches for t in tags(b)]
+            if not all(tags(b) for b in branches) or len(by_tag) != len(values):
+                continue  # a branch without a tag, or two sharing one: leave it to jsonschema
             count += 1
             del node[key]
             node.setdefault("allOf", []).append(
                 {
                     "type": "object",
                     "required": ["type"],
-                    "properties": {"type": {"enum": tags}},
-                    TAGGED: {repr(t): b for t, b in zip(tags, branches, strict=True)},
+                    "properties": {"type": {"enum": values}},
+                    TAGGED: by_tag,
                 }
             )
         return node
