@@ -55,7 +55,7 @@ class NominationReview:
 
     key = "nomination"
     noun = "nomination"
-    reason_label = "Reason (shown on the card and to the nominator)"
+    reason_label = "Reason (shown on the card and to nominator)"
     reason_min, reason_max = REASON_MIN, REASON_MAX
     approval_is_slow = True
 

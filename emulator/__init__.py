@@ -62,6 +62,12 @@ no listener, app command, button or modal handler, and ``busy()`` (your bot's ow
 work, as reasons) is empty; otherwise it raises ``TimeoutError`` naming what stayed busy.
 ``emu.busy(client)`` lists the same right now (``emulator.idle`` has the details).
 
+Discord's spec: every request body and query string is validated against Discord's OpenAPI
+spec (``emulator.spec``; vendored with its MIT licence) plus the limits it cannot express
+(``emulator.spec.limits``); off-spec requests get 400 ``50035`` and land in
+``emu.spec_violations``. ``Emulator(check_responses=True)`` checks 2xx answers too; what
+discord.py sends off-spec but Discord accepts is listed once in ``emulator.spec.accepted``.
+
 Faults: ``emu.rate_limit(method, path_regex, times=1, retry_after=0.5, global_=False)``,
 ``emu.fail_requests(method, path_regex, status=500)``, ``emu.drop_gateway(session)``
 (resumable), ``emu.invalidate_session(session)``.

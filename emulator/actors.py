@@ -678,4 +678,6 @@ class ActorMixin:
             source = self.world.messages.get(origin.component_message_id)
             if source is not None:
                 payload["message"] = payloads.message(self.world, source)
-        return self._dispatch_interaction(payload, user.id)
+        rec = self._dispatch_interaction(payload, user.id)
+        self.modal_origins[rec.id] = origin
+        return rec

@@ -172,6 +172,8 @@ class CommandRegistry:
         for key in KEEP_KEYS:
             if key in body:
                 cmd[key] = body[key]
+        if cmd["integration_types"] is None:  # sent as null: Discord answers the default
+            cmd["integration_types"] = [0]
         if cmd.get("default_member_permissions") is not None:
             cmd["default_member_permissions"] = str(cmd["default_member_permissions"])
         if body.get("options"):

@@ -424,7 +424,7 @@ def create_message(
         content=content,
         type=message_type,
         embeds=[_normalize_embed(e) for e in body.get("embeds") or []],
-        components=list(body.get("components") or []),
+        components=number_components(list(body.get("components") or [])),
         flags=flags,
         tts=bool(body.get("tts")),
         mention_everyone=everyone,
@@ -465,7 +465,7 @@ def edit_message(
     if "embeds" in body:
         msg.embeds = [_normalize_embed(e) for e in body["embeds"] or []]
     if "components" in body:
-        msg.components = list(body["components"] or [])
+        msg.components = number_components(list(body["components"] or []))
     if "flags" in body and body["flags"] is not None:
         keep = msg.flags & ~USER_SETTABLE_FLAGS
         msg.flags = keep | (int(body["flags"]) & USER_SETTABLE_FLAGS)
@@ -502,7 +502,62 @@ def _normalize_embed(embed: dict[str, Any]) -> dict[str, Any]:
     data = dict(embed)
     data.setdefault("type", "rich")
     data.setdefault("content_scan_version", 0)
+    if data.get("fields"):
+        data["fields"] = [{**f, "inline": bool(f.get("inline"))} for f in data["fields"]]
     return data
+
+
+def _component_emoji(emoji: dict[str, Any]) -> dict[str, Any]:
+    """As Discord answers it: a custom emoji's id as a string, no ``id`` for a unicode one."""
+    out = {k: v for k, v in emoji.items() if v is not None}
+    if "id" in out:
+        out["id"] = str(out["id"])
+    return out
+
+
+def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies as Discord stores them: every component gets an ``id`` (kept if sent, else the
+    next free one, depth first) and emoji objects their ids."""
+    used: set[int] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("id"), int):
+                used.add(node["id"])
+            for child in node.get("components") or []:
+                collect(child)
+            for key in ("accessory", "component"):
+                collect(node.get(key))
+
+    for c in components:
+        collect(c)
+    counter = 0
+
+    def number(node: dict[str, Any]) -> dict[str, Any]:
+        nonlocal counter
+        out = dict(node)
+        if not isinstance(out.get("id"), int):
+            counter += 1
+            while counter in used:
+                counter += 1
+            out["id"] = counter
+        if isinstance(out.get("emoji"), dict):
+            out["emoji"] = _component_emoji(out["emoji"])
+        if isinstance(out.get("options"), list):
+            out["options"] = [
+                {**o, "emoji": _component_emoji(o["emoji"])}
+                if isinstance(o.get("emoji"), dict)
+                else o
+                for o in out["options"]
+            ]
+        if out.get("components"):
+            out["components"] = [number(c) for c in out["components"]]
+        for key in ("accessory", "component"):
+            if isinstance(out.get(key), dict):
+                out[key] = number(out[key])
+        return out
+
+    return [number(c) for c in components]
 
 
 # ---------------------------------------------------------------------- emoji

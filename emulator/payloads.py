@@ -583,6 +583,7 @@ def scheduled_event(world: World, e: ScheduledEvent, *, with_user_count: bool = 
         "entity_metadata": {"location": e.location} if e.location is not None else None,
         "image": e.image,
         "recurrence_rule": None,
+        "guild_scheduled_event_exceptions": [],
         "auto_start": False,
     }
     if e.creator_id is not None and e.creator_id in world.users:
@@ -633,6 +634,7 @@ def application(world: World, app: Application) -> dict[str, Any]:
         "bot_require_code_grant": False,
         "verify_key": app.verify_key,
         "flags": app.flags,
+        "flags_new": str(app.flags),
         "owner": user(owner),
         "team": None,
         "rpc_origins": [],
@@ -642,6 +644,9 @@ def application(world: World, app: Application) -> dict[str, Any]:
         "tags": [],
         "approximate_guild_count": sum(1 for g in world.guilds.values() if bot.id in g.members),
         "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "eligible_oauth2_scopes": ["applications.commands", "bot"],
         "integration_types_config": {"0": {}, "1": {}},
         "is_monetized": False,
         "bot": user(bot),

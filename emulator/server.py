@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import idle, payloads
+from . import idle, payloads, spec
 from . import intents as I
 from . import permissions as perms
 from .actors import ActorMixin
@@ -22,6 +22,7 @@ from .gateway import Gateway, GatewaySession
 from .interactions import InteractionBuilder, InteractionRecord
 from .ops import Ops, RoleChange
 from .rest import RequestRecord, build_rest
+from .rest.spec_check import SpecViolation
 from .world import Application, Guild, Role, World
 
 log = logging.getLogger("emulator")
@@ -45,6 +46,8 @@ class Emulator(ActorMixin):
         recommended_shards: int = 1,
         host: str = "127.0.0.1",
         port: int = 0,
+        validate_requests: bool = True,
+        check_responses: bool = False,
     ) -> None:
         self.bot_token = bot_token
         self.heartbeat_interval = heartbeat_interval
@@ -53,6 +56,10 @@ class Emulator(ActorMixin):
         self.recommended_shards = recommended_shards
         self.host = host
         self.port = port
+        #: Refuse requests off Discord's spec with 50035 (see :mod:`emulator.spec`).
+        self.validate_requests = validate_requests
+        #: Also record responses that do not match the spec's response schemas.
+        self.check_responses = check_responses
 
         self.world = World()
         owner = self.world.add_user(f"{bot_name.lower()}-owner")
@@ -75,10 +82,13 @@ class Emulator(ActorMixin):
 
         self.request_log: list[RequestRecord] = []
         self.unknown_routes: list[dict[str, str]] = []
+        self.spec_violations: list[SpecViolation] = []
         self.role_changes: list[RoleChange] = []
         self.interaction_responses: list[dict[str, Any]] = []
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
+        #: Modal submission id -> the interaction that opened the modal.
+        self.modal_origins: dict[int, InteractionRecord] = {}
         self.gateway_log: list[dict[str, Any]] = []
         self._runner: web.AppRunner | None = None
 
@@ -118,6 +128,8 @@ class Emulator(ActorMixin):
         return f"ws://{self.host}:{self.port}/"
 
     async def start(self) -> Emulator:
+        if self.validate_requests or self.check_responses:
+            spec.load()  # once per process, before a request (or an interaction's 3 s) waits on it
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/", self.gateway.handle)
         app.router.add_route("*", "/api/{tail:.*}", self.rest.handle)

@@ -30,6 +30,10 @@ from ..interactions import (
 from ..world import Message
 from .router import Ctx, Reply, Router
 
+#: Callbacks whose ``with_response`` body has a ``resource`` (the spec's
+#: ``InteractionCallbackResponse.resource`` is a created or an updated message only).
+RESOURCE_TYPES = {CHANNEL_MESSAGE, UPDATE_MESSAGE}
+
 VALID_CALLBACKS = {
     PING: {PONG},
     APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, MODAL},
@@ -99,6 +103,8 @@ def _metadata(ctx: Ctx, rec: InteractionRecord) -> dict[str, Any]:
             data["target_message_id"] = rec.data["target_id"]
     elif rec.type == MESSAGE_COMPONENT and rec.component_message_id:
         data["interacted_message_id"] = str(rec.component_message_id)
+    elif rec.id in ctx.emu.modal_origins:
+        data["triggering_interaction_metadata"] = _metadata(ctx, ctx.emu.modal_origins[rec.id])
     if rec.original_message_id:
         data["original_response_message_id"] = str(rec.original_message_id)
     return data
@@ -294,9 +300,9 @@ def register(r: Router) -> None:
             interaction["response_message_id"] = str(message.id)
             interaction["response_message_loading"] = bool(message.flags & messaging.FLAG_LOADING)
             interaction["response_message_ephemeral"] = message.ephemeral
-            result["resource"] = {"type": ctype, "message": payloads.message(ctx.world, message)}
-        elif ctype != MODAL:
-            result["resource"] = {"type": ctype}
+            if ctype in RESOURCE_TYPES:
+                message_payload = payloads.message(ctx.world, message)
+                result["resource"] = {"type": ctype, "message": message_payload}
         return result
 
     # ----------------------------------------------------------- webhooks

@@ -598,10 +598,12 @@ def register(r: Router) -> None:
         for uid in ids:
             entry: dict[str, Any] = {
                 "guild_scheduled_event_id": str(event.id),
+                "user_id": str(uid),
+                "response": 1,  # INTERESTED: the only RSVP the emulator models
                 "user": payloads.user(ctx.world.users[uid]),
             }
             if with_member and uid in guild.members:
-                entry["member"] = payloads.member(ctx.world, guild.members[uid], with_user=False)
+                entry["member"] = payloads.member(ctx.world, guild.members[uid])
             out.append(entry)
         return out
 

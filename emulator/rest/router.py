@@ -24,6 +24,7 @@ from multidict import MultiMapping
 from .. import permissions as perms
 from ..errors import ApiError, method_not_allowed, not_found_route, unauthorized
 from ..messaging import UploadedFile
+from .spec_check import check_request, check_response
 
 if TYPE_CHECKING:
     from ..events import Events
@@ -303,6 +304,7 @@ class Rest:
                 raise not_found_route()
             if route.auth and request.headers.get("Authorization") != f"Bot {emu.bot_token}":
                 raise unauthorized()
+            check_request(emu, method, route.template, path, body, request.query)
             reason = request.headers.get("X-Audit-Log-Reason")
             ctx = Ctx(
                 emu=emu,
@@ -328,6 +330,7 @@ class Rest:
             status, out = 500, {"message": "500: Internal Server Error", "code": 0}
         record.status = status
         record.response = out
+        check_response(emu, method, record.route, path, status, out)
         headers = ratelimit_headers(method, record.route, remaining=BUCKET_LIMIT - 1)
         return json_response(status, out, headers)
 
@@ -337,6 +340,7 @@ class Rest:
                 "message": "You are being rate limited.",
                 "retry_after": fault.retry_after,
                 "global": fault.global_,
+                "code": 0,  # the spec's RatelimitedResponse requires it
             }
             headers = ratelimit_headers(method, template, remaining=0)
             headers.update(

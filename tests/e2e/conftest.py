@@ -28,12 +28,16 @@ PROBE_EXTENSION = "tests.e2e.probe_cog"
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
-    emu = Emulator(bot_token=EMULATOR_TOKEN, bot_name="Flywheel")
+    """Checks requests and responses against Discord's spec; a test whose bot sent an off-spec
+    request fails at teardown even if the bot swallowed the 400."""
+    emu = Emulator(bot_token=EMULATOR_TOKEN, bot_name="Flywheel", check_responses=True)
     await emu.start()
     try:
         yield emu
     finally:
         await emu.stop()
+    violations = "\n".join(str(v) for v in emu.spec_violations)
+    assert not violations, f"off Discord's spec:\n{violations}"
 
 
 @pytest.fixture

@@ -99,6 +99,7 @@ async def test_rate_limit_is_retried_by_discord_py(emu, world):
         "message": "You are being rate limited.",
         "retry_after": 0.2,
         "global": False,
+        "code": 0,
     }
     assert [m["id"] for m in emu.messages(world.general.id)] == [str(message.id)]
 
