@@ -76,7 +76,10 @@ Realism notes: GUILD_CREATE carries the full member list only with GUILD_PRESENC
 on a non-large guild (otherwise discord.py chunks via op 8, which is served);
 INVITE_CREATE/DELETE need MANAGE_CHANNELS; interaction callbacks after
 ``interaction_ack_timeout`` (3 s) get 10062; the first follow-up after a deferral edits
-the "thinking" message; embeds sent without EMBED_LINKS are dropped; a clean client
+the "thinking" message; embeds sent without EMBED_LINKS are dropped; without the
+MESSAGE_CONTENT intent approved (``privileged_intents``) others' messages arrive and are
+read back over REST with their content emptied (the bot's own, DMs and mentions of the bot
+excepted); a clean client
 close (1000/1001) ends the gateway session; actors raise ``EmulatorError`` for things a
 real client could not do (unknown command/option, posting without permission).
 """

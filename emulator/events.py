@@ -57,10 +57,7 @@ class Events:
     def _message_factory(self, msg: Message):
         world = self.world
         full = payloads.message(world, msg, with_member=True)
-        bot_id = world.bot_id
-        channel = world.channels[msg.channel_id]
-        privileged_view = channel.is_dm or msg.author_id == bot_id or bot_id in msg.mention_ids
-        stripped = None if privileged_view else payloads.strip_content(full)
+        stripped = None if payloads.bot_sees_content(world, msg) else payloads.strip_content(full)
 
         def build(session: GatewaySession) -> dict[str, Any]:
             if stripped is not None and not session.has(I.MESSAGE_CONTENT):

@@ -479,6 +479,22 @@ def message(
     return data
 
 
+def bot_sees_content(world: World, msg: Message) -> bool:
+    """Whether the bot sees ``msg``'s content even without MESSAGE_CONTENT: its own messages,
+    DMs, and messages that mention it (Discord's rule, for the gateway and REST alike)."""
+    channel = world.channels.get(msg.channel_id)
+    is_dm = channel is not None and channel.is_dm
+    return is_dm or msg.author_id == world.bot_id or world.bot_id in msg.mention_ids
+
+
+def message_as_read(world: World, msg: Message, *, content_intent: bool) -> dict[str, Any]:
+    """A message as a REST read returns it: without the MESSAGE_CONTENT intent approved for
+    the app, someone else's message comes with its content, embeds, attachments and
+    components empty."""
+    data = message(world, msg)
+    return data if content_intent or bot_sees_content(world, msg) else strip_content(data)
+
+
 def strip_content(data: dict[str, Any]) -> dict[str, Any]:
     """What a bot without MESSAGE_CONTENT sees of someone else's message."""
     data = dict(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .. import intents as I
 from .. import messaging, payloads
 from .. import permissions as P
 from ..errors import ApiError, field_error, form_error
@@ -41,6 +42,12 @@ def _channel(ctx: Ctx) -> Channel:
     if guild is not None and not ctx.bot_perms(guild, channel) & P.VIEW_CHANNEL:
         raise ApiError(50001)
     return channel
+
+
+def _read(ctx: Ctx, msg: Message) -> dict[str, Any]:
+    """A message as a read returns it (MESSAGE_CONTENT governs REST reads too)."""
+    content_intent = bool(ctx.emu.privileged_intents & I.MESSAGE_CONTENT)
+    return payloads.message_as_read(ctx.world, msg, content_intent=content_intent)
 
 
 def _message(ctx: Ctx, channel: Channel) -> Message:
@@ -238,14 +245,14 @@ def register(r: Router) -> None:
         else:
             pool = [i for i in ids if before is None or i < before]
             chosen = list(reversed(pool[-limit:]))
-        return [payloads.message(ctx.world, channel.messages[i]) for i in chosen]
+        return [_read(ctx, channel.messages[i]) for i in chosen]
 
     @r.route("GET", "/channels/{channel_id}/messages/{message_id}")
     async def get_message(ctx: Ctx):
         channel = _channel(ctx)
         if not _perms(ctx, channel) & P.READ_MESSAGE_HISTORY:
             raise ApiError(50001)
-        return payloads.message(ctx.world, _message(ctx, channel))
+        return _read(ctx, _message(ctx, channel))
 
     @r.route("POST", "/channels/{channel_id}/messages")
     async def create_message(ctx: Ctx):
@@ -402,7 +409,7 @@ def register(r: Router) -> None:
             "items": [
                 {
                     "pinned_at": channel.pin_times.get(m.id),
-                    "message": payloads.message(ctx.world, m),
+                    "message": _read(ctx, m),
                 }
                 for m in pinned[:limit]
             ],
@@ -411,7 +418,7 @@ def register(r: Router) -> None:
 
     @r.route("GET", "/channels/{channel_id}/pins")
     async def list_pins_legacy(ctx: Ctx):
-        return [payloads.message(ctx.world, m) for m in await _list_pins(ctx)]
+        return [_read(ctx, m) for m in await _list_pins(ctx)]
 
     # ------------------------------------------------------------- threads
     @r.route("POST", "/channels/{channel_id}/messages/{message_id}/threads")
