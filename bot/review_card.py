@@ -26,7 +26,7 @@ from bot.checks import MODERATORS_ONLY, is_moderator
 from bot.config import Settings
 from bot.core.text import day_label
 from bot.outbox import NO_MENTIONS, Outbox, member_name
-from bot.tree import handled
+from bot.tree import follow_up, handled
 
 log = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ class ReviewDesk:
 async def refuse(interaction: discord.Interaction[Any], text: str) -> None:
     """Answer privately, whether or not the click was already acknowledged."""
     if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await follow_up(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
     else:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 

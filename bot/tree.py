@@ -15,6 +15,8 @@ from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
+NONE = discord.AllowedMentions.none()
+
 
 def _user_message(error: app_commands.AppCommandError) -> str | None:
     """The message for an error the user can act on, or None for a bug."""
@@ -52,11 +54,49 @@ def _not_usable(error: app_commands.TransformerError) -> str:
     return f"{shown} isn't a valid {kind.name.replace('_', ' ')} here."
 
 
+#: Discord's answer to a follow-up once the interaction token's 15 minutes are over.
+TOKEN_EXPIRED = 50027
+LATE_NOTE = (
+    "This took longer than Discord keeps a command open (15 minutes), so here is the answer by DM."
+)
+
+
+async def follow_up(
+    interaction: discord.Interaction[Any], content: str | None = None, **message: Any
+) -> None:
+    """The answer to a deferred command; past the token's 15 minutes, the same answer by DM.
+
+    Long work (a report, an export) can outlive the interaction token: Discord then refuses
+    the follow-up (401, 50027) and the answer would be lost. It goes to the member's DMs
+    instead, with a note why; a member who doesn't accept DMs is logged.
+    """
+    try:
+        if content is None:
+            await interaction.followup.send(**message)
+        else:
+            await interaction.followup.send(content, **message)
+        return
+    except discord.HTTPException as exc:
+        if exc.code != TOKEN_EXPIRED:
+            raise
+    message.pop("ephemeral", None)
+    message.setdefault("allowed_mentions", NONE)
+    for file in [message.get("file"), *message.get("files", ())]:
+        if isinstance(file, discord.File):
+            file.reset(seek=True)  # the refused follow-up may have read it
+    text = LATE_NOTE if content is None else f"{content}\n\n{LATE_NOTE}"
+    log.info("interaction %s: the token expired; answering by DM", interaction.id)
+    try:
+        await interaction.user.send(text if len(text) <= 2000 else content, **message)
+    except discord.HTTPException as exc:
+        log.warning("could not DM %s the answer to a late command: %s", interaction.user.id, exc)
+
+
 async def send_ephemeral(interaction: discord.Interaction, content: str) -> None:
     """Answer ``interaction`` privately, whether or not it was already acknowledged."""
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(content, ephemeral=True)
+            await follow_up(interaction, content, ephemeral=True)
         else:
             await interaction.response.send_message(content, ephemeral=True)
     except discord.HTTPException:

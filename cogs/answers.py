@@ -20,6 +20,7 @@ from bot.services.answers import (
     MarkRequest,
     solved_tag,
 )
+from bot.tree import follow_up
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class Answers(commands.Cog):
         confirmation = "\n".join(
             [self._confirmation(result.accepted), *(note for note in notes if note)]
         )
-        await interaction.followup.send(confirmation, ephemeral=True)
+        await follow_up(interaction, confirmation, ephemeral=True)
 
     def _confirmation(self, accepted: Accepted) -> str:
         text = f"Marked <@{accepted.author_id}>'s reply as the answer."

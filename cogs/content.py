@@ -32,6 +32,7 @@ from bot.services.content import (
     Decision,
     Submission,
 )
+from bot.tree import follow_up
 
 KIND_LABELS = {
     "blog": "blog post",
@@ -197,7 +198,7 @@ class ContentCog(commands.Cog, name="Content"):
                 f"Your {label} was saved, but I couldn't post it for review: the moderators' "
                 "review channel is misconfigured. Please let a moderator know."
             )
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await follow_up(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: Flywheel) -> None:

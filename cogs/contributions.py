@@ -23,6 +23,7 @@ from bot.services.adjustments import (
     REASON_MIN,
     MemberRef,
 )
+from bot.tree import follow_up
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Contributions(commands.Cog):
         if await self.bot.outbox.mod_log(line):
             return
         try:
-            await interaction.followup.send(MOD_LOG_FAILED, ephemeral=True)
+            await follow_up(interaction, MOD_LOG_FAILED, ephemeral=True)
         except discord.HTTPException:
             log.warning("contributions: could not tell the moderator either")
 

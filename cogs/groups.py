@@ -22,6 +22,7 @@ from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
 from bot.scheduling import Recurring, daily
 from bot.services.groups import GroupRow, NewGroup, Nudge
+from bot.tree import follow_up
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class Groups(commands.Cog):
                 f"\nI couldn't give the role to {', '.join(_esc(n) for n in missing)}: check "
                 "that my role has Manage Roles and sits above the group's role."
             )
-        await interaction.followup.send(reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await follow_up(interaction, reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.bot.outbox.mod_log(
             f"{_esc(interaction.user.display_name)} created the {KIND_LABELS[new.kind].lower()} "
             f"**{_esc(new.name)}**, led by {_esc(leader.display_name)}."

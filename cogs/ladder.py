@@ -23,6 +23,7 @@ from bot.outbox import NO_MENTIONS
 from bot.scheduling import Recurring, daily
 from bot.services.ladder import MAX_LEAVE_DAYS
 from bot.services.members import JoinKind
+from bot.tree import follow_up
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class Ladder(commands.Cog):
         await interaction.response.send_message(reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
         if not await self.bot.outbox.mod_log(audit):
             with contextlib.suppress(discord.HTTPException):
-                await interaction.followup.send(MOD_LOG_FAILED, ephemeral=True)
+                await follow_up(interaction, MOD_LOG_FAILED, ephemeral=True)
 
     @tier.command(name="set", description="Put a member on a tier (or none), with a reason")
     @app_commands.describe(
@@ -279,7 +280,7 @@ class Ladder(commands.Cog):
                 f" {foreign} member(s) wear tier roles Flywheel didn't give; they're left alone "
                 "(put them on the ladder with /tier set)."
             )
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await follow_up(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: Flywheel) -> None:

@@ -34,6 +34,7 @@ from bot.services.nominations import (
     NominationService,
     Nominee,
 )
+from bot.tree import follow_up
 
 STATUS_COLOURS = {
     "pending": discord.Colour.gold(),
@@ -232,7 +233,7 @@ class Nominations(commands.Cog):
                 f"The nomination of {who} for {nomination.tier_name} (#{nomination.id}) was "
                 "saved, but I couldn't post its card: channels.review is misconfigured."
             )
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await follow_up(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     # ------------------------------------------------------------------ /nominations
     @app_commands.command(name="nominations", description="List nominations")

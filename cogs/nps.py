@@ -31,7 +31,7 @@ from bot.posting import to_embed
 from bot.scheduling import OncePerPeriod
 from bot.services.nps import NPS_KIND
 from bot.services.recognition import Claim
-from bot.tree import handled
+from bot.tree import follow_up, handled
 
 log = logging.getLogger(__name__)
 
@@ -322,7 +322,8 @@ class Nps(commands.Cog):
             allowed_mentions=NO_MENTIONS,
         )
         for page in pages[1:]:
-            await interaction.followup.send(
+            await follow_up(
+                interaction,
                 embeds=[to_embed(spec) for spec in page],
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,

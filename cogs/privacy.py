@@ -21,7 +21,7 @@ from discord.ext import commands
 from bot.client import Flywheel
 from bot.scheduling import Recurring, daily
 from bot.services.privacy import Erasure, encode
-from bot.tree import handled
+from bot.tree import follow_up, handled
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,8 @@ class Privacy(commands.Cog):
         await self._flush_activity()
         document = await self.service.export(interaction.user.id)
         data = await asyncio.to_thread(encode, document)
-        await interaction.followup.send(
+        await follow_up(
+            interaction,
             EXPORTED.format(rows=document["rows"]),
             file=discord.File(
                 io.BytesIO(data), filename=f"flywheel-data-{interaction.user.id}.json"

@@ -21,6 +21,7 @@ from bot.core.embeds import paginate
 from bot.core.health import render_health
 from bot.outbox import NO_MENTIONS
 from bot.posting import to_embed
+from bot.tree import follow_up
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ class Program(commands.Cog):
         )
         for page in pages:
             # Members are shown as mentions so moderators can click through; nobody is pinged.
-            await interaction.followup.send(
+            await follow_up(
+                interaction,
                 embeds=[to_embed(spec) for spec in page],
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
@@ -56,7 +58,8 @@ class Program(commands.Cog):
     async def export(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         report, text, filename = await self.service.export()
-        await interaction.followup.send(
+        await follow_up(
+            interaction,
             f"Program health numbers for {report.period_label} and {report.previous_label}: "
             "one row per metric per period (metric, period, value, target, status), then the "
             "weekly, cohort, tier-movement and group tables. Only you see this.",

@@ -44,6 +44,7 @@ from bot.posting import Attachment, Draft, Poster, PostFailed, to_embed
 from bot.scheduling import OncePerPeriod
 from bot.services.recognition import Claim, ClaimResult
 from bot.staff_copy import post_staff_copy
+from bot.tree import follow_up
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +311,8 @@ class Recognition(commands.Cog):
             if record is not None and record.state == "posted"
             else "not posted yet for this period"
         )
-        await interaction.followup.send(
+        await follow_up(
+            interaction,
             f"Preview of the {rhythm.title} for {period.label} ({status}); only you see this.",
             embeds=[to_embed(spec) for spec in pages[0]],
             files=files,
@@ -318,7 +320,8 @@ class Recognition(commands.Cog):
             allowed_mentions=NO_MENTIONS,
         )
         for page in pages[1:]:
-            await interaction.followup.send(
+            await follow_up(
+                interaction,
                 embeds=[to_embed(spec) for spec in page],
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
@@ -375,7 +378,7 @@ class Recognition(commands.Cog):
                     f"The {rhythm.title} for {period.label} could not be posted; the mod log "
                     "says why and how to fix it."
                 )
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await follow_up(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @recognition.command(name="preview", description="See this period's post before it goes out")
     @app_commands.describe(post="Which post (default: the weekly recognition)")

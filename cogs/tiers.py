@@ -22,6 +22,7 @@ from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
 from bot.services.ladder import LadderService
 from bot.services.ladder_views import build_report, render
+from bot.tree import follow_up
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ async def send_preview(ladder: LadderService, interaction: discord.Interaction[A
         description=clip_lines(for_discord(lines)),
         colour=discord.Colour.gold(),
     )
-    await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    await follow_up(interaction, embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 def preview_command() -> app_commands.Command[Any, ..., None]:

@@ -75,7 +75,9 @@ Faults: ``emu.rate_limit(method, path_regex, times=1, retry_after=0.5, global_=F
 Realism notes: GUILD_CREATE carries the full member list only with GUILD_PRESENCES
 on a non-large guild (otherwise discord.py chunks via op 8, which is served);
 INVITE_CREATE/DELETE need MANAGE_CHANNELS; interaction callbacks after
-``interaction_ack_timeout`` (3 s) get 10062; the first follow-up after a deferral edits
+``interaction_ack_timeout`` (3 s) get 10062; follow-ups and ``@original`` edits after
+``interaction_token_lifetime`` (15 min; ``emu.advance_interaction_time(s)`` ages
+interactions) get 401/50027; the first follow-up after a deferral edits
 the "thinking" message; embeds sent without EMBED_LINKS are dropped; without the
 MESSAGE_CONTENT intent approved (``privileged_intents``) others' messages arrive and are
 read back over REST with their content emptied (the bot's own, DMs and mentions of the bot

@@ -43,6 +43,7 @@ class Emulator(ActorMixin):
         heartbeat_interval: int = 41250,
         privileged_intents: int = I.PRIVILEGED,
         interaction_ack_timeout: float | None = 3.0,
+        interaction_token_lifetime: float | None = 15 * 60,
         recommended_shards: int = 1,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -53,6 +54,10 @@ class Emulator(ActorMixin):
         self.heartbeat_interval = heartbeat_interval
         self.privileged_intents = privileged_intents
         self.interaction_ack_timeout = interaction_ack_timeout
+        #: Follow-ups and ``@original`` edits need the token younger than this (Discord: 15 min).
+        self.interaction_token_lifetime = interaction_token_lifetime
+        #: Seconds added to the loop's clock when aging interactions (advance_interaction_time).
+        self._interaction_clock_offset = 0.0
         self.recommended_shards = recommended_shards
         self.host = host
         self.port = port
@@ -189,6 +194,15 @@ class Emulator(ActorMixin):
         return GuildHandle(self, self.world.guilds[int(getattr(guild_id, "id", guild_id))])
 
     # ------------------------------------------------------------- reading
+    def interaction_age(self, record: Any) -> float:
+        """Seconds since ``record`` was created, on the interaction clock."""
+        now = asyncio.get_running_loop().time() + self._interaction_clock_offset
+        return float(now - record.created_at)
+
+    def advance_interaction_time(self, seconds: float) -> None:
+        """Age every interaction by ``seconds`` (a test of a 15-minute token, without waiting)."""
+        self._interaction_clock_offset += seconds
+
     def messages(self, channel_id: Any) -> list[dict[str, Any]]:
         """Channel history, oldest first, with ``allowed_mentions`` as sent."""
         channel = self.world.channels[int(getattr(channel_id, "id", channel_id))]

@@ -7,7 +7,6 @@ the response message id it stores views under is the real message id.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from .. import messaging, payloads
@@ -70,9 +69,13 @@ def _record_by_token(ctx: Ctx) -> InteractionRecord:
     assert app is not None
     if ctx.params["webhook_id"] != str(app.id):
         raise ApiError(10015)
-    rec = ctx.emu.interactions_by_token.get(ctx.params["webhook_token"])
+    emu = ctx.emu
+    rec = emu.interactions_by_token.get(ctx.params["webhook_token"])
     if rec is None:
         raise ApiError(50027)
+    lifetime = emu.interaction_token_lifetime
+    if lifetime is not None and emu.interaction_age(rec) > lifetime:
+        raise ApiError(50027)  # the token lived its 15 minutes: follow-ups and edits fail
     return rec
 
 
@@ -225,8 +228,7 @@ def register(r: Router) -> None:
             raise ApiError(10062)
         if rec.responded:
             raise ApiError(40060)
-        loop_time = asyncio.get_running_loop().time()
-        if emu.interaction_ack_timeout and loop_time - rec.created_at > emu.interaction_ack_timeout:
+        if emu.interaction_ack_timeout and emu.interaction_age(rec) > emu.interaction_ack_timeout:
             raise ApiError(10062)  # the 3 second window has passed
         body = ctx.body
         ctype = body.get("type")

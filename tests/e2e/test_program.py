@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import itertools
@@ -167,3 +168,34 @@ async def test_the_newsletter_comes_with_a_staff_copy_in_the_mod_log(flywheel, e
     posts = bot_posts(emulator, community.channels["mod-log"])
     assert any(a["filename"].endswith(".csv") for p in posts for a in p.get("attachments", []))
     assert all(p["mention_everyone"] is False for p in posts)
+
+
+async def test_an_export_that_outlasts_the_interaction_token_arrives_by_dm(
+    flywheel, emulator, community, monkeypatch
+):
+    """Discord refuses a follow-up once the token is 15 minutes old (401, 50027): the answer,
+    file included, goes to the moderator's DMs with a note why instead of being lost."""
+    bot, riley = flywheel.bot, community.moderators["riley"]
+    started, finish = asyncio.Event(), asyncio.Event()
+    export = bot.services.health.export
+
+    async def slow_export() -> Any:
+        started.set()
+        await finish.wait()  # the report takes "16 minutes"
+        return await export()
+
+    monkeypatch.setattr(bot.services.health, "export", slow_export)
+    record = await slash(emulator, community, riley, "program export")
+    await record.wait_response(timeout=5)  # deferred: "thinking…"
+    await asyncio.wait_for(started.wait(), timeout=5)
+    emulator.advance_interaction_time(16 * 60)
+    finish.set()
+
+    [dm] = await eventually(lambda: emulator.dms(riley))
+    assert dm["content"].startswith("Program health numbers for")
+    assert "15 minutes" in dm["content"] and "by DM" in dm["content"]
+    [attachment] = dm["attachments"]
+    assert attachment["filename"].startswith("program-health-")
+    assert emulator.world.attachment_blobs[int(attachment["id"])].decode("utf-8-sig").startswith(
+        "metric,period,value,target,status"
+    )

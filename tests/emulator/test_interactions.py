@@ -389,3 +389,64 @@ async def test_invalid_command_definitions_are_rejected(emu, world):
         errors = caught.value.text
         assert "APPLICATION_COMMAND_INVALID_NAME" in errors or caught.value.code == 50035
     assert emu.commands(world.guild.id) == []
+
+
+async def test_an_interaction_token_expires_after_15_minutes(emu, world):
+    """Follow-ups and edits of the original answer fail as on Discord (401, 50027) once the
+    token is 15 minutes old; the emulator's interaction clock is advanced, not waited for."""
+    client = make_client()
+    tree = app_commands.CommandTree(client)
+    release = asyncio.Event()
+    outcomes: list[object] = []
+
+    @tree.command(name="report", description="Long work", guild=discord.Object(world.guild.id))
+    async def report(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await interaction.followup.send("still working")  # edits the "thinking" message
+        await release.wait()
+        for attempt in (
+            lambda: interaction.followup.send("done"),
+            lambda: interaction.edit_original_response(content="done"),
+        ):
+            try:
+                await attempt()
+            except discord.HTTPException as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append("sent")
+
+    async with running(client):
+        await tree.sync(guild=discord.Object(id=world.guild.id))
+        record = await emu.invoke_slash_command(
+            world.guild.id, world.general.id, world.alice.id, "report"
+        )
+        await record.wait_edit()
+        emu.advance_interaction_time(15 * 60 + 1)
+        release.set()
+        await eventually(lambda: len(outcomes) == 2)
+    for outcome in outcomes:
+        assert isinstance(outcome, discord.HTTPException), outcome
+        assert (outcome.status, outcome.code) == (401, 50027)
+
+
+async def test_a_token_under_15_minutes_old_still_works(emu, world):
+    client = make_client()
+    tree = app_commands.CommandTree(client)
+    release = asyncio.Event()
+
+    @tree.command(name="report", description="Long work", guild=discord.Object(world.guild.id))
+    async def report(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await release.wait()
+        await interaction.followup.send("done after 14 minutes")
+
+    async with running(client):
+        await tree.sync(guild=discord.Object(id=world.guild.id))
+        record = await emu.invoke_slash_command(
+            world.guild.id, world.general.id, world.alice.id, "report"
+        )
+        await record.wait_response()
+        emu.advance_interaction_time(14 * 60)
+        release.set()
+        edit = await record.wait_edit()
+    assert edit["content"] == "done after 14 minutes"
