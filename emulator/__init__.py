@@ -68,7 +68,15 @@ spec (``emulator.spec``; vendored with its MIT licence) plus the limits it canno
 ``emu.spec_violations``. ``Emulator(check_responses=True)`` checks 2xx answers too; what
 discord.py sends off-spec but Discord accepts is listed once in ``emulator.spec.accepted``.
 
-Faults: ``emu.rate_limit(method, path_regex, times=1, retry_after=0.5, global_=False)``,
+Rate limits: on by default, as Discord applies them (:mod:`emulator.ratelimits`): per-route
+buckets with ``X-RateLimit-*`` headers, counted per channel, guild or webhook; sends and edits
+share a bucket, all DMs share one; 50 requests a second in all (interaction callbacks and
+follow-ups excepted); over a limit, 429 with ``retry_after`` and ``X-RateLimit-Scope``.
+``emu.limiter.served_429`` lists them. Tests that need speed raise them explicitly:
+``Emulator(rate_limits=RateLimits().raised(10))``; ``RateLimits.off()`` disables them.
+
+Faults (scripted, on top):
+``emu.rate_limit(method, path_regex, times=1, retry_after=0.5, global_=False)``,
 ``emu.fail_requests(method, path_regex, status=500)``, ``emu.drop_gateway(session)``
 (resumable), ``emu.invalidate_session(session)``.
 
@@ -94,6 +102,7 @@ from .errors import ApiError, EmulatorError
 from .gateway import GatewaySession
 from .interactions import InteractionRecord
 from .ops import RoleChange
+from .ratelimits import RateLimits
 from .rest import RequestRecord
 from .server import Emulator
 
@@ -104,6 +113,7 @@ __all__ = [
     "GatewaySession",
     "GuildHandle",
     "InteractionRecord",
+    "RateLimits",
     "RequestRecord",
     "RoleChange",
     "intents",

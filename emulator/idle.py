@@ -5,8 +5,9 @@ once) must first know that everything already set in motion has run its course. 
 passes vacuously when the bot is slow; :func:`wait_idle` waits for the real condition:
 
 * the emulator: no gateway frame queued or being written, no REST request being answered;
-* a discord.py client (optional): it has read every dispatch sent to its gateway session, and
-  none of the tasks discord.py runs handlers in is still running (:data:`HANDLER_TASKS`);
+* a discord.py client (optional): it has read every dispatch sent to its gateway session,
+  none of the tasks discord.py runs handlers in is still running (:data:`HANDLER_TASKS`), and
+  it holds back no request for a rate limit to reset;
 * anything else the caller names (``busy``), e.g. the bot's own background tasks;
 
 all quiet, with no new request or gateway frame, for ``quiet`` seconds in a row. One look is
@@ -56,12 +57,29 @@ def client_busy(emu: Emulator, client: Any) -> list[str]:
             reasons.append("the client's gateway session is unknown: it has to identify again")
         elif (ws.sequence or 0) < session.seq:
             reasons.append(f"the client has read dispatches up to {ws.sequence} of {session.seq}")
+    reasons += rate_limit_waits(client)
     current = asyncio.current_task()
     reasons += sorted(
         f"task {task.get_name()!r} running"
         for task in asyncio.all_tasks()
         if task is not current and not task.done() and task.get_name().startswith(HANDLER_TASKS)
     )
+    return reasons
+
+
+def rate_limit_waits(client: Any) -> list[str]:
+    """Requests discord.py holds back until a bucket (or the global limit) resets."""
+    http = getattr(client, "http", None)
+    if http is None:
+        return []
+    reasons = [
+        f"discord.py waits for rate-limit bucket {key}"
+        for key, bucket in list(getattr(http, "_buckets", {}).items())
+        if bucket._pending_requests or bucket._sleeping.locked()
+    ]
+    global_over = getattr(http, "_global_over", None)
+    if global_over is not None and not global_over.is_set():
+        reasons.append("discord.py waits out the global rate limit")
     return reasons
 
 

@@ -21,6 +21,7 @@ from .faults import FaultRule, Faults
 from .gateway import Gateway, GatewaySession
 from .interactions import InteractionBuilder, InteractionRecord
 from .ops import Ops, RoleChange
+from .ratelimits import Limiter, RateLimits
 from .rest import RequestRecord, build_rest
 from .rest.spec_check import SpecViolation
 from .world import Application, Guild, Role, World
@@ -49,6 +50,7 @@ class Emulator(ActorMixin):
         port: int = 0,
         validate_requests: bool = True,
         check_responses: bool = False,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         self.bot_token = bot_token
         self.heartbeat_interval = heartbeat_interval
@@ -83,6 +85,8 @@ class Emulator(ActorMixin):
         self.registry = CommandRegistry(self.world)
         self.builder = InteractionBuilder(self)
         self.faults = Faults()
+        #: Discord's REST rate limits, on unless a test raises them (:mod:`emulator.ratelimits`).
+        self.limiter = Limiter(rate_limits or RateLimits())
         self.rest = build_rest(self)
 
         self.request_log: list[RequestRecord] = []

@@ -1,13 +1,13 @@
 """REST plumbing: route matching, auth, body parsing, logging, faults, headers.
 
-Every ``/api/v{n}/...`` request goes through :meth:`Rest.handle` so unknown routes,
-429 injection and the request log are uniform. Responses carry Discord's rate-limit
-headers and ``Content-Type: application/json`` exactly (discord.py compares it).
+Every ``/api/v{n}/...`` request goes through :meth:`Rest.handle` so unknown routes, rate
+limits, 429 injection and the request log are uniform. Responses carry the rate-limit headers
+of the request's bucket (:mod:`emulator.ratelimits`), ``Via`` (discord.py takes a 429 without
+it for a Cloudflare ban) and ``Content-Type: application/json`` exactly (discord.py compares it).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -24,6 +24,7 @@ from multidict import MultiMapping
 from .. import permissions as perms
 from ..errors import ApiError, method_not_allowed, not_found_route, unauthorized
 from ..messaging import UploadedFile
+from ..ratelimits import Verdict, bucket_hash
 from .spec_check import check_request, check_response
 
 if TYPE_CHECKING:
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("emulator.rest")
 
 API_PREFIX = re.compile(r"^/api(/v\d+)?")
-BUCKET_LIMIT = 50
-BUCKET_RESET_AFTER = 1.0
+#: Every answer passes Discord's proxy; discord.py takes a 429 without it for a Cloudflare ban.
+VIA = {"Via": "1.1 google"}
 
 
 @dataclass
@@ -199,10 +200,6 @@ class Router:
         return best[0], best[1], False
 
 
-def bucket_hash(method: str, template: str) -> str:
-    return hashlib.sha1(f"{method} {template}".encode()).hexdigest()[:32]
-
-
 def json_response(status: int, body: Any, headers: dict[str, str]) -> web.Response:
     if status == 204 or body is None:
         return web.Response(
@@ -211,18 +208,6 @@ def json_response(status: int, body: Any, headers: dict[str, str]) -> web.Respon
     hdrs = dict(headers)
     hdrs["Content-Type"] = "application/json"
     return web.Response(status=status, body=json.dumps(body, default=str).encode(), headers=hdrs)
-
-
-def ratelimit_headers(method: str, template: str | None, *, remaining: int) -> dict[str, str]:
-    reset_after = BUCKET_RESET_AFTER
-    return {
-        "X-RateLimit-Limit": str(BUCKET_LIMIT),
-        "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
-        "X-RateLimit-Reset-After": f"{reset_after:.3f}",
-        "X-RateLimit-Bucket": bucket_hash(method, template or "unknown"),
-        "Via": "1.1 google",
-    }
 
 
 async def parse_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
@@ -287,6 +272,7 @@ class Rest:
         emu.request_log.append(record)
         route, params, other_method = self.router.match(method, segments)
         record.route = route.template if route else None
+        verdict: Verdict | None = None
         try:
             body, files = await parse_body(request)
             record.json = body
@@ -304,6 +290,10 @@ class Rest:
                 raise not_found_route()
             if route.auth and request.headers.get("Authorization") != f"Bot {emu.bot_token}":
                 raise unauthorized()
+            verdict = self._rate_limit(method, route.template, params)
+            if not verdict.allowed:
+                record.status, record.response = 429, verdict.body()
+                return json_response(429, verdict.body(), {**verdict.headers, **VIA})
             check_request(emu, method, route.template, path, body, request.query)
             reason = request.headers.get("X-Audit-Log-Reason")
             ctx = Ctx(
@@ -331,32 +321,39 @@ class Rest:
         record.status = status
         record.response = out
         check_response(emu, method, record.route, path, status, out)
-        headers = ratelimit_headers(method, record.route, remaining=BUCKET_LIMIT - 1)
-        return json_response(status, out, headers)
+        # A request counted in a bucket reports it, failed or not (failures count on Discord).
+        limit_headers = verdict.headers if verdict is not None else {}
+        return json_response(status, out, {**limit_headers, **VIA})
+
+    def _rate_limit(self, method: str, template: str, params: dict[str, str]) -> Verdict:
+        """Count the request in its buckets; sends to DM channels share the bots' DM bucket."""
+        channel = self.emu.world.channels.get(int(params.get("channel_id", 0) or 0))
+        dm = channel is not None and channel.is_dm
+        return self.emu.limiter.check(f"{method} {template}", params, dm=dm)
 
     def _fault_response(self, record: RequestRecord, fault, method: str, template: str | None):
+        """A scripted answer (``emu.rate_limit``, ``emu.fail_requests``) instead of the route's."""
         if fault.kind == "rate_limit":
-            body = {
-                "message": "You are being rate limited.",
-                "retry_after": fault.retry_after,
-                "global": fault.global_,
-                "code": 0,  # the spec's RatelimitedResponse requires it
+            scope = "global" if fault.global_ else fault.scope
+            verdict = Verdict(False, {}, fault.retry_after, scope)
+            headers = {
+                "Retry-After": str(max(1, math.ceil(fault.retry_after))),
+                "X-RateLimit-Scope": scope,
             }
-            headers = ratelimit_headers(method, template, remaining=0)
-            headers.update(
-                {
-                    "Retry-After": str(max(1, math.ceil(fault.retry_after))),
-                    "X-RateLimit-Reset": f"{time.time() + fault.retry_after:.3f}",
-                    "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
-                    "X-RateLimit-Scope": "global" if fault.global_ else fault.scope,
-                }
-            )
             if fault.global_:
                 headers["X-RateLimit-Global"] = "true"
-            record.status, record.response = 429, body
-            return json_response(429, body, headers)
+            else:
+                headers.update(
+                    {
+                        "X-RateLimit-Limit": "1",
+                        "X-RateLimit-Remaining": "0",
+                        "X-RateLimit-Reset": f"{time.time() + fault.retry_after:.3f}",
+                        "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
+                        "X-RateLimit-Bucket": bucket_hash(f"{method} {template or 'unknown'}"),
+                    }
+                )
+            record.status, record.response = 429, verdict.body()
+            return json_response(429, verdict.body(), {**headers, **VIA})
         body = dict(fault.body) or {"message": f"{fault.status}: Injected error", "code": 0}
         record.status, record.response = fault.status, body
-        return json_response(
-            fault.status, body, ratelimit_headers(method, template, remaining=BUCKET_LIMIT - 1)
-        )
+        return json_response(fault.status, body, dict(VIA))
