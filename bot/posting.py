@@ -3,15 +3,18 @@
 Every part of a post carries ``ref <nonce>`` in its last embed's footer (and the nonce is sent as
 the message nonce too). After a crash between sending and recording, the claim is still
 ``claimed``: recovery reads the channel for the bot's messages carrying that ref, records what
-was sent and sends only the parts that are missing — so a post is never doubled.
+was sent and sends only the parts that are missing — so a post is never doubled. Once a part
+is out, nothing frees the period again: a record the store refuses is retried in the background
+(:meth:`Poster.record_later`), and the next start-up finishes what is still unrecorded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: How many of a channel's newest messages recovery reads for an interrupted post's parts.
 RECOVERY_HISTORY_LIMIT = 200
+#: Waits between attempts to record a post the store refused (then start-up recovery does).
+RECORD_RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 60.0, 300.0)
 _REF = re.compile(r"ref ([0-9a-f]+)(?: · (\d+)/(\d+))?")
 
 
@@ -52,6 +57,22 @@ class PostFailed(Exception):
     def __init__(self, message: str, fix: str) -> None:
         super().__init__(message)
         self.fix = fix
+
+
+class PostUnrecorded(Exception):
+    """Every part is in the channel, but the store refused the record: the claim must stay."""
+
+    def __init__(self, message: discord.Message, error: Exception) -> None:
+        super().__init__(f"posted, but the record failed: {error}")
+        self.message = message
+        self.error = error
+
+    @property
+    def reason(self) -> str:
+        """The store's own words, without SQL (a driver error wrapped by SQLAlchemy: its cause)."""
+        cause = getattr(self.error, "orig", None) or self.error
+        text = str(cause).splitlines()[0][:200] if str(cause) else ""
+        return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
 
 def to_embed(spec: EmbedSpec) -> discord.Embed:
@@ -105,6 +126,8 @@ class Poster:
     def __init__(self, bot: Any, service: RecognitionService) -> None:
         self.bot = bot
         self.service = service
+        #: ``(kind, period)`` -> the first part, for posts that are out but not yet recorded.
+        self.unrecorded: dict[tuple[str, str], discord.Message] = {}
 
     async def channel(self, channel_id: int) -> discord.abc.Messageable:
         channel = self.bot.get_channel(channel_id)
@@ -144,7 +167,8 @@ class Poster:
         """Send every part not yet in the channel, then record the post. Returns the first part.
 
         Raises :class:`PostFailed` (and frees the period) when Discord refuses the first part;
-        once anything is posted the claim stays, and recovery completes it.
+        once anything is posted the claim stays, and recovery completes it. Raises
+        :class:`PostUnrecorded` when everything is out but the store refused the record.
         """
         try:
             channel = await self.channel(channel_id)
@@ -170,8 +194,11 @@ class Poster:
                     allowed_mentions=mentions_for(draft.named),
                     nonce=claim.nonce if number == 1 else f"{claim.nonce}{number:02d}",
                 )
-            except discord.HTTPException as exc:
-                if first is None:
+            except Exception as exc:
+                # Discord's refusal of the first part means nothing is out: free the period.
+                # Anything else (a dropped connection) may have been delivered: keep the claim,
+                # and recovery looks for the nonce before sending again.
+                if first is None and isinstance(exc, discord.HTTPException):
                     await self.service.release(claim, note=f"failed: {exc}")
                     raise PostFailed(str(exc), _fix_for(exc)) from exc
                 log.error(
@@ -182,12 +209,49 @@ class Poster:
                     claim.period,
                     exc,
                 )
-                raise PostFailed(str(exc), _fix_for(exc)) from exc
+                fix = _fix_for(exc) if isinstance(exc, discord.HTTPException) else RESTART_FIX
+                raise PostFailed(str(exc), fix) from exc
             if first is None:
                 first = message
         assert first is not None
-        await self.service.mark_posted(claim, channel_id=first.channel.id, message_id=first.id)
+        try:
+            await self.service.mark_posted(claim, channel_id=first.channel.id, message_id=first.id)
+        except Exception as exc:
+            self.unrecorded[(claim.kind, claim.period)] = first
+            raise PostUnrecorded(first, exc) from exc
         return first
+
+    async def record_later(
+        self,
+        claim: Claim,
+        message: discord.Message,
+        then: Callable[[discord.Message], Awaitable[None]],
+    ) -> bool:
+        """Retry the record of a post that is out; run ``then`` once it is through."""
+        for delay in RECORD_RETRY_SECONDS:
+            await asyncio.sleep(delay)
+            try:
+                await self.service.mark_posted(
+                    claim, channel_id=message.channel.id, message_id=message.id
+                )
+            except Exception as exc:
+                log.warning(
+                    "posting: recording %s %s failed again (%s)", claim.kind, claim.period, exc
+                )
+                continue
+            self.unrecorded.pop((claim.kind, claim.period), None)
+            log.info("posting: recorded %s %s after a retry", claim.kind, claim.period)
+            await then(message)
+            return True
+        log.error(
+            "posting: %s %s is posted but still unrecorded; the next start-up records it",
+            claim.kind,
+            claim.period,
+        )
+        return False
+
+
+RESTART_FIX = "restart the bot: its start-up finishes the post without repeating a part"
 
 
 def _fix_for(exc: discord.HTTPException) -> str:

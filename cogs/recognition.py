@@ -40,7 +40,7 @@ from bot.core.rhythm import (
 )
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS, paced
-from bot.posting import Attachment, Draft, Poster, PostFailed, to_embed
+from bot.posting import Attachment, Draft, Poster, PostFailed, PostUnrecorded, to_embed
 from bot.scheduling import OncePerPeriod
 from bot.services.recognition import Claim, ClaimResult
 from bot.staff_copy import post_staff_copy
@@ -164,6 +164,13 @@ class Recognition(commands.Cog):
     async def _send(self, rhythm: Rhythm, period: Period, claim: Claim, recovering: bool) -> None:
         try:
             draft = await self.compose(rhythm, period, record=True)
+        except Exception:
+            # Nothing is out yet; after a crash parts may be: then leave the claim for recovery.
+            if not recovering:
+                await self.service.release(claim, note="failed: internal error")
+            log.exception("recognition: composing the %s for %s failed", rhythm.title, period.key)
+            return
+        try:
             message = await self.poster.publish(
                 draft, claim, rhythm.channel_id, recovering=recovering
             )
@@ -173,16 +180,46 @@ class Recognition(commands.Cog):
                 f"<#{rhythm.channel_id}>: {failed}.\nFix: {failed.fix}."
             )
             return
-        except Exception:
-            if not recovering:  # after a crash, parts may be out: leave the claim for next time
-                await self.service.release(claim, note="failed: internal error")
-            log.exception("recognition: composing the %s for %s failed", rhythm.title, period.key)
+        except PostUnrecorded as unrecorded:
+            await self._record_later(rhythm, period, claim, draft, unrecorded)
             return
+        await self._posted(rhythm, period, claim, draft, message)
+
+    async def _posted(
+        self, rhythm: Rhythm, period: Period, claim: Claim, draft: Draft, message: discord.Message
+    ) -> None:
+        """A recorded post: log it and run what follows it (crosspost, DMs, thread) once."""
         late = " (late: the bot was offline when it was due)" if claim.delayed else ""
         log.info("recognition: posted the %s for %s%s", rhythm.title, period.key, late)
         after = self.after_post.get(rhythm.kind)
         if after is not None:
             await after(period, draft, message)
+
+    async def _record_later(
+        self,
+        rhythm: Rhythm,
+        period: Period,
+        claim: Claim,
+        draft: Draft,
+        unrecorded: PostUnrecorded,
+    ) -> None:
+        """The post is out but the store refused its record: keep the claim, say so, retry."""
+        message = unrecorded.message
+        waits = (
+            " (and what follows it waits for the record)" if rhythm.kind in self.after_post else ""
+        )
+        await self.bot.outbox.alert(
+            f"**{rhythm.title.capitalize()}** for {period.label} is posted ({message.jump_url}) "
+            f"but I couldn't record it: {unrecorded.reason}.\nIt won't be posted again; I'm "
+            f"retrying the record in the background{waits}. If the database stays "
+            "unavailable, the next start-up records it."
+        )
+        self.bot.spawn(
+            self.poster.record_later(
+                claim, message, then=partial(self._posted, rhythm, period, claim, draft)
+            ),
+            name=f"record-{claim.kind}-{claim.period}",
+        )
 
     async def compose(self, rhythm: Rhythm, period: Period, *, record: bool) -> Draft:
         return await self.composers[rhythm.kind](period, record)
@@ -364,7 +401,15 @@ class Recognition(commands.Cog):
         *,
         followup: bool,
     ) -> None:
-        if result.outcome == "in_flight":
+        unrecorded = self.poster.unrecorded.get((rhythm.kind, period.key))
+        if unrecorded is not None:
+            link = f" ({unrecorded.jump_url})"
+            verb = "Posted" if result.claim is not None else "Already posted"
+            text = (
+                f"{verb} the {rhythm.title} for {period.label}{link}, but recording it failed "
+                "for now: I'm retrying in the background, and it won't be posted again."
+            )
+        elif result.outcome == "in_flight":
             text = f"The {rhythm.title} for {period.label} is being posted right now."
         elif result.outcome == "posted":
             text = f"The {rhythm.title} for {period.label} is already posted."

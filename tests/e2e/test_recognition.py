@@ -19,6 +19,7 @@ from bot.core.periods import next_occurrence
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from db.engine import create_session_factory
+from db.faults import StoreFaults
 from db.models import ContentSubmission, Member, NewsletterDelivery, ScheduledPost, TierState
 from tests.e2e.util import bot_posts, eventually, private_reply, slash
 
@@ -307,6 +308,41 @@ async def test_send_refuses_a_second_post_unless_forced_and_confirmed(
     await eventually(lambda: len(weekly_posts(emulator, community)) == 2)
     done = await forced.wait_followup(timeout=10)
     assert done["content"].startswith("Posted the weekly recognition")
+
+
+async def test_a_post_whose_record_fails_is_never_posted_again(flywheel, emulator, community):
+    """The store refuses the "posted" record after the message went out (SQLite busy)."""
+    bot, morgan = flywheel.bot, community.moderators["morgan"]
+    await credit(bot, community.members["ada"], "answer", 2)
+    faults = StoreFaults.attach(flywheel.engine)
+    # The first record and the first retry fail; the retry after that gets through.
+    record_fault = faults.fail(match=r"UPDATE scheduled_posts SET state=.*message_id", times=2)
+    try:
+        first = await slash(emulator, community, morgan, "recognition send")
+        reply = (await private_reply(first))["content"]
+        [post] = weekly_posts(emulator, community)
+        assert reply.startswith("Posted the weekly recognition"), reply
+        assert post["id"] in reply and "recording it failed" in reply
+        [alert] = [m for m in mod_log(emulator, community) if "Weekly recognition" in m["content"]]
+        assert "is posted" in alert["content"] and "database is locked" in alert["content"]
+        assert "won't be posted again" in alert["content"]
+
+        # Until the record is through, a second send without force refuses, posting nothing.
+        again = await slash(emulator, community, morgan, "recognition send")
+        refusal = (await private_reply(again))["content"]
+        assert "already posted" in refusal.lower() and post["id"] in refusal, refusal
+
+        async def recorded() -> bool:
+            [record] = await posts_of(bot, "weekly")
+            return record.state == "posted" and record.message_id == int(post["id"])
+
+        await eventually(recorded, within=15)
+        assert record_fault.hits == 2
+    finally:
+        faults.detach()
+    third = await slash(emulator, community, morgan, "recognition send")
+    assert "force: True" in (await private_reply(third))["content"]
+    assert len(weekly_posts(emulator, community)) == 1
 
 
 def _button(record: Any, label: str) -> str:
