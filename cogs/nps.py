@@ -250,6 +250,8 @@ class Nps(commands.Cog):
         try:
             recipients = await self.service.recipients(period)
             async for user_id in paced(recipients, self.config.dm_pace_seconds):
+                if not await self.service.claim_invite(period, user_id):
+                    continue  # asked already: claimed before the DM, so never twice
                 ok = await self.bot.outbox.dm(
                     user_id, survey_text(period), view=survey_view(period.key)
                 )

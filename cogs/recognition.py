@@ -291,18 +291,19 @@ class Recognition(commands.Cog):
             return
         parts = paginate(list(draft.embeds))
         pace = self.bot.settings.newsletter.dm_pace_seconds
-        async for user_id in paced(recipients, pace):
-            error = None
-            for number, specs in enumerate(parts, start=1):
-                # Sending consumes a discord.File: each member's first message gets new ones.
-                files = [
-                    discord.File(io.BytesIO(a.data), filename=a.filename)
-                    for a in (draft.attachments if number == 1 else ())
-                ]
-                error = await self.bot.outbox.try_dm(user_id, embeds=specs, files=files)
-                if error is not None:
-                    break
-            await self.service.record_delivery(period.key, user_id, ok=error is None, error=error)
+        try:
+            async for user_id in paced(recipients, pace):
+                await self._deliver_issue(period, draft, parts, user_id)
+        except asyncio.CancelledError:
+            raise  # shutting down: the next start-up resumes with who is left
+        except Exception as exc:
+            log.exception("recognition: the newsletter DMs for %s stopped", period.key)
+            await self.bot.outbox.alert(
+                f"⚠️ The newsletter DMs for {period.label} stopped on an internal error "
+                f"({type(exc).__name__}). The next start-up resumes them, and nobody gets the "
+                "issue twice."
+            )
+            return
         sent, failed = await self.service.delivery_counts(period.key)
         note = (
             f"; {failed} couldn't be reached (DMs closed or unknown) and won't be retried"
@@ -312,6 +313,24 @@ class Recognition(commands.Cog):
         await self.bot.outbox.mod_log(
             f"📬 Newsletter for {period.label}: sent by DM to {sent} subscriber(s){note}."
         )
+
+    async def _deliver_issue(
+        self, period: Period, draft: Draft, parts: list[list[EmbedSpec]], user_id: int
+    ) -> None:
+        """One member's DM: claimed first, so a failure after it never sends it twice."""
+        if not await self.service.claim_delivery(period.key, user_id):
+            return
+        error = None
+        for number, specs in enumerate(parts, start=1):
+            # Sending consumes a discord.File: each member's first message gets new ones.
+            files = [
+                discord.File(io.BytesIO(a.data), filename=a.filename)
+                for a in (draft.attachments if number == 1 else ())
+            ]
+            error = await self.bot.outbox.try_dm(user_id, embeds=specs, files=files)
+            if error is not None:
+                break
+        await self.service.record_delivery(period.key, user_id, ok=error is None, error=error)
 
     async def _resume_newsletter_dms(self) -> None:
         rhythm = self.rhythms[NEWSLETTER]

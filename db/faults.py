@@ -41,12 +41,19 @@ class StoreFault:
     error: str | None = None
     #: Uses left; ``None`` for every matching statement until removed.
     times: int | None = None
+    #: Matching statements to let through first (fail the third write: ``skip=2``).
+    skip: int = 0
     hits: int = 0
 
     def takes(self, statement: str) -> bool:
         if self.times is not None and self.times <= 0:
             return False
-        return bool(self.pattern.search(statement))
+        if not self.pattern.search(statement):
+            return False
+        if self.skip > 0:
+            self.skip -= 1
+            return False
+        return True
 
 
 @dataclass(eq=False)
@@ -75,11 +82,15 @@ class StoreFaults:
         *,
         match: str = "",
         times: int | None = 1,
+        skip: int = 0,
         error: str = "database is locked",
         after: float = 0.0,
     ) -> StoreFault:
-        """Matching statements fail with ``error`` (after waiting ``after`` seconds)."""
-        rule = StoreFault(re.compile(match, re.I), delay=after, error=error, times=times)
+        """Matching statements, past the first ``skip``, fail with ``error`` (after waiting
+        ``after`` seconds)."""
+        rule = StoreFault(
+            re.compile(match, re.I), delay=after, error=error, times=times, skip=skip
+        )
         return self._add(rule)
 
     def clear(self) -> None:

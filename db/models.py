@@ -448,11 +448,14 @@ class NewsletterSubscription(Base):
 
 
 class NewsletterDelivery(Base):
-    """One newsletter DM attempt per member and period: a failed one is not retried (the
-    member closed their DMs; retrying would only repeat the failure every restart)."""
+    """One newsletter DM attempt per member and period, claimed (``sending``) before the DM goes
+    out: a failed one is not retried (the member closed their DMs; retrying would only repeat
+    the failure every restart), one left ``sending`` counts as sent (never twice)."""
 
     __tablename__ = "newsletter_deliveries"
-    __table_args__ = (CheckConstraint("state IN ('sent', 'failed')", name="state_known"),)
+    __table_args__ = (
+        CheckConstraint("state IN ('sending', 'sent', 'failed')", name="state_known"),
+    )
 
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
     period: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -485,10 +488,13 @@ class NpsResponse(Base):
 
 
 class SurveyInvite(Base):
-    """One survey DM per member and period; a failed one (DMs closed) is not retried."""
+    """One survey DM per member and period, claimed (``sending``) before it goes out; a failed
+    one (DMs closed) is not retried, one left ``sending`` counts as sent (never twice)."""
 
     __tablename__ = "survey_invites"
-    __table_args__ = (CheckConstraint("state IN ('sent', 'failed')", name="state_known"),)
+    __table_args__ = (
+        CheckConstraint("state IN ('sending', 'sent', 'failed')", name="state_known"),
+    )
 
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
     period: Mapped[str] = mapped_column(String(32), primary_key=True)

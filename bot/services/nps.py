@@ -132,6 +132,13 @@ class NpsService(Service):
             done = await repo.invited(period.key)
             return [user for user in await repo.tier_members() if user not in done]
 
+    async def claim_invite(self, period: Period, user_id: int) -> bool:
+        """Before the DM: False if the member was already asked (or is being asked)."""
+        async with self.sessions.begin() as session:
+            return await NpsRepository(session, self.guild_id).claim_invite(
+                period.key, user_id, now=self.clock.now()
+            )
+
     async def record_invite(self, period: Period, user_id: int, *, ok: bool) -> None:
         async with self.sessions.begin() as session:
             await NpsRepository(session, self.guild_id).record_invite(

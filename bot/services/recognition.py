@@ -349,6 +349,13 @@ class RecognitionService(Service):
                     wanted.append(user_id)
             return wanted
 
+    async def claim_delivery(self, period: str, user_id: int) -> bool:
+        """Before the DM: False if the member already got (or is getting) this issue."""
+        async with self.sessions.begin() as session:
+            return await NewsletterRepository(session, self.guild_id).claim_delivery(
+                period, user_id, now=self.clock.now()
+            )
+
     async def record_delivery(
         self, period: str, user_id: int, *, ok: bool, error: str | None = None
     ) -> None:

@@ -64,6 +64,16 @@ class NewsletterRepository:
         )
         return {int(user) for user in rows}
 
+    async def claim_delivery(self, period: str, user_id: int, *, now: datetime) -> bool:
+        """Claim the member's DM before it is sent; False if anyone claimed it before."""
+        stmt = (
+            insert_for(self.session, NewsletterDelivery)
+            .values(guild_id=self.guild_id, period=period, user_id=user_id, state="sending", at=now)
+            .on_conflict_do_nothing(index_elements=["guild_id", "period", "user_id"])
+            .returning(NewsletterDelivery.user_id)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
     async def record_delivery(
         self, period: str, user_id: int, *, ok: bool, error: str | None, now: datetime
     ) -> None:
@@ -88,7 +98,7 @@ class NewsletterRepository:
         )
 
     async def delivery_counts(self, period: str) -> tuple[int, int]:
-        """(sent, failed) for ``period``."""
+        """(sent, failed) for ``period``; a DM claimed but never confirmed counts as sent."""
         rows = await self.session.execute(
             select(NewsletterDelivery.state, func.count())
             .where(
@@ -97,4 +107,4 @@ class NewsletterRepository:
             .group_by(NewsletterDelivery.state)
         )
         counts = {state: int(count) for state, count in rows.all()}
-        return counts.get("sent", 0), counts.get("failed", 0)
+        return counts.get("sent", 0) + counts.get("sending", 0), counts.get("failed", 0)

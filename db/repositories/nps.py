@@ -45,21 +45,25 @@ class NpsRepository:
         )
         return {int(user) for user in rows}
 
-    async def record_invite(self, period: str, user_id: int, *, ok: bool, now: datetime) -> bool:
-        """Record the invite's outcome; False if one was already recorded (the first stands)."""
+    async def claim_invite(self, period: str, user_id: int, *, now: datetime) -> bool:
+        """Claim the member's invite before it is sent; False if anyone claimed it before."""
         stmt = (
             insert_for(self.session, SurveyInvite)
-            .values(
-                guild_id=self.guild_id,
-                period=period,
-                user_id=user_id,
-                state="sent" if ok else "failed",
-                at=now,
-            )
+            .values(guild_id=self.guild_id, period=period, user_id=user_id, state="sending", at=now)
             .on_conflict_do_nothing(index_elements=["guild_id", "period", "user_id"])
             .returning(SurveyInvite.user_id)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def record_invite(self, period: str, user_id: int, *, ok: bool, now: datetime) -> bool:
+        """Record a claimed invite's outcome; False if it was not claimed or already recorded."""
+        invite = await self.session.get(SurveyInvite, (self.guild_id, period, user_id))
+        if invite is None or invite.state != "sending":
+            return False
+        invite.state = "sent" if ok else "failed"
+        invite.at = now
+        await self.session.flush()
+        return True
 
     async def invite_counts(self, period: str) -> tuple[int, int]:
         """``(sent, failed)`` for ``period``."""
@@ -69,7 +73,8 @@ class NpsRepository:
             .group_by(SurveyInvite.state)
         )
         counts = {str(state): int(count) for state, count in rows}
-        return counts.get("sent", 0), counts.get("failed", 0)
+        # Claimed but never confirmed (the store failed right after the DM): counted as sent.
+        return counts.get("sent", 0) + counts.get("sending", 0), counts.get("failed", 0)
 
     # ------------------------------------------------------------------ answers
     async def response(self, period: str, user_id: int) -> NpsResponse | None:

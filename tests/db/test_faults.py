@@ -69,3 +69,20 @@ async def test_rules_add_up_and_other_statements_pass(engine, sessions):
             await session.execute(select(1))
     finally:
         faults.detach()
+
+
+async def test_skip_lets_the_first_matches_through(engine, sessions):
+    faults = StoreFaults.attach(engine)
+    rule = faults.fail(match=r"FROM members", skip=2)
+    try:
+        for _ in range(2):
+            async with sessions() as session:
+                await session.scalars(select(Member))
+        with pytest.raises(OperationalError):
+            async with sessions() as session:
+                await session.scalars(select(Member))
+        async with sessions() as session:
+            await session.scalars(select(Member))
+    finally:
+        faults.detach()
+    assert rule.hits == 1

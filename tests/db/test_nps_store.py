@@ -12,6 +12,7 @@ from db.repositories.nps import NpsRepository
 
 GUILD, OTHER = 111111111111111111, 222222222222222222
 ADA, BEA, CY, DEE, BOT = 1001, 1002, 1003, 1004, 9009
+EVE = 1005
 NOW = datetime(2026, 10, 15, 16, tzinfo=UTC)
 Q4, Q1 = "2026-Q4", "2027-Q1"
 
@@ -48,18 +49,26 @@ async def test_only_present_tier_members_are_surveyed(sessions):
         assert await NpsRepository(session, OTHER).tier_members() == [CY]
 
 
-async def test_an_invite_is_recorded_once_and_counted_per_period(sessions):
+async def test_an_invite_is_claimed_before_it_is_sent_recorded_once_and_counted(sessions):
     async with sessions() as session, session.begin():
         repo = NpsRepository(session, GUILD)
+        assert await repo.record_invite(Q4, ADA, ok=True, now=NOW) is False, "not claimed"
+        assert await repo.claim_invite(Q4, ADA, now=NOW) is True
+        assert await repo.claim_invite(Q4, ADA, now=NOW) is False, "claimed once"
         assert await repo.record_invite(Q4, ADA, ok=True, now=NOW) is True
         assert await repo.record_invite(Q4, ADA, ok=False, now=NOW) is False, "the first stands"
+        for user, period in ((BEA, Q4), (CY, Q1), (EVE, Q4)):
+            assert await repo.claim_invite(period, user, now=NOW) is True
         assert await repo.record_invite(Q4, BEA, ok=False, now=NOW) is True
         assert await repo.record_invite(Q1, CY, ok=True, now=NOW) is True
-        await NpsRepository(session, OTHER).record_invite(Q4, DEE, ok=True, now=NOW)
+        other = NpsRepository(session, OTHER)
+        assert await other.claim_invite(Q4, DEE, now=NOW) is True
+        assert await other.record_invite(Q4, DEE, ok=True, now=NOW) is True
     async with sessions() as session:
         repo = NpsRepository(session, GUILD)
-        assert await repo.invited(Q4) == {ADA, BEA}
-        assert await repo.invite_counts(Q4) == (1, 1)
+        # EVE's DM was claimed and its outcome never recorded: she counts as asked, never twice.
+        assert await repo.invited(Q4) == {ADA, BEA, EVE}
+        assert await repo.invite_counts(Q4) == (2, 1)
         assert await repo.invite_counts(Q1) == (1, 0)
         assert await repo.invite_counts("2025-Q1") == (0, 0)
 

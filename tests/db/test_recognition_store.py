@@ -520,6 +520,18 @@ async def test_deliveries_are_recorded_once_per_member_and_period(sessions):
         assert await NewsletterRepository(session, OTHER).delivered("2026-10") == set()
 
 
+async def test_a_delivery_is_claimed_before_the_dm_and_a_claim_counts_as_sent(sessions):
+    async with sessions() as session, session.begin():
+        repo = NewsletterRepository(session, GUILD)
+        assert await repo.claim_delivery("2026-10", ADA, now=NOW) is True
+        assert await repo.claim_delivery("2026-10", ADA, now=NOW) is False, "claimed once"
+        assert await repo.claim_delivery("2026-10", BEA, now=NOW) is True
+        await repo.record_delivery("2026-10", BEA, ok=False, error="DMs closed", now=NOW)
+        # ADA's outcome never got recorded (the store failed after the DM): never sent again.
+        assert await repo.delivered("2026-10") == {ADA, BEA}
+        assert await repo.delivery_counts("2026-10") == (1, 1)
+
+
 # ---------------------------------------------------------------------- scheduled posts
 
 

@@ -17,6 +17,7 @@ from bot.core.nps import survey_period
 from bot.core.periods import next_occurrence
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
+from db.faults import StoreFaults
 from db.models import Member, NpsResponse, ScheduledPost, SurveyInvite, TierState
 from tests.e2e.conftest import PROBE_EXTENSION
 from tests.e2e.util import bot_posts, eventually, private_reply, slash
@@ -351,3 +352,30 @@ async def test_a_survey_missed_beyond_the_grace_is_skipped_and_moderators_told(
         # ... and a moderator can still send it: a skipped survey is not a sent one.
         text = await send_survey(emulator, community)
         assert f"Sending the {survey_period(due, tz).label} survey" in text
+
+
+async def test_a_store_failure_right_after_a_dm_never_asks_anyone_twice(
+    flywheel, emulator, community
+):
+    """The store refuses the second invite's outcome, right after that DM went out."""
+    mods = community.moderators
+    faults = StoreFaults.attach(flywheel.engine)
+    # Outcome writes update a claimed row; the second one fails (its DM is already out).
+    faults.fail(match=r"UPDATE survey_invites SET state", skip=1)
+    try:
+        first = await slash(emulator, community, mods["morgan"], "nps send")
+        await private_reply(first)
+        [alert] = await eventually(
+            lambda: [t for t in mod_log(emulator, community) if "stopped" in t], within=10
+        )
+        assert "`/nps send` resumes it (nobody is asked twice)" in alert
+    finally:
+        faults.detach()
+    asked_before = {name: len(dms(emulator, user)) for name, user in community.members.items()}
+    assert sum(asked_before.values()) == 2, asked_before
+
+    await send_survey(emulator, community)
+    asked = {name: len(dms(emulator, user)) for name, user in community.members.items()}
+    assert all(count <= 1 for count in asked.values()), asked
+    reachable = [name for name in community.members if name != "quiet"]
+    assert all(asked[name] == 1 for name in reachable), asked
