@@ -82,7 +82,12 @@ async def build(
     )
     tz = settings.schedule.tz
     schedule = Schedule(
-        AsyncIOScheduler(timezone=tz), services.recognition, services.clock, tz, services.background
+        AsyncIOScheduler(timezone=tz),
+        services.recognition,
+        services.clock,
+        tz,
+        services.background,
+        alert=outbox.alert,
     )
     bot = Flywheel(
         config=config,

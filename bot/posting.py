@@ -10,7 +10,6 @@ is out, nothing frees the period again: a record the store refuses is retried in
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import re
@@ -23,13 +22,14 @@ import discord
 from bot.core.embeds import EmbedSpec, paginate
 from bot.core.periods import Period
 from bot.services.recognition import Claim, RecognitionService
+from bot.services.retry import RetryPolicy, retried
 
 log = logging.getLogger(__name__)
 
 #: How many of a channel's newest messages recovery reads for an interrupted post's parts.
 RECOVERY_HISTORY_LIMIT = 200
-#: Waits between attempts to record a post the store refused (then start-up recovery does).
-RECORD_RETRY_SECONDS = (1.0, 2.0, 5.0, 15.0, 60.0, 300.0)
+#: Retrying the record of a post the store refused (after that, start-up recovery does).
+RECORD_RETRY = RetryPolicy(attempts=8, first_wait=1.0, max_wait=300.0)
 _REF = re.compile(r"ref ([0-9a-f]+)(?: · (\d+)/(\d+))?")
 
 
@@ -128,6 +128,7 @@ class Poster:
         self.service = service
         #: ``(kind, period)`` -> the first part, for posts that are out but not yet recorded.
         self.unrecorded: dict[tuple[str, str], discord.Message] = {}
+        self.record_retry = RECORD_RETRY
 
     async def channel(self, channel_id: int) -> discord.abc.Messageable:
         channel = self.bot.get_channel(channel_id)
@@ -228,27 +229,26 @@ class Poster:
         then: Callable[[discord.Message], Awaitable[None]],
     ) -> bool:
         """Retry the record of a post that is out; run ``then`` once it is through."""
-        for delay in RECORD_RETRY_SECONDS:
-            await asyncio.sleep(delay)
-            try:
-                await self.service.mark_posted(
-                    claim, channel_id=message.channel.id, message_id=message.id
-                )
-            except Exception as exc:
-                log.warning(
-                    "posting: recording %s %s failed again (%s)", claim.kind, claim.period, exc
-                )
-                continue
-            self.unrecorded.pop((claim.kind, claim.period), None)
-            log.info("posting: recorded %s %s after a retry", claim.kind, claim.period)
-            await then(message)
-            return True
-        log.error(
-            "posting: %s %s is posted but still unrecorded; the next start-up records it",
-            claim.kind,
-            claim.period,
-        )
-        return False
+
+        async def record() -> None:
+            await self.service.mark_posted(
+                claim, channel_id=message.channel.id, message_id=message.id
+            )
+
+        what = f"recording the {claim.kind} post for {claim.period}"
+        try:
+            await retried(record, what=what, policy=self.record_retry)
+        except Exception:
+            log.exception(
+                "posting: %s %s is posted but still unrecorded; the next start-up records it",
+                claim.kind,
+                claim.period,
+            )
+            return False
+        self.unrecorded.pop((claim.kind, claim.period), None)
+        log.info("posting: recorded %s %s after a retry", claim.kind, claim.period)
+        await then(message)
+        return True
 
 
 RESTART_FIX = "restart the bot: its start-up finishes the post without repeating a part"

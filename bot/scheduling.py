@@ -34,6 +34,7 @@ from bot.clock import Clock
 from bot.core.periods import Cadence, Period, catch_up
 from bot.services.background import Background
 from bot.services.recognition import Claim, ClaimResult, RecognitionService
+from bot.services.retry import RetryPolicy, retried
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,10 @@ class Schedule:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: Set once the start-up catch-up is done (tests and the demo wait for it).
     caught_up: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Tells moderators (the mod log) when the catch-up finally fails.
+    alert: Callable[[str], Awaitable[object]] | None = None
+    #: The start-up catch-up is retried: a busy store at start-up must not skip a post.
+    catch_up_retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def start(self) -> None:
         self.scheduler.start()
@@ -236,12 +241,30 @@ class Schedule:
             await self._deliver(entry, period, claim, recovering=True)
 
     async def catch_up(self) -> None:
-        """At start-up: finish interrupted work, then send whatever fell due while offline."""
+        """At start-up: finish interrupted work, then send whatever fell due while offline.
+
+        Retried with backoff: the next wake-up may be past the catch-up window, so a failure
+        here (the store busy at start-up) would otherwise skip a post without a word.
+        """
         try:
-            await self.recover()
-            for kind in list(self.periodic):
-                await self.run_due(kind)
-        except Exception:
-            log.exception("schedule: the start-up catch-up failed; the next wake-ups retry")
+            await retried(
+                self._catch_up_once, what="the start-up catch-up", policy=self.catch_up_retry
+            )
+        except Exception as exc:
+            log.exception("schedule: the start-up catch-up failed after every retry")
+            if self.alert is not None:
+                await self.alert(
+                    "⚠️ I couldn't catch up on scheduled posts after starting "
+                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}), even after "
+                    f"{self.catch_up_retry.attempts} tries. Posts that fell due while I was "
+                    "offline may be missing.\nFix: check that the database is reachable and "
+                    "not locked by another program, then restart me, or send what is missing "
+                    "with `/recognition send` and `/nps send`."
+                )
         finally:
             self.caught_up.set()
+
+    async def _catch_up_once(self) -> None:
+        await self.recover()
+        for kind in list(self.periodic):
+            await self.run_due(kind)

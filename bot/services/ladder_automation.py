@@ -27,6 +27,7 @@ from bot.services.background import Background
 from bot.services.contributions import Contributions
 from bot.services.effects import DiscordEffects, EditOutcome
 from bot.services.ladder import Change, LadderService, SweepReport
+from bot.services.retry import RetryPolicy, retried
 from bot.services.role_sync import RoleChangePlan, RoleSyncQueue, plan_roles
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class LadderAutomation:
         self.roles = RoleSyncQueue(edit=self._edit_role, resolve=self._resolve, alert=self._alert)
         #: Set once the start-up sweep has run (tests and the demo wait for it).
         self.caught_up = asyncio.Event()
+        #: A sweep that fails for a passing reason (a busy store) is tried again.
+        self.sweep_retry = RetryPolicy()
         contributions.subscribe(self._contributions_changed)
 
     def start(self) -> None:
@@ -90,9 +93,17 @@ class LadderAutomation:
         if not self.ladder.tiers:
             return None
         try:
-            report = await self.ladder.sweep()
-        except Exception:
-            log.exception("ladder: the sweep failed; it runs again tomorrow")
+            report = await retried(
+                self.ladder.sweep, what="the ladder sweep", policy=self.sweep_retry
+            )
+        except Exception as exc:
+            log.exception("ladder: the sweep failed after every retry; it runs again tomorrow")
+            await self.effects.mod_log(
+                f"⚠️ **Tiers:** today's sweep failed ({type(exc).__name__}), even after "
+                f"{self.sweep_retry.attempts} tries: nobody was promoted or demoted today.\n"
+                "Fix: check that the database is reachable and not locked by another program; "
+                "the sweep runs again at its next time, or restart me to run it now."
+            )
             return None
         log.info(
             "ladder: swept %d members: %d promoted, %d warned, %d demoted",

@@ -14,6 +14,8 @@ from bot.checks import MODERATORS_ONLY
 from bot.config import parse_config
 from bot.demo.community import EMULATOR_TOKEN, build_sample_community, community_config
 from bot.emulated import running_bot
+from bot.services.retry import RetryPolicy
+from db.faults import StoreFaults
 from db.models import Member, TierChange, TierState
 from db.repositories.activity import ActivityRepository
 from tests.e2e.util import bot_posts, eventually, private_reply, slash
@@ -586,3 +588,27 @@ async def test_a_full_tier_takes_no_one_until_a_seat_frees_up(
         await bot.services.contributions.changed({grace})
         assert await tier_of(bot, grace) == "champion"
         await eventually(lambda: role in emulator.member_roles(community.guild_id, grace))
+
+
+async def test_a_sweep_on_a_busy_store_is_retried_and_a_lasting_failure_is_reported(
+    flywheel, emulator, community
+):
+    bot, automation = flywheel.bot, ladder(flywheel)
+    ada = community.members["ada"]
+    await make_champion_material(bot, ada)
+    automation.sweep_retry = RetryPolicy(attempts=3, first_wait=0.01, max_wait=0.02)
+    faults = StoreFaults.attach(flywheel.engine)
+    try:
+        busy = faults.fail(match=r"FROM tier_states", times=2)
+        report = await automation.run_sweep()
+        assert busy.hits == 2 and report is not None and report.count("promote") == 1
+        assert await tier_of(bot, ada) == "champion"
+
+        faults.fail(match=r"FROM tier_states", times=None)
+        assert await automation.run_sweep() is None
+    finally:
+        faults.detach()
+    [alert] = await eventually(
+        lambda: [m for m in mod_log(emulator, community) if "today's sweep failed" in m["content"]]
+    )
+    assert "after 3 tries" in alert["content"] and "Fix:" in alert["content"]

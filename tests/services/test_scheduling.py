@@ -20,6 +20,8 @@ from bot.scheduling import OncePerPeriod, Recurring, Schedule, daily
 from bot.services.background import Background
 from bot.services.contributions import Contributions
 from bot.services.recognition import Claim, RecognitionService
+from bot.services.retry import RetryPolicy
+from db.faults import StoreFaults
 from tests.helpers import minimal_config
 
 UTC = ZoneInfo("UTC")
@@ -78,6 +80,53 @@ async def test_a_due_period_is_sent_once_however_often_it_wakes(schedule, claims
     await schedule.catch_up()
     assert len(sent.periods) == 1 and sent.periods[0][1] is False
     assert schedule.caught_up.is_set()
+
+
+async def test_a_busy_store_at_start_up_is_retried_and_the_post_still_goes_out(
+    schedule, claims, clock, engine
+):
+    sent = Sent(claims)
+    schedule.add(weekly_entry(sent))
+    await schedule.run_due("weekly")
+    clock.set(next_occurrence(WEEKLY, clock.now(), UTC) + timedelta(minutes=1))
+    schedule.catch_up_retry = RetryPolicy(attempts=4, first_wait=0.01, max_wait=0.02)
+    faults = StoreFaults.attach(engine)
+    busy = faults.fail(match=r"FROM scheduled_posts", times=2)
+    try:
+        await schedule.catch_up()
+    finally:
+        faults.detach()
+    assert busy.hits == 2
+    assert len(sent.periods) == 1 and schedule.caught_up.is_set()
+
+
+async def test_a_catch_up_that_keeps_failing_tells_moderators_how_to_fix_it(
+    schedule, claims, clock, engine
+):
+    alerts: list[str] = []
+
+    async def alert(text: str) -> None:
+        alerts.append(text)
+
+    sent = Sent(claims)
+    schedule.add(weekly_entry(sent))
+    await schedule.run_due("weekly")
+    clock.set(next_occurrence(WEEKLY, clock.now(), UTC) + timedelta(minutes=1))
+    schedule.alert = alert
+    schedule.catch_up_retry = RetryPolicy(attempts=3, first_wait=0.01, max_wait=0.02)
+    faults = StoreFaults.attach(engine)
+    faults.fail(match=r"FROM scheduled_posts", times=None)
+    try:
+        await schedule.catch_up()
+    finally:
+        faults.detach()
+    assert sent.periods == [] and schedule.caught_up.is_set()
+    [text] = alerts
+    assert "couldn't catch up on scheduled posts" in text and "after 3 tries" in text
+    assert "database is locked" in text and "Fix:" in text and "/recognition send" in text
+    # Once the store is back, the next wake-up sends what is due.
+    await schedule.run_due("weekly")
+    assert len(sent.periods) == 1
 
 
 async def test_missed_beyond_the_grace_is_skipped_and_reported(schedule, claims, clock):
