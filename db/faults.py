@@ -88,9 +88,7 @@ class StoreFaults:
     ) -> StoreFault:
         """Matching statements, past the first ``skip``, fail with ``error`` (after waiting
         ``after`` seconds)."""
-        rule = StoreFault(
-            re.compile(match, re.I), delay=after, error=error, times=times, skip=skip
-        )
+        rule = StoreFault(re.compile(match, re.I), delay=after, error=error, times=times, skip=skip)
         return self._add(rule)
 
     def clear(self) -> None:

@@ -32,6 +32,9 @@ from bot.services.role_sync import RoleChangePlan, RoleSyncQueue, plan_roles
 
 log = logging.getLogger(__name__)
 
+#: Members named in the alert about failing role changes (the rest are counted).
+STUCK_NAMES_SHOWN = 20
+
 GOLD = 0xF1C40F
 ROLE_REASON = "Flywheel ladder: tier changed"
 
@@ -48,7 +51,9 @@ class LadderAutomation:
         self.settings: Settings = ladder.settings
         self.effects = effects
         self.background = background
-        self.roles = RoleSyncQueue(edit=self._edit_role, resolve=self._resolve, alert=self._alert)
+        self.roles = RoleSyncQueue(
+            edit=self._edit_role, resolve=self._resolve, alert=self._alert, stuck=self._stuck
+        )
         #: Set once the start-up sweep has run (tests and the demo wait for it).
         self.caught_up = asyncio.Event()
         #: A sweep that fails for a passing reason (a busy store) is tried again.
@@ -154,6 +159,20 @@ class LadderAutomation:
 
     async def _alert(self, role_id: int) -> None:
         text = self.effects.role_refused_text(role_id)
+        log.warning("ladder: %s", text.replace("\n", " "))
+        await self.effects.mod_log(text)
+
+    async def _stuck(self, user_ids: frozenset[int]) -> None:
+        """Role changes Discord keeps failing (5xx, lasting 429s): who waits, that it retries."""
+        shown = sorted(user_ids)[:STUCK_NAMES_SHOWN]
+        names = ", ".join(f"<@{user_id}>" for user_id in shown)
+        more = f" and {len(user_ids) - len(shown)} more" if len(user_ids) > len(shown) else ""
+        text = (
+            f"**Tier roles:** Discord keeps failing role changes for {len(user_ids)} "
+            f"member(s): {names}{more}. Their tier is decided; I keep retrying, waiting longer "
+            "each time, and they get their roles as soon as Discord accepts.\nIf this lasts, "
+            "check https://discordstatus.com; `/tier sync` retries right away."
+        )
         log.warning("ladder: %s", text.replace("\n", " "))
         await self.effects.mod_log(text)
 

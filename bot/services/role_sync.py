@@ -9,6 +9,12 @@ A refused edit (403: the bot's role sits below the tier role, or lacks Manage Ro
 lost: the database still says what the member should have, so the next sweep or ``/tier sync``
 tries again. Moderators hear about it once per role until an edit of that role succeeds.
 
+An edit that fails for a passing reason (a 5xx, or a 429 that outlasted discord.py's retries)
+is retried with backoff until it goes through, the member leaves or their tier changes; after a
+few failed tries moderators get one alert naming everyone still waiting. Nothing of this queue
+needs storing: ``tier_states`` is the persisted truth, and every start-up reconciles the live
+roles against it, so a restart picks up whatever was still pending.
+
 No discord import: the ladder automation hands in ``edit`` (one role, one member) and
 ``resolve`` (the plan for a member right now, read from the live guild).
 """
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.services.effects import EditOutcome
+from bot.services.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,11 @@ Resolve = Callable[[int], Awaitable[RoleChangePlan | None]]
 """The member's plan now (None: nothing to do, e.g. they left or the ladder ignores them)."""
 Alert = Callable[[int], Awaitable[None]]
 """Tell moderators that edits of this role are refused."""
+Stuck = Callable[[frozenset[int]], Awaitable[None]]
+"""Tell moderators which members' role changes keep failing (being retried)."""
+
+#: Failed edits are retried for as long as they fail; the alert comes after ``attempts`` tries.
+FAILED_EDIT_RETRY = RetryPolicy(attempts=3, first_wait=5.0, max_wait=300.0)
 
 
 class RoleSyncQueue:
@@ -82,11 +94,15 @@ class RoleSyncQueue:
         edit: Edit,
         resolve: Resolve,
         alert: Alert,
+        stuck: Stuck,
         per_second: float = ROLE_EDITS_PER_SECOND,
+        retry: RetryPolicy = FAILED_EDIT_RETRY,
     ) -> None:
         self._edit = edit
         self._resolve = resolve
         self._alert = alert
+        self._stuck = stuck
+        self.retry = retry
         self._interval = 1.0 / per_second
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
@@ -97,12 +113,20 @@ class RoleSyncQueue:
         self._alerted: set[int] = set()
         #: Members left waiting for a refused role, per role.
         self.pending: dict[int, set[int]] = {}
+        #: Members whose last edit failed (not refused), with how many times in a row.
+        self.failures: dict[int, int] = {}
+        #: Members moderators were told about; the alert comes again only after all got through.
+        self._reported_stuck: set[int] = set()
+        self._retries: dict[int, asyncio.TimerHandle] = {}
 
     def start(self) -> None:
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._run(), name="flywheel-role-sync")
 
     async def stop(self) -> None:
+        for handle in self._retries.values():
+            handle.cancel()
+        self._retries.clear()
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -138,13 +162,21 @@ class RoleSyncQueue:
             try:
                 await self._reconcile(user_id)
             except Exception:
+                # Never dropped: an unexpected error is retried like a failed edit.
                 log.exception("role sync: reconciling member %s failed", user_id)
+                await self._failed(user_id)
             finally:
                 self._queue.task_done()
+
+    @property
+    def retrying(self) -> frozenset[int]:
+        """Members waiting for a retry of a failed edit."""
+        return frozenset(self._retries)
 
     async def _reconcile(self, user_id: int) -> None:
         plan = await self._resolve(user_id)
         if plan is None or plan.empty:
+            self._got_through(user_id)
             return
         # The new role first, then the old ones: a member is never left without their tier's
         # role (and channels) in between, and keeps the old one while the new one is refused.
@@ -161,9 +193,50 @@ class RoleSyncQueue:
                 self._succeeded(role_id, user_id)
             elif outcome == "forbidden":
                 await self._forbidden(role_id, user_id)
+            elif outcome == "failed":
+                await self._failed(user_id)
+                return
             await asyncio.sleep(self._interval)
             if outcome == "gone" or (add and outcome != "done"):
                 return
+        self._got_through(user_id)
+
+    async def _failed(self, user_id: int) -> None:
+        """Try the member again later, waiting longer each time; alert once after a few tries."""
+        failures = self.failures.get(user_id, 0) + 1
+        self.failures[user_id] = failures
+        wait = min(self.retry.first_wait * 2 ** (failures - 1), self.retry.max_wait)
+        log.warning(
+            "role sync: edit for member %s failed %d time(s); retrying in %.0f s",
+            user_id,
+            failures,
+            wait,
+        )
+        loop = asyncio.get_running_loop()
+        old = self._retries.pop(user_id, None)
+        if old is not None:
+            old.cancel()
+        self._retries[user_id] = loop.call_later(wait, self._retry_now, user_id)
+        if failures >= self.retry.attempts and not self._reported_stuck:
+            # One alert per episode, naming everyone whose edits are failing right now.
+            waiting = frozenset(self.failures)
+            self._reported_stuck = set(waiting)
+            try:
+                await self._stuck(waiting)
+            except Exception:
+                log.exception("role sync: could not alert moderators about failing edits")
+
+    def _retry_now(self, user_id: int) -> None:
+        self._retries.pop(user_id, None)
+        self.enqueue([user_id])
+
+    def _got_through(self, user_id: int) -> None:
+        """The member's roles are right (or nothing is left to do): forget their failures."""
+        if self.failures.pop(user_id, None) is not None:
+            handle = self._retries.pop(user_id, None)
+            if handle is not None:
+                handle.cancel()
+            self._reported_stuck.discard(user_id)
 
     def _succeeded(self, role_id: int, user_id: int) -> None:
         waiting = self.pending.get(role_id)

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from bot.demo.community import SampleCommunity, build_sample_community
+from bot.services.retry import RetryPolicy
 from emulator import Emulator
 from tests.e2e.test_ladder import announcements, dms, ladder, make_champion_material, tier_of
-from tests.e2e.util import eventually, members_synced, settled
+from tests.e2e.util import bot_posts, eventually, members_synced, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -71,3 +72,43 @@ async def test_a_sweep_promoting_twelve_meets_every_limit_and_misses_nothing(
     assert took >= 5
     overrun = [hit for hit in emulator.limiter.served_429 if hit[1] != "shared"]
     assert not overrun, overrun
+
+
+async def test_role_changes_failing_under_503s_and_429s_are_retried_and_reported_once(
+    flywheel: Any, emulator: Emulator, community: SampleCommunity
+):
+    """Discord fails role edits for a while (503s, 429s that outlast discord.py's own retries)
+    and the gateway drops, in the middle of a mass promotion: every member still gets the
+    role, and moderators get one alert naming who waits meanwhile."""
+    bot, automation = flywheel.bot, ladder(flywheel)
+    users = [community.members[name] for name in list(community.members)[:PROMOTED]]
+    await members_synced(bot, users)
+    await asyncio.wait_for(bot.services.tiers.caught_up.wait(), timeout=5)
+    automation.roles.retry = RetryPolicy(attempts=2, first_wait=0.2, max_wait=1.0)
+    for user in users:
+        await make_champion_material(bot, user)
+    role = community.tier_role_ids["champion"]
+    unlucky = users[:3]
+    for user in unlucky:
+        emulator.fail_requests("PUT", rf"/members/{user}/roles/{role}$", status=503, times=2)
+    # discord.py tries a request five times through 429s, then gives up.
+    emulator.rate_limit("PUT", rf"/members/{users[3]}/roles/{role}$", times=5, retry_after=0.01)
+
+    await automation.run_sweep()
+    emulator.drop_gateway()
+
+    def everyone_has_the_role() -> bool:
+        return all(role in emulator.member_roles(community.guild_id, user) for user in users)
+
+    await eventually(everyone_has_the_role, within=60)
+    [alert] = [
+        m["content"]
+        for m in bot_posts(emulator, community.channels["mod-log"])
+        if "keeps failing role changes" in m["content"]
+    ]
+    for user in [*unlucky, users[3]]:
+        assert f"<@{user}>" in alert
+    assert "I keep retrying" in alert and "/tier sync" in alert
+    adds = [c for c in emulator.role_changes if c.action == "add" and c.role_id == role]
+    assert sorted(c.user_id for c in adds) == sorted(users), "each role given once"
+    assert automation.roles.failures == {}

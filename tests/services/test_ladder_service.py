@@ -15,6 +15,7 @@ from bot.config import Settings, parse_config
 from bot.errors import UserFacingError
 from bot.services.contributions import Contributions
 from bot.services.ladder import LadderService
+from bot.services.retry import RetryPolicy
 from bot.services.role_sync import RoleChangePlan, RoleSyncQueue, desired_roles, plan_roles
 from db import migrate
 from db.engine import create_session_factory
@@ -510,7 +511,10 @@ async def test_the_role_queue_paces_reconciles_and_alerts_once_per_role():
     async def alert(role_id: int) -> None:
         alerts.append(role_id)
 
-    queue = RoleSyncQueue(edit=edit, resolve=resolve, alert=alert, per_second=1000)
+    async def stuck(user_ids: frozenset[int]) -> None:
+        raise AssertionError(f"no edit failed, yet {user_ids} reported stuck")
+
+    queue = RoleSyncQueue(edit=edit, resolve=resolve, alert=alert, stuck=stuck, per_second=1000)
     queue.start()
     try:
         assert queue.enqueue([ADA, GRACE, ADA, LINUS, BOT]) == 4, "each member once"
@@ -539,6 +543,62 @@ async def test_the_role_queue_paces_reconciles_and_alerts_once_per_role():
         assert queue.pending == {} and queue.alerted == frozenset()
     finally:
         await queue.stop()
+
+
+async def test_failed_edits_are_retried_with_backoff_and_reported_once():
+    """503s (or 429s outlasting discord.py's retries) for two members during a mass change."""
+    failing = {ADA: 4, GRACE: 1}
+    edits: list[tuple[int, int, bool, str]] = []
+    reports: list[frozenset[int]] = []
+    plans = {
+        user: RoleChangePlan(user, frozenset({ROLES["helper"]}), frozenset())
+        for user in (ADA, GRACE, LINUS)
+    }
+
+    async def edit(user_id: int, role_id: int, add: bool) -> Any:
+        outcome = "done"
+        if failing.get(user_id, 0) > 0:
+            failing[user_id] -= 1
+            outcome = "failed"
+        edits.append((user_id, role_id, add, outcome))
+        if outcome == "done":
+            plans.pop(user_id, None)
+        return outcome
+
+    async def resolve(user_id: int) -> RoleChangePlan | None:
+        return plans.get(user_id)
+
+    async def alert(role_id: int) -> None:
+        raise AssertionError("nothing was refused")
+
+    async def stuck(user_ids: frozenset[int]) -> None:
+        reports.append(user_ids)
+
+    retry = RetryPolicy(attempts=3, first_wait=0.01, max_wait=0.04)
+    queue = RoleSyncQueue(
+        edit=edit, resolve=resolve, alert=alert, stuck=stuck, per_second=1000, retry=retry
+    )
+    queue.start()
+    try:
+        queue.enqueue([ADA, GRACE, LINUS])
+
+        async def all_through() -> bool:
+            await queue.drained()
+            return not plans and not queue.retrying
+
+        deadline = asyncio.get_running_loop().time() + 5
+        while not await all_through():
+            assert asyncio.get_running_loop().time() < deadline, (edits, queue.failures)
+            await asyncio.sleep(0.01)
+    finally:
+        await queue.stop()
+    outcomes = [(user, outcome) for user, _, _, outcome in edits]
+    assert outcomes.count((ADA, "failed")) == 4 and outcomes.count((ADA, "done")) == 1
+    assert outcomes.count((GRACE, "failed")) == 1 and outcomes.count((GRACE, "done")) == 1
+    assert outcomes.count((LINUS, "done")) == 1
+    # One alert, when ada's third try failed: she was the one still waiting.
+    assert reports == [frozenset({ADA})]
+    assert queue.failures == {}
 
 
 async def test_members_who_left_hold_no_seat(service, sessions, clock):
