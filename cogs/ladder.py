@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.client import Flywheel
+from bot.core.member_text import clean_text
 from bot.core.text import clip, day_label
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
@@ -125,7 +126,7 @@ class Ladder(commands.Cog):
         target = self._target(interaction, member)
         key = self.service.resolve_tier(tier)
         name = self._name(target)
-        reason = reason.strip()
+        reason = clean_text(reason)
         if not reason:
             raise UserFacingError("Give a reason: it is kept in the tier history.")
         change = await self.service.set_tier(

@@ -538,17 +538,23 @@ GROUP_ROLES = ("leader", "co_organizer", "member")
 
 
 class UserGroup(Base):
-    """A user group: a local meetup, a virtual group, an industry or a use-case group."""
+    """A user group: a local meetup, a virtual group, an industry or a use-case group.
+
+    ``name_key`` is the name as names are compared (casefolded, width and invisible characters
+    normalised): unique per guild, so two moderators racing to create "Berlin" and "ｂｅｒｌｉｎ"
+    get one group.
+    """
 
     __tablename__ = "user_groups"
     __table_args__ = (
-        UniqueConstraint("guild_id", "name"),
+        UniqueConstraint("guild_id", "name_key"),
         CheckConstraint("kind IN ('local', 'virtual', 'industry', 'use_case')", name="kind_known"),
     )
 
     id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
     guild_id: Mapped[int] = mapped_column(Snowflake)
     name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))
     region: Mapped[str | None] = mapped_column(String(100))
     role_id: Mapped[int | None] = mapped_column(Snowflake)

@@ -11,6 +11,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core.member_text import clean_line, name_key, spoofing_problem
+
 GROUP_KINDS = ("local", "virtual", "industry", "use_case")
 KIND_LABELS = {
     "local": "Local meetup",
@@ -29,13 +31,8 @@ _FORBIDDEN = ("@", "#", "`", "<", ">", "*", "_", "~", "|", ":")
 
 
 def clean_name(name: str) -> str:
-    """The name as stored: trimmed, inner whitespace collapsed to one space."""
-    return _SPACES.sub(" ", name).strip()
-
-
-def name_key(name: str) -> str:
-    """What two names are compared by: "Berlin Meetup" and "berlin  meetup" are one group."""
-    return clean_name(name).casefold()
+    """The name as stored: normalised (:mod:`bot.core.member_text`), one space between words."""
+    return clean_line(name)
 
 
 def name_problem(name: str, existing: Iterable[str]) -> str | None:
@@ -48,6 +45,9 @@ def name_problem(name: str, existing: Iterable[str]) -> str | None:
         return f"A group name can't contain any of these characters: {shown}"
     if not any(char.isalnum() for char in cleaned):
         return "A group name needs at least one letter or digit."
+    spoof = spoofing_problem(cleaned)
+    if spoof is not None:
+        return spoof
     key = name_key(cleaned)
     for other in existing:
         if name_key(other) == key:

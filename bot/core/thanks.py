@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.member_text import clean_line
+
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -91,14 +93,13 @@ def check_thanks(request: ThanksRequest, rules: ThanksRules) -> Refusal | None:
 
 
 def clean_reason(reason: str | None) -> str | None:
-    """Trimmed, with runs of whitespace collapsed to one space; None if nothing is left.
+    """Normalised (:func:`bot.core.member_text.clean_line`); None if nothing visible is left.
 
     Mentions are left alone: the bot neutralises them with ``allowed_mentions`` when it sends.
     """
     if reason is None:
         return None
-    cleaned = _WHITESPACE.sub(" ", reason).strip()
-    return cleaned or None
+    return clean_line(reason) or None
 
 
 def thanks_day(now: datetime, tz: ZoneInfo) -> date:

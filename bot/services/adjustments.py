@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.core.kinds import find
 from bot.errors import UserFacingError
 from bot.services.base import Service
+from bot.services.member_input import required
 from db.models import Contribution
 from db.repositories.ledger import LedgerRepository
 
@@ -59,10 +60,7 @@ class Removal:
 
 
 def clean_reason(raw: str) -> str:
-    reason = raw.strip()
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise UserFacingError(f"The reason must be {REASON_MIN} to {REASON_MAX} characters long.")
-    return reason
+    return required(raw, what="reason", low=REASON_MIN, high=REASON_MAX)
 
 
 class AdjustmentService(Service):

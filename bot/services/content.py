@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.links import LinkError, normalize_url
 from bot.errors import UserFacingError
 from bot.services.base import Service
+from bot.services.member_input import required
 from db.models import CONTENT_KINDS, ContentSubmission
 from db.repositories.content import ContentRepository
 
@@ -80,21 +81,11 @@ class Decision:
 
 
 def clean_title(raw: str) -> str:
-    title = raw.strip()
-    if "\n" in title or "\r" in title:
-        raise UserFacingError("The title must fit on one line.")
-    if not TITLE_MIN <= len(title) <= TITLE_MAX:
-        raise UserFacingError(
-            f"The title must be {TITLE_MIN} to {TITLE_MAX} characters long (it has {len(title)})."
-        )
-    return title
+    return required(raw, what="title", low=TITLE_MIN, high=TITLE_MAX, one_line=True)
 
 
 def clean_reason(raw: str) -> str:
-    reason = raw.strip()
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise UserFacingError(f"The reason must be {REASON_MIN} to {REASON_MAX} characters long.")
-    return reason
+    return required(raw, what="reason", low=REASON_MIN, high=REASON_MAX)
 
 
 class ContentService(Service):

@@ -16,11 +16,11 @@ from bot.core.groups import (
     can_credit_event,
     clean_name,
     due_for_nudge,
-    name_key,
     name_problem,
     organizers_problem,
     region_problem,
 )
+from bot.core.member_text import name_key
 from bot.errors import UserFacingError
 from bot.services.base import Service
 from db.models import TrackedEvent
@@ -96,6 +96,7 @@ class GroupsService(Service):
             async with self.sessions.begin() as session:
                 return await GroupRepository(session, self.guild_id).create(
                     name=new.name,
+                    name_key=name_key(new.name),
                     kind=new.kind,
                     region=new.region,
                     role_id=role_id,
@@ -110,7 +111,7 @@ class GroupsService(Service):
 
     async def find(self, name: str) -> GroupRow:
         async with self.sessions() as session:
-            group = await GroupRepository(session, self.guild_id).by_name(clean_name(name))
+            group = await GroupRepository(session, self.guild_id).by_key(name_key(name))
         if group is None:
             raise UserFacingError(UNKNOWN_GROUP.format(name=clean_name(name)[:100]))
         return group

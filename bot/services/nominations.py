@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings, TierConfig
 from bot.errors import UserFacingError
+from bot.services.member_input import required
 from db.models import Nomination
 from db.repositories.nominations import DuplicateNominationError, NominationRepository
 from db.repositories.tiers import TierRepository
@@ -115,10 +116,7 @@ class Standing(Protocol):
 
 
 def clean_reason(raw: str) -> str:
-    reason = raw.strip()
-    if not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise UserFacingError(REASON_LENGTH)
-    return reason
+    return required(raw, what="reason", low=REASON_MIN, high=REASON_MAX)
 
 
 class NominationService:

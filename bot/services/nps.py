@@ -30,6 +30,7 @@ from bot.core.periods import Period
 from bot.errors import UserFacingError
 from bot.services.base import Service
 from bot.services.contributions import Contributions
+from bot.services.member_input import optional
 from bot.services.recognition import Claim, ClaimResult, RecognitionService
 from db.repositories.nps import NpsRepository
 from db.repositories.scheduled_posts import ScheduledPostRepository
@@ -174,12 +175,10 @@ class NpsService(Service):
     async def comment(self, key: str, user_id: int, text: str) -> tuple[Period, bool]:
         """Save (or, when blank, remove) the comment; True when one is now kept."""
         period = self.open_period(key)
-        cleaned = text.strip()
-        if len(cleaned) > COMMENT_MAX:
-            raise UserFacingError(f"Keep the comment under {COMMENT_MAX} characters.")
+        cleaned = optional(text, what="comment", high=COMMENT_MAX)
         async with self.sessions.begin() as session:
             saved = await NpsRepository(session, self.guild_id).set_comment(
-                period.key, user_id, cleaned or None, now=self.clock.now()
+                period.key, user_id, cleaned, now=self.clock.now()
             )
         if not saved:
             raise UserFacingError("Pick a number from 0 to 10 first, then add your comment.")

@@ -65,16 +65,14 @@ class GroupRepository:
         )
         return list(rows)
 
-    async def by_name(self, name: str) -> GroupRow | None:
-        """The group called ``name``, ignoring case (SQLite's lower() is ASCII-only).
-
-        A guild has a handful of groups, so they are compared casefolded in Python.
-        """
-        wanted = name.casefold()
-        for group in await self.all_groups():
-            if group.name.casefold() == wanted:
-                return group
-        return None
+    async def by_key(self, name_key: str) -> GroupRow | None:
+        """The group whose name compares as ``name_key`` (see ``UserGroup.name_key``)."""
+        row = await self.session.scalar(
+            select(UserGroup).where(
+                UserGroup.guild_id == self.guild_id, UserGroup.name_key == name_key
+            )
+        )
+        return GroupRow.of(row) if row is not None else None
 
     async def get(self, group_id: int) -> GroupRow | None:
         row = await self.session.get(UserGroup, group_id)
@@ -84,6 +82,7 @@ class GroupRepository:
         self,
         *,
         name: str,
+        name_key: str,
         kind: str,
         region: str | None,
         role_id: int | None,
@@ -100,6 +99,7 @@ class GroupRepository:
         group = UserGroup(
             guild_id=self.guild_id,
             name=name,
+            name_key=name_key,
             kind=kind,
             region=region,
             role_id=role_id,

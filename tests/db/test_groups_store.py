@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.member_text import name_key
 from db.models import GroupMember
 from db.repositories.groups import DuplicateGroupError, GroupRepository
 
@@ -26,17 +27,17 @@ async def create(repo: GroupRepository, name: str, **kw) -> object:
         co_organizer_ids=[CO1, CO2],
         now=NOW,
     )
-    return await repo.create(name=name, **{**defaults, **kw})
+    return await repo.create(name=name, name_key=name_key(name), **{**defaults, **kw})
 
 
-async def test_create_with_organizers_and_find_by_name_ignoring_case(sessions):
+async def test_create_with_organizers_and_find_by_name_key(sessions):
     async with sessions() as session, session.begin():
         repo = GroupRepository(session, GUILD)
         group = await create(repo, "Straße Meetup")
         assert group.name == "Straße Meetup" and group.kind == "local" and group.role_id == 77
-        assert (await repo.by_name("STRASSE MEETUP")).id == group.id
-        assert (await repo.by_name("straße meetup")).id == group.id
-        assert await GroupRepository(session, OTHER).by_name("Straße Meetup") is None
+        assert (await repo.by_key(name_key("STRASSE MEETUP"))).id == group.id
+        assert (await repo.by_key(name_key("ｓｔｒａße\u200b meetup"))).id == group.id
+        assert await GroupRepository(session, OTHER).by_key(name_key("Straße Meetup")) is None
         assert await repo.members(group.id) == {
             LEAD: "leader",
             CO1: "co_organizer",
@@ -52,6 +53,8 @@ async def test_duplicate_name_raises_and_writes_nothing(sessions):
         await create(repo, "Berlin Meetup")
         with pytest.raises(DuplicateGroupError):
             await create(repo, "Berlin Meetup", leader_id=ANN, co_organizer_ids=[])
+        with pytest.raises(DuplicateGroupError):  # a race of two spellings of one name
+            await create(repo, "berlin  MEETUP", leader_id=ANN, co_organizer_ids=[])
         # The session is still usable and only the first group and its members exist.
         assert await repo.names() == ["Berlin Meetup"]
         count = await session.scalar(select(func.count()).select_from(GroupMember))

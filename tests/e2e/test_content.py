@@ -128,6 +128,11 @@ async def test_invalid_links_and_titles_are_refused_with_the_reason(flywheel, em
         await private_reply(await share(emulator, community, "ada", url, title="Two\nlines"))
         == "The title must fit on one line."
     )
+    invisible = "\u200b" * 5 + "\u200d\u2060\ufeff"  # zero-width characters only
+    assert (
+        await private_reply(await share(emulator, community, "ada", url, title=invisible))
+        == "The title must be 3 to 200 characters long (it has 0)."
+    )
     assert cards(emulator, community) == []
     assert await rows(flywheel.bot, ContentSubmission) == []
 

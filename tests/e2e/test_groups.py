@@ -292,3 +292,22 @@ async def test_organizers_credit_events_and_quiet_groups_are_nudged_once(
             for who in ("ada", "grace")
         )
     )
+
+
+async def test_names_differing_only_by_invisible_or_full_width_characters_are_one_group(
+    flywheel, emulator, community
+):
+    bot, m = flywheel.bot, community.members
+    first = await create(emulator, community, name="Berlin\u200b Meetup", leader=m["ada"])
+    assert first.startswith("Created the local meetup **Berlin Meetup**"), first
+    for variant in ("Ｂｅｒｌｉｎ Ｍｅｅｔｕｐ", "Berlin Mee\u200dtup", "\u2060berlin meetup"):
+        again = await create(emulator, community, name=variant, leader=m["grace"])
+        assert again == "There is already a group called Berlin Meetup.", variant
+    invisible = await create(emulator, community, name="\u200b\u200c\u200d\u2060\ufeff")
+    assert invisible == "A group name must be 3 to 50 characters long."
+    spoof = await create(emulator, community, name="Berlin M\u0435etup", leader=m["grace"])
+    assert "mixes letters of different alphabets" in spoof
+    assert [g.name for g in await stored_groups(bot)] == ["Berlin Meetup"]
+    assert len(roles_named(emulator, community, "Berlin Meetup")) == 1
+    joined = await run(emulator, community, m["linus"], "group join", name="ＢＥＲＬＩＮ meetup")
+    assert "Berlin Meetup" in await reply_text(joined)
