@@ -180,7 +180,8 @@ class Privacy(commands.Cog):
         """Erase a member's data, then undo on Discord what it granted."""
         async with self._lock:
             await self._flush_activity()
-            erasure = await self.service.erase(user.id)
+            names = [user.name, user.global_name or "", user.display_name]
+            erasure = await self.service.erase(user.id, names=names)
         await self._after_erasure(erasure, user if isinstance(user, discord.Member) else None)
         await self.bot.outbox.mod_log(
             f"A member's data was erased at their request ({erasure.rows} rows)."

@@ -34,6 +34,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Deleted and overwritten content is zeroed, not left in free pages: an erased
+        # member's name must not survive in the database file.
+        cursor.execute("PRAGMA secure_delete=ON")
         # WAL lets readers (reports, backups) run while the bot writes. In-memory databases
         # answer "memory" and stay as they are.
         cursor.execute("PRAGMA journal_mode=WAL")

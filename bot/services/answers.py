@@ -237,7 +237,8 @@ class AnswersService(Service):
                         session,
                         old,
                         actor_id=request.marker_id,
-                        reason=f"answer moved to message {message_id} by <@{request.author_id}>",
+                        # No member named in free text: erasure could not find them here.
+                        reason=f"answer moved to message {message_id}",
                     )
                     previous_author = old.user_id
                 previous_message = question.answer_message_id

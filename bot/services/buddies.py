@@ -149,7 +149,8 @@ class BuddiesService(Service):
                         pair.buddy_id,
                         source_id(pair.id),
                         occurred_at=now,
-                        reason=f"buddy of newcomer {pair.newcomer_id}",
+                        # The pairing (source) names the newcomer, in a column erasure handles.
+                        reason="buddy of a newcomer",
                     )
                     await self.contributions.record(session, credit)
                     report.credited.append(pair)

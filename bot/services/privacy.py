@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -72,15 +73,19 @@ class PrivacyService:
             state = await TierRepository(session, self.guild_id).state(user_id)
         return None if state is None else state.tier_key
 
-    async def erase(self, user_id: int) -> Erasure:
-        """Delete or anonymise everything about the member, in one transaction."""
+    async def erase(self, user_id: int, *, names: Sequence[str] = ()) -> Erasure:
+        """Delete or anonymise everything about the member, in one transaction.
+
+        ``names`` (username, global and server names) are redacted from text others keep.
+        The log line says what was done, never whose data it was.
+        """
         async with self.sessions.begin() as session:
             erasure = await PrivacyRepository(session, self.guild_id).erase(
-                user_id, now=self.clock.now()
+                user_id, now=self.clock.now(), names=names
             )
         log.info(
-            "privacy: erased member %s's data (%s rows deleted, %s anonymised, member row %s)",
-            user_id,
+            "privacy: erased a member's data at their request (%s rows deleted, %s anonymised, "
+            "member row %s)",
             sum(erasure.deleted.values()),
             sum(erasure.anonymised.values()),
             erasure.member_row,

@@ -21,11 +21,17 @@ What erasure does, column by column:
 
 Open work tied to the member is closed first, so nothing credits a former member later:
 pending referrals they were part of are rejected and open buddy pairings are ended.
+
+Free text others keep (``MEMBER_TEXT``: a thanks reason, a tier change's reason, a thread
+title) may name the member: a mention, their id, their username or display name. Erasure
+replaces each with "a former member". The titles of their own help threads are cleared. A test
+lists every text column of the models: each is in ``MEMBER_TEXT`` or in ``NOT_MEMBER_TEXT``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -137,6 +143,41 @@ ABOUT: Mapping[str, str] = {
 
 PENDING_REJECTED_REASON = "a member's data was erased at their request"
 
+MEMBER_TEXT: Mapping[str, tuple[str, ...]] = {
+    "contributions": ("reason",),
+    "tier_changes": ("reason",),
+    "nominations": ("reason", "decision_note"),
+    "scheduled_posts": ("note",),
+    "question_threads": ("title",),
+    "thanks": ("reason",),
+    "content_submissions": ("title", "decision_reason"),
+    "tracked_events": ("name",),
+    "referrals": ("reason",),
+    "spotlight_nominations": ("reason",),
+    "spotlights": ("reason",),
+    "newsletter_deliveries": ("error",),
+    "nps_responses": ("comment",),
+}
+"""Free text that can name a member and stays after their erasure: redacted."""
+
+NOT_MEMBER_TEXT: Mapping[str, str] = {
+    "members.display_name": "the member's own row: emptied by the tombstone",
+    "contributions.source_id": "the bot's own keys (a member's own rows are deleted)",
+    "content_submissions.url": "a link someone shared, not text about a person",
+    "guild_settings.value": "the server's settings",
+    "referrals.candidates": "invite codes",
+    "referrals.invite_code": "an invite code (cleared for the inviter)",
+    "user_groups.name": "a group's name, shown on its Discord role",
+    "user_groups.name_key": "the comparison key of a group's name",
+    "user_groups.region": "where a group meets",
+}
+"""Text columns that never name a member, and why (the registry test reads this)."""
+
+#: Their own words about themselves in rows that stay: ``{table: (owner column, text column)}``.
+OWN_TEXT: Mapping[str, tuple[str, str]] = {"question_threads": ("asker_id", "title")}
+
+REDACTED = "a former member"
+
 
 @dataclass
 class Erasure:
@@ -155,6 +196,19 @@ class Erasure:
     @property
     def rows(self) -> int:
         return sum(self.deleted.values()) + sum(self.anonymised.values())
+
+
+def redactor(user_id: int, names: Sequence[str]) -> Callable[[str], str]:
+    """A function replacing the member in a text: mentions, their id, their names (any case)."""
+    words = sorted({n.strip() for n in names if len(n.strip()) >= 2}, key=len, reverse=True)
+    alternatives = [rf"<@!?{user_id}>", rf"(?<!\d){user_id}(?!\d)"]
+    alternatives += [rf"(?<!\w){re.escape(word)}(?!\w)" for word in words]
+    pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+
+    def redact(text: str) -> str:
+        return pattern.sub(REDACTED, text)
+
+    return redact
 
 
 def table(name: str) -> Table:
@@ -225,11 +279,22 @@ class PrivacyRepository:
         )
         return left_at is not None and left_at < cutoff
 
-    async def erase(self, user_id: int, *, now: datetime) -> Erasure:
-        """Delete or anonymise every row naming the member (see the module docstring)."""
+    async def erase(self, user_id: int, *, now: datetime, names: Sequence[str] = ()) -> Erasure:
+        """Delete or anonymise every row naming the member (see the module docstring).
+
+        ``names``: what Discord calls them (username, global and server names); the stored
+        display name is added.
+        """
         if user_id <= FORMER_MEMBER:
             raise ValueError("former-member ids are not members")
         report = Erasure(user_id)
+        stored_name = await self.session.scalar(
+            select(Member.display_name).where(
+                Member.guild_id == self.guild_id, Member.user_id == user_id
+            )
+        )
+        await self._clear_own_text(user_id)
+        await self._redact(user_id, [*names, stored_name or ""], report)
         await self._loose_ends(user_id, report, now)
         for name, columns in MEMBER_COLUMNS.items():
             t = table(name)
@@ -261,6 +326,43 @@ class PrivacyRepository:
                     report.anonymised[name] = report.anonymised.get(name, 0) + count
         report.member_row = await self._member_row(user_id, now)
         return report
+
+    async def _clear_own_text(self, user_id: int) -> None:
+        for name, (owner, column) in OWN_TEXT.items():
+            t = table(name)
+            await self.session.execute(
+                update(t)
+                .where(t.c.guild_id == self.guild_id, t.c[owner] == user_id)
+                .values({column: ""})
+            )
+
+    async def _redact(self, user_id: int, names: Sequence[str], report: Erasure) -> None:
+        """Replace mentions of the member, their id and their names in text others keep."""
+        redact = redactor(user_id, names)
+        needles = {str(user_id)} | {
+            variant for n in names if n.strip() for variant in (n, n.casefold(), n.upper())
+        }
+        for name, columns in MEMBER_TEXT.items():
+            t = table(name)
+            keys = list(t.primary_key.columns)
+            for column in columns:
+                found = await self.session.execute(
+                    select(*keys, t.c[column]).where(
+                        t.c.guild_id == self.guild_id,
+                        or_(*(t.c[column].contains(n, autoescape=True) for n in needles)),
+                    )
+                )
+                for row in found.all():
+                    *key, text = row
+                    cleaned = redact(text)
+                    if cleaned == text:
+                        continue
+                    await self.session.execute(
+                        update(t)
+                        .where(*(k == v for k, v in zip(keys, key, strict=True)))
+                        .values({column: cleaned})
+                    )
+                    report.anonymised[name] = report.anonymised.get(name, 0) + 1
 
     async def _loose_ends(self, user_id: int, report: Erasure, now: datetime) -> None:
         """Close open work naming the member, and note what Discord still shows of them."""

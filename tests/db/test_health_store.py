@@ -331,6 +331,7 @@ async def test_groups_with_members_events_in_the_window_and_last_activity(sessio
         return UserGroup(
             guild_id=guild,
             name=name,
+            name_key=name.casefold(),
             kind=kind,
             region="Berlin" if kind == "local" else None,
             created_by=FAY,

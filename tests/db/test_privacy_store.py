@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import BigInteger, select
+from sqlalchemy import BigInteger, String, Text, select
 
 from db.base import Base
 from db.models import (
@@ -44,10 +44,14 @@ from db.models import (
 from db.repositories.privacy import (
     FORMER_MEMBER,
     MEMBER_COLUMNS,
+    MEMBER_TEXT,
     NOT_MEMBER_COLUMNS,
+    NOT_MEMBER_TEXT,
     PENDING_REJECTED_REASON,
+    REDACTED,
     PrivacyRepository,
     Treatment,
+    redactor,
     table,
 )
 from db.repositories.stats import StatsRepository
@@ -236,11 +240,13 @@ async def seed(sessions, guild: int = GUILD) -> None:
                     assigned_at=NOW - timedelta(days=1),
                 ),
                 UserGroup(
-                    id=1, guild_id=GUILD, name="Val's group", kind="local", role_id=ROLE_G1,
+                    id=1, guild_id=GUILD, name="Val's group", name_key="val's group",
+                    kind="local", role_id=ROLE_G1,
                     created_by=VAL, created_at=NOW,
                 ),
                 UserGroup(
-                    id=2, guild_id=GUILD, name="Ada's group", kind="virtual", role_id=ROLE_G2,
+                    id=2, guild_id=GUILD, name="Ada's group", name_key="ada's group",
+                    kind="virtual", role_id=ROLE_G2,
                     created_by=ADA, created_at=NOW,
                 ),
             ]
@@ -485,3 +491,69 @@ async def test_an_unknown_member_erases_to_nothing(sessions):
 def test_treatments_are_all_used():
     used = {how for cols in MEMBER_COLUMNS.values() for how in cols.values()}
     assert used == set(Treatment)
+
+
+def test_every_text_column_says_whether_it_can_name_a_member():
+    """A new free-text column must say whether erasure redacts a member's name in it."""
+    listed = {f"{name}.{column}" for name, columns in MEMBER_TEXT.items() for column in columns}
+    unclassified = []
+    for name, t in Base.metadata.tables.items():
+        for column in t.columns:
+            free = isinstance(column.type, Text) or (
+                isinstance(column.type, String) and (column.type.length or 0) >= 100
+            )
+            key = f"{name}.{column.name}"
+            if free and key not in listed and key not in NOT_MEMBER_TEXT:
+                unclassified.append(key)
+    assert unclassified == [], f"add to MEMBER_TEXT or NOT_MEMBER_TEXT: {unclassified}"
+    assert not listed & set(NOT_MEMBER_TEXT)
+    for key in [*listed, *NOT_MEMBER_TEXT]:
+        name, column = key.split(".")
+        assert column in table(name).c, key
+
+
+def test_the_redactor_finds_mentions_ids_and_names_in_any_case():
+    redact = redactor(1234, ["valentina", "Val Kyrie", ""])
+    text = "<@1234> and <@!1234> (id 1234, not 91234) aka VALENTINA, val kyrie; Valley stays"
+    assert redact(text) == (
+        f"{REDACTED} and {REDACTED} (id {REDACTED}, not 91234) aka {REDACTED}, {REDACTED}; "
+        "Valley stays"
+    )
+
+
+async def test_erasure_redacts_the_member_in_text_others_keep_and_clears_her_titles(sessions):
+    await seed(sessions)
+    async with sessions() as session, session.begin():
+        session.add_all(
+            [
+                Thanks(
+                    id=9, guild_id=GUILD, giver_id=ADA, receiver_id=BEA, channel_id=5,
+                    reason=f"like <@{VAL}> said",
+                    day=DAY, created_at=NOW,
+                ),
+                TierChange(
+                    id=3, guild_id=GUILD, user_id=ADA, to_tier="champion", actor_id=BEA,
+                    reason="VALENTINA vouched for her", created_at=NOW,
+                ),
+            ]
+        )  # fmt: skip
+    async with sessions() as session, session.begin():
+        await PrivacyRepository(session, GUILD).erase(VAL, now=NOW, names=["valentina"])
+    async with sessions() as session:
+        texts = []
+        for name, columns in MEMBER_TEXT.items():
+            t = table(name)
+            for column in columns:
+                texts += [
+                    str(v) for v in await session.scalars(select(t.c[column])) if v is not None
+                ]
+        titles = {
+            q.thread_id: q.title for q in await session.scalars(select(QuestionThread))
+        }
+    everything = "\n".join(texts)
+    for trace in (str(VAL), "valentina", "Val"):
+        assert trace.casefold() not in everything.casefold(), trace
+    assert f"like {REDACTED} said" in everything
+    assert f"{REDACTED} vouched for her" in everything
+    assert "" in titles.values(), "her own question's title is cleared"
+    assert "Why?" in titles.values(), "others' titles stay"

@@ -8,12 +8,14 @@ leaderboard must come out of it identical.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import discord
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.client import all_extensions
 from bot.config import parse_config
@@ -22,7 +24,7 @@ from bot.emulated import running_bot
 from db.models import Member, Thanks
 from db.repositories.privacy import FORMER_MEMBER, MEMBER_COLUMNS, table
 from db.repositories.stats import StatsRepository
-from tests.e2e.util import bot_posts, eventually, private_reply, settled, slash
+from tests.e2e.util import bot_posts, eventually, members_synced, private_reply, settled, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -294,3 +296,71 @@ async def test_retention_zero_keeps_everything(flywheel, emulator, community, cl
     clock.advance(timedelta(days=3650))
     assert await privacy(flywheel).run_retention() == 0
     assert await rows_naming(bot, ada) == kept
+
+
+async def test_delete_leaves_nothing_in_the_database_that_names_the_member(
+    flywheel, emulator, community, database_url, caplog
+):
+    """Her id, username and display name: in others' thanks reasons, her question titles,
+    the bot's own wording of a moved answer, the logs, and the database file itself."""
+    bot, m = flywheel.bot, community.members
+    joined = await emulator.member_join(
+        community.guild_id, "zeldaquist", global_name="Zelda Quintessa"
+    )
+    zelda = joined.user_id
+    await members_synced(bot, [zelda])
+    general = community.channels["general"]
+    await posted(flywheel, emulator, general, zelda, "Here is how the exporter is configured")
+    await posted(flywheel, emulator, general, m["grace"], "Oh nice, thank you")
+    thanks = await slash(
+        emulator,
+        community,
+        m["grace"],
+        "thanks",
+        member=zelda,
+        reason=f"<@{zelda}> aka Zelda Quintessa (zeldaquist) fixed my exporter",
+    )
+    assert (await thanks.wait_response(timeout=10))["type"] in (4, 5)
+    # Her own question, whose title names her.
+    await emulator.create_forum_post(
+        community.channels["help"], zelda, "Zelda Quintessa asks: exporter", "How?", tags=[]
+    )
+    # linus's question: grace's answer is marked, then the mark moves to zelda's answer.
+    thread, _ = await emulator.create_forum_post(
+        community.channels["help"], m["linus"], "Sync fails", "Sync fails on Windows", tags=[]
+    )
+    thread_id = int(thread["id"])
+    first = await emulator.post_message(thread_id, m["grace"], "Try reinstalling")
+    better = await emulator.post_message(thread_id, zelda, "Set the path in the config")
+    for answer in (first, better):
+        marked = await emulator.invoke_message_command(
+            community.guild_id, thread_id, m["linus"], "Mark as answer", message_id=answer["id"]
+        )
+        await marked.wait_response(timeout=10)
+        await settled(emulator, bot)
+    await privacy(flywheel)._flush_activity()
+
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    record = await slash(emulator, community, zelda, "privacy delete")
+    await private_reply(record)
+    confirm = await emulator.click_button(
+        record.original, zelda, button(record.original, "Delete my data")
+    )
+    await confirm.wait_response(timeout=10)
+    await confirm.wait_edit(timeout=10)
+    await settled(emulator, bot)
+    ours = [r for r in caplog.records if r.name.split(".")[0] in ("bot", "cogs", "db")]
+    assert ours, "the erasure is logged"
+    leaks = [r.getMessage() for r in ours if str(zelda) in r.getMessage()]
+    assert leaks == [], "no log line of ours ties her id to the erasure"
+
+    # Every id column: only the tombstone (she is still in the server) keeps her id.
+    assert await rows_naming(bot, zelda) == {"members.user_id": 1}
+    async with bot.services.sessions() as session:
+        await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    path = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+    stored = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    for trace in (str(zelda), "zeldaquist", "Zelda Quintessa", "Zelda", "Quintessa"):
+        assert trace.encode() not in stored, trace
+        assert trace.casefold().encode() not in stored.lower(), trace
