@@ -8,8 +8,11 @@ same pressure it meets in production:
 * every response of a limited route carries ``X-RateLimit-Limit/Remaining/Reset/Reset-After``
   and ``X-RateLimit-Bucket``; routes of one :class:`Limit` share a bucket (one hash, one count),
   as message sends and edits do on Discord;
-* a bucket is counted per *major parameter* (channel, guild, or webhook id and token), except
-  a ``shared`` bucket (sends to DM channels), which one bot shares across all its DMs;
+* a bucket is counted per *major parameter* (channel, guild, or webhook id and token);
+* a ``shared`` limit sits on top of a route's bucket without a bucket of its own: sends to DM
+  channels count in their channel's bucket and in one limit across all of the bot's DMs, which
+  no header announces; over it, the 429 has ``X-RateLimit-Scope: shared`` and the route's
+  headers (a client can't foresee it, so Discord doesn't hold it against the bot);
 * at most :attr:`RateLimits.global_per_second` requests a second per bot, interaction callbacks
   and interaction-token webhooks excepted (Discord exempts interaction endpoints);
 * over a limit: 429 with ``retry_after``, ``global`` and ``X-RateLimit-Scope`` (``user``,
@@ -134,15 +137,19 @@ class RateLimits:
         """No limits at all: only for tests of something else that must not wait a second."""
         return cls(enabled=False)
 
-    def limit_for(self, route: str, *, dm: bool) -> Limit:
-        """The limit of ``"METHOD /template"``; sends to DM channels share the DM bucket."""
+    def limit_for(self, route: str) -> Limit:
+        """The bucket of ``"METHOD /template"`` (the one its headers describe)."""
         for limit in self.limits:
-            if route in limit.routes and (limit.scope == "shared") == dm:
-                return limit
-        for limit in self.limits:
-            if route in limit.routes:
+            if route in limit.routes and limit.scope != "shared":
                 return limit
         return self.default
+
+    def shared_for(self, route: str) -> Limit | None:
+        """The shared limit on top of the route's bucket, for a request to a DM channel."""
+        for limit in self.limits:
+            if route in limit.routes and limit.scope == "shared":
+                return limit
+        return None
 
 
 @dataclass
@@ -204,19 +211,30 @@ class Limiter:
             if over is not None:
                 self.served_429.append((route, "global", over))
                 return Verdict(False, self._global_headers(over), over, "global")
-        limit = self.limits.limit_for(route, dm=dm)
+        limit = self.limits.limit_for(route)
         # The default limit is one bucket per route; a named limit is shared by its routes.
         bucket = limit.name if limit.routes else f"{limit.name} {route}"
         window = self._window(limit, bucket, params, now)
         if window.used >= window.limit:
-            retry_after = window.resets_at - now
-            self.served_429.append((route, limit.scope, retry_after))
-            headers = self._headers(bucket, window, now)
-            headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
-            headers["X-RateLimit-Scope"] = limit.scope
-            return Verdict(False, headers, retry_after, limit.scope)
+            return self._limited(route, window.resets_at - now, bucket, window, now, limit.scope)
+        shared = self.limits.shared_for(route) if dm else None
+        if shared is not None:
+            pool = self._window(shared, shared.name, {}, now)
+            if pool.used >= pool.limit:
+                return self._limited(route, pool.resets_at - now, bucket, window, now, "shared")
+            pool.used += 1
         window.used += 1
         return Verdict(True, self._headers(bucket, window, now))
+
+    def _limited(
+        self, route: str, retry_after: float, bucket: str, window: Window, now: float, scope: str
+    ) -> Verdict:
+        """A 429: the route's bucket headers, with how long to wait and whose limit it is."""
+        self.served_429.append((route, scope, retry_after))
+        headers = self._headers(bucket, window, now)
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+        headers["X-RateLimit-Scope"] = scope
+        return Verdict(False, headers, retry_after, scope)
 
     def _count_global(self, now: float) -> float | None:
         """Seconds until the global window reopens if this request is one too many."""

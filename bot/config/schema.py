@@ -99,6 +99,8 @@ class ScheduleConfig(_Section):
     buddy_settlement: Daily = dt.time(3, 30)
     retention: Daily = dt.time(4, 15)
     group_nudges: Daily = dt.time(10, 0)
+    integrity_note: Weekly = WeeklyAt(0, dt.time(9, 0))
+    """The weekly note in the mod log on members who credit each other (``[integrity]``)."""
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -222,6 +224,8 @@ class TierConfig(_Section):
     )
     min_active_weeks: NonNegInt = Field(0, examples=[6])
     min_tenure_days: NonNegInt = Field(0, examples=[30])
+    min_distinct_members: NonNegInt = Field(0, examples=[3])
+    """Peer credits (thanks, accepted answers) in the window must come from this many members."""
     nomination_required: StrictFlag = False
     seats: Annotated[int, Strict(), Field(ge=1)] | None = Field(None, examples=[10])
     benefits: StrictText = Field("", examples=["Early access to releases"])
@@ -339,6 +343,17 @@ class RitualConfig(_Section):
     """A ritual missed while the bot was down is still posted within this many hours."""
 
 
+class IntegrityConfig(_Section):
+    """Against farming and collusion: credit between the same two members is capped."""
+
+    pair_credits_per_week: NonNegInt = 2
+    """Peer credits (thanks, accepted answers) one member can give another that count in any
+    7 days; more are recorded with 0 points. 0 = no cap."""
+    reciprocal_threshold: PositiveInt = 3
+    """The weekly note lists pairs and rings whose members each credited the next at least
+    this many times in the week."""
+
+
 class LadderConfig(_Section):
     stack_roles: StrictFlag = False
     low_water_ratio: Annotated[float, Strict(), Field(gt=0, le=1)] = 0.9
@@ -379,6 +394,9 @@ class Settings(_Section):
     )
     """Lowest tier first; the order is the ladder."""
     ladder: LadderConfig = Field(default_factory=LadderConfig, examples=[{"stack_roles": False}])
+    integrity: IntegrityConfig = Field(
+        default_factory=IntegrityConfig, examples=[{"pair_credits_per_week": 2}]
+    )
     recognition: RecognitionConfig = Field(
         default_factory=RecognitionConfig, examples=[{"top_per_category": 3}]
     )

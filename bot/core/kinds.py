@@ -27,6 +27,7 @@ __all__ = [
     "keys",
     "kind",
     "label",
+    "peer_keys",
     "weekly",
 ]
 
@@ -59,6 +60,9 @@ class Kind:
     rank: int | None = None
     #: False for showing up and chatting: health's contributor figures leave such kinds out.
     contributing: bool = True
+    #: Credited by another member (their thanks, their accepting an answer): the kinds two
+    #: members could trade, so credit between one pair is capped and distinct givers counted.
+    peer: bool = False
 
     def count(self, number: int) -> str:
         """``1 accepted answer``, ``5 accepted answers``."""
@@ -85,6 +89,7 @@ KINDS: Final[tuple[Kind, ...]] = (
         award="Top helper",
         weekly=True,
         rank=1,
+        peer=True,
     ),
     Kind(
         key="thanks_received",
@@ -96,6 +101,7 @@ KINDS: Final[tuple[Kind, ...]] = (
         award="Most thanked",
         weekly=True,
         rank=4,
+        peer=True,
     ),
     Kind(
         key="event_hosted",
@@ -248,3 +254,8 @@ def count_phrase(key: str, number: int) -> str:
 
 def _ranked(rows: Iterable[Kind]) -> tuple[Kind, ...]:
     return tuple(sorted(rows, key=lambda row: row.rank or 0))
+
+
+def peer_keys() -> frozenset[str]:
+    """Kinds credited by another member (see :attr:`Kind.peer`)."""
+    return frozenset(k.key for k in KINDS if k.peer)

@@ -49,6 +49,7 @@ _WORDS: Mapping[str, str] = {
     "points": "points",
     "active_weeks": "active weeks",
     "tenure_days": "days in the server",
+    "distinct_members": "different members crediting them",
 }
 
 
@@ -69,6 +70,8 @@ class _TierLike(Protocol):
     def min_active_weeks(self) -> int: ...
     @property
     def min_tenure_days(self) -> int: ...
+    @property
+    def min_distinct_members(self) -> int: ...
     @property
     def nomination_required(self) -> bool: ...
     @property
@@ -100,11 +103,18 @@ class TierRule:
     nomination_required: bool
     #: ``None`` = unlimited.
     seats: int | None
+    #: Peer credits (thanks, accepted answers) in the window come from at least this many members.
+    min_distinct_members: int = 0
 
     def __post_init__(self) -> None:
         if self.window_days < 1:
             raise ValueError(f"tier {self.key!r}: window_days must be at least 1")
-        numbers = (self.min_points, self.min_active_weeks, self.min_tenure_days)
+        numbers = (
+            self.min_points,
+            self.min_active_weeks,
+            self.min_tenure_days,
+            self.min_distinct_members,
+        )
         if min(numbers) < 0 or any(n < 0 for n in self.min_counts.values()):
             raise ValueError(f"tier {self.key!r}: minimums must not be negative")
         if self.seats is not None and self.seats < 1:
@@ -123,6 +133,7 @@ class TierRule:
             min_tenure_days=tier.min_tenure_days,
             nomination_required=tier.nomination_required,
             seats=tier.seats,
+            min_distinct_members=tier.min_distinct_members,
         )
 
 
@@ -161,6 +172,8 @@ class WindowStats:
     counts: Mapping[str, int]
     #: Weeks of the window with at least one active day.
     active_weeks: int
+    #: Different members whose peer credits (thanks, accepted answers) the member got.
+    distinct_members: int = 0
 
 
 _NO_STATS = WindowStats(points=0, counts={}, active_weeks=0)
@@ -417,6 +430,7 @@ class _Ladder:
             count=window.counts.get,
             active_weeks=window.active_weeks,
             tenure_days=self._tenure_days(),
+            distinct_members=window.distinct_members,
         ):
             out.append(Criterion(name, required, actual, actual >= required))
         if tier.nomination_required:
@@ -439,6 +453,7 @@ def _numbers(
     count: Callable[[str], int | None],
     active_weeks: int,
     tenure_days: int,
+    distinct_members: int,
 ) -> Iterator[tuple[str, int, int]]:
     """``(criterion, required, actual)`` for each of the tier's minimums that is not zero.
 
@@ -453,6 +468,8 @@ def _numbers(
         yield "active_weeks", tier.min_active_weeks, active_weeks
     if tier.min_tenure_days > 0:
         yield "tenure_days", tier.min_tenure_days, tenure_days
+    if tier.min_distinct_members > 0:
+        yield "distinct_members", tier.min_distinct_members, distinct_members
 
 
 def meets_numbers(
@@ -462,6 +479,7 @@ def meets_numbers(
     count: Callable[[str], int | None],
     active_weeks: int,
     tenure_days: int,
+    distinct_members: int = 0,
 ) -> bool:
     """Whether the numbers meet every minimum of ``tier``, judged as :func:`evaluate` judges.
 
@@ -469,7 +487,12 @@ def meets_numbers(
     to skip members who can't move without building their whole standing.
     """
     numbers = _numbers(
-        tier, points=points, count=count, active_weeks=active_weeks, tenure_days=tenure_days
+        tier,
+        points=points,
+        count=count,
+        active_weeks=active_weeks,
+        tenure_days=tenure_days,
+        distinct_members=distinct_members,
     )
     return all(actual >= required for _, required, actual in numbers)
 

@@ -25,6 +25,7 @@ from bot.services.effects import DiscordEffects, Offline
 from bot.services.events import EventsService
 from bot.services.groups import GroupsService
 from bot.services.health import HealthService
+from bot.services.integrity import IntegrityService
 from bot.services.ladder import LadderService
 from bot.services.ladder_automation import LadderAutomation
 from bot.services.members import MembersService
@@ -60,6 +61,7 @@ class Services:
     buddies: BuddiesService
     stats: StatsService
     health: HealthService
+    integrity: IntegrityService
     privacy: PrivacyService
     recognition: RecognitionService
     nps: NpsService
@@ -116,6 +118,7 @@ def build_services(
         buddies=BuddiesService(*common),
         stats=StatsService(sessions, settings, clock),
         health=HealthService(*common),
+        integrity=IntegrityService(*common),
         privacy=PrivacyService(sessions, settings, clock),
         recognition=recognition,
         nps=NpsService(*common, claims=recognition),

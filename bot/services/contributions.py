@@ -3,23 +3,31 @@
 Feature services record credits inside their own transaction (``record``/``reverse``), then
 call ``changed`` after commit so listeners (the tier ladder re-evaluates a member right after
 a contribution lands) see committed data.
+
+Credit one member gives another (a peer kind: thanks, an accepted answer) is capped per pair:
+past ``[integrity] pair_credits_per_week`` in any 7 days it is still recorded, visibly, with 0
+points, so two members trading thanks can't carry each other up the ladder.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core.kinds import find
+from bot.core.kinds import find, peer_keys
 from db.models import Contribution
 from db.repositories.ledger import Credit, LedgerRepository
 
 log = logging.getLogger(__name__)
+
+#: The reason of a peer credit past the pair cap (no member is named in it).
+PAIR_CAPPED = "0 points: the same member already gave {cap} counted credits in 7 days"
 
 Listener = Callable[[int, frozenset[int]], Awaitable[None]]
 """Called with (guild_id, user ids whose contributions changed) after a commit."""
@@ -61,10 +69,42 @@ class Contributions:
 
     async def record(self, session: AsyncSession, credit: Credit) -> Contribution | None:
         """Record in the caller's transaction; None if this source was already credited."""
-        return await LedgerRepository(session, self.guild_id).record(credit, now=self.clock.now())
+        ledger = LedgerRepository(session, self.guild_id)
+        return await ledger.record(await self._capped(ledger, credit), now=self.clock.now())
+
+    async def _capped(self, ledger: LedgerRepository, credit: Credit) -> Credit:
+        """The credit, or the same with 0 points past the pair cap (see the module docstring)."""
+        cap = self.settings.integrity.pair_credits_per_week
+        giver = credit.actor_id
+        if (
+            cap == 0
+            or giver is None
+            or giver == credit.user_id
+            or credit.points <= 0
+            or credit.kind not in peer_keys()
+        ):
+            return credit
+        given = await ledger.peer_credits_between(
+            giver_id=giver,
+            receiver_id=credit.user_id,
+            kinds=peer_keys(),
+            since=credit.occurred_at - timedelta(days=7),
+        )
+        if given < cap:
+            return credit
+        note = PAIR_CAPPED.format(cap=cap)
+        return replace(
+            credit, points=0, reason=f"{note}: {credit.reason}" if credit.reason else note
+        )
 
     async def record_many(self, session: AsyncSession, credits: Sequence[Credit]) -> list[Credit]:
-        """Record many in one statement (the caller's transaction); returns the new ones."""
+        """Record many in one statement (the caller's transaction); returns the new ones.
+
+        For credits no member gives another (activity, attendance): peer kinds go through
+        :meth:`record`, where the pair cap applies.
+        """
+        if any(credit.kind in peer_keys() and credit.actor_id for credit in credits):
+            raise ValueError("peer credits are recorded one by one (the pair cap applies)")
         return await LedgerRepository(session, self.guild_id).record_many(
             credits, now=self.clock.now()
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.core.kinds import peer_keys
 from bot.core.ladder import (
     Decision,
     LadderRules,
@@ -114,10 +115,13 @@ class _Numbers:
     members: dict[int, PresentMember]
     totals: Totals
     weeks: dict[int, dict[int, int]]
+    #: ``{user_id: {window_days: different peer givers}}``, read only if a tier asks.
+    givers: dict[int, dict[int, int]] = field(default_factory=dict)
 
     def stats(self, user_id: int) -> MemberStats:
         totals = self.totals.of(user_id)
         weeks = self.weeks.get(user_id, {})
+        givers = self.givers.get(user_id, {})
         by_window: dict[int, WindowStats] = {}
         for window in self.totals.windows:
             total, active = totals.get(window), weeks.get(window, 0)
@@ -126,6 +130,7 @@ class _Numbers:
                     points=total.points if total is not None else 0,
                     counts=total.counts if total is not None else {},
                     active_weeks=active,
+                    distinct_members=givers.get(window, 0),
                 )
         member = self.members.get(user_id)
         return MemberStats(user_id, member.joined_at if member else None, by_window)
@@ -223,7 +228,9 @@ class LadderService(Service):
         first_days = {w: start.astimezone(tz).date() for w, start in starts.items()}
         totals = await repo.window_totals(starts, kinds, scope)
         weeks = await repo.active_weeks(first_days, scope)
-        return _Numbers(now, members, totals, weeks)
+        asked = {t.window_days: starts[t.window_days] for t in self.tiers if t.min_distinct_members}
+        givers = await repo.distinct_givers(asked, peer_keys(), scope) if asked else {}
+        return _Numbers(now, members, totals, weeks, givers)
 
     async def seats_taken(self) -> dict[str, int]:
         """Members holding each tier now (members who left the server hold no seat)."""
@@ -345,6 +352,7 @@ class LadderService(Service):
         """
         row = numbers.totals.rows.get(user_id)
         weeks = numbers.weeks.get(user_id, {})
+        givers = numbers.givers.get(user_id, {})
         tenure = numbers.tenure_days(user_id) if self._tenure_matters else 0
         met = []
         for tier, base, counts in columns:
@@ -354,6 +362,7 @@ class LadderService(Service):
                 count=_no_count if row is None else _counter(row, counts),
                 active_weeks=weeks.get(tier.window_days, 0),
                 tenure_days=tenure,
+                distinct_members=givers.get(tier.window_days, 0),
             ):
                 met.append(tier.key)
         return frozenset(met)

@@ -213,6 +213,55 @@ class LadderRepository:
             totals.add(await self.session.execute(reversals), reversal=True)
         return totals
 
+    async def distinct_givers(
+        self,
+        since: Mapping[int, datetime],
+        kinds: Collection[str],
+        user_ids: Collection[int] | None,
+    ) -> dict[int, dict[int, int]]:
+        """``{user_id: {window_days: members}}``: how many different members gave the member
+        a credit of ``kinds`` (peer credits) since each window's start.
+
+        Credits that counted (positive points), not reversed, from someone else: a capped
+        credit (0 points) or a cancelled one names no giver. Former members (ids <= 0) are
+        not counted: nobody can tell them apart.
+        """
+        if not since or not kinds:
+            return {}
+        windows = sorted(since)
+        c = Contribution
+        reversal = aliased(Contribution)
+        columns = [
+            func.count(distinct(case((c.occurred_at >= since[window], c.actor_id))))
+            for window in windows
+        ]
+        reversed_ = (
+            select(reversal.id)
+            .where(reversal.guild_id == c.guild_id, reversal.reverses_id == c.id)
+            .exists()
+        )
+        result: dict[int, dict[int, int]] = {}
+        for ids in _chunks(user_ids):
+            stmt = (
+                select(c.user_id, *columns)
+                .where(
+                    c.guild_id == self.guild_id,
+                    c.occurred_at >= min(since.values()),
+                    c.kind.in_(sorted(kinds)),
+                    c.points > 0,
+                    c.reverses_id.is_(None),
+                    c.actor_id > 0,
+                    c.actor_id != c.user_id,
+                    ~reversed_,
+                )
+                .group_by(c.user_id)
+            )
+            if ids is not None:
+                stmt = stmt.where(c.user_id.in_(ids))
+            for user_id, *counts in await self.session.execute(stmt):
+                result[user_id] = {w: int(n) for w, n in zip(windows, counts, strict=True)}
+        return result
+
     # ------------------------------------------------------------------ activity
     def _week(self) -> Any:
         """Monday-based week number of ``activity_days.day`` (weeks since 1969-12-29)."""

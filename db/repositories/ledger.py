@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -138,3 +138,44 @@ class LedgerRepository:
         if since is not None:
             stmt = stmt.where(Contribution.occurred_at >= since)
         return {kind: int(total) for kind, total in (await self.session.execute(stmt)).all()}
+
+    async def peer_credits_between(
+        self, *, giver_id: int, receiver_id: int, kinds: Collection[str], since: datetime
+    ) -> int:
+        """Peer credits that counted (positive points) from one member to another since then."""
+        c = Contribution
+        found = await self.session.scalar(
+            select(func.count()).where(
+                c.guild_id == self.guild_id,
+                c.user_id == receiver_id,
+                c.actor_id == giver_id,
+                c.kind.in_(sorted(kinds)),
+                c.points > 0,
+                c.reverses_id.is_(None),
+                c.occurred_at >= since,
+            )
+        )
+        return int(found or 0)
+
+    async def peer_edges(
+        self, *, kinds: Collection[str], since: datetime
+    ) -> list[tuple[int, int, int]]:
+        """``(giver, receiver, credits)`` of peer credits since then, capped ones included."""
+        c = Contribution
+        rows = await self.session.execute(
+            select(c.actor_id, c.user_id, func.count())
+            .where(
+                c.guild_id == self.guild_id,
+                c.kind.in_(sorted(kinds)),
+                c.occurred_at >= since,
+                c.reverses_id.is_(None),
+                c.actor_id > 0,
+                c.actor_id != c.user_id,
+            )
+            .group_by(c.actor_id, c.user_id)
+        )
+        return [
+            (int(giver), int(receiver), int(n))
+            for giver, receiver, n in rows.all()
+            if giver is not None
+        ]

@@ -547,9 +547,7 @@ async def test_erasure_redacts_the_member_in_text_others_keep_and_clears_her_tit
                 texts += [
                     str(v) for v in await session.scalars(select(t.c[column])) if v is not None
                 ]
-        titles = {
-            q.thread_id: q.title for q in await session.scalars(select(QuestionThread))
-        }
+        titles = {q.thread_id: q.title for q in await session.scalars(select(QuestionThread))}
     everything = "\n".join(texts)
     for trace in (str(VAL), "valentina", "Val"):
         assert trace.casefold() not in everything.casefold(), trace

@@ -71,15 +71,19 @@ def test_sends_and_edits_share_one_bucket():
     assert bucket == {limits.check(SEND, {"channel_id": "2"}).headers["X-RateLimit-Bucket"]}
 
 
-def test_direct_messages_share_one_bucket_across_channels():
+def test_direct_messages_share_one_limit_across_channels_on_top_of_their_buckets():
     limits, _ = limiter()
     answers = [limits.check(SEND, {"channel_id": str(c)}, dm=True) for c in range(1, 7)]
     assert [a.allowed for a in answers] == [True] * 5 + [False]
-    assert answers[5].scope == "shared"
-    assert answers[5].headers["X-RateLimit-Scope"] == "shared"
-    assert answers[5].body()["message"] == "The resource is being rate limited."
-    # Guild channels are not part of the DM bucket.
-    assert limits.check(SEND, {"channel_id": "1"}).allowed
+    limited = answers[5]
+    assert limited.scope == "shared" and limited.headers["X-RateLimit-Scope"] == "shared"
+    assert limited.body()["message"] == "The resource is being rate limited."
+    # The headers are the channel's own bucket, the same hash as any message send: the shared
+    # limit has no bucket a client could track (so discord.py's bookkeeping stays right).
+    guild_send = limits.check(SEND, {"channel_id": "100"})
+    assert limited.headers["X-RateLimit-Bucket"] == guild_send.headers["X-RateLimit-Bucket"]
+    assert limited.headers["X-RateLimit-Remaining"] == "5"
+    assert guild_send.allowed, "guild channels are not part of the DM limit"
 
 
 def test_role_changes_share_a_bucket_per_guild():
@@ -121,8 +125,9 @@ def test_the_global_limit_is_fifty_a_second_and_spares_interactions():
 
 def test_raised_limits_keep_the_buckets_and_multiply_the_counts():
     raised = RateLimits().raised(10)
-    assert raised.limit_for(SEND, dm=False).requests == 50
-    assert raised.limit_for(SEND, dm=True).requests == 50
+    assert raised.limit_for(SEND).requests == 50
+    shared = raised.shared_for(SEND)
+    assert shared is not None and shared.requests == 50
     assert raised.default.requests == 100 and raised.global_per_second == 500
     limits, _ = limiter(raised)
     assert all(limits.check(SEND, {"channel_id": "1"}).allowed for _ in range(50))

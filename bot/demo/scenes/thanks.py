@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from bot.demo.community import SampleCommunity
+from bot.demo.scenes import until
 from emulator import Emulator
 
 
@@ -41,4 +43,24 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     await thanks("ken", "ken")
     await thanks("ada", "margaret", "for the release notes")
     await asyncio.sleep(0.3)
+    t.flush()
+
+    t.step("Two friends trade thanks every day: past the pair cap they earn nothing")
+    t.say("ken and radia thank each other three days running; from the third day on each")
+    t.say("thank-you is still posted, but counts 0 points ([integrity] pair_credits_per_week = 2)")
+    for day in range(3):
+        if day:
+            t.clock.advance(timedelta(days=1))
+        for giver, receiver in (("ken", "radia"), ("radia", "ken")):
+            await emu.post_message(channel, m[receiver], f"Day {day + 1}: a small sync tip")
+            await asyncio.sleep(0.1)
+            await thanks(giver, receiver, "great tip")
+    await asyncio.sleep(0.3)
+    t.flush()
+    t.say("a moderator asks for the integrity note (it also goes to the mod log every Monday)")
+    note = await emu.invoke_slash_command(
+        c.guild_id, channel, c.moderators["morgan"], "integrity", {}
+    )
+    await note.wait_response(timeout=5)
+    await until(lambda: note.followups or note.edits)
     t.flush()
