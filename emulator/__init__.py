@@ -72,7 +72,8 @@ Rate limits: on by default, as Discord applies them (:mod:`emulator.ratelimits`)
 buckets with ``X-RateLimit-*`` headers, counted per channel, guild or webhook; sends and edits
 share a bucket, all DMs share one; 50 requests a second in all (interaction callbacks and
 follow-ups excepted); over a limit, 429 with ``retry_after`` and ``X-RateLimit-Scope``.
-``emu.limiter.served_429`` lists them. Tests that need speed raise them explicitly:
+``emu.limiter.served_429`` lists them; 10,000 invalid requests (401, 403, 429) in 10 minutes
+get Cloudflare's ban. Tests that need speed raise them explicitly:
 ``Emulator(rate_limits=RateLimits().raised(10))``; ``RateLimits.off()`` disables them.
 
 Faults (scripted, on top):

@@ -16,7 +16,9 @@ same pressure it meets in production:
 * at most :attr:`RateLimits.global_per_second` requests a second per bot, interaction callbacks
   and interaction-token webhooks excepted (Discord exempts interaction endpoints);
 * over a limit: 429 with ``retry_after``, ``global`` and ``X-RateLimit-Scope`` (``user``,
-  ``shared`` or ``global``); the request is not carried out.
+  ``shared`` or ``global``); the request is not carried out;
+* 10,000 invalid requests (401, 403, 429 but ``shared``) in 10 minutes: Cloudflare's ban, a
+  plain-text 429 without ``Via`` for every request until the window has room again.
 
 Tests that need speed raise limits explicitly: ``Emulator(rate_limits=RateLimits().raised(10))``.
 """
@@ -26,9 +28,12 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+#: The invalid-request limit's window (Discord: 10,000 per 10 minutes, then a Cloudflare ban).
+INVALID_WINDOW_SECONDS = 600.0
 #: Path parameters that scope a bucket, as Discord (and discord.py) define them.
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "webhook_token")
 
@@ -117,6 +122,9 @@ class RateLimits:
     limits: tuple[Limit, ...] = DISCORD_LIMITS
     default: Limit = DEFAULT_LIMIT
     global_per_second: int = 50
+    #: Invalid requests (401, 403, and 429 but ``shared``) in 10 minutes before Cloudflare
+    #: bans the client's address for the rest of the 10 minutes.
+    invalid_per_10_minutes: int = 10_000
     enabled: bool = True
 
     def raised(self, factor: float) -> RateLimits:
@@ -200,6 +208,22 @@ class Limiter:
     global_window: Window | None = None
     #: Every 429 served: ``(route, scope, retry_after)``.
     served_429: list[tuple[str, str, float]] = field(default_factory=list)
+    #: When each invalid request was answered (the last 10 minutes' worth).
+    invalid_at: deque[float] = field(default_factory=deque)
+
+    def note_status(self, status: int, scope: str | None = None) -> None:
+        """Count an answer towards the invalid-request limit (see :meth:`banned`)."""
+        if status in (401, 403) or (status == 429 and scope != "shared"):
+            self.invalid_at.append(self.monotonic())
+
+    def banned(self) -> bool:
+        """Whether Cloudflare would refuse this client now (too many invalid requests)."""
+        if not self.limits.enabled:
+            return False
+        horizon = self.monotonic() - INVALID_WINDOW_SECONDS
+        while self.invalid_at and self.invalid_at[0] < horizon:
+            self.invalid_at.popleft()
+        return len(self.invalid_at) >= self.limits.invalid_per_10_minutes
 
     def check(self, route: str, params: dict[str, str], *, dm: bool = False) -> Verdict:
         """Count one request to ``route`` (``"METHOD /template"``) with its path ``params``."""

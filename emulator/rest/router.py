@@ -37,6 +37,8 @@ log = logging.getLogger("emulator.rest")
 API_PREFIX = re.compile(r"^/api(/v\d+)?")
 #: Every answer passes Discord's proxy; discord.py takes a 429 without it for a Cloudflare ban.
 VIA = {"Via": "1.1 google"}
+#: Cloudflare's answer to a banned client (error 1015: rate limited).
+CLOUDFLARE_BAN = "error code: 1015"
 
 
 @dataclass
@@ -270,6 +272,10 @@ class Rest:
         method = record.method
         record.path, record.query = path, dict(request.query)
         emu.request_log.append(record)
+        if emu.limiter.banned():
+            # Cloudflare answers before Discord does: plain text, no Via, no rate-limit headers.
+            record.status, record.response = 429, CLOUDFLARE_BAN
+            return web.Response(status=429, text=CLOUDFLARE_BAN)
         route, params, other_method = self.router.match(method, segments)
         record.route = route.template if route else None
         verdict: Verdict | None = None
@@ -292,6 +298,7 @@ class Rest:
                 raise unauthorized()
             verdict = self._rate_limit(method, route.template, params)
             if not verdict.allowed:
+                emu.limiter.note_status(429, verdict.scope)
                 record.status, record.response = 429, verdict.body()
                 return json_response(429, verdict.body(), {**verdict.headers, **VIA})
             check_request(emu, method, route.template, path, body, request.query)
@@ -321,6 +328,7 @@ class Rest:
         record.status = status
         record.response = out
         check_response(emu, method, record.route, path, status, out)
+        emu.limiter.note_status(status)
         # A request counted in a bucket reports it, failed or not (failures count on Discord).
         limit_headers = verdict.headers if verdict is not None else {}
         return json_response(status, out, {**limit_headers, **VIA})

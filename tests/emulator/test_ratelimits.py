@@ -205,3 +205,32 @@ def test_the_readme_table_states_the_enforced_limits():
         assert rows.get(limit.name) == stated(limit.requests, limit.per), limit.name
     assert rows["every other route"] == stated(DEFAULT_LIMIT.requests, DEFAULT_LIMIT.per)
     assert rows["global"] == f"{RateLimits().global_per_second} / s"
+
+
+async def test_too_many_invalid_requests_get_the_client_banned():
+    """Discord's Cloudflare ban: after the invalid-request limit, every request is refused."""
+    emu = Emulator(bot_token=TOKEN, rate_limits=RateLimits(invalid_per_10_minutes=3))
+    await emu.start()
+    try:
+        async with aiohttp.ClientSession() as anonymous:
+            for _ in range(3):
+                async with anonymous.get(f"{emu.api_base}/users/@me") as denied:
+                    assert denied.status == 401
+            async with anonymous.get(
+                f"{emu.api_base}/users/@me", headers={"Authorization": f"Bot {TOKEN}"}
+            ) as banned:
+                assert banned.status == 429 and "Via" not in banned.headers
+                assert await banned.text() == "error code: 1015"
+    finally:
+        await emu.stop()
+    assert len(emu.limiter.invalid_at) == 3
+
+
+def test_shared_429s_do_not_count_as_invalid():
+    limits, _ = limiter(RateLimits(invalid_per_10_minutes=1))
+    limits.note_status(429, "shared")
+    limits.note_status(200)
+    limits.note_status(404)
+    assert not limits.banned()
+    limits.note_status(403)
+    assert limits.banned()
