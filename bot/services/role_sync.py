@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 #: and leaves room for everything else the bot does.
 ROLE_EDITS_PER_SECOND = 5.0
 
+
 @dataclass(frozen=True)
 class RoleChangePlan:
     user_id: int

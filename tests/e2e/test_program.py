@@ -196,6 +196,8 @@ async def test_an_export_that_outlasts_the_interaction_token_arrives_by_dm(
     assert "15 minutes" in dm["content"] and "by DM" in dm["content"]
     [attachment] = dm["attachments"]
     assert attachment["filename"].startswith("program-health-")
-    assert emulator.world.attachment_blobs[int(attachment["id"])].decode("utf-8-sig").startswith(
-        "metric,period,value,target,status"
+    assert (
+        emulator.world.attachment_blobs[int(attachment["id"])]
+        .decode("utf-8-sig")
+        .startswith("metric,period,value,target,status")
     )

@@ -161,4 +161,3 @@ def test_a_recurring_job_needs_exactly_one_rhythm():
         Recurring("both", nothing, cron=daily(dt.time(1, 0)), every=timedelta(hours=1))
     with pytest.raises(ValueError, match="exactly one"):
         Recurring("neither", nothing)
-
