@@ -57,11 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a configuration file and summarise it")
     _config_arg(check)
 
-    db = sub.add_parser("db", help="database migrations and backups")
+    db = sub.add_parser(
+        "db", help="database migrations and backups (reads only [database]; no token)"
+    )
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     for name, text in (
         ("upgrade", "apply pending migrations"),
-        ("current", "show the database's migration revision and whether it is up to date"),
+        (
+            "current",
+            "show the database's migration revision; exit 2 if migrations are pending or there "
+            "is no database yet (never creates one)",
+        ),
     ):
         _config_arg(db_sub.add_parser(name, help=text))
     backup = db_sub.add_parser("backup", help="consistent online copy of a SQLite store")
@@ -74,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         tiers_sub.add_parser(
             "preview",
             help="what-if: who would be promoted, warned or demoted under the config's rules "
-            "and the database's data (changes nothing; needs no token)",
+            "and the database's data (changes nothing; needs no token and no server IDs)",
         )
     )
 
