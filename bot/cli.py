@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     for name, text in (
-        ("upgrade", "apply pending migrations"),
+        ("upgrade", "create the database or apply pending migrations"),
         (
             "current",
             "show the database's migration revision; exit 2 if migrations are pending or there "
@@ -202,7 +202,7 @@ def backup_sqlite(url: str, destination: Path) -> None:
 
 
 def _copy_sqlite(source_path: Path, destination: Path) -> None:
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    source = sqlite3.connect(source_path)
     try:
         target = sqlite3.connect(destination)
         try:
@@ -219,7 +219,7 @@ def _store_missing(url: str) -> str | None:
     if path is None:
         return None
     if path.is_dir():
-        return startup.store_unusable(url, IsADirectoryError("a directory, not a file"))
+        return startup.store_unusable(url, IsADirectoryError("it is a directory"))
     if not path.exists():
         return f"no database at {path} (database.url): {UPGRADE_HINT}"
     return None

@@ -90,6 +90,8 @@ def sqlite_unwritable(url: str) -> str | None:
     path = sqlite_file(url)
     if path is None:
         return None
+    if path.is_dir():
+        return _sqlite_line(path, "it is a directory")
     if not path.parent.is_dir():
         return _sqlite_line(path, f"no directory {path.parent}")
     if not os.access(path.parent, os.W_OK):
@@ -113,7 +115,9 @@ def store_unusable(url: str, error: BaseException) -> str:
 
 
 def _sqlite_line(path: Path, reason: str) -> str:
-    if not path.parent.is_dir():
+    if path.is_dir():
+        fix = "set database.url to a file, e.g. sqlite+aiosqlite:///flywheel.db"
+    elif not path.parent.is_dir():
         fix = f"create the directory {path.parent}, or set database.url to a file in another"
     else:
         fix = (
