@@ -81,6 +81,14 @@ Faults (scripted, on top):
 ``emu.fail_requests(method, path_regex, status=500)``, ``emu.drop_gateway(session)``
 (resumable), ``emu.invalidate_session(session)``.
 
+The gateway's failure paths (:mod:`emulator.gateway`): no heartbeat for 1.5 intervals closes
+the connection with 4009 and ends its session; more than 120 frames a minute close it with
+4008; a frame that is not JSON with 4002. The server side is public, for the session given or
+every connected one: ``emu.reconnect()`` (op 7), ``emu.request_heartbeat()`` (op 1),
+``emu.invalid_session(resumable=True)`` (op 9). ``Emulator(chaos=Chaos(seed))``
+(:mod:`emulator.chaos`) does drops, op 7, resumable op 9 and op 1 at random moments;
+``emu.chaos.made`` counts them.
+
 Realism notes: GUILD_CREATE carries the full member list only with GUILD_PRESENCES
 on a non-large guild (otherwise discord.py chunks via op 8, which is served);
 INVITE_CREATE/DELETE need MANAGE_CHANNELS; interaction callbacks after
@@ -99,6 +107,7 @@ from __future__ import annotations
 
 from . import intents, permissions
 from .builder import GuildHandle
+from .chaos import Chaos
 from .errors import ApiError, EmulatorError
 from .gateway import GatewaySession
 from .interactions import InteractionRecord
@@ -109,6 +118,7 @@ from .server import Emulator
 
 __all__ = [
     "ApiError",
+    "Chaos",
     "Emulator",
     "EmulatorError",
     "GatewaySession",

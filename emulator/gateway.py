@@ -4,6 +4,14 @@ Each IDENTIFY creates a :class:`GatewaySession` that outlives its websocket so a
 client can RESUME after :meth:`Gateway.drop` and get every dispatch it missed
 replayed. Dispatches are enqueued synchronously (world changes happen in plain
 functions) and written by a per-connection writer task, preserving order.
+
+Discord's failure paths are enforced, not only scriptable: a connection that sends no
+heartbeat for 1.5 heartbeat intervals is closed (4009, its session ends: the client must
+identify again); more than 120 frames in 60 seconds close it with 4008; a frame that is not
+JSON closes it with 4002, any other than heartbeat, identify and resume before identifying
+with 4003. The server side of the protocol is public: :meth:`Gateway.request_heartbeat`
+(op 1), :meth:`Gateway.reconnect` (op 7), :meth:`Gateway.invalid_session` (op 9, resumable
+or not), :meth:`Gateway.drop` (a lost connection).
 """
 
 from __future__ import annotations
@@ -33,6 +41,11 @@ DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE_STATE = 0, 1, 2, 3, 4
 RESUME, RECONNECT, REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 6, 7, 8, 9, 10, 11
 
 DataFactory = Callable[["GatewaySession"], dict[str, Any] | None]
+
+#: Discord's gateway send limit: frames a client may send per window, and the window.
+SEND_LIMIT, SEND_WINDOW_SECONDS = 120, 60.0
+#: A connection silent for this many heartbeat intervals is a zombie and is closed.
+HEARTBEAT_TOLERANCE = 1.5
 
 
 @dataclass(eq=False)
@@ -76,6 +89,11 @@ class Connection:
         self._zlib = zlib.compressobj() if self.compress else None
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.session: GatewaySession | None = None
+        loop = asyncio.get_running_loop()
+        #: When the client last heartbeated (the HELLO counts as the start).
+        self.last_heartbeat = loop.time()
+        #: When the client sent each frame of the last minute (Discord's 120-a-minute limit).
+        self.sent_at: deque[float] = deque()
         #: Frames queued or being written; 0 once every one is on the wire.
         self.unsent = 0
         self.writer = asyncio.create_task(self._write_loop())
@@ -114,6 +132,13 @@ class Connection:
         with contextlib.suppress(Exception):
             await self.ws.close(code=code)
         self.queue.put_nowait(None)
+
+    def over_send_limit(self, now: float) -> bool:
+        """Count one frame from the client; True once more than 120 came within 60 s."""
+        self.sent_at.append(now)
+        while self.sent_at and self.sent_at[0] <= now - SEND_WINDOW_SECONDS:
+            self.sent_at.popleft()
+        return len(self.sent_at) > SEND_LIMIT
 
 
 class Gateway:
@@ -178,15 +203,29 @@ class Gateway:
                 "t": None,
             }
         )
+        watchdog = asyncio.create_task(self._watch_heartbeats(conn))
         try:
             async for msg in ws:
-                if msg.type == WSMsgType.TEXT:
-                    await self._on_frame(conn, json.loads(msg.data))
-                elif msg.type == WSMsgType.BINARY:
-                    await self._on_frame(conn, json.loads(zlib.decompress(msg.data)))
-                elif msg.type == WSMsgType.ERROR:
+                if msg.type == WSMsgType.ERROR:
                     break
+                if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    continue
+                if conn.over_send_limit(asyncio.get_running_loop().time()):
+                    self._log("send", -1, "CLOSE", code=4008, reason="Rate limited.")
+                    await conn.close(4008)  # Rate limited: more than 120 frames a minute
+                    break
+                try:
+                    raw = msg.data if msg.type == WSMsgType.TEXT else zlib.decompress(msg.data)
+                    frame = json.loads(raw)
+                except (ValueError, zlib.error):
+                    frame = None
+                if not isinstance(frame, dict):
+                    self._log("send", -1, "CLOSE", code=4002, reason="Decode error.")
+                    await conn.close(4002)  # Decode error
+                    break
+                await self._on_frame(conn, frame)
         finally:
+            watchdog.cancel()
             self.connections.discard(conn)
             session = conn.session
             if session is not None and session.connection is conn:
@@ -203,6 +242,7 @@ class Gateway:
         session_id = conn.session.session_id if conn.session else None
         self._log("recv", op, None, session_id=session_id, d=_redact(data))
         if op == HEARTBEAT:
+            conn.last_heartbeat = asyncio.get_running_loop().time()
             conn.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
         elif op == IDENTIFY:
             await self._identify(conn, data or {})
@@ -218,6 +258,30 @@ class Gateway:
             self.emu._bot_voice_update(data or {})
         else:
             await conn.close(4001)  # Unknown opcode
+
+    async def _watch_heartbeats(self, conn: Connection) -> None:
+        """Close a zombie connection: no heartbeat within 1.5 intervals ends its session."""
+        interval = self.emu.heartbeat_interval / 1000
+        allowed = interval * HEARTBEAT_TOLERANCE
+        loop = asyncio.get_running_loop()
+        while not conn.ws.closed:
+            await asyncio.sleep(min(interval / 4, 1.0))
+            if loop.time() - conn.last_heartbeat <= allowed:
+                continue
+            session = conn.session
+            self._log(
+                "send",
+                -1,
+                "CLOSE",
+                code=4009,
+                reason="Session timed out.",
+                session_id=session.session_id if session else None,
+            )
+            if session is not None:
+                # Discord: "Session timed out. Reconnect and start a new one."
+                self.sessions.pop(session.session_id, None)
+            await conn.close(4009)
+            return
 
     def _token_ok(self, token: Any) -> bool:
         if not isinstance(token, str):
@@ -417,9 +481,26 @@ class Gateway:
         self.sessions.pop(session.session_id, None)
 
     def reconnect(self, session: GatewaySession) -> None:
-        """Ask the client to reconnect (op 7), as Discord does during maintenance."""
+        """Ask the client to reconnect and resume (op 7), as Discord does during maintenance."""
         if session.connection is not None:
+            self._log("send", RECONNECT, None, session_id=session.session_id)
             session.connection.send({"op": RECONNECT, "d": None, "s": None, "t": None})
+
+    def request_heartbeat(self, session: GatewaySession) -> None:
+        """Ask the client for a heartbeat now (op 1): it must answer with op 1 at once."""
+        if session.connection is not None:
+            self._log("send", HEARTBEAT, None, session_id=session.session_id)
+            session.connection.send({"op": HEARTBEAT, "d": session.seq, "s": None, "t": None})
+
+    def invalid_session(self, session: GatewaySession, *, resumable: bool) -> None:
+        """Op 9 on the live connection: ``d: true`` the client may resume, ``false`` it must
+        identify again (the session is forgotten)."""
+        if not resumable:
+            self.sessions.pop(session.session_id, None)
+        if session.connection is not None:
+            self._log("send", INVALID_SESSION, None, session_id=session.session_id, d=resumable)
+            frame = {"op": INVALID_SESSION, "d": resumable, "s": None, "t": None}
+            session.connection.send(frame)
 
     def unsent(self) -> list[str]:
         """One line per live connection with frames not yet written (empty: all on the wire)."""

@@ -15,6 +15,7 @@ from . import intents as I
 from . import permissions as perms
 from .actors import ActorMixin
 from .builder import GuildHandle
+from .chaos import Chaos
 from .commands import CommandRegistry
 from .events import Events
 from .faults import FaultRule, Faults
@@ -51,6 +52,7 @@ class Emulator(ActorMixin):
         validate_requests: bool = True,
         check_responses: bool = False,
         rate_limits: RateLimits | None = None,
+        chaos: Chaos | None = None,
     ) -> None:
         self.bot_token = bot_token
         self.heartbeat_interval = heartbeat_interval
@@ -85,6 +87,8 @@ class Emulator(ActorMixin):
         self.registry = CommandRegistry(self.world)
         self.builder = InteractionBuilder(self)
         self.faults = Faults()
+        #: Random resumable gateway failures (:mod:`emulator.chaos`), or None.
+        self.chaos = chaos
         #: Discord's REST rate limits, on unless a test raises them (:mod:`emulator.ratelimits`).
         self.limiter = Limiter(rate_limits or RateLimits())
         self.rest = build_rest(self)
@@ -149,9 +153,13 @@ class Emulator(ActorMixin):
         await site.start()
         self.port = self._runner.addresses[0][1]
         log.info("Discord emulator listening on %s", self.http_base)
+        if self.chaos is not None:
+            self.chaos.start(self.gateway)
         return self
 
     async def stop(self) -> None:
+        if self.chaos is not None:
+            await self.chaos.stop()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -344,7 +352,30 @@ class Emulator(ActorMixin):
         return self.gateway.drop(session, code)
 
     def invalidate_session(self, session: GatewaySession) -> None:
+        """Forget the session: the client's next RESUME gets op 9 ``d: false``."""
         self.gateway.invalidate(session)
+
+    def _live(self, session: GatewaySession | None) -> list[GatewaySession]:
+        if session is not None:
+            return [session]
+        return [s for s in self.gateway.sessions.values() if s.connected]
+
+    def reconnect(self, session: GatewaySession | None = None) -> None:
+        """Op 7 to the session (every connected one by default): reconnect and resume."""
+        for s in self._live(session):
+            self.gateway.reconnect(s)
+
+    def request_heartbeat(self, session: GatewaySession | None = None) -> None:
+        """Op 1 to the session (every connected one by default): heartbeat now."""
+        for s in self._live(session):
+            self.gateway.request_heartbeat(s)
+
+    def invalid_session(
+        self, session: GatewaySession | None = None, *, resumable: bool = True
+    ) -> None:
+        """Op 9 to the session (every connected one by default), resumable or not."""
+        for s in self._live(session):
+            self.gateway.invalid_session(s, resumable=resumable)
 
     # ---------------------------------------------------------- bot voice
     def _bot_voice_update(self, data: dict[str, Any]) -> None:

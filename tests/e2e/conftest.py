@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -18,7 +19,7 @@ from bot.demo.community import (
     community_config,
 )
 from bot.emulated import running_bot
-from emulator import Emulator
+from emulator import Chaos, Emulator
 
 pytestmark = pytest.mark.e2e
 
@@ -26,12 +27,24 @@ pytestmark = pytest.mark.e2e
 PROBE_EXTENSION = "tests.e2e.probe_cog"
 
 
+#: ``FLYWHEEL_EMULATOR_CHAOS=<seed>`` runs every e2e test with the gateway's chaos on: drops,
+#: op 7, resumable op 9 and op 1 at random moments (``emulator.chaos``).
+CHAOS_ENV = "FLYWHEEL_EMULATOR_CHAOS"
+
+
+def chaos_from_env() -> Chaos | None:
+    seed = os.environ.get(CHAOS_ENV, "").strip()
+    return Chaos(seed=int(seed)) if seed else None
+
+
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
     """Checks requests and responses against Discord's spec, with Discord's rate limits on; a
     test whose bot sent an off-spec request, or overran a bucket whose headers it had read,
     fails at teardown even if the bot swallowed the 400 or retried the 429."""
-    emu = Emulator(bot_token=EMULATOR_TOKEN, bot_name="Flywheel", check_responses=True)
+    emu = Emulator(
+        bot_token=EMULATOR_TOKEN, bot_name="Flywheel", check_responses=True, chaos=chaos_from_env()
+    )
     await emu.start()
     try:
         yield emu
