@@ -140,10 +140,10 @@ async def test_review_buttons_and_form_with_a_slow_store(flywheel, emulator, com
     card = await content.shared_card(emulator, community)
     second = await content.shared_card(emulator, community, url="https://blog.example.com/2")
     morgan, riley = community.moderators["morgan"], community.moderators["riley"]
-    faults.slow(STALL, match=r"^SELECT .* FROM content_submissions", times=1)
+    lookup = faults.slow(STALL, match=r"(?s)^SELECT .*FROM content_submissions", times=1)
     opened = await emulator.click_button(second, riley, content.button_ids(second)[1])
     form = await answered_in_time(emulator, opened)
-    assert form["type"] == 9
+    assert form["type"] == 9 and lookup.hits == 1
 
     faults.clear()
     faults.slow(STALL, match=r"^UPDATE content_submissions")
