@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import endpoints
+from bot import endpoints, startup
 from bot.client import Flywheel
 from bot.clock import Clock, SystemClock
 from bot.config import Config
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 async def open_store(config: Config) -> AsyncEngine:
     """An engine on a database at the code's migration head, or a StartupError saying why not."""
     database = config.settings.database
+    unwritable = startup.sqlite_unwritable(database.url)
+    if unwritable:
+        raise StartupError(unwritable)
     engine = create_engine(database.url, echo=database.echo)
     try:
         pending = await migrate.pending_revisions(engine)
@@ -44,6 +50,10 @@ async def open_store(config: Config) -> AsyncEngine:
                 f"the database needs migration(s) {', '.join(pending)} and "
                 "database.auto_migrate is false: run `python -m bot db upgrade` first"
             )
+        await migrate.check_writable(engine)
+    except (DBAPIError, OSError) as exc:
+        await engine.dispose()
+        raise StartupError(startup.store_unusable(database.url, exc)) from None
     except BaseException:
         await engine.dispose()
         raise
@@ -119,6 +129,14 @@ async def serve(config: Config, *, clock: Clock | None = None) -> None:
     try:
         async with app.bot:
             await app.bot.start(config.token.get_secret_value())
+    except discord.LoginFailure:
+        raise StartupError(startup.token_refused(config.settings.discord.token_env)) from None
+    except discord.PrivilegedIntentsRequired:
+        flags = app.bot.application.flags if app.bot.application else None
+        missing = startup.missing_toggles(app.bot.intents, flags)
+        raise StartupError(startup.intents_refused(missing)) from None
+    except aiohttp.ClientConnectorError as exc:
+        raise StartupError(startup.unreachable(config.settings.discord.api_base, exc)) from None
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -10,13 +10,29 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
-from bot.config import Config, ConfigError, load_config, summarize
+from bot import startup
+from bot.config import (
+    STAND_IN_ID,
+    Config,
+    ConfigError,
+    Settings,
+    load_config,
+    load_offline_config,
+    summarize,
+)
 from bot.errors import StartupError
 
 DEFAULT_CONFIG = "config.toml"
+#: What the commands that never talk to Discord read of the config: no server IDs, no token.
+DB_SECTIONS = ("database",)
+PREVIEW_SECTIONS = tuple(
+    name for name in Settings.model_fields if name not in ("discord", "channels", "roles")
+)
+UPGRADE_HINT = "run `python -m bot db upgrade` to create it"
 
 
 def _config_arg(parser: argparse.ArgumentParser) -> None:
@@ -41,11 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a configuration file and summarise it")
     _config_arg(check)
 
-    db = sub.add_parser("db", help="database migrations and backups")
+    db = sub.add_parser(
+        "db", help="database migrations and backups (reads only [database]; no token)"
+    )
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     for name, text in (
-        ("upgrade", "apply pending migrations"),
-        ("current", "show the database's migration revision and whether it is up to date"),
+        ("upgrade", "create the database or apply pending migrations"),
+        (
+            "current",
+            "show the database's migration revision; exit 2 if migrations are pending or there "
+            "is no database yet (never creates one)",
+        ),
     ):
         _config_arg(db_sub.add_parser(name, help=text))
     backup = db_sub.add_parser("backup", help="consistent online copy of a SQLite store")
@@ -58,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         tiers_sub.add_parser(
             "preview",
             help="what-if: who would be promoted, warned or demoted under the config's rules "
-            "and the database's data (changes nothing; needs no token)",
+            "and the database's data (changes nothing; needs no token and no server IDs)",
         )
     )
 
@@ -74,18 +96,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(path: Path, *, require_token: bool) -> Config:
-    return load_config(path, require_token=require_token)
+def _report(path: Path, err: ConfigError) -> int:
+    print(f"{path}: {len(err.problems)} problem(s) to fix:", file=sys.stderr)
+    for problem in err.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return 1
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     try:
-        config = _load(args.config, require_token=True)
+        config = load_config(args.config, require_token=True)
     except ConfigError as err:
-        print(f"{args.config}: {len(err.problems)} problem(s) to fix:", file=sys.stderr)
-        for problem in err.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return 1
+        return _report(args.config, err)
     print(summarize(config))
     print("\nconfiguration OK")
     return 0
@@ -96,16 +123,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.logging_setup import configure_logging
 
     try:
-        config = _load(args.config, require_token=True)
+        config = load_config(args.config, require_token=True)
     except ConfigError as err:
         print(f"not starting: {err}", file=sys.stderr)
         return 1
     logging_settings = config.settings.logging
-    configure_logging(
-        logging_settings.level,
-        logging_settings.file,
-        secrets=[config.token.get_secret_value()] if config.token else [],
-    )
+    try:
+        configure_logging(
+            logging_settings.level,
+            logging_settings.file,
+            secrets=[config.token.get_secret_value()] if config.token else [],
+        )
+    except OSError as exc:
+        print(
+            f"not starting: cannot write the log file {logging_settings.file} "
+            f"({exc.strerror or exc}): set logging.file to a path in a writable directory, "
+            "or leave it out to log to the console only",
+            file=sys.stderr,
+        )
+        return 1
     try:
         asyncio.run(serve(config))
     except StartupError as err:
@@ -122,6 +158,7 @@ async def _db_upgrade(config: Config) -> str:
     try:
         pending = await migrate.pending_revisions(engine)
         await migrate.upgrade(engine)
+        await migrate.check_writable(engine)  # ready for the bot, which writes
         return f"applied {len(pending)} migration(s); at {await migrate.current_revision(engine)}"
     finally:
         await engine.dispose()
@@ -143,18 +180,28 @@ async def _db_current(config: Config) -> tuple[str, bool]:
 
 def backup_sqlite(url: str, destination: Path) -> None:
     """Copy a live SQLite store with the backup API: consistent even while the bot writes."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    source_path = startup.sqlite_file(url)
+    if source_path is None:
+        backend = url.split(":", 1)[0].split("+", 1)[0]
         raise StartupError(
-            f"db backup copies SQLite stores; for {parsed.get_backend_name()} use its own tools "
-            "(e.g. pg_dump)"
+            f"db backup copies SQLite files; for {backend} use its own tools (e.g. pg_dump)"
         )
-    source_path = parsed.database
-    if not source_path or source_path == ":memory:" or not Path(source_path).exists():
-        raise StartupError(f"no SQLite database file at {source_path!r} (database.url)")
+    missing = _store_missing(url)
+    if missing:
+        raise StartupError(missing)
     if destination.exists():
         raise StartupError(f"{destination} already exists; choose a new path")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        _copy_sqlite(source_path, destination)
+    except (OSError, sqlite3.Error) as exc:
+        raise StartupError(
+            f"cannot write the backup {destination} ({getattr(exc, 'strerror', None) or exc}): "
+            "choose a path in a writable directory"
+        ) from None
+
+
+def _copy_sqlite(source_path: Path, destination: Path) -> None:
     source = sqlite3.connect(source_path)
     try:
         target = sqlite3.connect(destination)
@@ -166,26 +213,55 @@ def backup_sqlite(url: str, destination: Path) -> None:
         source.close()
 
 
+def _store_missing(url: str) -> str | None:
+    """Why there is no store to read at ``url`` (None: there may be), without creating one."""
+    path = startup.sqlite_file(url)
+    if path is None:
+        return None
+    if path.is_dir():
+        return startup.store_unusable(url, IsADirectoryError("it is a directory"))
+    if not path.exists():
+        return f"no database at {path} (database.url): {UPGRADE_HINT}"
+    return None
+
+
 def cmd_db(args: argparse.Namespace) -> int:
     try:
-        config = _load(args.config, require_token=False)
+        config = load_offline_config(args.config, DB_SECTIONS)
     except ConfigError as err:
-        print(str(err), file=sys.stderr)
-        return 1
+        return _report(args.config, err)
+    url = config.settings.database.url
     try:
         if args.db_command == "upgrade":
+            problem = startup.sqlite_unwritable(url)
+            if problem:
+                return _fail(problem)
             print(asyncio.run(_db_upgrade(config)))
             return 0
         if args.db_command == "current":
-            text, up_to_date = asyncio.run(_db_current(config))
-            print(text)
-            return 0 if up_to_date else 2
-        backup_sqlite(config.settings.database.url, args.path)
+            return _db_current_command(config)
+        backup_sqlite(url, args.path)
         print(f"backed up to {args.path}")
         return 0
     except StartupError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        return _fail(str(err))
+    except (DBAPIError, OSError) as exc:
+        return _fail(startup.store_unusable(url, exc))
+
+
+def _db_current_command(config: Config) -> int:
+    """Exit 0 when up to date, 2 when migrations are pending or there is no store yet."""
+    url = config.settings.database.url
+    path = startup.sqlite_file(url)
+    if path is not None and not path.exists():
+        print(f"no database at {path} (database.url): {UPGRADE_HINT}")
+        return 2
+    missing = _store_missing(url)
+    if missing:
+        return _fail(missing)
+    text, up_to_date = asyncio.run(_db_current(config))
+    print(text)
+    return 0 if up_to_date else 2
 
 
 async def _tiers_preview(config: Config) -> list[str]:
@@ -206,6 +282,8 @@ async def _tiers_preview(config: Config) -> list[str]:
                 "`python -m bot db upgrade` first"
             )
         sessions = create_session_factory(engine)
+        if settings.discord.guild_id == STAND_IN_ID:
+            settings = await _with_the_stored_guild(settings, sessions)
         services = build_services(settings, SystemClock(), sessions)  # no Discord: Offline
         report = build_report(await services.ladder.plan(None))
         names: dict[int, str] = {}
@@ -225,28 +303,43 @@ async def _tiers_preview(config: Config) -> list[str]:
     )
 
 
+async def _with_the_stored_guild(settings: Settings, sessions: Any) -> Settings:
+    """``settings`` for the one server whose data the store holds (no discord.guild_id set)."""
+    from sqlalchemy import select
+
+    from db.models import Member
+
+    async with sessions() as session:
+        guilds = list((await session.scalars(select(Member.guild_id).distinct())).all())
+    if len(guilds) > 1:
+        raise StartupError(
+            f"the database holds {len(guilds)} servers' data: set discord.guild_id to the one "
+            "to preview"
+        )
+    if not guilds:
+        return settings  # an empty store: nobody to evaluate
+    discord = settings.discord.model_copy(update={"guild_id": guilds[0]})
+    return settings.model_copy(update={"discord": discord})
+
+
 def cmd_tiers(args: argparse.Namespace) -> int:
     try:
-        config = _load(args.config, require_token=False)
+        config = load_offline_config(args.config, PREVIEW_SECTIONS)
     except ConfigError as err:
-        print(f"{args.config}: {len(err.problems)} problem(s) to fix:", file=sys.stderr)
-        for problem in err.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return 1
+        return _report(args.config, err)
     if not config.settings.tiers:
         print(f"{args.config}: no [[tiers]] configured, so there is nothing to preview")
         return 0
-    url = make_url(config.settings.database.url)
-    sqlite_file = url.database if url.get_backend_name() == "sqlite" else None
-    if sqlite_file not in (None, "", ":memory:") and not Path(str(sqlite_file)).exists():
-        # Opening it would create an empty store; say what is wrong instead.
-        print(f"error: no SQLite database file at {sqlite_file!r} (database.url)", file=sys.stderr)
-        return 1
+    url = config.settings.database.url
+    missing = _store_missing(url)  # opening a missing file would create an empty store
+    if missing:
+        return _fail(f"{missing}, then run the bot to fill it")
     try:
         lines = asyncio.run(_tiers_preview(config))
     except StartupError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        return _fail(str(err))
+    except (DBAPIError, OSError) as exc:
+        return _fail(startup.store_unusable(url, exc))
     print("\n".join(lines))
     return 0
 
@@ -257,10 +350,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(run_demo(quiet=args.quiet, config_path=args.config))
     except ConfigError as err:
-        print(f"{args.config}: {len(err.problems)} problem(s) to fix:", file=sys.stderr)
-        for problem in err.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return 1
+        return _report(args.config, err)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

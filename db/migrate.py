@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -53,3 +54,11 @@ async def pending_revisions(engine: AsyncEngine) -> list[str]:
     script = ScriptDirectory.from_config(alembic_config())
     pending = [rev.revision for rev in script.iterate_revisions("head", current)]
     return list(reversed(pending))
+
+
+async def check_writable(engine: AsyncEngine) -> None:
+    """Write once and roll back, so a store the bot can read but not write (a read-only file,
+    a read-only replica) fails at start-up rather than at its first real write."""
+    async with engine.connect() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        await conn.rollback()

@@ -63,3 +63,15 @@ def minimal_config(
 def write_config(path: Path, data: dict[str, Any]) -> Path:
     path.write_text(to_toml(data), encoding="utf-8")
     return path
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
+
+
+def copied_example(path: Path, *, database_url: str) -> Path:
+    """``config.example.toml`` copied as a newcomer does, only the database URL changed."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    default = 'url = "sqlite+aiosqlite:///flywheel.db"'
+    assert default in text
+    path.write_text(text.replace(default, f'url = "{database_url}"'), encoding="utf-8")
+    return path

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import minimal_config, write_config
+from tests.helpers import copied_example, minimal_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006"]
@@ -83,7 +83,10 @@ def test_db_upgrade_current_and_backup(tmp_path):
         tmp_path / "c.toml", minimal_config(database_url=f"sqlite+aiosqlite:///{db}")
     )
     before = flywheel("db", "current", "--config", str(config))
-    assert before.returncode == 2 and f"pending {', '.join(REVISIONS)}" in before.stdout
+    assert before.returncode == 2, before.stderr
+    assert f"no database at {db}" in before.stdout
+    assert "python -m bot db upgrade" in before.stdout
+    assert not db.exists(), "db current must not create the database it reports on"
 
     upgraded = flywheel("db", "upgrade", "--config", str(config))
     assert upgraded.returncode == 0, upgraded.stderr
@@ -120,7 +123,7 @@ def test_db_upgrade_current_and_backup(tmp_path):
     ("url", "message"),
     [
         ("postgresql+asyncpg://u@127.0.0.1/x", "pg_dump"),
-        ("sqlite+aiosqlite:///{tmp}/missing.db", "no SQLite database file"),
+        ("sqlite+aiosqlite:///{tmp}/missing.db", "no database at"),
     ],
 )
 def test_db_backup_refuses_what_it_cannot_copy(tmp_path, url, message):
@@ -130,3 +133,72 @@ def test_db_backup_refuses_what_it_cannot_copy(tmp_path, url, message):
     result = flywheel("db", "backup", str(tmp_path / "copy.db"), "--config", str(config))
     assert result.returncode == 1
     assert message in result.stderr
+
+
+def test_db_commands_need_only_the_database_section_of_the_copied_example(tmp_path):
+    db = tmp_path / "store.db"
+    config = copied_example(tmp_path / "config.toml", database_url=f"sqlite+aiosqlite:///{db}")
+    upgraded = flywheel("db", "upgrade", "--config", str(config))
+    assert upgraded.returncode == 0, upgraded.stderr
+    current = flywheel("db", "current", "--config", str(config))
+    assert current.returncode == 0 and f"{HEAD} (up to date)" in current.stdout, current.stderr
+    backup = flywheel("db", "backup", str(tmp_path / "copy.db"), "--config", str(config))
+    assert backup.returncode == 0, backup.stderr
+
+    broken = copied_example(tmp_path / "bad.toml", database_url="mysql://nope")
+    refused = flywheel("db", "current", "--config", str(broken))
+    assert refused.returncode == 1 and "database.url" in refused.stderr
+    assert "guild_id" not in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "store"),
+    [
+        (["db", "upgrade"], "read-only"),
+        (["db", "current"], "a directory"),
+        (["tiers", "preview"], "a directory"),
+        (["db", "backup", "copy.db"], "a directory"),
+    ],
+)
+def test_db_commands_on_an_unusable_store_say_why_in_one_line(tmp_path, command, store):
+    db = tmp_path / "store.db"
+    ready = write_config(
+        tmp_path / "ok.toml", minimal_config(database_url=f"sqlite+aiosqlite:///{db}")
+    )
+    assert flywheel("db", "upgrade", "--config", str(ready)).returncode == 0
+    url = {
+        "read-only": f"sqlite+aiosqlite:///file:{db}?mode=ro&uri=true",
+        "a directory": f"sqlite+aiosqlite:///{tmp_path}",
+    }[store]
+    data = minimal_config(database_url=url, tiers=[{"key": "a", "name": "A", "role_id": 5}])
+    config = write_config(tmp_path / "c.toml", data)
+    result = flywheel(*command, "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert "database.url" in line
+
+
+def test_db_backup_to_an_unwritable_place_says_so(tmp_path):
+    db = tmp_path / "store.db"
+    config = write_config(
+        tmp_path / "c.toml", minimal_config(database_url=f"sqlite+aiosqlite:///{db}")
+    )
+    assert flywheel("db", "upgrade", "--config", str(config)).returncode == 0
+    (tmp_path / "file").write_text("not a directory")
+    result = flywheel("db", "backup", str(tmp_path / "file" / "copy.db"), "--config", str(config))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert "copy.db" in line
+
+
+def test_run_with_an_unwritable_log_file_says_so(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    data = minimal_config(logging={"file": str(tmp_path / "file" / "flywheel.log")})
+    config = write_config(tmp_path / "c.toml", data)
+    result = flywheel("run", "--config", str(config), env={"DISCORD_TOKEN": TOKEN})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert "logging.file" in line and "flywheel.log" in line

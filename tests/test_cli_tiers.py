@@ -17,7 +17,7 @@ from db.engine import create_engine, create_session_factory
 from db.models import ActivityDay
 from db.repositories.members import MemberRepository, SeenMember
 from db.repositories.tiers import TierRepository
-from tests.helpers import minimal_config, write_config
+from tests.helpers import copied_example, minimal_config, write_config
 from tests.test_cli import flywheel
 
 GUILD = 111111111111111111
@@ -146,7 +146,8 @@ def test_preview_needs_no_token_but_a_migrated_store(tmp_path):
     config = write_config(tmp_path / "c.toml", data)
     missing = flywheel("tiers", "preview", "--config", str(config))
     assert missing.returncode == 1
-    assert "no SQLite database file at" in missing.stderr
+    assert f"no database at {tmp_path / 'flywheel.db'}" in missing.stderr
+    assert "run `python -m bot db upgrade`" in missing.stderr
     assert not (tmp_path / "flywheel.db").exists()
 
     sqlite3.connect(tmp_path / "flywheel.db").close()
@@ -164,3 +165,15 @@ def test_preview_without_tiers_says_so(tmp_path):
     result = flywheel("tiers", "preview", "--config", str(config))
     assert result.returncode == 0
     assert "no [[tiers]] configured" in result.stdout
+
+
+def test_preview_with_the_copied_example_needs_only_its_database_and_tiers(tmp_path):
+    asyncio.run(build_store(tiers_config(tmp_path)))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'flywheel.db'}"
+    config = copied_example(tmp_path / "config.toml", database_url=url)
+
+    result = flywheel("tiers", "preview", "--config", str(config))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("What-if under the current rules and data: 5 member(s)")
+    assert f"  linus ({LINUS}): Champion" in result.stdout

@@ -19,7 +19,13 @@ Modules, one concept each: :mod:`~bot.config.problems` (what a problem is),
 from bot.config.cadence import WEEKDAYS, MonthlyAt, WeeklyAt
 from bot.config.examples import EXAMPLES as _EXAMPLES  # noqa: F401 (tests read examples by key)
 from bot.config.fields import POINT_KINDS, CountMap, LogLevel, mask_database_url
-from bot.config.loading import load_config, parse_config
+from bot.config.loading import (
+    STAND_IN_ID,
+    load_config,
+    load_offline_config,
+    parse_config,
+    read_toml,
+)
 from bot.config.problems import ConfigError, ConfigProblem
 from bot.config.schema import (
     ActivityConfig,
@@ -52,6 +58,7 @@ from bot.config.summary import summarize
 
 __all__ = [
     "POINT_KINDS",
+    "STAND_IN_ID",
     "WEEKDAYS",
     "ActivityConfig",
     "AnswersConfig",
@@ -85,7 +92,9 @@ __all__ = [
     "TierConfig",
     "WeeklyAt",
     "load_config",
+    "load_offline_config",
     "mask_database_url",
     "parse_config",
+    "read_toml",
     "summarize",
 ]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from pydantic import SecretStr, ValidationError
 
-from bot.config.fields import ENV_NAME
+from bot.config.fields import ENV_NAME, lenient_snowflake
 from bot.config.problems import ConfigError, ConfigProblem
 from bot.config.schema import Config, DiscordConfig, Settings
 from bot.config.translate import problems_from
@@ -105,13 +105,8 @@ def _toml_problem(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigProblem:
     )
 
 
-def load_config(
-    path: str | Path,
-    *,
-    env: Mapping[str, str] | None = None,
-    require_token: bool = True,
-) -> Config:
-    """Read, parse and validate the TOML file at ``path``; raise ConfigError on any problem."""
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The TOML file at ``path``, parsed; ConfigError when it cannot be read or parsed."""
     source = Path(path)
     copy_example = "copy config.example.toml to config.toml and fill in your IDs"
     try:
@@ -145,7 +140,43 @@ def load_config(
             source,
         ) from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_toml_problem(source, exc)], source) from None
-    return parse_config(data, env=env, require_token=require_token, source=source)
+
+
+def load_config(
+    path: str | Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    require_token: bool = True,
+) -> Config:
+    """Read, parse and validate the TOML file at ``path``; raise ConfigError on any problem."""
+    data = read_toml(path)
+    return parse_config(data, env=env, require_token=require_token, source=Path(path))
+
+
+#: Stands in for the server's IDs in a config read by a command that never talks to Discord.
+STAND_IN_ID: Final = 1
+
+
+def load_offline_config(path: str | Path, sections: Collection[str]) -> Config:
+    """The config for a command that never talks to Discord (no token, no server IDs).
+
+    Only ``sections`` are read (every other takes its defaults) and the server's IDs (guild,
+    channels, tier roles) are :data:`STAND_IN_ID` unless given, so ``db upgrade`` on a copy of
+    ``config.example.toml`` needs its ``[database]`` filled in and nothing else. A valid
+    ``discord.guild_id`` is kept: the store keeps each server's data apart.
+    """
+    data = read_toml(path)
+    kept: dict[str, Any] = {name: data[name] for name in sections if name in data}
+    discord = data.get("discord")
+    guild_id = lenient_snowflake(discord.get("guild_id")) if isinstance(discord, Mapping) else None
+    kept["discord"] = {"guild_id": guild_id or STAND_IN_ID}
+    kept["channels"] = dict.fromkeys(("announcements", "review", "mod_log"), STAND_IN_ID)
+    if isinstance(kept.get("tiers"), list):
+        kept["tiers"] = [
+            {**tier, "role_id": STAND_IN_ID + 1 + n} if isinstance(tier, Mapping) else tier
+            for n, tier in enumerate(kept["tiers"])
+        ]
+    return parse_config(kept, require_token=False, source=Path(path))

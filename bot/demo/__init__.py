@@ -12,14 +12,13 @@ import logging
 import re
 import sys
 import tempfile
-import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bot.clock import FakeClock
-from bot.config import ConfigError, ConfigProblem, parse_config
+from bot.config import Settings, parse_config, read_toml
 from bot.demo.community import (
     EMULATOR_TOKEN,
     TIERS,
@@ -47,6 +46,8 @@ class Transcript:
         clock: FakeClock,
     ):
         self.emu = emu
+        #: The settings the bot runs with (set once they are built): scenes adapt to them.
+        self.settings: Settings | None = None
         #: The bot's clock: scenes move it forward to let time pass (a call, a week).
         self.clock = clock
         self.out = out
@@ -163,9 +164,9 @@ async def play(
 ) -> None:
     """The scripted stretch of community life, one scene per feature, in story order.
 
-    The ladder, nomination and operations scenes are written for the sample ladder (Champion,
-    Ambassador, Advisor: operations needs the Champion the ladder scene promotes); with a user's
-    own tiers (``--config``) they are skipped, saying so.
+    The ladder and nomination scenes are written for the sample ladder (Champion, Ambassador,
+    Advisor); with a user's own tiers (``--config``) they are skipped, saying so. A scene that
+    depends on what the user's rules let happen says itself why it is skipped (``skipped``).
     """
     from bot.demo.scenes import (
         activity,
@@ -197,29 +198,17 @@ async def play(
         health,
     )
     for module in story:
-        if module in (ladder, nominations, operations) and not sample_ladder:
-            transcript.step(
-                f"({module.__name__.rsplit('.', 1)[-1]} scene skipped: it is "
-                "written for the sample ladder, and your config has its own tiers)"
-            )
+        reason: str | None = None
+        if module in (ladder, nominations) and not sample_ladder:
+            reason = "it is written for the sample ladder, and your config has its own tiers"
+        elif hasattr(module, "skipped"):
+            reason = module.skipped(emu, community, transcript)
+        if reason:
+            transcript.step(f"({module.__name__.rsplit('.', 1)[-1]} scene skipped: {reason})")
             continue
         await module.scene(emu, community, transcript)
         await _settle(emu)
         transcript.flush()
-
-
-def _read_user_config(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    str(path), f"cannot read it: {exc}", "a TOML file like config.example.toml"
-                )
-            ]
-        ) from exc
 
 
 #: Program settings the demo turns on to show its features; a user's own config overrides them.
@@ -240,9 +229,7 @@ async def run_demo(
 ) -> int:
     """Play the demo; with ``config_path``, on that config's program settings and tiers."""
     logging.basicConfig(level=logging.CRITICAL if quiet else logging.ERROR, stream=sys.stderr)
-    tiers, program = (
-        split_user_config(_read_user_config(config_path)) if config_path else (TIERS, {})
-    )
+    tiers, program = split_user_config(read_toml(config_path)) if config_path else (TIERS, {})
     program = _with_demo_defaults(program)
     emu = Emulator(bot_token=EMULATOR_TOKEN, bot_name="Flywheel")
     await emu.start()
@@ -269,6 +256,7 @@ async def run_demo(
                 **program,
             )
             config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
+            transcript.settings = config.settings
             transcript.step("Flywheel starts: connects, syncs commands, checks the server setup")
             async with running_bot(config, clock=transcript.clock):
                 await _settle(emu)

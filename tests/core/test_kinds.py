@@ -15,6 +15,7 @@ from bot.core.kinds import (
     keys,
     kind,
     label,
+    peer_keys,
     weekly,
 )
 
@@ -28,7 +29,12 @@ ANSWER = Kind(
     award="Top helper",
     weekly=True,
     rank=1,
+    peer=True,
 )
+
+
+def test_peer_kinds_are_the_credits_members_give_each_other() -> None:
+    assert peer_keys() == {"answer", "thanks_received"}
 
 
 def test_keys_are_unique_and_in_table_order() -> None:

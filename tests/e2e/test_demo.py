@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import EXAMPLE
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +57,40 @@ def test_demo_tries_a_users_config(tmp_path):
     assert "tiers Helper, Mentor" in result.stdout
     assert "move the Flywheel role above Mentor" in result.stdout
     assert "(operations scene skipped" in result.stdout
+
+
+def test_demo_plays_the_copied_example_saying_what_its_rules_skip(tmp_path):
+    """The README's newcomer path: config.example.toml copied as it is, placeholders and all."""
+    config = tmp_path / "config.toml"
+    config.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = run_demo("--config", str(config))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Traceback" not in result.stderr
+    # Its Champion wants 4 active weeks and 30 days in the server: katherine is not promoted,
+    # so nothing calls her a Champion, and the scene that needs a tier member says why not.
+    assert "katherine doesn't meet every Champion criterion" in out
+    assert "a Champion" not in out
+    assert "gave role Champion" not in out
+    assert "== (operations scene skipped: katherine did not reach Champion" in out
+    assert out.rstrip().endswith("== Flywheel shuts down cleanly")
+
+
+def test_demo_says_which_parts_the_users_switches_turn_off(tmp_path):
+    config = tmp_path / "mine.toml"
+    config.write_text(
+        "[buddies]\nenabled = false\n\n[nps]\nenabled = false\n\n[newsletter]\nchart = false\n",
+        encoding="utf-8",
+    )
+    result = run_demo("--config", str(config))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "gave role Champion to katherine" in out
+    assert "== (buddies skipped: they are off in your config, buddies.enabled = false)" in out
+    assert "nps.enabled = false)" in out and "katherine presses" not in out
+    assert "(no chart: it is off in your config, newsletter.chart = false)" in out
+    assert "gave role Berlin Meetup to katherine" in out
+    assert out.rstrip().endswith("== Flywheel shuts down cleanly")
 
 
 def test_demo_refuses_a_broken_config_naming_the_key(tmp_path):

@@ -1,7 +1,9 @@
 """Demo scenes: each feature plays a short stretch of community life on the emulator.
 
 A scene is ``async def scene(emu, community, transcript)``; ``bot.demo`` plays them in order
-and prints what the bot did after each one.
+and prints what the bot did after each one. A scene that depends on what the config's rules
+let happen (a member promoted earlier) also has ``skipped(emu, community, transcript)``, which
+returns why it cannot play this time, or None: the demo says so instead of waiting in vain.
 """
 
 from __future__ import annotations
@@ -46,3 +48,10 @@ async def show(t: Any) -> None:
     """Print what the bot did for this step before the next one starts."""
     await asyncio.sleep(0.3)
     t.flush()
+
+
+def tier_of(emu: Any, community: Any, member: str) -> str | None:
+    """The name of the highest tier ``member`` holds now (None: no tier), read from her roles."""
+    roles = set(emu.member_roles(community.guild_id, community.members[member]))
+    held = [key for key, role in community.tier_role_ids.items() if role in roles]
+    return held[-1].replace("_", " ").title() if held else None

@@ -81,7 +81,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     t.say("3 accepted answers, 30 points; the ladder looks at her after each one")
     await show()
 
-    t.step("A moderator credits her mentoring, and the ladder promotes her at once")
+    t.step("A moderator credits her mentoring, and the ladder looks at her again at once")
     # Her activity is counted in batches: let the last one land before the final credit.
     await asyncio.sleep(1.0)
     record = await emu.invoke_slash_command(

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from bot.demo.community import SampleCommunity
-from bot.demo.scenes import seen, show, until
+from bot.demo.scenes import seen, show, tier_of, until
 from emulator import Emulator
 
 CHART_COPY = Path(tempfile.gettempdir()) / "flywheel-demo-newsletter-chart.png"
@@ -48,23 +48,32 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     first_of_next = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
     t.clock.set(datetime.combine(first_of_next.date(), time(9, 0), tzinfo=now.tzinfo))
     t.say(f"the clock moves to {t.clock.now():%A %d %B %Y %H:%M}: the newsletter is due")
-    t.say("katherine, a Champion, subscribes to the newsletter by DM")
+    tier = tier_of(emu, c, "katherine")
+    if tier:
+        t.say(f"katherine, a {tier}, subscribes to the newsletter by DM")
+    else:
+        t.say("katherine asks for the newsletter by DM; it is for tier members, and under your")
+        t.say("config's rules she has no tier yet")
     await slash(c.members["katherine"], "newsletter subscribe")
     await show(t)
     t.say("riley posts it now with /newsletter send (it posts itself at the scheduled time too)")
     await slash(c.moderators["riley"], "newsletter send")
-    posts = await until(lambda: _with_chart(emu, c.channels["announcements"]), within=10)
+    posts = await until(lambda: _newsletters(emu, c.channels["announcements"]), within=10)
     await seen(lambda: emu.dms(c.members["katherine"]), within=5)
     await show(t)
+    if not posts[-1].get("attachments"):
+        t.say("(no chart: it is off in your config, newsletter.chart = false)")
+        return
     url = posts[-1]["attachments"][0]["url"]
     async with aiohttp.ClientSession() as http, http.get(url) as response:
         CHART_COPY.write_bytes(await response.read())
     t.say(f"the newsletter's chart of daily activity is saved at {CHART_COPY}")
 
 
-def _with_chart(emu: Emulator, channel_id: int) -> list[dict[str, Any]]:
+def _newsletters(emu: Emulator, channel_id: int) -> list[dict[str, Any]]:
     return [
         m
         for m in emu.messages(channel_id)
-        if m["author"]["id"] == str(emu.bot_user_id) and m.get("attachments")
+        if m["author"]["id"] == str(emu.bot_user_id)
+        and any(e.get("title", "").startswith("Monthly newsletter") for e in m.get("embeds", []))
     ]
