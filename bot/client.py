@@ -15,6 +15,7 @@ import cogs
 from bot import runtime
 from bot.command_sync import sync_if_changed
 from bot.config import Config, Settings
+from bot.interaction_gate import InteractionGate
 from bot.outbox import Outbox
 from bot.review_card import ReviewDesk
 from bot.scheduling import Schedule
@@ -89,6 +90,11 @@ class Flywheel(commands.Bot):
         outbox.attach(self)
         #: The one approve/reject flow of review cards; each kind's cog registers its kind.
         self.reviews = ReviewDesk(config.settings, outbox)
+        #: Every interaction passes it first: replays are dropped, slow handlers deferred for.
+        self.interaction_gate = InteractionGate(
+            lambda work: self.spawn(work, name="interaction-ack")
+        )
+        self.interaction_gate.install(self)
         self.clock = services.clock
         #: Every scheduled job and once-per-period post (``bot.scheduling``).
         self.schedule = schedule

@@ -25,6 +25,7 @@ from discord.ext import commands
 from bot.checks import MODERATORS_ONLY, is_moderator
 from bot.config import Settings
 from bot.core.text import day_label
+from bot.interaction_gate import if_quick
 from bot.outbox import NO_MENTIONS, Outbox, member_name
 from bot.tree import follow_up, handled
 
@@ -191,9 +192,10 @@ class ReviewDesk:
     ) -> None:
         async with handled(interaction, f"opening the rejection form for {key} #{record_id}"):
             kind = self.kind(key)
-            if not await self._undecided(
-                interaction, kind, await kind.check(record_id, interaction.user.id)
-            ):
+            # A form can only be the first answer, within Discord's 3 seconds: a slow store
+            # does not hold it back (the submission checks again).
+            checked = await if_quick(kind.check(record_id, interaction.user.id))
+            if checked is not None and not await self._undecided(interaction, kind, checked):
                 return
             form = reason_form(
                 kind.key,

@@ -26,6 +26,7 @@ from bot.core.embeds import paginate
 from bot.core.nps import closes_on, is_open, period_from_key, render_report, survey_period
 from bot.core.periods import Period
 from bot.errors import UserFacingError
+from bot.interaction_gate import if_quick
 from bot.outbox import NO_MENTIONS, paced
 from bot.posting import to_embed
 from bot.scheduling import OncePerPeriod
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 QUESTION: Final = "How likely are you to recommend the ambassador program to a friend or colleague?"
 COMMENT_INPUT: Final = "comment"
 _PERIOD: Final = r"\d{4}-Q[1-4]"
-_COMMENT_FORM: Final = re.compile(rf"nps:comment-form:(?P<period>{_PERIOD})")
+_COMMENT_FORM: Final = re.compile(rf"nps:comment-form:(?P<period>{_PERIOD})(?P<keep>:keep)?")
+KEPT: Final = "Your comment is unchanged."
 #: Discord allows five buttons per row: 0-4, 5-9, then 10 beside "Add a comment".
 _ROWS: Final = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9), (10,))
 
@@ -109,8 +111,13 @@ class CommentButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         service = services_of(interaction).nps
         async with handled(interaction, "opening the NPS comment form"):
-            survey, current = await service.comment_for(self.period, interaction.user.id)
-            form = comment_form(survey, current)
+            # The form must be the first answer within Discord's 3 seconds: with a slow store
+            # it opens without the current comment, and an empty submission then keeps it.
+            found = await if_quick(service.comment_for(self.period, interaction.user.id))
+            if found is None:
+                form = comment_form(service.open_period(self.period), None)
+            else:
+                form = comment_form(*found)
             await interaction.response.send_modal(form)
             form.stop()  # the submission is handled by custom id in on_interaction
 
@@ -137,10 +144,16 @@ def survey_text(period: Period, *, chosen: int | None = None, commented: bool = 
     return "\n".join(lines)
 
 
-def comment_form(period: Period, current: str) -> discord.ui.Modal:
-    """Routed by its custom id (``on_interaction``), so a form opened before a restart works."""
+def comment_form(period: Period, current: str | None) -> discord.ui.Modal:
+    """Routed by its custom id (``on_interaction``), so a form opened before a restart works.
+
+    ``current`` None: the current comment is unknown (a slow store), so the form is marked
+    ``:keep`` and an empty submission keeps it instead of removing it.
+    """
+    keep = ":keep" if current is None else ""
     modal = discord.ui.Modal(
-        title=f"Your comment · survey {period.label}", custom_id=f"nps:comment-form:{period.key}"
+        title=f"Your comment · survey {period.label}",
+        custom_id=f"nps:comment-form:{period.key}{keep}",
     )
     modal.add_item(
         discord.ui.TextInput(
@@ -150,21 +163,24 @@ def comment_form(period: Period, current: str) -> discord.ui.Modal:
             required=False,
             max_length=1000,
             default=current or None,
-            placeholder="Shown to moderators without your name. Leave empty to remove it.",
+            placeholder="Shown to moderators without your name. "
+            + ("Leave empty to keep your comment." if keep else "Leave empty to remove it."),
         )
     )
     return modal
 
 
-def _submitted(interaction: discord.Interaction[Any]) -> tuple[str, str] | None:
-    """``(period, comment)`` if this interaction submits an NPS comment form."""
+def _submitted(interaction: discord.Interaction[Any]) -> tuple[str, str | None] | None:
+    """``(period, comment)`` if this interaction submits an NPS comment form; the comment is
+    None when a ``:keep`` form came back empty."""
     if interaction.type is not discord.InteractionType.modal_submit:
         return None
     data: dict[str, Any] = dict(interaction.data or {})
     match = _COMMENT_FORM.fullmatch(str(data.get("custom_id", "")))
     if match is None:
         return None
-    return match["period"], _value(list(data.get("components") or []))
+    text = _value(list(data.get("components") or []))
+    return match["period"], None if match["keep"] and not text.strip() else text
 
 
 def _value(components: list[dict[str, Any]]) -> str:
@@ -293,6 +309,9 @@ class Nps(commands.Cog):
             return
         period, text = submitted
         async with handled(interaction, "saving an NPS comment"):
+            if text is None:
+                await interaction.response.send_message(KEPT, ephemeral=True)
+                return
             survey, kept = await self.service.comment(period, interaction.user.id, text)
             reply = (
                 "Thanks, your comment is saved. Moderators see it without your name."

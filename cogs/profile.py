@@ -19,6 +19,7 @@ from bot.client import Flywheel, services_of
 from bot.config import Settings
 from bot.core.kinds import KINDS, find, label
 from bot.errors import UserFacingError
+from bot.interaction_gate import PUBLIC_ANSWER
 from bot.outbox import NO_MENTIONS
 from bot.services.ladder_views import Outlook, outlook
 from bot.services.stats import PERIODS, LeaderboardPage, Period, Profile, StatsService
@@ -247,7 +248,9 @@ class Profiles(commands.Cog):
             allowed_mentions=NO_MENTIONS,
         )
 
-    @app_commands.command(name="leaderboard", description="Who contributed most")
+    @app_commands.command(
+        name="leaderboard", description="Who contributed most", extras=PUBLIC_ANSWER
+    )
     @app_commands.describe(period="Which stretch of time", kind="Only one kind of contribution")
     @app_commands.choices(
         period=[app_commands.Choice(name=f"Last {v}" if p != "all" else "All time", value=p)

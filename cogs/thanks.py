@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.errors import UserFacingError
+from bot.interaction_gate import PUBLIC_ANSWER
 from bot.outbox import only
 from bot.services.thanks import (
     AlreadyHandled,
@@ -31,7 +32,11 @@ class Thanks(commands.Cog):
         self.bot = bot
         self.service = bot.services.thanks
 
-    @app_commands.command(name="thanks", description="Thank a member who helped you here")
+    @app_commands.command(
+        name="thanks",
+        description="Thank a member who helped you here",
+        extras=PUBLIC_ANSWER,  # a slow store defers publicly: the thank-you replaces "thinking"
+    )
     @app_commands.describe(member="Who helped you", reason="What they did (optional)")
     @app_commands.guild_only()
     async def thanks(

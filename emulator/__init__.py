@@ -38,6 +38,7 @@ Acting as users (async; state change + gateway events)::
     # click_button(message, user_id, custom_id), select_menu(...),
     # submit_modal(inter_or_custom_id, user_id, values={custom_id: value})
     # inter.followups / inter.edits / inter.original, wait_followup(), wait_edit()
+    await emu.replay_interaction(inter)   # the same INTERACTION_CREATE again (a resume replay)
     await emu.post_dm(alice.id, "hello bot"); await emu.set_member_roles(g.id, alice.id, [role])
 
 World edits after connect also dispatch events: ``g.edit_role(role, permissions=...)``,

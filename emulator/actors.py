@@ -463,6 +463,13 @@ class ActorMixin:
         self.events.interaction_create(payload, rec.guild_id)
         return rec
 
+    async def replay_interaction(self, record: InteractionRecord) -> InteractionRecord:
+        """Deliver ``record``'s INTERACTION_CREATE again, same id and token, as Discord may
+        (at-least-once: a resumed session replays events). Answers land on the same record;
+        Discord refuses a second first-response with 40060."""
+        self.events.interaction_create(record.payload, record.guild_id)
+        return record
+
     def _context(self, guild_id: Any, channel_id: Any, user_id: Any):
         guild = self._guild(guild_id) if guild_id is not None else None
         channel = self._channel(channel_id)

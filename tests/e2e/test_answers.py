@@ -238,7 +238,7 @@ async def test_a_double_invocation_credits_once(flywheel, emulator, community):
 async def test_a_replayed_older_mark_does_not_move_the_credit_back(
     flywheel, emulator, community, caplog
 ):
-    caplog.set_level(logging.INFO, logger="cogs.answers")
+    caplog.set_level(logging.INFO)
     thread_id = await ask(emulator, community)
     ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
     grace_reply = await reply(emulator, community, thread_id, "grace", "Quote the path.")
@@ -252,10 +252,8 @@ async def test_a_replayed_older_mark_does_not_move_the_credit_back(
     before = ledger(await answer_rows(flywheel))
 
     # The gateway delivers the first "Mark as answer" again (a replay after a resume).
-    emulator.events.interaction_create(first.payload, community.guild_id)
-    await eventually(
-        lambda: f"interaction {first.payload['id']} was already handled" in caplog.text
-    )
+    await emulator.replay_interaction(first)
+    await eventually(lambda: f"interaction {first.id} was delivered again" in caplog.text)
     assert ledger(await answer_rows(flywheel)) == before, "grace keeps the credit"
     assert len(bot_posts(emulator, thread_id)) == 2
 

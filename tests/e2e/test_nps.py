@@ -379,3 +379,42 @@ async def test_a_store_failure_right_after_a_dm_never_asks_anyone_twice(
     assert all(count <= 1 for count in asked.values()), asked
     reachable = [name for name in community.members if name != "quiet"]
     assert all(asked[name] == 1 for name in reachable), asked
+
+
+async def test_a_slow_store_still_answers_the_buttons_and_opens_the_form(
+    flywheel, emulator, community
+):
+    """Within Discord's 3 seconds (#14.2): the click is deferred and the DM updated after; the
+    form opens without the current comment, so an empty submission keeps it."""
+    bot, ada = flywheel.bot, community.members["ada"]
+    key = survey_period(bot.clock.now(), bot.settings.schedule.tz).key
+    await send_survey(emulator, community)
+    await answer(emulator, ada, key, 7)
+    first = await click(emulator, ada, f"nps:comment:{key}")
+    await first.wait_response()
+    saved = await emulator.submit_modal(first, ada, values={"comment": "Keep me"})
+    await private_reply(saved)
+    faults = StoreFaults.attach(flywheel.engine)
+    try:
+        faults.slow(4.0, match=r"^(INSERT INTO|UPDATE) nps_responses")
+        changed = await click(emulator, ada, f"nps:score:{key}:9")
+        assert (await changed.wait_response(timeout=7))["type"] == 6
+        edit = await changed.wait_edit(timeout=10)
+        assert "Your answer: **9**" in edit["content"]
+
+        faults.clear()
+        lookup = faults.slow(4.0, match=r"(?s)^SELECT .*FROM nps_responses", times=1)
+        opened = await click(emulator, ada, f"nps:comment:{key}")
+        form = await opened.wait_response(timeout=3)
+        assert form["type"] == 9 and form["data"]["custom_id"] == f"nps:comment-form:{key}:keep"
+        assert lookup.hits == 1
+        kept = await emulator.submit_modal(opened, ada, values={"comment": ""})
+        assert (await private_reply(kept))["content"] == "Your comment is unchanged."
+        await eventually(lambda: bot.services.background.pending == frozenset(), within=10)
+    finally:
+        faults.detach()
+    late = [
+        r for r in emulator.request_log if r.path.startswith("/interactions/") and r.status == 404
+    ]
+    assert late == []
+    assert (await answers(bot))[ada] == (key, 9, "Keep me")

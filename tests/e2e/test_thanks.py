@@ -215,23 +215,24 @@ async def test_in_a_thread_a_post_in_the_thread_or_its_parent_counts(flywheel, e
 
 
 async def test_a_replayed_interaction_is_recorded_once(start_bot, emulator, community, caplog):
-    caplog.set_level(logging.INFO, logger="cogs.thanks")
+    caplog.set_level(logging.INFO)
     m, general = community.members, community.channels["general"]
 
-    async def replay(interaction) -> None:
+    async def replay(interaction, logged: str) -> None:
         caplog.clear()
-        emulator.events.interaction_create(interaction.payload, community.guild_id)
-        await eventually(lambda: "already recorded" in caplog.text)
+        await emulator.replay_interaction(interaction)
+        await eventually(lambda: logged in caplog.text)
 
     # Two thanks per pair a day are allowed, so only replay protection can stop a double.
     async with start_bot(thanks={"per_pair_per_day": 2}) as app:
         await posted(app, emulator, general, m["grace"], "Here's how I fixed the sync bug.")
         interaction, _ = await thank(emulator, community, general, m["ada"], m["grace"])
-        await replay(interaction)
+        await replay(interaction, "delivered again (a gateway replay): ignored")
         assert len(await thanks_rows(app)) == 1
+        assert len(interaction.followups) == 0 and not interaction.edits
 
     # After a restart the bot has forgotten the interaction; the ledger has not.
     async with start_bot(thanks={"per_pair_per_day": 2}) as app:
-        await replay(interaction)
+        await replay(interaction, "already recorded")
         assert len(await thanks_rows(app)) == 1
         assert len(await thanks_credits(app)) == 1
