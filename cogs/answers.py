@@ -97,12 +97,8 @@ class Answers(commands.Cog):
                 author_is_bot=message.author.bot,
                 marker_id=interaction.user.id,
                 marker_is_moderator=is_moderator(interaction.user, self.bot.settings),
-                interaction_id=interaction.id,
             )
         )
-        if result.replayed:
-            log.info("answers: interaction %s was already handled (replayed)", interaction.id)
-            return
         if result.accepted is None:
             raise UserFacingError(result.refusal or NOT_HELP_THREAD)
         # Tagging and the thread reply are two more requests: take the time they need.

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core.replays import RecentIds
 from bot.services.base import Service
 from bot.services.contributions import Contributions
 from db.models import QuestionThread
@@ -34,9 +33,6 @@ ALREADY_ACCEPTED = "That message is already the accepted answer."
 CHANGED_MEANWHILE = "Someone marked another answer here just now: have a look and try again."
 
 
-#: Interactions remembered to ignore a replayed "Mark as answer" (Discord replays within a
-#: session, and an interaction can't be answered after 15 minutes anyway).
-_REMEMBERED_INTERACTIONS = 1000
 
 
 @dataclass(frozen=True)
@@ -58,8 +54,6 @@ class MarkRequest:
     author_is_bot: bool
     marker_id: int
     marker_is_moderator: bool
-    #: The "Mark as answer" interaction: a replayed one changes nothing.
-    interaction_id: int
 
 
 @dataclass(frozen=True)
@@ -78,8 +72,6 @@ class MarkResult:
 
     refusal: str | None = None
     accepted: Accepted | None = None
-    #: This interaction was handled before (a replayed gateway event): nothing was done.
-    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,7 +137,6 @@ class AnswersService(Service):
         self._responded: set[int] = set()
         # Marks are rare: one lock makes "read the answer, then move it" atomic in-process.
         self._marking = asyncio.Lock()
-        self._handled = RecentIds(_REMEMBERED_INTERACTIONS)
 
     def is_help_parent(self, channel_id: int | None) -> bool:
         return channel_id in self._help_parents
@@ -189,11 +180,9 @@ class AnswersService(Service):
     async def mark(self, request: MarkRequest) -> MarkResult:
         """Accept ``request.message_id`` as the thread's answer, moving the credit if needed.
 
-        A replayed interaction must not run again: replaying an older mark would move the
-        credit back to the earlier answer.
+        A replayed interaction never gets here (``bot.interaction_gate`` drops it): replaying
+        an older mark would move the credit back to the earlier answer.
         """
-        if not self._handled.first_time(request.interaction_id):
-            return MarkResult(replayed=True)
         async with self._marking:
             try:
                 accepted = await self._mark(request)

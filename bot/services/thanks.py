@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core.replays import RecentIds
 from bot.core.thanks import (
     Refusal,
     ThanksRequest,
@@ -86,8 +85,6 @@ class AlreadyHandled:
 ThanksOutcome = ThanksGiven | ThanksRefused | AlreadyHandled
 
 
-#: Interactions remembered to ignore a replayed event without touching the database.
-_REMEMBERED_INTERACTIONS = 1000
 
 
 class _Duplicate(Exception):
@@ -120,12 +117,11 @@ class ThanksService(Service):
         self.rules = thanks_rules(settings)
         # Count-then-insert must not interleave, or two quick thanks could pass one cap.
         self._lock = asyncio.Lock()
-        self._handled = RecentIds(_REMEMBERED_INTERACTIONS)
 
     async def give(self, request: GiveThanks) -> ThanksOutcome:
-        """Record the thanks, or say why not. A replayed interaction changes nothing."""
-        if not self._handled.first_time(request.interaction_id):
-            return AlreadyHandled()
+        """Record the thanks, or say why not. A replayed interaction changes nothing: the
+        gate drops it in this process, and the ledger's source (the interaction id) refuses
+        it after a restart."""
         channels = [request.channel_id]
         if request.parent_channel_id is not None:
             channels.append(request.parent_channel_id)
