@@ -44,7 +44,7 @@ REMEMBER_SECONDS = 15 * 60
 #: More interactions than a community makes in 15 minutes.
 REMEMBER_AT_MOST = 10_000
 #: ``extras`` of an app command whose answer is public (``/thanks``): deferred publicly.
-PUBLIC_ANSWER = {"answer": "public"}
+PUBLIC_ANSWER = {"deferral": "public"}
 
 #: How long a handler about to open a form may wait for the store (the form must still be
 #: the first answer within Discord's window).
@@ -273,4 +273,4 @@ def _answers_publicly(state: Any, data: dict[str, Any]) -> bool:
     if command is None and guild is not None:
         command = tree.get_command(inner.get("name", ""), type=kind)
     extras = getattr(command, "extras", None) or {}
-    return bool(extras.get("answer") == PUBLIC_ANSWER["answer"])
+    return bool(extras.get("deferral") == PUBLIC_ANSWER["deferral"])
