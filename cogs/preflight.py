@@ -47,6 +47,10 @@ def requirements(settings: Settings) -> Requirements:
         preflight.help_forum(f"channels.help_forums[{i}]", forum)
         for i, forum in enumerate(channels.help_forums)
     ]
+    if settings.feedback.forum_channel is not None:
+        needs.append(
+            preflight.feedback_forum("feedback.forum_channel", settings.feedback.forum_channel)
+        )
     roles = [
         preflight.RoleNeed(f"roles.moderators[{i}]", role, managed_by_bot=False)
         for i, role in enumerate(settings.roles.moderators)

@@ -32,6 +32,11 @@ OPTED_OUT = (
 )
 ALREADY_OUT = "You're already opted out of public recognition. /privacy optin undoes this."
 OPTED_IN = "Done: you can be named in recognition posts and leaderboards again."
+UPDATES_OFF = (
+    "Done: no more DMs when a product request you made or voted on changes status. "
+    "/privacy updates on turns them back on."
+)
+UPDATES_ON = "Done: I'll DM you when a product request you made or voted on changes status."
 ALREADY_IN = "You're not opted out: you can be named in recognition posts and leaderboards."
 
 EXPORTED = (
@@ -149,6 +154,27 @@ class Privacy(commands.Cog):
     async def optin(self, interaction: discord.Interaction[Any]) -> None:
         changed = await self._set(interaction, False)
         await interaction.response.send_message(OPTED_IN if changed else ALREADY_IN, ephemeral=True)
+
+    @privacy.command(
+        name="updates", description="DMs when a product request you made or voted on changes"
+    )
+    @app_commands.describe(dms="on: tell me by DM (the default); off: never DM me about it")
+    @app_commands.choices(
+        dms=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+        ]
+    )
+    async def updates(self, interaction: discord.Interaction[Any], dms: str) -> None:
+        opt_out = dms == "off"
+        changed = await self.members.set_feedback_updates_opt_out(
+            interaction.user.id, opt_out, name=interaction.user.display_name
+        )
+        if opt_out:
+            text = UPDATES_OFF if changed else "Feedback DMs were already off for you."
+        else:
+            text = UPDATES_ON if changed else "Feedback DMs were already on for you."
+        await interaction.response.send_message(text, ephemeral=True)
 
     # ------------------------------------------------------------------ export
     @privacy.command(name="export", description="Get a file of everything stored about you")

@@ -38,6 +38,8 @@ class Member(Base):
     joined_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     left_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     recognition_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: No DMs about feedback items the member asked for or voted on (/privacy updates off).
+    feedback_updates_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Contribution(Base):
@@ -592,4 +594,94 @@ class GroupEvent(Base):
     event_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("user_groups.id", ondelete="CASCADE"))
     credited_by: Mapped[int] = mapped_column(Snowflake)
+    at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+# --- Product feedback (migration 0007) --------------------------------------------------------
+
+FEEDBACK_STATUSES = ("open", "planned", "in_progress", "shipped", "declined")
+
+
+class FeedbackItem(Base):
+    """A member's product request (/feedback submit), posted in the feedback forum.
+
+    ``thread_id`` is written once the forum post exists: an item without one was claimed but
+    its post not (yet) made, and is posted again, never twice, by the start-up reconciliation.
+    """
+
+    __tablename__ = "feedback_items"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'planned', 'in_progress', 'shipped', 'declined')",
+            name="status_known",
+        ),
+        Index("ix_feedback_items_guild_status", "guild_id", "status"),
+        Index("ix_feedback_items_guild_thread", "guild_id", "thread_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    author_id: Mapped[int] = mapped_column(Snowflake)
+    title: Mapped[str] = mapped_column(String(100))
+    problem: Mapped[str] = mapped_column(Text)
+    wanted: Mapped[str] = mapped_column(Text)
+    area: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    thread_id: Mapped[int | None] = mapped_column(Snowflake)
+    first_staff_status_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    status_changed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class FeedbackVote(Base):
+    """One member's vote for one item; withdrawing it deletes the row."""
+
+    __tablename__ = "feedback_votes"
+    __table_args__ = (Index("ix_feedback_votes_guild_user", "guild_id", "user_id"),)
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    voted_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class FeedbackChange(Base):
+    """A staff decision on an item: the status it moved to, the note, who and when."""
+
+    __tablename__ = "feedback_changes"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'planned', 'in_progress', 'shipped', 'declined')",
+            name="status_known",
+        ),
+        Index("ix_feedback_changes_guild_item", "guild_id", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int] = mapped_column(Snowflake)
+    at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class FeedbackNotice(Base):
+    """One DM about one change to one member (the author or a voter), claimed (``sending``)
+    before it goes out: a restart finishes a change's notices and never repeats one."""
+
+    __tablename__ = "feedback_notices"
+    __table_args__ = (
+        CheckConstraint("state IN ('sending', 'sent', 'failed')", name="state_known"),
+    )
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    change_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_changes.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(TZDateTime)

@@ -316,6 +316,29 @@ class GroupsConfig(_Section):
     """Leaders of a group with no credited event for this long get a nudge."""
 
 
+FeedbackArea = Annotated[str, Strict(), AfterValidator(non_blank), Field(max_length=50)]
+
+
+class FeedbackConfig(_Section):
+    forum_channel: Snowflake | None = Field(None, examples=[EXAMPLE_ID])
+    """Forum channel where each request becomes a post; leave it out to turn /feedback off."""
+    product_role: Snowflake | None = Field(None, examples=[EXAMPLE_ID])
+    """Role of the product team: they set statuses, as moderators do."""
+    areas: tuple[FeedbackArea, ...] = Field(
+        ("General",), min_length=1, max_length=25, examples=[["General", "Mobile app", "API"]]
+    )
+    """What a request is about: members pick one, /feedback top filters by it (25 at most)."""
+    planned_points: NonNegInt = 3
+    """Credited (kind `feedback`) to the author when a request is first taken on (Planned or
+    In progress); when it ships the author gets `[points] feedback` more."""
+    dm_pace_seconds: Annotated[float, Strict(), Field(ge=0, le=60)] = 1.0
+    """Seconds between the DMs telling the author and the voters of a status change."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.forum_channel is not None
+
+
 class PrivacyConfig(_Section):
     retention_days: NonNegInt = Field(0, examples=[365])
     """Purge the data of members who left more than this many days ago (0 keeps it)."""
@@ -411,6 +434,9 @@ class Settings(_Section):
     buddies: BuddiesConfig = Field(default_factory=BuddiesConfig, examples=[{"enabled": False}])
     groups: GroupsConfig = Field(default_factory=GroupsConfig, examples=[{"inactive_days": 60}])
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig, examples=[{"retention_days": 0}])
+    feedback: FeedbackConfig = Field(
+        default_factory=FeedbackConfig, examples=[{"forum_channel": EXAMPLE_ID}]
+    )
 
     @model_validator(mode="before")
     @classmethod

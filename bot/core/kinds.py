@@ -155,6 +155,16 @@ KINDS: Final[tuple[Kind, ...]] = (
         award="Top mentor",
         rank=6,
     ),
+    Kind(
+        key="feedback",
+        default_points=10,
+        label="Product feedback",
+        one="feedback credit",
+        many="feedback credits",
+        credited="When a product request the member made with /feedback is planned or ships.",
+        award="Voice of the users",
+        rank=8,
+    ),
 )
 """Every kind, in the order members see them (/profile, /leaderboard, ``[points]``)."""
 

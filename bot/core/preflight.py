@@ -92,6 +92,22 @@ def posting_channel(key: str, channel_id: int) -> ChannelNeed:
     return ChannelNeed(key, channel_id, _POSTING, ("text", "news"))
 
 
+_FEEDBACK = (
+    "view_channel",
+    "send_messages",
+    "send_messages_in_threads",
+    "embed_links",
+    "manage_threads",
+    "manage_channels",
+)
+"""Post requests, note statuses in their threads, apply the (moderated) status tags and create
+them at start-up."""
+
+
+def feedback_forum(key: str, channel_id: int) -> ChannelNeed:
+    return ChannelNeed(key, channel_id, _FEEDBACK, ("forum",))
+
+
 def help_forum(key: str, channel_id: int) -> ChannelNeed:
     return ChannelNeed(key, channel_id, _HELP, ("forum", "text"))
 

@@ -110,8 +110,17 @@ def build_sample_community(
         "review": guild.create_text_channel("mod-review").id,
         "mod-log": guild.create_text_channel("mod-log").id,
         "help": guild.create_forum_channel("help", tags=["Solved", "Question"]).id,
+        "feedback": guild.create_forum_channel("product-feedback").id,
         "events": guild.create_voice_channel("community-calls").id,
     }
+    # Members discuss requests in their posts; the bot alone opens posts (from /feedback submit)
+    # and manages the forum's status tags.
+    guild.set_overwrite(
+        channels["feedback"],
+        bot_role,
+        allow=perms.MANAGE_CHANNELS | perms.SEND_MESSAGES | perms.EMBED_LINKS,
+    )
+    guild.set_overwrite(channels["feedback"], guild.id, deny=perms.SEND_MESSAGES)
     community = SampleCommunity(
         guild_id=guild.id,
         bot_role_id=bot_role.id,
@@ -151,6 +160,10 @@ def community_config(
         },
         "roles": {"moderators": [community.moderator_role_id]},
         "tiers": [{**tier, "role_id": community.tier_role_ids[tier["key"]]} for tier in tiers],
+        "feedback": {
+            "forum_channel": community.channels["feedback"],
+            "areas": ["General", "Mobile app", "API"],
+        },
     }
     for section, values in overrides.items():
         data[section] = {**data.get(section, {}), **values} if isinstance(values, dict) else values
@@ -159,6 +172,9 @@ def community_config(
 
 #: Sections of a user's own config that describe their server, replaced by the emulator's.
 SERVER_SECTIONS = ("discord", "database", "logging", "channels", "roles", "tiers")
+#: Keys of a user's program sections that name their server's channels or roles: the sample
+#: community's own are kept.
+SERVER_KEYS = {"feedback": ("forum_channel", "product_role")}
 
 
 def split_user_config(raw: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -172,4 +188,7 @@ def split_user_config(raw: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dic
         if isinstance(tier, Mapping)
     ]
     program = {k: v for k, v in raw.items() if k not in SERVER_SECTIONS}
+    for section, keys in SERVER_KEYS.items():
+        if isinstance(program.get(section), Mapping):
+            program[section] = {k: v for k, v in program[section].items() if k not in keys}
     return tiers, program

@@ -33,8 +33,6 @@ ALREADY_ACCEPTED = "That message is already the accepted answer."
 CHANGED_MEANWHILE = "Someone marked another answer here just now: have a look and try again."
 
 
-
-
 @dataclass(frozen=True)
 class HelpThread:
     """What the cog knows about a thread in a help forum or help channel."""

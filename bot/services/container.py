@@ -23,6 +23,7 @@ from bot.services.content import ContentService
 from bot.services.contributions import Contributions
 from bot.services.effects import DiscordEffects, Offline
 from bot.services.events import EventsService
+from bot.services.feedback import FeedbackService
 from bot.services.groups import GroupsService
 from bot.services.health import HealthService
 from bot.services.integrity import IntegrityService
@@ -68,6 +69,7 @@ class Services:
     ladder: LadderService
     tiers: LadderAutomation
     nominations: NominationService
+    feedback: FeedbackService
 
     @property
     def guild_id(self) -> int:
@@ -127,4 +129,5 @@ def build_services(
         nominations=NominationService(
             sessions, settings, clock, reevaluate=tiers.reevaluate, standing=ladder
         ),
+        feedback=FeedbackService(*common),
     )

@@ -96,6 +96,13 @@ class MembersService:
                 user_id, opt_out, display_name=name, now=self.clock.now()
             )
 
+    async def set_feedback_updates_opt_out(self, user_id: int, opt_out: bool, *, name: str) -> bool:
+        """No DMs (or DMs again) when a request the member made or voted on changes status."""
+        async with self.sessions.begin() as session:
+            return await MemberRepository(session, self.guild_id).set_feedback_updates_opt_out(
+                user_id, opt_out, display_name=name, now=self.clock.now()
+            )
+
 
 def _seen(member: MemberInfo) -> SeenMember:
     return SeenMember(member.user_id, member.display_name, member.is_bot, member.joined_at)

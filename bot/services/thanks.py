@@ -85,8 +85,6 @@ class AlreadyHandled:
 ThanksOutcome = ThanksGiven | ThanksRefused | AlreadyHandled
 
 
-
-
 class _Duplicate(Exception):
     """Rolls back a thanks whose interaction was already credited."""
 

@@ -65,26 +65,41 @@ class MemberRepository:
         self, user_id: int, opt_out: bool, *, display_name: str, now: datetime
     ) -> bool:
         """Record the member's choice; True if it changed. Works before the member is seen."""
+        return await self._set_choice(
+            user_id, "recognition_opt_out", opt_out, display_name=display_name, now=now
+        )
+
+    async def set_feedback_updates_opt_out(
+        self, user_id: int, opt_out: bool, *, display_name: str, now: datetime
+    ) -> bool:
+        """No more DMs about feedback items (or again); True if it changed."""
+        return await self._set_choice(
+            user_id, "feedback_updates_opt_out", opt_out, display_name=display_name, now=now
+        )
+
+    async def _set_choice(
+        self, user_id: int, column: str, value: bool, *, display_name: str, now: datetime
+    ) -> bool:
         stmt = insert_for(self.session, Member).values(
             guild_id=self.guild_id,
             user_id=user_id,
             display_name=display_name[:100],
             is_bot=False,
             first_seen_at=now,
-            recognition_opt_out=opt_out,
+            **{column: value},
         )
         before = await self.session.scalar(
-            select(Member.recognition_opt_out).where(
+            select(getattr(Member, column)).where(
                 Member.guild_id == self.guild_id, Member.user_id == user_id
             )
         )
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["guild_id", "user_id"],
-                set_={"recognition_opt_out": stmt.excluded.recognition_opt_out},
+                set_={column: stmt.excluded[column]},
             )
         )
-        return bool(before) != opt_out
+        return bool(before) != value
 
     async def left(self, user_id: int, *, now: datetime) -> None:
         await self.session.execute(

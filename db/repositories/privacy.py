@@ -88,6 +88,10 @@ MEMBER_COLUMNS: Mapping[str, Mapping[str, Treatment]] = {
     "user_groups": {"created_by": A},
     "group_members": {"user_id": D},
     "group_events": {"credited_by": A},
+    "feedback_items": {"author_id": A},
+    "feedback_votes": {"user_id": D},
+    "feedback_changes": {"actor_id": A},
+    "feedback_notices": {"user_id": D},
 }
 
 NOT_MEMBER_COLUMNS = frozenset(
@@ -109,6 +113,8 @@ NOT_MEMBER_COLUMNS = frozenset(
         "review_channel_id",
         "review_message_id",
         "source_id",
+        "item_id",
+        "change_id",
     }
 )
 """Id-like columns that never hold a member (the registry test checks every ``*_id``/``*_by``)."""
@@ -139,6 +145,10 @@ ABOUT: Mapping[str, str] = {
     "user_groups": "User groups you created.",
     "group_members": "Your user group memberships and your part in them.",
     "group_events": "Events you credited to a user group.",
+    "feedback_items": "Product requests you made with /feedback submit.",
+    "feedback_votes": "Your votes on product requests.",
+    "feedback_changes": "Status decisions you made on product requests as staff.",
+    "feedback_notices": "DMs telling you a request you made or voted on changed status.",
 }
 
 PENDING_REJECTED_REASON = "a member's data was erased at their request"
@@ -157,6 +167,8 @@ MEMBER_TEXT: Mapping[str, tuple[str, ...]] = {
     "spotlights": ("reason",),
     "newsletter_deliveries": ("error",),
     "nps_responses": ("comment",),
+    "feedback_items": ("title", "problem", "wanted"),
+    "feedback_changes": ("note",),
 }
 """Free text that can name a member and stays after their erasure: redacted."""
 
@@ -170,6 +182,7 @@ NOT_MEMBER_TEXT: Mapping[str, str] = {
     "user_groups.name": "a group's name, shown on its Discord role",
     "user_groups.name_key": "the comparison key of a group's name",
     "user_groups.region": "where a group meets",
+    "feedback_items.area": "a product area from the server's list",
 }
 """Text columns that never name a member, and why (the registry test reads this)."""
 

@@ -89,6 +89,7 @@ def test_the_recognition_orders_are_the_ones_posts_always_had() -> None:
         "referral",
         "mentoring",
         "event_attended",
+        "feedback",
     ]
     assert chat_keys() == ("message_day",)
 

@@ -1,0 +1,246 @@
+"""The product feedback loop end to end: a request posted in the forum, voted up, planned,
+shipped, its voters told by DM and its author credited; the forum's tags kept by the bot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from db.models import Contribution, FeedbackItem, FeedbackNotice
+from tests.e2e.util import eventually, settled
+
+pytestmark = pytest.mark.e2e
+
+REQUEST = {
+    "title": "Dark mode for the mobile app",
+    "problem": "Reading the app at night hurts the eyes; the white screen is too bright.",
+    "wanted": "A dark theme that follows the phone's setting.",
+}
+
+
+def forum(emu, community):
+    return emu.world.channels[community.channels["feedback"]]
+
+
+def tag_names(emu, channel) -> list[str]:
+    parent = emu.world.channels[channel.parent_id] if channel.parent_id else channel
+    names = {t.id: t.name for t in parent.available_tags}
+    if channel.parent_id:
+        return [names[t] for t in channel.applied_tags]
+    return [t.name for t in channel.available_tags]
+
+
+def posts(emu, community) -> list[Any]:
+    return [c for c in emu.world.channels.values() if c.parent_id == community.channels["feedback"]]
+
+
+def starter(emu, thread) -> dict[str, Any]:
+    from emulator import payloads
+
+    return payloads.message(emu.world, emu.world.messages[thread.id])
+
+
+def button(message: dict[str, Any], label_start: str) -> dict[str, Any]:
+    for row in message["components"]:
+        for comp in row["components"]:
+            if comp.get("label", "").startswith(label_start):
+                return comp
+    raise AssertionError(f"no button {label_start!r} in {message['components']}")
+
+
+async def submit(emu, community, who: int, *, area: str = "Mobile app", **fields: str) -> Any:
+    opened = await emu.invoke_slash_command(
+        community.guild_id, community.channels["general"], who, "feedback submit"
+    )
+    body = await opened.wait_response(timeout=5)
+    assert body["type"] == 9, body  # a form
+    values = {**REQUEST, **fields}
+    inputs = _input_ids(opened.modal)
+    return await emu.submit_modal(
+        opened,
+        who,
+        values={
+            inputs["Title"]: values["title"],
+            inputs["The problem"]: values["problem"],
+            inputs["What would help"]: values["wanted"],
+            inputs["Area"]: [area],
+        },
+    )
+
+
+def _input_ids(modal: dict[str, Any]) -> dict[str, str]:
+    """Label → custom id of each input of a form (text inputs and labelled selects)."""
+    found: dict[str, str] = {}
+    for comp in modal["components"]:
+        if comp["type"] == 1:
+            for inner in comp["components"]:
+                found[inner["label"]] = inner["custom_id"]
+        elif comp["type"] == 18:
+            found[comp["label"]] = comp["component"]["custom_id"]
+    return found
+
+
+async def rows(bot, model, *where) -> list[Any]:
+    async with bot.services.sessions() as session:
+        return list(await session.scalars(select(model).where(*where)))
+
+
+async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
+    emulator, community, flywheel
+) -> None:
+    emu, bot = emulator, flywheel.bot
+    m, mods = community.members, community.moderators
+    # The bot created the status tags on the forum at start-up.
+    await eventually(lambda: "Shipped" in tag_names(emu, forum(emu, community)))
+    assert tag_names(emu, forum(emu, community)) == [
+        "Open",
+        "Planned",
+        "In progress",
+        "Shipped",
+        "Declined",
+    ]
+
+    done = await submit(emu, community, m["ada"])
+    reply = await done.wait_edit(timeout=5)
+    assert "Your request is posted" in reply["content"]
+    [thread] = posts(emu, community)
+    assert thread.name == REQUEST["title"]
+    assert tag_names(emu, thread) == ["Open"]
+    first = starter(emu, thread)
+    assert first["embeds"][0]["footer"]["text"].startswith("Feedback #")
+    assert button(first, "Vote")["label"] == "Vote (0)"
+
+    # Three members vote; one changes their mind.
+    for name in ("grace", "linus", "guido"):
+        click = await emu.click_button(
+            thread.id, m[name], button(starter(emu, thread), "Vote")["custom_id"]
+        )
+        await click.wait_response(timeout=5)
+    again = await emu.click_button(
+        thread.id, m["guido"], button(starter(emu, thread), "Vote")["custom_id"]
+    )
+    await again.wait_response(timeout=5)
+    await eventually(lambda: button(starter(emu, thread), "Vote")["label"] == "Vote (2)")
+
+    # A member can't set a status; a moderator plans it, then ships it.
+    status_id = button(starter(emu, thread), "Planned")["custom_id"]
+    refused = await emu.click_button(thread.id, m["grace"], status_id)
+    body = await refused.wait_response(timeout=5)
+    assert "Only the product team and moderators" in body["data"]["content"]
+
+    opened = await emu.click_button(thread.id, mods["riley"], status_id)
+    assert (await opened.wait_response(timeout=5))["type"] == 9
+    [note_id] = _input_ids(opened.modal).values()
+    planned = await emu.submit_modal(
+        opened, mods["riley"], values={note_id: "On the roadmap for May."}
+    )
+    await planned.wait_edit(timeout=5)
+    await eventually(lambda: tag_names(emu, thread) == ["Planned"])
+
+    shipped = await emu.invoke_slash_command(
+        community.guild_id,
+        thread.id,
+        mods["riley"],
+        "feedback status",
+        options={"status": "shipped", "note": "Dark mode is out in version 3.2."},
+    )
+    answer = await shipped.wait_edit(timeout=5)
+    assert "now **Shipped**" in answer["content"]
+    await eventually(lambda: tag_names(emu, thread) == ["Shipped"])
+    await settled(emu, bot)
+
+    # The author and both voters got a DM for each change; the withdrawn voter none.
+    for name in ("ada", "grace", "linus"):
+        texts = [d["content"] for d in emu.dms(m[name])]
+        assert any("is now **Planned**" in t and "On the roadmap" in t for t in texts), texts
+        assert any("is now **Shipped**" in t for t in texts), texts
+    assert not any("is now" in d["content"] for d in emu.dms(m["guido"]))
+    # The notes are in the thread, and the vote button is closed.
+    notes = [msg.content for msg in emu.world.messages.values() if msg.channel_id == thread.id]
+    assert any("Status: Shipped" in n for n in notes)
+    assert button(starter(emu, thread), "Vote")["disabled"] is True
+
+    [item] = await rows(bot, FeedbackItem)
+    credits = await rows(bot, Contribution, Contribution.kind == "feedback")
+    assert sorted(c.source_id for c in credits) == [
+        f"feedback:{item.id}:planned",
+        f"feedback:{item.id}:shipped",
+    ]
+    assert {c.user_id for c in credits} == {m["ada"]}
+    assert sum(c.points for c in credits) == 3 + 10
+    notices = await rows(bot, FeedbackNotice)
+    assert {n.state for n in notices} == {"sent"} and len(notices) == 6
+
+    # The newsletter section and /feedback top see it.
+    top = await emu.invoke_slash_command(
+        community.guild_id,
+        community.channels["general"],
+        m["grace"],
+        "feedback top",
+        options={"status": "shipped"},
+    )
+    embed = (await top.wait_response(timeout=5))["data"]["embeds"][0]
+    assert REQUEST["title"] in embed["description"] and "2 votes" in embed["description"]
+
+
+async def test_a_similar_open_request_is_offered_before_a_duplicate(
+    emulator, community, flywheel
+) -> None:
+    emu, m = emulator, community.members
+    await (await submit(emu, community, m["ada"])).wait_edit(timeout=5)
+    dup = await submit(emu, community, m["grace"], title="Mobile app dark mode please")
+    body = await dup.wait_response(timeout=5)
+    assert "read alike" in body["data"]["content"]
+    assert REQUEST["title"] in body["data"]["content"]
+    assert len(posts(emu, community)) == 1
+    # Posting anyway makes a second post.
+    anyway = await emu.click_button(
+        dup.original_message_id,
+        m["grace"],
+        button(body["data"], "Post mine anyway")["custom_id"],
+    )
+    await anyway.wait_response(timeout=5)
+    await eventually(lambda: len(posts(emu, community)) == 2)
+
+
+async def test_votes_of_members_who_left_stop_counting_and_opted_out_voters_get_no_dm(
+    emulator, community, flywheel
+) -> None:
+    emu, bot = emulator, flywheel.bot
+    m, mods = community.members, community.moderators
+    await (await submit(emu, community, m["ada"])).wait_edit(timeout=5)
+    [thread] = posts(emu, community)
+    for name in ("grace", "linus"):
+        vote_id = button(starter(emu, thread), "Vote")["custom_id"]
+        await (await emu.click_button(thread.id, m[name], vote_id)).wait_response(timeout=5)
+    quiet = await emu.invoke_slash_command(
+        community.guild_id,
+        community.channels["general"],
+        m["linus"],
+        "privacy updates",
+        options={"dms": "off"},
+    )
+    assert "no more DMs" in (await quiet.wait_response(timeout=5))["data"]["content"]
+    await emu.member_leave(community.guild_id, m["grace"])
+    # Grace left: her vote stops counting; Linus's (DMs off) still counts.
+    await eventually(lambda: _votes(bot, 1), within=5)
+
+    declined = await emu.invoke_slash_command(
+        community.guild_id,
+        thread.id,
+        mods["riley"],
+        "feedback status",
+        options={"status": "declined", "note": "Not something we will build."},
+    )
+    await declined.wait_edit(timeout=5)
+    await settled(emu, bot)
+    assert any("is now **Declined**" in d["content"] for d in emu.dms(m["ada"]))
+    assert not any("is now" in d["content"] for d in emu.dms(m["linus"]))
+    assert not await rows(bot, Contribution, Contribution.kind == "feedback")
+
+
+async def _votes(bot, count: int) -> bool:
+    ranked = await bot.services.feedback.top()
+    return bool(ranked) and ranked[0].votes == count
