@@ -30,7 +30,6 @@ __all__ = [
     "Status",
     "Titled",
     "figures",
-    "rank",
     "similar",
     "similarity",
     "status_named",
@@ -156,7 +155,8 @@ def similar(
 
 @dataclass(frozen=True)
 class Ranked:
-    """An item as /feedback top lists it."""
+    """An item as /feedback top lists it: most votes first, the older request first among
+    equals (it has waited longer); the store orders them."""
 
     item_id: int
     title: str
@@ -166,11 +166,6 @@ class Ranked:
     created_at: datetime
     #: Where it is discussed (the forum post), when posted.
     thread_id: int | None = None
-
-
-def rank(items: Iterable[Ranked], *, limit: int = 10) -> list[Ranked]:
-    """Most votes first; among equals, the older request first (it has waited longer)."""
-    return sorted(items, key=lambda item: (-item.votes, item.created_at, item.item_id))[:limit]
 
 
 @dataclass(frozen=True)

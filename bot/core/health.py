@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from bot.core.embeds import EmbedField, EmbedSpec, line_fields
+from bot.core.feedback import FeedbackFigures
 from bot.core.newsletter import MINUS, NO_DATA, change, duration_change, format_duration
 
 __all__ = [
@@ -201,6 +202,8 @@ class HealthInputs:
     slipping_now: Sequence[int]
     """Members slipping away right now (not at the month's end): who to reach out to."""
     groups: Sequence[GroupActivity]
+    feedback: FeedbackFigures | None = None
+    """The product feedback loop in the current month; None when /feedback is off."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,6 +258,10 @@ class HealthReport:
     slipping_days: int
     groups: tuple[GroupActivity, ...]
     """Most active first."""
+    feedback: FeedbackFigures | None = None
+    #: The month's voters by their tier now: (tier key, tier name, voters), highest tier first,
+    #: members without a tier last (key and name "none").
+    feedback_voters: tuple[tuple[str, str, int], ...] = ()
 
     def metric(self, key: str) -> Metric:
         return next(m for m in self.metrics if m.key == key)
@@ -512,7 +519,22 @@ def compose_health(inputs: HealthInputs) -> HealthReport:
                 ),
             )
         ),
+        feedback=inputs.feedback,
+        feedback_voters=_voters_by_tier(inputs.feedback, inputs.tiers),
     )
+
+
+def _voters_by_tier(
+    feedback: FeedbackFigures | None, tiers: Sequence[TierName]
+) -> tuple[tuple[str, str, int], ...]:
+    if feedback is None:
+        return ()
+    counts = feedback.voters_by_tier
+    rows = [(t.key, t.name, counts.get(t.key, 0)) for t in reversed(tiers)]
+    known = {t.key for t in tiers}
+    # Voters with a tier no longer configured count as without one.
+    untiered = sum(n for key, n in counts.items() if key is None or key not in known)
+    return (*rows, ("none", "No tier", untiered))
 
 
 def tier_movement(
@@ -658,7 +680,38 @@ def render_health(report: HealthReport) -> list[EmbedSpec]:
         description="\n".join(_group_lines(report.groups)) or "No user groups yet.",
         color=HEALTH_COLOR,
     )
-    return [summary, weeks, ladder, slipping, groups]
+    specs = [summary, weeks, ladder, slipping, groups]
+    if report.feedback is not None:
+        specs.append(_feedback_spec(report))
+    return specs
+
+
+def _feedback_spec(report: HealthReport) -> EmbedSpec:
+    """Is the community heard, and how fast? And is the ladder the voice of the users?"""
+    figures = report.feedback
+    assert figures is not None
+    median = figures.median_hours_to_first_status
+    decided = figures.decided_share
+    voters = sum(n for _, _, n in report.feedback_voters)
+    lines = [
+        f"New requests: **{figures.new_items:,}**",
+        "Median time to a first staff status: "
+        + ("no decision yet" if median is None else f"**{number(median)} h**"),
+        "Requests of the month with a decision: "
+        + ("no requests" if decided is None else f"**{number(decided * 100)}%**"),
+        f"Shipped: **{figures.shipped:,}**",
+        f"Voters: **{voters:,}**"
+        + (
+            " (" + ", ".join(f"{name} {n:,}" for _, name, n in report.feedback_voters) + ")"
+            if voters
+            else ""
+        ),
+    ]
+    return EmbedSpec(
+        title=f"Product feedback · {report.period_label}",
+        description="\n".join(lines),
+        color=HEALTH_COLOR,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -714,4 +767,23 @@ def csv_rows(report: HealthReport) -> list[tuple[str, str, str, str, str]]:
             rows.append((f"tier_down.{tier.key}", key, str(tier.down), "", ""))
     for group in report.groups:
         rows.append((f"group_events.{group.name}", report.period_key, str(group.events), "", ""))
+    if report.feedback is not None:
+        key, fb = report.period_key, report.feedback
+        share = None if fb.decided_share is None else fb.decided_share * 100
+        rows += [
+            ("feedback_new_items", key, str(fb.new_items), "", ""),
+            (
+                "feedback_median_hours_to_first_status",
+                key,
+                _csv_value(fb.median_hours_to_first_status),
+                "",
+                "",
+            ),
+            ("feedback_decided_percent", key, _csv_value(share), "", ""),
+            ("feedback_shipped", key, str(fb.shipped), "", ""),
+        ]
+        rows += [
+            (f"feedback_voters.{tier}", key, str(n), "", "")
+            for tier, _, n in report.feedback_voters
+        ]
     return rows

@@ -66,6 +66,16 @@ class ContentLink:
 
 
 @dataclass(frozen=True)
+class ShippedRequest:
+    """A member's product request shipped this month ("You asked, we shipped")."""
+
+    title: str
+    author_id: int
+    votes: int
+    thread_id: int | None
+
+
+@dataclass(frozen=True)
 class UpcomingEvent:
     event_id: int
     name: str
@@ -86,6 +96,7 @@ class NewsletterInputs:
     #: Messages per local day; missing days are zero.
     daily_messages: Mapping[date, int]
     top_n: int = 5
+    shipped: Sequence[ShippedRequest] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,8 @@ class Newsletter:
     #: Everyone the newsletter names (for allowed mentions); a content author is named only
     #: when in here, which is how hidden authors stay unnamed.
     named: frozenset[int]
+    #: Requests shipped this month; authors are named as content authors are.
+    shipped: tuple[ShippedRequest, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,6 +166,11 @@ def compose_newsletter(inputs: NewsletterInputs) -> Newsletter:
     named = {user_id for user_id, _ in top}
     named.update(arrival.user_id for arrival in arrivals)
     named.update(link.author_id for link in content if link.author_id not in hidden)
+    shipped = tuple(
+        replace(r, title=scrub_mentions(r.title, hidden))
+        for r in sorted(inputs.shipped, key=lambda r: -r.votes)
+    )
+    named.update(r.author_id for r in shipped if r.author_id > 0 and r.author_id not in hidden)
     return Newsletter(
         period=inputs.period,
         figures=tuple(figures),
@@ -162,6 +180,7 @@ def compose_newsletter(inputs: NewsletterInputs) -> Newsletter:
         upcoming=tuple(sorted(inputs.upcoming, key=lambda e: (e.starts_at, e.event_id))),
         daily=tuple((day, inputs.daily_messages.get(day, 0)) for day in month_days(inputs.period)),
         named=frozenset(named),
+        shipped=shipped,
     )
 
 
@@ -289,6 +308,17 @@ def render_newsletter(newsletter: Newsletter, *, chart_filename: str | None) -> 
             )
         )
 
+    if newsletter.shipped:
+        specs.append(
+            EmbedSpec(
+                title="You asked, we shipped",
+                description="\n".join(
+                    _shipped_line(r, newsletter.named) for r in newsletter.shipped
+                ),
+                color=NEWSLETTER_COLOR,
+            )
+        )
+
     if newsletter.upcoming:
         specs.append(
             EmbedSpec(
@@ -307,6 +337,17 @@ def _content_line(link: ContentLink, named: frozenset[int]) -> str:
         parts.append(f" ({kind})")
     if link.author_id in named:
         parts.append(f" by {mention(link.author_id)}")
+    return "".join(parts)
+
+
+def _shipped_line(request: ShippedRequest, named: frozenset[int]) -> str:
+    parts = [f"• **{escape_markdown(_one_line(request.title))}**"]
+    if request.author_id in named:
+        parts.append(f", asked by {mention(request.author_id)}")
+    if request.votes:
+        parts.append(f" ({request.votes} {'vote' if request.votes == 1 else 'votes'})")
+    if request.thread_id:
+        parts.append(f" <#{request.thread_id}>")
     return "".join(parts)
 
 

@@ -17,12 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feedback import (
     LIVE,
-    FeedbackFigures,
-    ItemFacts,
     Ranked,
     Status,
     Titled,
-    figures,
     similar,
 )
 from bot.errors import UserFacingError
@@ -312,14 +309,3 @@ class FeedbackService(Service):
         async with self.sessions() as session:
             rows = await FeedbackRepository(session, self.guild_id).shipped_between(start, end)
             return [Item.of(row) for row in rows]
-
-    async def figures(self, start: datetime, end: datetime) -> FeedbackFigures:
-        async with self.sessions() as session:
-            repo = FeedbackRepository(session, self.guild_id)
-            rows = await repo.all_items()
-            tiers = await repo.voter_tiers(start, end)
-        facts = [
-            ItemFacts(row.created_at, row.first_staff_status_at, Status(row.status), row.shipped_at)
-            for row in rows
-        ]
-        return figures(facts, tiers, start=start, end=end)

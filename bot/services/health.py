@@ -14,6 +14,10 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.feedback import FeedbackFigures, ItemFacts, Status
+from bot.core.feedback import figures as feedback_figures
 from bot.core.health import (
     CSV_HEADER,
     Cohort,
@@ -33,6 +37,7 @@ from bot.core.kinds import chat_keys
 from bot.core.nps import nps_result
 from bot.core.periods import Period, days_label, iso_week_key, monthly_period
 from bot.services.base import Service
+from db.repositories.feedback import FeedbackRepository
 from db.repositories.health import HealthRepository
 from db.repositories.recognition import RecognitionRepository
 
@@ -141,6 +146,9 @@ class HealthService(Service):
             ]
             slipping_now = await health.slipping(now, silent=slipping_days)
             groups = await health.groups(current.start, current.end)
+            feedback = (
+                await self._feedback(session, current) if self.settings.feedback.enabled else None
+            )
 
         inputs = HealthInputs(
             current=figures[0],
@@ -172,8 +180,18 @@ class HealthService(Service):
                 GroupActivity(g.name, g.kind, g.region, g.members, g.events, g.last_activity_at)
                 for g in groups
             ],
+            feedback=feedback,
         )
         return compose_health(inputs)
+
+    async def _feedback(self, session: AsyncSession, month: Period) -> FeedbackFigures:
+        repo = FeedbackRepository(session, self.guild_id)
+        facts = [
+            ItemFacts(row.created_at, row.first_staff_status_at, Status(row.status), row.shipped_at)
+            for row in await repo.all_items()
+        ]
+        voters = await repo.voter_tiers(month.start, month.end)
+        return feedback_figures(facts, voters, start=month.start, end=month.end)
 
     async def export(self) -> tuple[HealthReport, str, str]:
         """The report, its numbers as CSV text, and a file name for them.

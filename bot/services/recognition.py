@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.kinds import awarded, weekly
 from bot.core.newsletter import (
     ContentLink,
     MonthNumbers,
     Newsletter,
     NewsletterInputs,
+    ShippedRequest,
     UpcomingEvent,
     compose_newsletter,
 )
@@ -39,6 +42,7 @@ from bot.core.recognition import (
 from bot.errors import UserFacingError
 from bot.services.base import Service
 from db.models import ScheduledPost
+from db.repositories.feedback import FeedbackRepository
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.newsletter import NewsletterRepository
 from db.repositories.recognition import RecognitionRepository
@@ -308,8 +312,16 @@ class RecognitionService(Service):
                     self._local_day(period.start), self._local_day(period.end)
                 ),
                 top_n=news.top_contributors,
+                shipped=await self._shipped(session, period),
             )
         return compose_newsletter(inputs)
+
+    async def _shipped(self, session: AsyncSession, period: Period) -> list[ShippedRequest]:
+        feedback = FeedbackRepository(session, self.guild_id)
+        return [
+            ShippedRequest(row.title, row.author_id, await feedback.votes(row.id), row.thread_id)
+            for row in await feedback.shipped_between(period.start, period.end)
+        ]
 
     # ------------------------------------------------------------------ subscriptions
     async def subscribe(self, user_id: int) -> bool:

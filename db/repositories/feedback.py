@@ -191,6 +191,8 @@ class FeedbackRepository:
 
         A conditional UPDATE: two staff members deciding at once cannot both record a change.
         """
+        if status == item.status:
+            return None
         values: dict[str, Any] = {"status": status, "status_changed_at": now}
         if item.first_staff_status_at is None:
             values["first_staff_status_at"] = now
@@ -204,6 +206,8 @@ class FeedbackRepository:
                 FeedbackItem.status == item.status,
             )
             .values(values)
+            # ``item`` stays as the caller read it: a second call with it must not match.
+            .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
             return None

@@ -16,6 +16,7 @@ from bot.core.embeds import (
     embed_chars,
     paginate,
 )
+from bot.core.feedback import FeedbackFigures
 from bot.core.health import (
     CSV_HEADER,
     Cohort,
@@ -388,3 +389,29 @@ def test_csv_has_one_row_per_metric_per_period() -> None:
 def test_csv_without_any_survey_has_no_nps_rows() -> None:
     rows = csv_rows(compose_health(replace(INPUTS, nps=None, nps_previous=None)))
     assert not [row for row in rows if row[0] == "nps"]
+
+
+def test_the_feedback_loop_is_reported_with_voters_by_tier_and_in_the_csv() -> None:
+    feedback = FeedbackFigures(
+        new_items=4,
+        median_hours_to_first_status=6.5,
+        decided_share=0.5,
+        shipped=2,
+        voters_by_tier={TIERS[0].key: 3, None: 5, "retired_tier": 1},
+    )
+    report = compose_health(replace(INPUTS, feedback=feedback))
+    text = text_of(render_health(report))
+    assert "Product feedback · October 2026" in text
+    assert "New requests: **4**" in text and "**6.5 h**" in text and "**50%**" in text
+    assert f"{TIERS[0].name} 3" in text and "No tier 6" in text, "a tier no longer configured"
+    rows = {(key, period): value for key, period, value, _, _ in csv_rows(report)}
+    assert rows[("feedback_new_items", "2026-10")] == "4"
+    assert rows[("feedback_decided_percent", "2026-10")] == "50"
+    assert rows[("feedback_voters.none", "2026-10")] == "6"
+    assert rows[(f"feedback_voters.{TIERS[0].key}", "2026-10")] == "3"
+
+
+def test_no_feedback_section_when_the_loop_is_off() -> None:
+    report = compose_health(INPUTS)
+    assert "Product feedback" not in text_of(render_health(report))
+    assert not [row for row in csv_rows(report) if row[0].startswith("feedback_")]

@@ -3,13 +3,14 @@ shipped, its voters told by DM and its author credited; the forum's tags kept by
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from db.models import Contribution, FeedbackItem, FeedbackNotice
-from tests.e2e.util import eventually, settled
+from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -88,7 +89,7 @@ async def rows(bot, model, *where) -> list[Any]:
 
 
 async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
-    emulator, community, flywheel
+    emulator, community, flywheel, clock
 ) -> None:
     emu, bot = emulator, flywheel.bot
     m, mods = community.members, community.moderators
@@ -173,7 +174,7 @@ async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
     notices = await rows(bot, FeedbackNotice)
     assert {n.state for n in notices} == {"sent"} and len(notices) == 6
 
-    # The newsletter section and /feedback top see it.
+    # /feedback top and next month's newsletter show it.
     top = await emu.invoke_slash_command(
         community.guild_id,
         community.channels["general"],
@@ -183,6 +184,21 @@ async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
     )
     embed = (await top.wait_response(timeout=5))["data"]["embeds"][0]
     assert REQUEST["title"] in embed["description"] and "2 votes" in embed["description"]
+
+    now = clock.now().astimezone(bot.settings.schedule.tz)
+    clock.set((now.replace(day=1) + timedelta(days=32)).replace(day=1, hour=12))
+    send = await emu.invoke_slash_command(
+        community.guild_id, community.channels["general"], mods["morgan"], "newsletter send"
+    )
+    await send.wait_response(timeout=10)
+    await settled(emu, bot)
+    letters = bot_posts(emu, community.channels["announcements"])
+    shipped_section = [
+        e for p in letters for e in p["embeds"] if e.get("title") == "You asked, we shipped"
+    ]
+    assert shipped_section, [e.get("title") for p in letters for e in p["embeds"]]
+    line = shipped_section[0]["description"]
+    assert REQUEST["title"] in line and f"<@{m['ada']}>" in line and "2 votes" in line
 
 
 async def test_a_similar_open_request_is_offered_before_a_duplicate(
