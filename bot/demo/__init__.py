@@ -89,6 +89,14 @@ class Transcript:
             return f"posted in {self.place(int(match[1]))}:{self.content(body)}{files}{failed}"
         if method == "POST" and path.endswith("/crosspost"):
             return f"published its post to following servers{failed}"
+        if method == "POST" and (match := re.search(r"/channels/(\d+)/threads$", path)):
+            message = body.get("message") or {}
+            where = self.place(int(match[1]))
+            return (
+                f"opened a post in {where}: {body.get('name', '')}{self.content(message)}{failed}"
+            )
+        if method == "PATCH" and (match := re.search(r"/channels/(\d+)$", path)):
+            return self.channel_edit(int(match[1]), body, failed)
         if method == "PATCH" and (match := re.search(r"/channels/(\d+)/messages/\d+$", path)):
             return f"edited its message in {self.place(int(match[1]))}:{self.content(body)}"
         if match := re.search(r"/members/(\d+)/roles/(\d+)$", path):
@@ -108,12 +116,29 @@ class Transcript:
         return f"{method} {path}{failed}" if status >= 400 else None
 
     def place(self, channel_id: int) -> str:
-        """``#general``, or ``DMs with ada`` for a direct-message channel."""
+        """``#general``, ``DMs with ada``, or a thread's name."""
         channel = self.emu.world.channels.get(channel_id)
         recipients = getattr(channel, "recipient_ids", None)
         if recipients:
             return f"DMs with {self.names.get(recipients[0], recipients[0])}"
+        if channel_id not in self.names and channel is not None:
+            return f"'{channel.name}'"
         return f"#{self.names.get(channel_id, channel_id)}"
+
+    def channel_edit(self, channel_id: int, body: dict[str, Any], failed: str) -> str | None:
+        """A forum's tags created, or a post's tags set (other channel edits go unsaid)."""
+        channel = self.emu.world.channels.get(channel_id)
+        if channel is None:
+            return None
+        if "available_tags" in body:
+            names = ", ".join(str(tag.get("name")) for tag in body["available_tags"] or [])
+            return f"set the tags of {self.place(channel_id)}: {names}{failed}"
+        if "applied_tags" in body:
+            forum = self.emu.world.channels.get(channel.parent_id or 0)
+            known = {tag.id: tag.name for tag in getattr(forum, "available_tags", [])}
+            names = ", ".join(known.get(int(t), str(t)) for t in body["applied_tags"] or [])
+            return f"tagged {self.place(channel_id)}: {names}{failed}"
+        return None
 
     def content(self, body: dict[str, Any]) -> str:
         """Message text and embeds, with mentions shown as the names Discord would display."""
@@ -173,6 +198,7 @@ async def play(
         answers,
         content,
         events,
+        feedback,
         health,
         ladder,
         nominations,
@@ -195,6 +221,7 @@ async def play(
         profile,
         recognition,
         operations,
+        feedback,
         health,
     )
     for module in story:
@@ -212,7 +239,11 @@ async def play(
 
 
 #: Program settings the demo turns on to show its features; a user's own config overrides them.
-DEMO_DEFAULTS: dict[str, dict[str, Any]] = {"buddies": {"enabled": True}}
+DEMO_DEFAULTS: dict[str, dict[str, Any]] = {
+    "buddies": {"enabled": True},
+    # Three voters are told of each change: a shorter pause keeps the story moving.
+    "feedback": {"dm_pace_seconds": 0.2},
+}
 
 
 def _with_demo_defaults(program: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,10 @@ from db.models import (
     ContentSubmission,
     Contribution,
     EventRsvp,
+    FeedbackChange,
+    FeedbackItem,
+    FeedbackNotice,
+    FeedbackVote,
     GroupEvent,
     GroupMember,
     Member,
@@ -267,8 +271,39 @@ async def seed(sessions, guild: int = GUILD) -> None:
                 GroupMember(group_id=2, user_id=VAL, guild_id=GUILD, part="member", joined_at=NOW),
                 GroupMember(group_id=2, user_id=ADA, guild_id=GUILD, part="leader", joined_at=NOW),
                 GroupEvent(guild_id=GUILD, event_id=EVENT_A, group_id=1, credited_by=VAL, at=NOW),
+                FeedbackItem(
+                    id=1, guild_id=GUILD, author_id=VAL, title="Val wants dark mode",
+                    problem="Too bright", wanted="A dark theme", area="General", status="planned",
+                    created_at=NOW,
+                ),
+                FeedbackItem(
+                    id=2, guild_id=GUILD, author_id=ADA, title="Export", problem="No export",
+                    wanted="CSV", area="General", status="open", created_at=NOW,
+                ),
             ]
         )  # fmt: skip
+        await session.flush()
+        session.add_all(
+            [
+                FeedbackVote(guild_id=GUILD, item_id=2, user_id=VAL, voted_at=NOW),
+                FeedbackVote(guild_id=GUILD, item_id=1, user_id=ADA, voted_at=NOW),
+                FeedbackChange(
+                    id=1, guild_id=GUILD, item_id=2, status="planned", note="Soon",
+                    actor_id=VAL, at=NOW,
+                ),
+                FeedbackChange(
+                    id=2, guild_id=GUILD, item_id=1, status="planned", note="Yes",
+                    actor_id=ADA, at=NOW,
+                ),
+            ]
+        )  # fmt: skip
+        await session.flush()
+        session.add_all(
+            [
+                FeedbackNotice(guild_id=GUILD, change_id=2, user_id=VAL, state="sent", at=NOW),
+                FeedbackNotice(guild_id=GUILD, change_id=1, user_id=ADA, state="sent", at=NOW),
+            ]
+        )
 
 
 def member_columns(name: str) -> list[str]:
