@@ -36,6 +36,7 @@ from bot.services.feedback import (
     Item,
     Similar,
 )
+from bot.services.retry import RetryPolicy, retried
 from bot.tree import follow_up, handled
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ COLOURS = {
 #: The statuses staff set with the post's buttons (Open is where a request starts).
 DECISIONS = (Status.PLANNED, Status.IN_PROGRESS, Status.SHIPPED, Status.DECLINED)
 CLOSED = (Status.SHIPPED, Status.DECLINED)
+#: Recording a post that is out: a few quick tries, then the start-up reconciliation.
+RECORD_RETRY = RetryPolicy(attempts=3, first_wait=0.5, max_wait=2.0)
 DM_FOOTER = "You get these because you asked for it or voted; /privacy updates off stops them."
 
 
@@ -297,7 +300,11 @@ class FeedbackCog(commands.Cog, name="Feedback"):
             return
         for item in await self.service.unposted():
             try:
-                await self.post(forum, item)
+                found = await self.posted_before(forum, item)
+                if found is not None:
+                    await self.service.posted(item.id, found.id)
+                else:
+                    await self.post(forum, item)
             except discord.HTTPException as exc:
                 log.error("could not post feedback #%s: %s", item.id, exc)
                 break
@@ -332,6 +339,19 @@ class FeedbackCog(commands.Cog, name="Feedback"):
         log.info("created the feedback tags %s on #%s", names, forum.name)
         return True
 
+    async def posted_before(self, forum: discord.ForumChannel, item: Item) -> discord.Thread | None:
+        """The post made for ``item`` before its thread could be recorded (the bot stopped
+        right after Discord made it): found by its title and the ``Feedback #id`` footer."""
+        me = self.bot.user.id if self.bot.user else None
+        for thread in forum.threads:
+            if thread.owner_id != me or thread.name != item.title:
+                continue
+            first = await thread.fetch_message(thread.id)
+            footers = [embed.footer.text for embed in first.embeds]
+            if f"Feedback #{item.id}" in footers:
+                return thread
+        return None
+
     async def post(self, forum: discord.ForumChannel, item: Item) -> discord.Thread:
         """The request's forum post; its thread is recorded on the item at once."""
         tag = self.tag(forum, item.status)
@@ -342,8 +362,26 @@ class FeedbackCog(commands.Cog, name="Feedback"):
             applied_tags=[tag] if tag is not None else [],
             allowed_mentions=NO_MENTIONS,
         )
-        await self.service.posted(item.id, created.thread.id)
+        await self.record(item, created.thread)
         return created.thread
+
+    async def record(self, item: Item, thread: discord.Thread) -> bool:
+        """Record the post on the item, retried; False (logged) if the store still refuses: the
+        next start-up finds the post by its footer and records it, never posting it twice."""
+        try:
+            await retried(
+                lambda: self.service.posted(item.id, thread.id),
+                what=f"recording the post of feedback #{item.id}",
+                policy=RECORD_RETRY,
+            )
+        except Exception:
+            log.exception(
+                "feedback #%s is posted (thread %s) but unrecorded; the next start records it",
+                item.id,
+                thread.id,
+            )
+            return False
+        return True
 
     # ------------------------------------------------------------------ /feedback submit
     @feedback.command(name="submit", description="Ask for a product change; members vote on it")

@@ -51,4 +51,10 @@ async def retried(
         before_sleep=logged,
         reraise=True,
     )
-    return await retrying(work)
+
+    async def attempt() -> T:
+        # tenacity awaits only what it recognises as a coroutine function: a lambda returning
+        # a coroutine would be "run" without being awaited.
+        return await work()
+
+    return await retrying(attempt)

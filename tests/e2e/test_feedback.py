@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.client import all_extensions
+from bot.emulated import running_bot
+from db.faults import StoreFaults
 from db.models import Contribution, FeedbackItem, FeedbackNotice
+from emulator import permissions
 from tests.e2e.util import bot_posts, eventually, settled
 
 pytestmark = pytest.mark.e2e
@@ -260,3 +264,58 @@ async def test_votes_of_members_who_left_stop_counting_and_opted_out_voters_get_
 async def _votes(bot, count: int) -> bool:
     ranked = await bot.services.feedback.top()
     return bool(ranked) and ranked[0].votes == count
+
+
+async def test_a_post_whose_record_fails_is_recorded_at_the_next_start_never_posted_twice(
+    emulator, community, bot_config, clock
+) -> None:
+    """The store refuses to record the post's thread after Discord made it (SQLite busy)."""
+    emu, m = emulator, community.members
+    async with running_bot(bot_config, clock=clock, extensions=all_extensions()) as app:
+        faults = StoreFaults.attach(app.engine)
+        refused = faults.fail(match=r"UPDATE feedback_items SET thread_id", times=None)
+        try:
+            reply = await (await submit(emu, community, m["ada"])).wait_edit(timeout=15)
+        finally:
+            faults.detach()
+        assert "Your request is posted" in reply["content"], "it is out: the reply says so"
+        assert refused.hits == 3, "recording was retried"
+        [thread] = posts(emu, community)
+        [item] = await rows(app.bot, FeedbackItem)
+        assert item.thread_id is None
+    async with running_bot(bot_config, clock=clock, extensions=all_extensions()) as app:
+
+        async def recorded() -> bool:
+            [item] = await rows(app.bot, FeedbackItem)
+            return item.thread_id == thread.id
+
+        await eventually(recorded, within=10)
+        await settled(emu, app.bot)
+        assert posts(emu, community) == [thread], "found by its footer, not posted again"
+
+
+async def test_a_request_discord_refused_is_posted_at_the_next_start(
+    emulator, community, bot_config, clock
+) -> None:
+    emu, m = emulator, community.members
+    feedback_forum = community.channels["feedback"]
+    guild = emu.guild(community.guild_id)
+    guild.set_overwrite(feedback_forum, community.bot_role_id, deny=permissions.SEND_MESSAGES)
+    async with running_bot(bot_config, clock=clock, extensions=all_extensions()) as app:
+        reply = await (await submit(emu, community, m["ada"])).wait_edit(timeout=10)
+        assert "couldn't post it yet" in reply["content"]
+        alerts = [p["content"] for p in bot_posts(emu, community.channels["mod-log"])]
+        assert any("could not be posted" in a and "Send Messages" in a for a in alerts), alerts
+        assert posts(emu, community) == []
+        await settled(emu, app.bot)
+    guild.set_overwrite(
+        feedback_forum,
+        community.bot_role_id,
+        allow=permissions.MANAGE_CHANNELS | permissions.SEND_MESSAGES | permissions.EMBED_LINKS,
+    )
+    async with running_bot(bot_config, clock=clock, extensions=all_extensions()) as app:
+        await eventually(lambda: len(posts(emu, community)) == 1, within=10)
+        [item] = await eventually(
+            lambda: rows(app.bot, FeedbackItem, FeedbackItem.thread_id.is_not(None))
+        )
+        assert item.thread_id == posts(emu, community)[0].id

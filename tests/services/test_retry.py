@@ -40,3 +40,18 @@ async def test_the_last_error_is_raised_once_the_attempts_are_spent():
     with pytest.raises(TimeoutError, match="still down 3"):
         await retried(broken, what="the test work", policy=QUICK)
     assert calls == 3
+
+
+async def test_a_lambda_returning_a_coroutine_is_awaited_and_retried():
+    """tenacity runs a plain callable without awaiting it: ``retried`` awaits whatever it gets."""
+    calls = 0
+
+    async def flaky(value: str) -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 2:
+            raise ConnectionError("busy")
+        return value
+
+    assert await retried(lambda: flaky("done"), what="a lambda", policy=QUICK) == "done"
+    assert calls == 2
