@@ -205,6 +205,7 @@ def test_minimal_config_gets_every_default() -> None:
         "content": 10,
         "referral": 5,
         "mentoring": 5,
+        "feedback": 10,
     }
     assert s.tiers == ()
     assert s.managed_role_ids == frozenset()

@@ -168,8 +168,11 @@ CREDITED_IN: dict[str, set[str]] = {
     "bot/services/content.py": {"content"},
     "bot/services/referrals.py": {"referral"},
     "bot/services/buddies.py": {"mentoring"},
-    # The content feature's review card is named after it (custom ids), not after the kind.
+    "bot/services/feedback.py": {"feedback"},
+    # The content feature's review card is named after it (custom ids), not after the kind;
+    # so is the /feedback command group.
     "cogs/content.py": {"content"},
+    "cogs/feedback.py": {"feedback"},
 }
 #: The table itself, and the demo's sample community and scenes (data, like the example file).
 NOT_CHECKED = ("bot/core/kinds.py", "bot/demo/")
