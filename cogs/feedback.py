@@ -20,7 +20,7 @@ from discord.ext import commands
 
 from bot.checks import is_moderator
 from bot.client import Flywheel
-from bot.core.feedback import STATUS_TAGS, Status, status_named
+from bot.core.feedback import CLOSED, STATUS_TAGS, Status, status_named
 from bot.core.text import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, clip
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS, member_name, paced
@@ -52,7 +52,6 @@ COLOURS = {
 }
 #: The statuses staff set with the post's buttons (Open is where a request starts).
 DECISIONS = (Status.PLANNED, Status.IN_PROGRESS, Status.SHIPPED, Status.DECLINED)
-CLOSED = (Status.SHIPPED, Status.DECLINED)
 #: Recording a post that is out: a few quick tries, then the start-up reconciliation.
 RECORD_RETRY = RetryPolicy(attempts=3, first_wait=0.5, max_wait=2.0)
 DM_FOOTER = "You get these because you asked for it or voted; /privacy updates off stops them."
@@ -445,11 +444,6 @@ class FeedbackCog(commands.Cog, name="Feedback"):
 
     # ------------------------------------------------------------------ votes
     async def vote(self, interaction: discord.Interaction[Any], item_id: int) -> None:
-        current = await self.service.get(item_id)
-        if current.status in CLOSED:
-            raise UserFacingError(
-                f"This request is {current.status.tag.lower()}: votes are closed."
-            )
         result = await self.service.vote(item_id, interaction.user.id)
         await interaction.response.edit_message(view=post_view(result.item))
         text = (

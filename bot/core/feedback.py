@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Final
 
 __all__ = [
+    "CLOSED",
     "DECIDED",
     "LIVE",
     "SIMILAR_AT",
@@ -63,6 +64,8 @@ STATUS_TAGS: Final[dict[Status, str]] = {
 
 #: Items still wanted: /feedback top lists these unless a status is asked for.
 LIVE: Final = frozenset({Status.OPEN, Status.PLANNED, Status.IN_PROGRESS})
+#: Settled: votes are closed.
+CLOSED: Final = frozenset({Status.SHIPPED, Status.DECLINED})
 #: A decision was made: the item was taken on or turned down.
 DECIDED: Final = frozenset({Status.PLANNED, Status.IN_PROGRESS, Status.SHIPPED, Status.DECLINED})
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.feedback import (
+    CLOSED,
     LIVE,
     Ranked,
     Status,
@@ -175,12 +176,15 @@ class FeedbackService(Service):
 
     # ------------------------------------------------------------------ votes
     async def vote(self, item_id: int, user_id: int) -> Vote:
-        """Vote for a request, or withdraw the vote (one per member)."""
+        """Vote for a request, or withdraw the vote (one per member); closed once settled."""
         async with self.sessions() as session, session.begin():
             repo = FeedbackRepository(session, self.guild_id)
             row = await repo.get(item_id)
             if row is None:
                 raise UserFacingError(NO_SUCH_ITEM)
+            status = Status(row.status)
+            if status in CLOSED:
+                raise UserFacingError(f"This request is {status.tag.lower()}: votes are closed.")
             voted = await repo.toggle_vote(item_id, user_id, now=self.clock.now())
             return Vote(Item.of(row, await repo.votes(item_id)), voted)
 
