@@ -10,6 +10,7 @@ claimed before it is sent. Nothing the bot posts pings anyone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -261,6 +262,8 @@ class FeedbackCog(commands.Cog, name="Feedback"):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
         self.service: FeedbackService = bot.services.feedback
+        #: One round of DMs at a time: two changes in a row share Discord's DM limit.
+        self._telling = asyncio.Lock()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(VoteButton, StatusButton)
@@ -578,6 +581,10 @@ class FeedbackCog(commands.Cog, name="Feedback"):
 
     async def tell(self, change_id: int) -> None:
         """DM the author and every voter about one change: paced, each DM claimed first."""
+        async with self._telling:
+            await self._tell(change_id)
+
+    async def _tell(self, change_id: int) -> None:
         found = await self.service.to_tell(change_id)
         if found is None:
             return

@@ -239,11 +239,7 @@ async def play(
 
 
 #: Program settings the demo turns on to show its features; a user's own config overrides them.
-DEMO_DEFAULTS: dict[str, dict[str, Any]] = {
-    "buddies": {"enabled": True},
-    # Three voters are told of each change: a shorter pause keeps the story moving.
-    "feedback": {"dm_pace_seconds": 0.2},
-}
+DEMO_DEFAULTS: dict[str, dict[str, Any]] = {"buddies": {"enabled": True}}
 
 
 def _with_demo_defaults(program: dict[str, Any]) -> dict[str, Any]:

@@ -159,8 +159,9 @@ async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
     # The author and both voters got a DM for each change; the withdrawn voter none.
     for name in ("ada", "grace", "linus"):
         texts = [d["content"] for d in emu.dms(m[name])]
-        assert any("is now **Planned**" in t and "On the roadmap" in t for t in texts), texts
-        assert any("is now **Shipped**" in t for t in texts), texts
+        planned_dms = [t for t in texts if "is now **Planned**" in t and "On the roadmap" in t]
+        shipped_dms = [t for t in texts if "is now **Shipped**" in t]
+        assert len(planned_dms) == 1 and len(shipped_dms) == 1, texts
     assert not any("is now" in d["content"] for d in emu.dms(m["guido"]))
     # The notes are in the thread, and the vote button is closed.
     notes = [msg.content for msg in emu.world.messages.values() if msg.channel_id == thread.id]
