@@ -134,7 +134,9 @@ def similarity(a: str, b: str) -> float:
         return 0.0
     words_a, words_b = set(key_a.split()), set(key_b.split())
     overlap = len(words_a & words_b) / len(words_a | words_b)
-    spelled = SequenceMatcher(None, key_a.replace(" ", ""), key_b.replace(" ", "")).ratio()
+    # SequenceMatcher's ratio depends on the order of its inputs: compare in one order.
+    first, second = sorted((key_a.replace(" ", ""), key_b.replace(" ", "")))
+    spelled = SequenceMatcher(None, first, second).ratio()
     return max(overlap, spelled)
 
 
