@@ -547,21 +547,32 @@ class FeedbackCog(commands.Cog, name="Feedback"):
             allowed_mentions=NO_MENTIONS,
         )
 
+    async def thread(self, thread_id: int | None) -> discord.Thread | None:
+        """A post's thread, fetched when not cached (archived threads are not)."""
+        if not thread_id:
+            return None
+        channel = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
+        return channel if isinstance(channel, discord.Thread) else None
+
     async def show(self, change: Change) -> bool:
         """Tag, starter message and a note in the thread show the new status."""
         item = change.item
-        thread = self.bot.get_channel(item.thread_id or 0)
-        if not isinstance(thread, discord.Thread) or not isinstance(
-            thread.parent, discord.ForumChannel
-        ):
+        try:
+            thread = await self.thread(item.thread_id)
+        except discord.HTTPException as exc:
+            log.warning("feedback #%s: its post can't be fetched: %s", item.id, exc)
+            thread = None
+        if thread is None or not isinstance(thread.parent, discord.ForumChannel):
             return False
         tag = self.tag(thread.parent, item.status)
         by = member_name(thread.guild, change.actor_id)
         try:
-            if tag is not None:
-                await thread.edit(
-                    applied_tags=[tag], reason=f"Flywheel: feedback {item.status.tag}"
-                )
+            # A quiet post is archived after a while: Discord refuses edits until it reopens.
+            await thread.edit(
+                archived=False,
+                applied_tags=[tag] if tag is not None else thread.applied_tags,
+                reason=f"Flywheel: feedback {item.status.tag}",
+            )
             await thread.get_partial_message(thread.id).edit(
                 embed=post_embed(thread.guild, item), view=post_view(item)
             )

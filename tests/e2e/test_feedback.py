@@ -320,3 +320,26 @@ async def test_a_request_discord_refused_is_posted_at_the_next_start(
             lambda: rows(app.bot, FeedbackItem, FeedbackItem.thread_id.is_not(None))
         )
         assert item.thread_id == posts(emu, community)[0].id
+
+
+async def test_a_status_set_on_an_archived_post_reopens_it_and_shows(
+    emulator, community, flywheel
+) -> None:
+    """Forum posts are archived after a quiet while; the bot no longer has them in its cache."""
+    emu, m, mods = emulator, community.members, community.moderators
+    await (await submit(emu, community, m["ada"])).wait_edit(timeout=5)
+    [thread] = posts(emu, community)
+    await emu.archive_thread(thread.id)
+    await eventually(lambda: flywheel.bot.get_channel(thread.id) is None)
+    done = await emu.invoke_slash_command(
+        community.guild_id,
+        community.channels["general"],
+        mods["riley"],
+        "feedback status",
+        options={"status": "planned", "note": "Picked for next month.", "request": 1},
+    )
+    reply = await done.wait_edit(timeout=5)
+    assert "could not be updated" not in reply["content"], reply["content"]
+    assert tag_names(emu, thread) == ["Planned"] and not thread.archived
+    notes = [msg.content for msg in emu.world.messages.values() if msg.channel_id == thread.id]
+    assert any("Status: Planned" in n for n in notes)
