@@ -131,7 +131,12 @@ def similarity(a: str, b: str) -> float:
         return 0.0
     words_a, words_b = set(key_a.split()), set(key_b.split())
     overlap = len(words_a & words_b) / len(words_a | words_b)
-    spelled = SequenceMatcher(None, key_a.replace(" ", ""), key_b.replace(" ", "")).ratio()
+    joined_a, joined_b = key_a.replace(" ", ""), key_b.replace(" ", "")
+    # SequenceMatcher's ratio depends on the order of its arguments ("121"/"201"): both ways.
+    spelled = max(
+        SequenceMatcher(None, joined_a, joined_b).ratio(),
+        SequenceMatcher(None, joined_b, joined_a).ratio(),
+    )
     return max(overlap, spelled)
 
 
