@@ -51,6 +51,12 @@ def requirements(settings: Settings) -> Requirements:
         needs.append(
             preflight.feedback_forum("feedback.forum_channel", settings.feedback.forum_channel)
         )
+    if settings.feedback.programs_channel is not None:
+        needs.append(
+            preflight.programs_channel(
+                "feedback.programs_channel", settings.feedback.programs_channel
+            )
+        )
     roles = [
         preflight.RoleNeed(f"roles.moderators[{i}]", role, managed_by_bot=False)
         for i, role in enumerate(settings.roles.moderators)

@@ -685,3 +685,120 @@ class FeedbackNotice(Base):
     user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
     state: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+# --- Beta programs and user research (migration 0008) -----------------------------------------
+
+PROGRAM_STATUSES = ("open", "closed")
+REPORT_STATUSES = ("pending", "approved", "rejected")
+NOTICE_STATES = ("sending", "sent", "failed")
+
+
+class BetaProgram(Base):
+    """A beta program (/beta create): testers join it, up to ``seats``, until ``until``.
+
+    ``taken`` counts the testers; joining raises it with a conditional UPDATE (``taken <
+    seats``), so two members joining at once can't overfill the program.
+    """
+
+    __tablename__ = "beta_programs"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+        Index("ix_beta_programs_guild_status", "guild_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    name: Mapped[str] = mapped_column(String(100))
+    min_tier: Mapped[str | None] = mapped_column(String(32))
+    seats: Mapped[int | None] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    until: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    thread_id: Mapped[int | None] = mapped_column(Snowflake)
+    created_by: Mapped[int] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class BetaTester(Base):
+    """A member who joined a program; ``thanks`` is the closing DM, claimed before it is sent."""
+
+    __tablename__ = "beta_testers"
+    __table_args__ = (
+        CheckConstraint("thanks IN ('sending', 'sent', 'failed')", name="thanks_known"),
+        Index("ix_beta_testers_guild_user", "guild_id", "user_id"),
+    )
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("beta_programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(TZDateTime)
+    thanks: Mapped[str | None] = mapped_column(String(16))
+    thanked_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class BetaReport(Base):
+    """A tester's report (/beta report), decided by a moderator on a review card."""
+
+    __tablename__ = "beta_reports"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        Index("ix_beta_reports_guild_program", "guild_id", "program_id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    program_id: Mapped[int] = mapped_column(ForeignKey("beta_programs.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(Snowflake)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    decided_by: Mapped[int | None] = mapped_column(Snowflake)
+    decided_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    review_channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    review_message_id: Mapped[int | None] = mapped_column(Snowflake)
+
+
+class ResearchCall(Base):
+    """A call for user-research sessions (/research recruit) and who may volunteer."""
+
+    __tablename__ = "research_calls"
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    title: Mapped[str] = mapped_column(String(100))
+    details: Mapped[str] = mapped_column(Text)
+    min_tier: Mapped[str | None] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(String(100))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("user_groups.id", ondelete="SET NULL"))
+    seats: Mapped[int | None] = mapped_column(Integer)
+    picked: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_by: Mapped[int] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    message_id: Mapped[int | None] = mapped_column(Snowflake)
+
+
+class ResearchVolunteer(Base):
+    """A member who volunteered for a call; picked (and told, claimed first) and credited."""
+
+    __tablename__ = "research_volunteers"
+    __table_args__ = (
+        CheckConstraint("pick_notice IN ('sending', 'sent', 'failed')", name="pick_notice_known"),
+        Index("ix_research_volunteers_guild_user", "guild_id", "user_id"),
+    )
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("research_calls.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    volunteered_at: Mapped[datetime] = mapped_column(TZDateTime)
+    picked_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    picked_by: Mapped[int | None] = mapped_column(Snowflake)
+    pick_notice: Mapped[str | None] = mapped_column(String(16))
+    took_part_at: Mapped[datetime | None] = mapped_column(TZDateTime)

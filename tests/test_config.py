@@ -206,6 +206,8 @@ def test_minimal_config_gets_every_default() -> None:
         "referral": 5,
         "mentoring": 5,
         "feedback": 10,
+        "beta_testing": 8,
+        "user_research": 8,
     }
     assert s.tiers == ()
     assert s.managed_role_ids == frozenset()

@@ -169,6 +169,7 @@ CREDITED_IN: dict[str, set[str]] = {
     "bot/services/referrals.py": {"referral"},
     "bot/services/buddies.py": {"mentoring"},
     "bot/services/feedback.py": {"feedback"},
+    "bot/services/programs.py": {"beta_testing", "user_research"},
     # The content feature's review card is named after it (custom ids), not after the kind;
     # so is the /feedback command group.
     "cogs/content.py": {"content"},

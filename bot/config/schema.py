@@ -333,6 +333,9 @@ class FeedbackConfig(_Section):
     In progress); when it ships the author gets `[points] feedback` more."""
     dm_pace_seconds: Annotated[float, Strict(), Field(ge=0, le=60)] = 1.0
     """Seconds between the DMs telling the author and the voters of a status change."""
+    programs_channel: Snowflake | None = Field(None, examples=[EXAMPLE_ID])
+    """Text channel for beta programs (a private thread of testers each) and user-research
+    calls; leave it out to turn /beta and /research off."""
 
     @property
     def enabled(self) -> bool:

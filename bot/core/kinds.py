@@ -165,6 +165,22 @@ KINDS: Final[tuple[Kind, ...]] = (
         award="Voice of the users",
         rank=8,
     ),
+    Kind(
+        key="beta_testing",
+        default_points=8,
+        label="Beta testing",
+        one="beta program tested",
+        many="beta programs tested",
+        credited="For a beta program the member tested with an accepted report (/beta report).",
+    ),
+    Kind(
+        key="user_research",
+        default_points=8,
+        label="User research",
+        one="research session",
+        many="research sessions",
+        credited="For taking part in a user-research session (/research).",
+    ),
 )
 """Every kind, in the order members see them (/profile, /leaderboard, ``[points]``)."""
 

@@ -108,6 +108,22 @@ def feedback_forum(key: str, channel_id: int) -> ChannelNeed:
     return ChannelNeed(key, channel_id, _FEEDBACK, ("forum",))
 
 
+_PROGRAMS = (
+    "view_channel",
+    "send_messages",
+    "send_messages_in_threads",
+    "embed_links",
+    "create_private_threads",
+    "manage_threads",
+)
+"""Post beta programs and research calls, open each program's private testers' thread, add
+testers to it and archive it at the close."""
+
+
+def programs_channel(key: str, channel_id: int) -> ChannelNeed:
+    return ChannelNeed(key, channel_id, _PROGRAMS, ("text",))
+
+
 def help_forum(key: str, channel_id: int) -> ChannelNeed:
     return ChannelNeed(key, channel_id, _HELP, ("forum", "text"))
 

@@ -204,6 +204,7 @@ async def play(
         nominations,
         operations,
         profile,
+        programs,
         recognition,
         referrals,
         thanks,
@@ -222,6 +223,7 @@ async def play(
         recognition,
         operations,
         feedback,
+        programs,
         health,
     )
     for module in story:

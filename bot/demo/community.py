@@ -112,6 +112,7 @@ def build_sample_community(
         "help": guild.create_forum_channel("help", tags=["Solved", "Question"]).id,
         "feedback": guild.create_forum_channel("product-feedback").id,
         "events": guild.create_voice_channel("community-calls").id,
+        "programs": guild.create_text_channel("beta-and-research").id,
     }
     # Members discuss requests in their posts; the bot alone opens posts (from /feedback submit)
     # and manages the forum's status tags.
@@ -162,6 +163,7 @@ def community_config(
         "tiers": [{**tier, "role_id": community.tier_role_ids[tier["key"]]} for tier in tiers],
         "feedback": {
             "forum_channel": community.channels["feedback"],
+            "programs_channel": community.channels["programs"],
             "areas": ["General", "Mobile app", "API"],
         },
     }
@@ -174,7 +176,7 @@ def community_config(
 SERVER_SECTIONS = ("discord", "database", "logging", "channels", "roles", "tiers")
 #: Keys of a user's program sections that name their server's channels or roles: the sample
 #: community's own are kept.
-SERVER_KEYS = {"feedback": ("forum_channel", "product_role")}
+SERVER_KEYS = {"feedback": ("forum_channel", "product_role", "programs_channel")}
 
 
 def split_user_config(raw: Mapping[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -33,6 +33,7 @@ from bot.services.members import MembersService
 from bot.services.nominations import NominationService
 from bot.services.nps import NpsService
 from bot.services.privacy import PrivacyService
+from bot.services.programs import ProgramsService
 from bot.services.recognition import RecognitionService
 from bot.services.referrals import ReferralService
 from bot.services.stats import StatsService
@@ -70,6 +71,7 @@ class Services:
     tiers: LadderAutomation
     nominations: NominationService
     feedback: FeedbackService
+    programs: ProgramsService
 
     @property
     def guild_id(self) -> int:
@@ -130,4 +132,5 @@ def build_services(
             sessions, settings, clock, reevaluate=tiers.reevaluate, standing=ladder
         ),
         feedback=FeedbackService(*common),
+        programs=ProgramsService(*common),
     )

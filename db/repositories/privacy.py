@@ -92,6 +92,11 @@ MEMBER_COLUMNS: Mapping[str, Mapping[str, Treatment]] = {
     "feedback_votes": {"user_id": D},
     "feedback_changes": {"actor_id": A},
     "feedback_notices": {"user_id": D},
+    "beta_programs": {"created_by": A},
+    "beta_testers": {"user_id": D},
+    "beta_reports": {"user_id": D, "decided_by": A},
+    "research_calls": {"created_by": A},
+    "research_volunteers": {"user_id": D, "picked_by": A},
 }
 
 NOT_MEMBER_COLUMNS = frozenset(
@@ -115,6 +120,8 @@ NOT_MEMBER_COLUMNS = frozenset(
         "source_id",
         "item_id",
         "change_id",
+        "program_id",
+        "call_id",
     }
 )
 """Id-like columns that never hold a member (the registry test checks every ``*_id``/``*_by``)."""
@@ -149,6 +156,11 @@ ABOUT: Mapping[str, str] = {
     "feedback_votes": "Your votes on product requests.",
     "feedback_changes": "Status decisions you made on product requests as staff.",
     "feedback_notices": "DMs telling you a request you made or voted on changed status.",
+    "beta_programs": "Beta programs you created as staff.",
+    "beta_testers": "Beta programs you joined, and the thank-you DM when one closed.",
+    "beta_reports": "Your beta test reports (and reports you decided on as a moderator).",
+    "research_calls": "User-research calls you posted as staff.",
+    "research_volunteers": "Research calls you volunteered for, were picked for, took part in.",
 }
 
 PENDING_REJECTED_REASON = "a member's data was erased at their request"
@@ -169,6 +181,8 @@ MEMBER_TEXT: Mapping[str, tuple[str, ...]] = {
     "nps_responses": ("comment",),
     "feedback_items": ("title", "problem", "wanted"),
     "feedback_changes": ("note",),
+    "beta_reports": ("text", "decision_reason"),
+    "research_calls": ("title", "details"),
 }
 """Free text that can name a member and stays after their erasure: redacted."""
 
@@ -183,6 +197,8 @@ NOT_MEMBER_TEXT: Mapping[str, str] = {
     "user_groups.name_key": "the comparison key of a group's name",
     "user_groups.region": "where a group meets",
     "feedback_items.area": "a product area from the server's list",
+    "beta_programs.name": "a beta program's name, chosen by staff",
+    "research_calls.region": "where the call's volunteers' user group meets",
 }
 """Text columns that never name a member, and why (the registry test reads this)."""
 

@@ -16,6 +16,9 @@ from sqlalchemy import BigInteger, String, Text, select
 from db.base import Base
 from db.models import (
     ActivityDay,
+    BetaProgram,
+    BetaReport,
+    BetaTester,
     BuddyPair,
     BuddyVolunteer,
     ChannelPresence,
@@ -35,6 +38,8 @@ from db.models import (
     NpsResponse,
     QuestionThread,
     Referral,
+    ResearchCall,
+    ResearchVolunteer,
     Spotlight,
     SpotlightNomination,
     SurveyInvite,
@@ -302,8 +307,47 @@ async def seed(sessions, guild: int = GUILD) -> None:
             [
                 FeedbackNotice(guild_id=GUILD, change_id=2, user_id=VAL, state="sent", at=NOW),
                 FeedbackNotice(guild_id=GUILD, change_id=1, user_id=ADA, state="sent", at=NOW),
+                BetaProgram(
+                    id=1, guild_id=GUILD, name="Val's beta", status="open", created_by=VAL,
+                    created_at=NOW,
+                ),
+                BetaProgram(
+                    id=2, guild_id=GUILD, name="Ada's beta", status="open", created_by=ADA,
+                    created_at=NOW,
+                ),
+                ResearchCall(
+                    id=1, guild_id=GUILD, title="Val's interviews", details="Talk to Val",
+                    created_by=VAL, created_at=NOW,
+                ),
+                ResearchCall(
+                    id=2, guild_id=GUILD, title="Onboarding", details="30 minutes",
+                    created_by=ADA, created_at=NOW,
+                ),
             ]
-        )
+        )  # fmt: skip
+        await session.flush()
+        session.add_all(
+            [
+                BetaTester(guild_id=GUILD, program_id=2, user_id=VAL, joined_at=NOW),
+                BetaTester(guild_id=GUILD, program_id=1, user_id=ADA, joined_at=NOW),
+                BetaReport(
+                    guild_id=GUILD, program_id=2, user_id=VAL, text="Crashes", status="approved",
+                    created_at=NOW, decided_by=ADA, decided_at=NOW,
+                ),
+                BetaReport(
+                    guild_id=GUILD, program_id=1, user_id=ADA, text="Val's beta is slow",
+                    status="approved", created_at=NOW, decided_by=VAL, decided_at=NOW,
+                ),
+                ResearchVolunteer(
+                    guild_id=GUILD, call_id=2, user_id=VAL, volunteered_at=NOW, picked_by=ADA,
+                    picked_at=NOW,
+                ),
+                ResearchVolunteer(
+                    guild_id=GUILD, call_id=1, user_id=ADA, volunteered_at=NOW, picked_by=VAL,
+                    picked_at=NOW,
+                ),
+            ]
+        )  # fmt: skip
 
 
 def member_columns(name: str) -> list[str]:
