@@ -116,7 +116,8 @@ async def test_applied_tags_limits(emu, world):
             thread.edit(applied_tags=[tags[f"t{i}"] for i in range(5)] + [tags["Solved"]]), 50035
         )
         # only the parent forum's tags
-        await _bad(thread.edit(applied_tags=[discord.Object(id=12345)]), 50035)
+        err = await _bad(thread.edit(applied_tags=[discord.Object(id=12345)]), 50035)
+        assert "applied_tags" in err.text
         # REQUIRE_TAG: a post cannot end up without tags
         await _bad(thread.edit(applied_tags=[]), 50035)
         # unchanged after the refusals
@@ -161,7 +162,8 @@ async def test_available_tags_limits(emu, world):
         too_many = [discord.ForumTag(name=f"t{i}") for i in range(21)]
         await _bad(forum.edit(available_tags=too_many), 50035)
         # name 1-20 characters
-        await _bad(forum.edit(available_tags=[discord.ForumTag(name="x" * 21)]), 50035)
+        err = await _bad(forum.edit(available_tags=[discord.ForumTag(name="x" * 21)]), 50035)
+        assert "available_tags.0.name" in err.text  # the nested errors tree, as Discord's
         await _bad(http.edit_channel(forum.id, available_tags=[{"name": ""}]), 50035)
         # at most one of emoji_id / emoji_name
         both = [{"name": "e", "emoji_id": "123", "emoji_name": "🙂"}]
