@@ -47,6 +47,8 @@ World edits after connect also dispatch events: ``g.edit_role(role, permissions=
 ``None`` removes it).
 
 Reading back: ``emu.messages(channel_id)``, ``emu.dms(user_id)``, ``emu.member_roles(g, u)``,
+``emu.forum_tags(forum_id)`` (``[{"id", "name", "moderated", "emoji_id", "emoji_name"}]``),
+``emu.applied_tag_names(thread_id)`` (a post's tag names; rules in ``emulator.forums``),
 ``emu.role_changes``, ``emu.interaction_responses``, ``emu.request_log``,
 ``emu.requests(method, path_regex)``, ``emu.commands(guild_id=None)``,
 ``emu.unknown_routes``, ``emu.gateway_log``, ``emu.identified_intents``, ``emu.sessions``,

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import messaging, payloads
+from . import forums, messaging, payloads
 from . import permissions as perms
 from .commands import CHAT_INPUT, MESSAGE, USER
 from .errors import ApiError, EmulatorError
@@ -276,6 +276,30 @@ class ActorMixin:
             forum, _id(author_id), title, body, _upload(files), applied_tags=tag_ids
         )
         return payloads.thread(self.world, thread), self._render(msg)
+
+    def forum_tags(self, forum_id: Any) -> list[dict[str, Any]]:
+        """A forum's tags as Discord lists them: ``[{"id", "name", "moderated", ...}]``."""
+        forum = self._channel(forum_id)
+        if forum.type not in (FORUM, MEDIA):
+            raise EmulatorError(f"#{forum.name} is not a forum")
+        return [
+            {
+                "id": t.id,
+                "name": t.name,
+                "moderated": t.moderated,
+                "emoji_id": t.emoji_id,
+                "emoji_name": t.emoji_name,
+            }
+            for t in forum.available_tags
+        ]
+
+    def applied_tag_names(self, thread_id: Any) -> list[str]:
+        """Names of the tags applied to forum post ``thread_id``, in applied order."""
+        thread = self._channel(thread_id)
+        forum = self.world.channels.get(thread.parent_id or 0)
+        if not thread.is_thread or forum is None:
+            raise EmulatorError(f"{thread_id!r} is not a thread")
+        return forums.tag_names(forum, thread.applied_tags)
 
     async def join_thread(self, thread_id: Any, user_id: Any) -> None:
         self.ops.thread_join(self._channel(thread_id), _id(user_id))

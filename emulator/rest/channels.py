@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .. import forums, messaging, payloads
 from .. import intents as I
-from .. import messaging, payloads
 from .. import permissions as P
 from ..errors import ApiError, field_error, form_error
 from ..snowflake import now, now_iso, time_snowflake
@@ -18,7 +18,6 @@ from ..world import (
     PRIVATE_THREAD,
     PUBLIC_THREAD,
     Channel,
-    ForumTag,
     Message,
     Overwrite,
 )
@@ -120,16 +119,38 @@ def register(r: Router) -> None:
             }
             if not (have & P.MANAGE_THREADS or owner_ok):
                 raise ApiError(50013)
+            if channel.archived and body.get("archived") is not False:
+                # Discord: the thread must be unarchived, or be unarchived by this request.
+                raise ApiError(50083)
+            if channel.archived and channel.locked and not have & P.MANAGE_THREADS:
+                # A locked thread can only be unarchived with MANAGE_THREADS.
+                raise ApiError(50013)
+            if "applied_tags" in body:
+                parent = ctx.world.channels.get(channel.parent_id or 0)
+                body = dict(body)
+                body["applied_tags"] = forums.check_applied_tags(
+                    parent, body["applied_tags"], have, before=channel.applied_tags
+                )
             for key in THREAD_EDITABLE & set(body):
                 value = body[key]
-                if key == "applied_tags":
-                    value = [int(t) for t in value or []]
                 if key == "archived" and value != channel.archived:
                     channel.archive_timestamp = now_iso()
                 setattr(channel, key, value)
             ctx.events.thread_update(channel)
             return payloads.channel(ctx.world, channel)
         _need(ctx, channel, P.MANAGE_CHANNELS)
+        if "available_tags" in body:
+            if channel.type not in (FORUM, MEDIA):
+                raise form_error(
+                    {
+                        "available_tags": field_error(
+                            "CHANNEL_TYPE_INVALID", "Only forum and media channels have tags"
+                        )
+                    }
+                )
+            tags = forums.parse_available_tags(ctx.world, channel, body["available_tags"])
+        else:
+            tags = None
         simple = {
             "name",
             "topic",
@@ -160,20 +181,8 @@ def register(r: Router) -> None:
                 )
                 for o in body["permission_overwrites"] or []
             ]
-        if "available_tags" in body:
-            tags = []
-            for t in body["available_tags"] or []:
-                tag_id = int(t["id"]) if t.get("id") else ctx.world.new_id()
-                tags.append(
-                    ForumTag(
-                        tag_id,
-                        t["name"],
-                        bool(t.get("moderated")),
-                        int(t["emoji_id"]) if t.get("emoji_id") else None,
-                        t.get("emoji_name"),
-                    )
-                )
-            channel.available_tags = tags
+        if tags is not None:
+            forums.set_available_tags(ctx.world, channel, tags)
         ctx.events.channel_update(channel)
         return payloads.channel(ctx.world, channel)
 
@@ -457,24 +466,7 @@ def register(r: Router) -> None:
                 )
             if ctx.files and not have & P.ATTACH_FILES:
                 raise ApiError(50013)
-            tags = [int(t) for t in body.get("applied_tags") or []]
-            known = {t.id: t for t in channel.available_tags}
-            bad = [str(i) for i, t in enumerate(tags) if t not in known]
-            if bad or len(tags) > 5:
-                raise form_error(
-                    {"applied_tags": field_error("INVALID_FORUM_TAG", "Invalid forum tag(s)")}
-                )
-            if any(known[t].moderated for t in tags) and not have & P.MANAGE_THREADS:
-                raise ApiError(50013)
-            if channel.flags & (1 << 4) and not tags:  # REQUIRE_TAG
-                raise form_error(
-                    {
-                        "applied_tags": field_error(
-                            "FORUM_POST_TAG_REQUIRED",
-                            "A tag is required to create a forum post in this channel",
-                        )
-                    }
-                )
+            tags = forums.check_applied_tags(channel, body.get("applied_tags"), have)
             message_body = _body_without_unrenderable(message_body, have)
             thread, msg = ctx.emu.ops.create_forum_post(
                 channel,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import forums, payloads
 from .. import intents as I
-from .. import payloads
 from .. import permissions as P
 from ..errors import ApiError, field_error, form_error
 from ..snowflake import now, parse_iso
@@ -23,10 +23,10 @@ from ..world import (
     EVENT_COMPLETED,
     EVENT_SCHEDULED,
     FORUM,
+    MEDIA,
     STAGE,
     VOICE,
     Channel,
-    ForumTag,
     Guild,
     Member,
     Overwrite,
@@ -132,6 +132,17 @@ def register(r: Router) -> None:
         overwrites = body.get("permission_overwrites") or []
         if overwrites:
             _need_guild(ctx, guild, P.MANAGE_ROLES)
+        tags = []
+        if body.get("available_tags"):
+            if ctype not in (FORUM, MEDIA):
+                raise form_error(
+                    {
+                        "available_tags": field_error(
+                            "CHANNEL_TYPE_INVALID", "Only forum and media channels have tags"
+                        )
+                    }
+                )
+            tags = forums.parse_available_tags(ctx.world, None, body["available_tags"])
         channel = Channel(
             id=ctx.world.new_id(),
             type=ctype,
@@ -155,17 +166,7 @@ def register(r: Router) -> None:
         if ctype in (VOICE, STAGE):
             channel.bitrate = int(body.get("bitrate") or 64000)
             channel.user_limit = int(body.get("user_limit") or 0)
-        if ctype == FORUM:
-            channel.available_tags = [
-                ForumTag(
-                    ctx.world.new_id(),
-                    t["name"],
-                    bool(t.get("moderated")),
-                    None,
-                    t.get("emoji_name"),
-                )
-                for t in body.get("available_tags") or []
-            ]
+        channel.available_tags = tags
         ctx.world.add_channel(channel)
         ctx.events.channel_create(channel)
         return Reply(201, payloads.channel(ctx.world, channel))
