@@ -6,12 +6,15 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
+from discord.ext import commands
 
 from bot.errors import UserFacingError
+
+CogT = TypeVar("CogT", bound=commands.Cog)
 
 log = logging.getLogger(__name__)
 
@@ -146,3 +149,12 @@ class FlywheelTree(app_commands.CommandTree):
             )
             message = apology(reference)
         await send_ephemeral(interaction, message)
+
+
+def loaded_cog(interaction: discord.Interaction[Any], cog_type: type[CogT]) -> CogT:
+    """The loaded cog of ``cog_type``, for a persistent button or form (they hold no state)."""
+    client = interaction.client
+    cog = client.get_cog(cog_type.__cog_name__) if isinstance(client, commands.Bot) else None
+    if not isinstance(cog, cog_type):
+        raise RuntimeError(f"the {cog_type.__cog_name__} cog is not loaded")
+    return cog

@@ -38,7 +38,7 @@ from bot.services.feedback import (
     Similar,
 )
 from bot.services.retry import RetryPolicy, retried
-from bot.tree import follow_up, handled
+from bot.tree import follow_up, handled, loaded_cog
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +96,6 @@ def thread_link(thread_id: int | None) -> str:
 
 
 # ---------------------------------------------------------------------- buttons
-def _cog(interaction: discord.Interaction[Any]) -> FeedbackCog:
-    cog = interaction.client.get_cog("Feedback")  # type: ignore[attr-defined]
-    if not isinstance(cog, FeedbackCog):
-        raise RuntimeError("the feedback cog is not loaded")
-    return cog
 
 
 class VoteButton(
@@ -130,7 +125,7 @@ class VoteButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         async with handled(interaction, f"voting on feedback #{self.item_id}"):
-            await _cog(interaction).vote(interaction, self.item_id)
+            await loaded_cog(interaction, FeedbackCog).vote(interaction, self.item_id)
 
 
 class StatusButton(
@@ -161,7 +156,7 @@ class StatusButton(
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         """Staff only, checked on the server: everyone in the forum sees the buttons."""
-        if is_staff(interaction.user, _cog(interaction).bot):
+        if is_staff(interaction.user, loaded_cog(interaction, FeedbackCog).bot):
             return True
         async with handled(interaction, "refusing a feedback status click"):
             await interaction.response.send_message(STAFF_ONLY, ephemeral=True)
@@ -208,7 +203,7 @@ class SubmitForm(discord.ui.Modal, title="Product feedback"):
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         async with handled(interaction, "submitting product feedback"):
             area = self.area.values[0] if self.area.values else ""
-            await _cog(interaction).submitted(
+            await loaded_cog(interaction, FeedbackCog).submitted(
                 interaction,
                 title=self.request_title.value,
                 problem=self.problem.value,
@@ -231,9 +226,11 @@ class StatusForm(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         async with handled(interaction, f"setting the status of feedback #{self.item_id}"):
-            if not is_staff(interaction.user, _cog(interaction).bot):
+            if not is_staff(interaction.user, loaded_cog(interaction, FeedbackCog).bot):
                 raise UserFacingError(STAFF_ONLY)
-            await _cog(interaction).decide(interaction, self.item_id, self.status, self.note.value)
+            await loaded_cog(interaction, FeedbackCog).decide(
+                interaction, self.item_id, self.status, self.note.value
+            )
 
 
 class PostAnyway(discord.ui.View):

@@ -35,7 +35,7 @@ from bot.services.programs import (
     ProgramsService,
     ReportDecision,
 )
-from bot.tree import follow_up, handled
+from bot.tree import follow_up, handled, loaded_cog
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +116,6 @@ def volunteer_view(call_id: int) -> discord.ui.View:
 
 
 # ---------------------------------------------------------------------- buttons
-def _cog(interaction: discord.Interaction[Any]) -> ProgramsCog:
-    cog = interaction.client.get_cog("Programs")  # type: ignore[attr-defined]
-    if not isinstance(cog, ProgramsCog):
-        raise RuntimeError("the programs cog is not loaded")
-    return cog
 
 
 class JoinButton(
@@ -149,7 +144,7 @@ class JoinButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         async with handled(interaction, f"joining beta #{self.program_id}"):
-            await _cog(interaction).join(interaction, self.program_id)
+            await loaded_cog(interaction, ProgramsCog).join(interaction, self.program_id)
 
 
 class VolunteerButton(
@@ -178,7 +173,9 @@ class VolunteerButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         async with handled(interaction, f"volunteering for research #{self.call_id}"):
-            call = await _cog(interaction).service.volunteer(self.call_id, interaction.user.id)
+            call = await loaded_cog(interaction, ProgramsCog).service.volunteer(
+                self.call_id, interaction.user.id
+            )
             await interaction.response.send_message(
                 f"Thanks for volunteering for **{discord.utils.escape_markdown(call.title)}**! "
                 "The team picks participants and tells you by DM.",
