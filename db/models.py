@@ -290,6 +290,11 @@ class ContentSubmission(Base):
     url: Mapped[str] = mapped_column(String(2000))
     title: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
+    #: The contribution kind an approval credits: ``content`` for /share, a server's own
+    #: review-credited kind for /contribution submit.
+    credit_kind: Mapped[str] = mapped_column(
+        String(32), default="content", server_default=text("'content'")
+    )
     status: Mapped[str] = mapped_column(String(16), default="pending")
     submitted_at: Mapped[datetime] = mapped_column(TZDateTime)
     review_channel_id: Mapped[int | None] = mapped_column(Snowflake)
