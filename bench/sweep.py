@@ -148,7 +148,7 @@ def fill(db: sqlite3.Connection, rng: random.Random, members: int, rows_per_memb
     db.execute("CREATE TEMP TABLE seq (i INTEGER PRIMARY KEY)")
     db.executemany("INSERT INTO seq VALUES (?)", ((i,) for i in range(most)))
     # Other kinds by weight: a random pick in 0..9999 falls in one kind's [low, high).
-    points = settings().points
+    config = settings()
     others = [(kind, share) for kind, share in KINDS if kind != "message_day"]
     total = sum(share for _, share in others)
     db.execute("CREATE TEMP TABLE kinds (low INT, high INT, kind TEXT, points INT)")
@@ -156,7 +156,7 @@ def fill(db: sqlite3.Connection, rng: random.Random, members: int, rows_per_memb
     for n, (kind, share) in enumerate(others, start=1):
         high = 10_000 if n == len(others) else low + round(share / total * 10_000)
         db.execute(
-            "INSERT INTO kinds VALUES (?, ?, ?, ?)", (low, high, kind, points.for_kind(kind))
+            "INSERT INTO kinds VALUES (?, ?, ?, ?)", (low, high, kind, config.points_for(kind))
         )
         low = high
     db.execute("CREATE TEMP TABLE day (user INT, ago INT)")

@@ -26,10 +26,12 @@ from bot.outbox import NO_MENTIONS, member_name
 from bot.review_card import CardState, Notice, review_buttons
 from bot.services.content import (
     CONTENT_KINDS,
+    KIND_CONTENT,
     REASON_MAX,
     REASON_MIN,
     ContentService,
     Decision,
+    ShareResult,
     Submission,
 )
 from bot.tree import follow_up
@@ -60,6 +62,14 @@ class ContentReview:
 
     def __init__(self, service: ContentService) -> None:
         self.service = service
+
+    def label(self, sub: Submission) -> str:
+        """What the submission is, in words: "blog post" for /share, "talk" for a kind of the
+        server's own (its key if the config no longer has it)."""
+        if sub.credit_kind == KIND_CONTENT:
+            return KIND_LABELS.get(sub.kind, sub.kind)
+        row = self.service.settings.kinds.find(sub.credit_kind)
+        return row.one if row is not None else sub.credit_kind.replace("_", " ")
 
     async def check(self, record_id: int, moderator_id: int) -> Decision:
         return await self.service.check_decidable(record_id, moderator_id)
@@ -92,14 +102,17 @@ class ContentReview:
         self, guild: discord.Guild | None, decision: Decision, *, note: str = ""
     ) -> dict[str, Any]:
         sub, points = decision.submission, decision.points
-        label = KIND_LABELS.get(sub.kind, sub.kind)
+        label = self.label(sub)
         embed = discord.Embed(
             title=clip(sub.title, EMBED_TITLE_LIMIT),
             url=sub.url,
             colour=STATUS_COLOURS.get(sub.status),
         )
         embed.add_field(name="Link", value=clip(sub.url, EMBED_FIELD_LIMIT), inline=False)
-        embed.add_field(name="Kind", value=sub.kind)
+        if sub.credit_kind == KIND_CONTENT:
+            embed.add_field(name="Kind", value=sub.kind)
+        else:
+            embed.add_field(name="Kind", value=self.service.settings.kinds.label(sub.credit_kind))
         embed.add_field(name="Author", value=f"<@{sub.author_id}>")
         embed.add_field(name="Submitted", value=discord.utils.format_dt(sub.submitted_at, "f"))
         if sub.status == "approved":
@@ -125,7 +138,7 @@ class ContentReview:
 
     def notice(self, guild: discord.Guild | None, decision: Decision, moderator_id: int) -> Notice:
         sub = decision.submission
-        label = KIND_LABELS.get(sub.kind, sub.kind)
+        label = self.label(sub)
         title = discord.utils.escape_markdown(sub.title)
         if sub.status == "approved":
             gained = f" — +{decision.points} points" if decision.points else ""
@@ -155,9 +168,6 @@ class ContentCog(commands.Cog, name="Content"):
     async def cog_unload(self) -> None:
         self.bot.reviews.unregister(self.review.key)
 
-    def _day(self, sub: Submission) -> str:
-        return day_label(sub.submitted_at, self.bot.settings.schedule.tz)
-
     # ------------------------------------------------------------------ /share
     @app_commands.command(
         name="share", description="Share something you made; moderators review it"
@@ -177,28 +187,37 @@ class ContentCog(commands.Cog, name="Content"):
         result = await self.service.share(
             author_id=interaction.user.id, url=url, title=title, kind=kind
         )
-        sub = result.submission
-        if result.duplicate:
-            if sub.author_id == interaction.user.id:
-                raise UserFacingError(f"You already shared that link on {self._day(sub)}.")
-            raise UserFacingError(
-                f"That link was already shared by {member_name(interaction.guild, sub.author_id)} "
-                f"on {self._day(sub)}."
-            )
-        # Posting the card is a REST call that may be slow; acknowledge first.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        label = KIND_LABELS.get(sub.kind, sub.kind)
-        if await self.bot.reviews.post_card(interaction.guild, self.review, pending(sub)):
-            text = (
-                f"Thanks! Your {label} was sent to the moderators for review; "
-                "I'll DM you when it's decided."
-            )
-        else:
-            text = (
-                f"Your {label} was saved, but I couldn't post it for review: the moderators' "
-                "review channel is misconfigured. Please let a moderator know."
-            )
-        await follow_up(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await send_for_review(self.bot, interaction, self.review, result)
+
+
+async def send_for_review(
+    bot: Flywheel, interaction: discord.Interaction[Any], review: ContentReview, result: ShareResult
+) -> None:
+    """Answer a /share or /contribution submit: an earlier submission of the link is refused by
+    name and day; a new one gets its review card and the member hears where it went."""
+    sub = result.submission
+    if result.duplicate:
+        day = day_label(sub.submitted_at, bot.settings.schedule.tz)
+        if sub.author_id == interaction.user.id:
+            raise UserFacingError(f"You already shared that link on {day}.")
+        raise UserFacingError(
+            f"That link was already shared by {member_name(interaction.guild, sub.author_id)} "
+            f"on {day}."
+        )
+    # Posting the card is a REST call that may be slow; acknowledge first.
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    label = review.label(sub)
+    if await bot.reviews.post_card(interaction.guild, review, pending(sub)):
+        text = (
+            f"Thanks! Your {label} was sent to the moderators for review; "
+            "I'll DM you when it's decided."
+        )
+    else:
+        text = (
+            f"Your {label} was saved, but I couldn't post it for review: the moderators' "
+            "review channel is misconfigured. Please let a moderator know."
+        )
+    await follow_up(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: Flywheel) -> None:

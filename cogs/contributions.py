@@ -1,7 +1,10 @@
-"""/contribution add and /contribution remove: moderators correct the ledger, on the record.
+"""/contribution submit, add and remove: members send evidence, moderators correct the ledger.
 
-Each correction is answered privately and written to the mod log as one line saying who did
-what and why. Names are plain text and nothing pings: the reason is the moderator's own text.
+/contribution submit is for the kinds a server defines with ``credited = "review"`` (a talk, a
+case study…): the link goes to the review card /share uses, and approval credits the kind.
+Each moderator correction is answered privately and written to the mod log as one line saying
+who did what and why. Names are plain text and nothing pings: reasons and notes are people's
+own text.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.client import Flywheel
-from bot.core.kinds import KINDS
+from bot.kind_choices import chosen_kind, key_of, kind_choices
 from bot.outbox import NO_MENTIONS, member_name
 from bot.services.adjustments import (
     MAX_POINTS,
@@ -24,10 +27,10 @@ from bot.services.adjustments import (
     MemberRef,
 )
 from bot.tree import follow_up
+from cogs.content import ContentReview, send_for_review
 
 log = logging.getLogger(__name__)
 
-KIND_CHOICES = [app_commands.Choice(name=k.one.capitalize(), value=k.key) for k in KINDS]
 MOD_LOG_FAILED = (
     "Recorded, but I couldn't write it to the mod log (channels.mod_log): "
     "check my permissions there."
@@ -37,7 +40,7 @@ MOD_LOG_FAILED = (
 class Contributions(commands.Cog):
     contribution = app_commands.Group(
         name="contribution",
-        description="Moderators: correct members' contributions",
+        description="Submit a contribution for review; moderators correct the ledger",
         guild_only=True,
     )
 
@@ -61,7 +64,6 @@ class Contributions(commands.Cog):
         points=f"Points, -{MAX_POINTS} to {MAX_POINTS} (negative takes points away)",
         reason="Why; it is kept with the points and shown in the mod log",
     )
-    @app_commands.choices(kind=KIND_CHOICES)
     @moderator_only()
     async def add(
         self,
@@ -71,6 +73,7 @@ class Contributions(commands.Cog):
         points: app_commands.Range[int, -MAX_POINTS, MAX_POINTS],
         reason: app_commands.Range[str, REASON_MIN, REASON_MAX],
     ) -> None:
+        kind = chosen_kind(self.bot.settings.kinds, kind).key
         entry = await self.service.add(
             actor_id=interaction.user.id,
             member=MemberRef(
@@ -125,6 +128,44 @@ class Contributions(commands.Cog):
             f"{actor} removed #{original.id} ({original.points:+d} {original.kind} of {who}) "
             f"as #{reversal.id}: {reversal.reason}",
         )
+
+    @add.autocomplete("kind")
+    async def _any_kind(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return kind_choices(self.bot.settings.kinds, current, name=lambda row: row.one.capitalize())
+
+    @contribution.command(
+        name="submit", description="Send evidence of a contribution (a talk, a case study…)"
+    )
+    @app_commands.describe(
+        kind="What you did (the kinds this server credits on review)",
+        evidence="A link that shows it: the recording, the article, the post",
+        note="A line for the moderators (optional)",
+    )
+    async def submit(
+        self,
+        interaction: discord.Interaction[Any],
+        kind: str,
+        evidence: str,
+        note: str | None = None,
+    ) -> None:
+        content = self.bot.services.content
+        result = await content.submit(
+            author_id=interaction.user.id,
+            kind=key_of(content.reviewed_kinds(), kind),
+            evidence=evidence,
+            note=note,
+        )
+        review = self.bot.reviews.kind(ContentReview.key)
+        assert isinstance(review, ContentReview), "the content cog registers the card"
+        await send_for_review(self.bot, interaction, review, result)
+
+    @submit.autocomplete("kind")
+    async def _reviewed_kind(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return kind_choices(self.bot.services.content.reviewed_kinds(), current)
 
 
 async def setup(bot: Flywheel) -> None:

@@ -17,9 +17,10 @@ from discord.ext import commands
 from bot.checks import is_moderator
 from bot.client import Flywheel, services_of
 from bot.config import Settings
-from bot.core.kinds import KINDS, find, label
+from bot.core.kinds import KindTable
 from bot.errors import UserFacingError
 from bot.interaction_gate import PUBLIC_ANSWER
+from bot.kind_choices import chosen_kind, kind_choices
 from bot.outbox import NO_MENTIONS
 from bot.services.ladder_views import Outlook, outlook
 from bot.services.stats import PERIODS, LeaderboardPage, Period, Profile, StatsService
@@ -33,11 +34,12 @@ BOARD_TITLES: dict[Period, str] = {
     "all": "all time",
 }
 ALL_KINDS = "all"
+EVERY_KIND = app_commands.Choice(name="All contributions", value=ALL_KINDS)
 NO_BOT_PROFILES = "Bots don't have profiles."
 NOT_YOUR_BOARD = "Run /leaderboard to get your own."
 
 
-def profile_embed(member: discord.Member, profile: Profile) -> discord.Embed:
+def profile_embed(member: discord.Member, profile: Profile, kinds: KindTable) -> discord.Embed:
     tier = profile.tier_name or "No tier yet"
     if profile.tier_name and profile.tier_since:
         tier += f" (since {discord.utils.format_dt(profile.tier_since, 'D')})"
@@ -56,7 +58,7 @@ def profile_embed(member: discord.Member, profile: Profile) -> discord.Embed:
             totals = profile.totals[period].get(kind)
             count, pts = (totals.count, totals.points) if totals else (0, 0)
             lines.append(f"{PERIOD_LABELS[period].capitalize()}: **{count}** ({pts} pts)")
-        embed.add_field(name=label(kind), value="\n".join(lines), inline=True)
+        embed.add_field(name=kinds.label(kind), value="\n".join(lines), inline=True)
     if not profile.kinds:
         embed.add_field(name="Contributions", value="No contributions yet.", inline=False)
     return embed
@@ -97,8 +99,8 @@ def outlook_lines(view: Outlook, settings: Settings, *, show_risk: bool) -> list
     return lines
 
 
-def leaderboard_embed(board: LeaderboardPage) -> discord.Embed:
-    what = label(board.kind).lower() if board.kind else "all contributions"
+def leaderboard_embed(board: LeaderboardPage, kinds: KindTable) -> discord.Embed:
+    what = kinds.label(board.kind).lower() if board.kind else "all contributions"
     embed = discord.Embed(
         title=f"Leaderboard: {BOARD_TITLES[board.period]}",
         colour=discord.Colour.gold(),
@@ -164,11 +166,12 @@ class PageButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            if self.kind != ALL_KINDS and find(self.kind) is None:
+            kinds = services_of(interaction).settings.kinds
+            if self.kind != ALL_KINDS and kinds.find(self.kind) is None:
                 raise LookupError(f"cannot page leaderboard {self.custom_id!r}")
             stats = services_of(interaction).stats
             embed, view = await leaderboard_page(
-                stats, interaction, self.period, self.kind, self.page
+                stats, kinds, interaction, self.period, self.kind, self.page
             )
             await interaction.response.edit_message(
                 embed=embed, view=view, allowed_mentions=NO_MENTIONS
@@ -182,7 +185,12 @@ class PageButton(
 
 
 async def leaderboard_page(
-    stats: StatsService, interaction: discord.Interaction, period: Period, kind: str, page: int
+    stats: StatsService,
+    kinds: KindTable,
+    interaction: discord.Interaction,
+    period: Period,
+    kind: str,
+    page: int,
 ) -> tuple[discord.Embed, discord.ui.View]:
     """One page of the leaderboard, with buttons to turn it (only for who asked)."""
     guild = interaction.guild
@@ -192,7 +200,7 @@ async def leaderboard_page(
         page,
         is_present=lambda user_id: guild is not None and guild.get_member(user_id) is not None,
     )
-    return leaderboard_embed(shown), page_buttons(shown, kind, interaction.user.id)
+    return leaderboard_embed(shown, kinds), page_buttons(shown, kind, interaction.user.id)
 
 
 def page_buttons(board: LeaderboardPage, kind: str, owner: int) -> discord.ui.View:
@@ -235,7 +243,7 @@ class Profiles(commands.Cog):
             raise UserFacingError(NO_BOT_PROFILES)
         assert isinstance(target, discord.Member)
         profile = await self.stats.profile(target.id)
-        embed = profile_embed(target, profile)
+        embed = profile_embed(target, profile, self.bot.settings.kinds)
         view = await outlook(self.ladder, target.id)
         if view is not None:
             own = target.id == interaction.user.id
@@ -255,17 +263,26 @@ class Profiles(commands.Cog):
     @app_commands.choices(
         period=[app_commands.Choice(name=f"Last {v}" if p != "all" else "All time", value=p)
                 for p, v in PERIOD_LABELS.items()],
-        kind=[app_commands.Choice(name="All contributions", value=ALL_KINDS)]
-        + [app_commands.Choice(name=k.label, value=k.key) for k in KINDS],
     )  # fmt: skip
     @app_commands.guild_only()
     async def leaderboard(
         self, interaction: discord.Interaction, period: str = "month", kind: str = ALL_KINDS
     ) -> None:
-        embed, view = await leaderboard_page(self.stats, interaction, cast(Period, period), kind, 0)
+        kinds = self.bot.settings.kinds
+        if kind != ALL_KINDS:
+            kind = chosen_kind(kinds, kind).key
+        embed, view = await leaderboard_page(
+            self.stats, kinds, interaction, cast(Period, period), kind, 0
+        )
         await interaction.response.send_message(
             embed=embed, view=view, allowed_mentions=NO_MENTIONS
         )
+
+    @leaderboard.autocomplete("kind")
+    async def _kinds(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return kind_choices(self.bot.settings.kinds, current, first=(EVERY_KIND,))
 
 
 async def setup(bot: Flywheel) -> None:

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.checks import moderator_only
 from bot.client import Flywheel, services_of
 from bot.config import TierConfig
-from bot.core.kinds import count_phrase
+from bot.core.kinds import KindTable
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
 from bot.services.ladder import LadderService
@@ -34,14 +34,14 @@ def _count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 
 
-def requirements(tier: TierConfig) -> str:
+def requirements(tier: TierConfig, kinds: KindTable) -> str:
     """ "50 points · 3 accepted answers · active in 2 weeks (last 90 days) · nomination"."""
     window: list[str] = []
     if tier.min_points:
         window.append(_count(tier.min_points, "point", "points"))
     for kind, count in tier.min_counts.items():
         if count:
-            window.append(count_phrase(kind, count))
+            window.append(kinds.count_phrase(kind, count))
     if tier.min_active_weeks:
         window.append(f"active in {_count(tier.min_active_weeks, 'week', 'different weeks')}")
     parts = [f"{', '.join(window)} in the last {tier.window_days} days"] if window else []
@@ -59,7 +59,9 @@ def seats_line(tier: TierConfig, held: int) -> str:
     return f"**Seats:** {held} of {tier.seats} held, {free} available"
 
 
-def ladder_embed(tiers: tuple[TierConfig, ...], seats_taken: dict[str, int]) -> discord.Embed:
+def ladder_embed(
+    tiers: tuple[TierConfig, ...], kinds: KindTable, seats_taken: dict[str, int]
+) -> discord.Embed:
     embed = discord.Embed(
         title="The ladder",
         description=(
@@ -69,7 +71,7 @@ def ladder_embed(tiers: tuple[TierConfig, ...], seats_taken: dict[str, int]) -> 
         colour=discord.Colour.blurple(),
     )
     for number, tier in enumerate(tiers[:25], start=1):
-        lines = [f"**Requirements:** {requirements(tier)}"]
+        lines = [f"**Requirements:** {requirements(tier, kinds)}"]
         if tier.benefits:
             lines.append(f"**Benefits:** {tier.benefits}")
         if tier.commitment:
@@ -123,7 +125,9 @@ class Tiers(commands.Cog):
             raise UserFacingError(NO_TIERS)
         seats = await self.ladder.seats_taken()
         await interaction.response.send_message(
-            embed=ladder_embed(tiers, seats), ephemeral=True, allowed_mentions=NO_MENTIONS
+            embed=ladder_embed(tiers, self.bot.settings.kinds, seats),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
 

@@ -15,10 +15,10 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot import config as cfg
 from bot.config import (
-    POINT_KINDS,
     Config,
     ConfigError,
     ConfigProblem,
+    KindConfig,
     MonthlyAt,
     PointsConfig,
     RitualConfig,
@@ -29,6 +29,7 @@ from bot.config import (
     parse_config,
     summarize,
 )
+from bot.core.kinds import BUILT_IN
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.super-secret-token-value_0123456789"
@@ -139,9 +140,12 @@ def _all_keys() -> list[tuple[str, str]]:
     """(section, key) for every key the models accept."""
     keys: list[tuple[str, str]] = []
     for section in Settings.model_fields:
-        model = {"tiers": TierConfig, "rituals": RitualConfig}.get(section) or _section_model(
-            section
-        )
+        arrays: dict[str, type[BaseModel]] = {
+            "tiers": TierConfig,
+            "rituals": RitualConfig,
+            "kinds": KindConfig,
+        }
+        model = arrays.get(section) or _section_model(section)
         keys.extend((section, name) for name in model.model_fields)
     return keys
 
@@ -155,7 +159,9 @@ def _section_model(section: str) -> type[BaseModel]:
 @pytest.mark.parametrize(("section", "key"), _all_keys())
 def test_example_file_documents_every_key_with_a_comment(section: str, key: str) -> None:
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
-    header = {"tiers": "[[tiers]]", "rituals": "# [[rituals]]"}.get(section, f"[{section}]")
+    header = {"tiers": "[[tiers]]", "rituals": "# [[rituals]]", "kinds": "# [[kinds]]"}.get(
+        section, f"[{section}]"
+    )
     start = lines.index(header)
     pattern = re.compile(rf"^(# )?{re.escape(key)} = ")
     found = next((i for i in range(start + 1, len(lines)) if pattern.match(lines[i])), None)
@@ -196,7 +202,7 @@ def test_minimal_config_gets_every_default() -> None:
     a = s.activity
     assert (a.cooldown_seconds, a.min_length, a.uncount_deleted_within_seconds) == (60, 10, 300)
     assert (a.ignored_channels, a.ignored_categories, a.flush_interval_seconds) == ((), (), 0.5)
-    assert {kind: s.points.for_kind(kind) for kind in POINT_KINDS} == {
+    assert {row.key: s.points_for(row.key) for row in s.kinds} == {
         "message_day": 1,
         "answer": 10,
         "thanks_received": 2,
@@ -225,11 +231,26 @@ def test_tier_defaults() -> None:
     assert t.resources == ()
 
 
-def test_point_kinds_match_the_points_section() -> None:
-    assert tuple(PointsConfig.model_fields) == POINT_KINDS
-    assert PointsConfig(answer=7).for_kind("answer") == 7
+def test_points_are_read_per_kind_from_points_or_the_kind_s_own_entry() -> None:
+    data = {
+        **minimal(),
+        "points": {"answer": 7},
+        "kinds": [
+            {
+                "key": "talk",
+                "label": "Talks",
+                "noun": "talk",
+                "plural": "talks",
+                "points": 12,
+                "credited": "review",
+            }
+        ],
+    }
+    s = parse_config(data, env=ENV).settings
+    assert (s.points_for("answer"), s.points_for("content"), s.points_for("talk")) == (7, 10, 12)
+    assert tuple(PointsConfig.model_fields) == tuple(row.key for row in BUILT_IN)
     with pytest.raises(KeyError):
-        PointsConfig().for_kind("nope")
+        s.points_for("nope")
 
 
 @pytest.mark.parametrize("section", ["discord", "channels"])
@@ -629,6 +650,81 @@ def test_duplicates_are_reported_with_other_problems() -> None:
     assert set(found) == {"tiers[1].key", "tiers[1].role_id", "tiers[1].window_days"}
 
 
+def test_summarize_lists_the_server_s_own_kinds_and_words_tier_rules_with_them() -> None:
+    data = filled_example()
+    data["kinds"] = [
+        {
+            "key": "talk",
+            "label": "Talks given",
+            "noun": "talk",
+            "plural": "talks",
+            "points": 15,
+            "credited": "review",
+            "award": "Top speaker",
+        },
+        {
+            "key": "case_study",
+            "label": "Case studies",
+            "noun": "case study",
+            "plural": "case studies",
+            "points": 30,
+            "credited": "moderators",
+            "weekly": True,
+        },
+    ]
+    data["tiers"][0]["min_counts"] = {"talk": 2}
+    text = summarize(parse_config(data, env=ENV))
+    assert (
+        "  talk (Talks given) 15 points, by /contribution submit, approved on review; "
+        "award 'Top speaker'" in text
+    )
+    assert (
+        "  case_study (Case studies) 30 points, by moderators with /contribution add; weekly post"
+        in text
+    )
+    assert "50 points, 2 talks, active in" in text
+
+
+def test_a_kind_of_the_server_s_own_must_not_reuse_a_key_or_be_credited_by_a_feature() -> None:
+    entry = {"label": "X", "noun": "x", "plural": "xs", "points": 1, "credited": "review"}
+    data = {
+        **minimal(),
+        "kinds": [
+            {**entry, "key": "content"},
+            {**entry, "key": "talk"},
+            {**entry, "key": "talk"},
+            {**entry, "key": "demo", "credited": "feature"},
+        ],
+        "points": {"talk": 3},
+    }
+    found = problems_of(data)
+    assert found["kinds[0].key"].startswith("'content' is a built-in kind; give yours another key")
+    assert found["kinds[2].key"] == "duplicate kind key 'talk' (also kinds[1])"
+    assert found["kinds[3].credited"].startswith("'feature' is for the kinds Flywheel's own")
+    assert "its [[kinds]] entry" in found["points.talk"]
+    assert set(found) == {"kinds[0].key", "kinds[2].key", "kinds[3].credited", "points.talk"}
+
+
+def test_tier_rules_may_count_the_server_s_own_kinds() -> None:
+    data = with_tiers(tier("champion", 5, min_counts={"talk": 1, "tallk": 1}))
+    data["kinds"] = [
+        {
+            "key": "talk",
+            "label": "Talks",
+            "noun": "talk",
+            "plural": "talks",
+            "points": 1,
+            "credited": "review",
+        }
+    ]
+    found = problems_of(data)
+    assert set(found) == {"tiers[0].min_counts.tallk"}
+    assert "did you mean 'talk'?" in found["tiers[0].min_counts.tallk"]
+    del data["tiers"][0]["min_counts"]["tallk"]
+    settings = parse_config(data, env=ENV).settings
+    assert dict(settings.tiers[0].min_counts) == {"talk": 1}
+
+
 def test_unknown_kind_in_min_counts() -> None:
     data = with_tiers(
         tier("champion", 5, min_counts={"answer": 2}),
@@ -636,7 +732,8 @@ def test_unknown_kind_in_min_counts() -> None:
     )
     found = problems_of(data)
     assert set(found) == {"tiers[1].min_counts.foo", "tiers[1].min_counts.answers"}
-    assert found["tiers[1].min_counts.foo"].startswith('unknown contribution kind "foo"')
+    assert found["tiers[1].min_counts.foo"].startswith("unknown contribution kind 'foo'; kinds:")
+    assert found["tiers[1].min_counts.foo"].endswith("(define your own in [[kinds]])")
     assert "did you mean 'answer'?" in found["tiers[1].min_counts.answers"]
 
 
@@ -919,7 +1016,9 @@ def test_summarize_shows_the_essentials_and_masks_the_database_password() -> Non
     assert "555555555555555555" in text and "Manage Server" in text
     assert "222222222222222222 (same as announcements)" in text
     assert text.index("Champion [champion]") < text.index("Advisor [advisor]")
-    assert "200 points" in text and "10 × answer" in text and "nomination required" in text
+    assert "200 points" in text and "10 accepted answers" in text
+    assert "nomination required" in text
+    assert "Own kinds:     none ([[kinds]] adds them)" in text
     assert "set (hidden)" in text
 
 

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from bot.config import ConfigError, RitualConfig, Settings, TierConfig, parse_config
+from bot.config import ConfigError, KindConfig, RitualConfig, Settings, TierConfig, parse_config
 from bot.config.examples import EXAMPLES
 from bot.config.schema import model_in
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 ENV = {"DISCORD_TOKEN": "token"}
-ARRAYS = {"tiers": TierConfig, "rituals": RitualConfig}
+ARRAYS = {"tiers": TierConfig, "rituals": RitualConfig, "kinds": KindConfig}
 """Sections written as arrays of tables ([[tiers]]): their entries are samples, not defaults."""
 TABLES = [name for name in Settings.model_fields if name not in ARRAYS]
 
@@ -132,6 +132,16 @@ def _valid_base() -> dict[str, Any]:
         "channels": {"announcements": 2, "review": 3, "mod_log": 4},
         "tiers": [{"key": "base", "name": "Base", "role_id": 5}],
         "rituals": [{"key": "base", "when": "mon 10:00", "title": "Base", "text": "Base"}],
+        "kinds": [
+            {
+                "key": "base",
+                "label": "Base",
+                "noun": "base",
+                "plural": "bases",
+                "points": 1,
+                "credited": "review",
+            }
+        ],
     }
 
 

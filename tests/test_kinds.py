@@ -1,9 +1,10 @@
-"""Contribution kinds have one home: every surface reads bot/core/kinds.py, nothing lists them.
+"""Contribution kinds have one home: every surface reads the kind table, nothing lists them.
 
-A new kind is a row in ``KINDS`` plus the code that credits it. These tests hold the rest of the
-program to that: each consumer's list of kinds is exactly the table's, a kind added to the table
-reaches config, the ladder, recognition, /profile, /leaderboard and /tiers without a KeyError,
-and no other module spells a kind's key.
+A new built-in kind is a row in ``bot/core/kinds.py`` plus the code that credits it; a server's
+own kind is a ``[[kinds]]`` entry and nothing else. These tests hold the rest of the program to
+that: each consumer's list of kinds is the table's, a server's kind reaches config, the ladder,
+recognition, /profile, /leaderboard and /tiers with its own words, and no other module spells a
+kind's key.
 """
 
 from __future__ import annotations
@@ -18,13 +19,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
-from bot.config import POINT_KINDS, PointsConfig, TierConfig
-from bot.config.schema import points_model
-from bot.core import kinds
-from bot.core.kinds import KINDS, Kind, keys
-from bot.core.ladder import Criterion
+from bot.config import PointsConfig, Settings, parse_config
+from bot.core.kinds import BUILT_IN
+from bot.core.ladder import Criterion, TierRule
 from bot.core.periods import quarterly_period, weekly_period
 from bot.core.recognition import (
     Award,
@@ -34,42 +32,58 @@ from bot.core.recognition import (
     compose_weekly,
     render_weekly,
 )
+from bot.errors import UserFacingError
+from bot.kind_choices import chosen_kind, key_of, kind_choices
 from bot.services.stats import LeaderboardPage, Profile, Row
-from cogs.contributions import KIND_CHOICES
-from cogs.profile import ALL_KINDS, Profiles, leaderboard_embed, profile_embed
+from cogs.contributions import Contributions
+from cogs.profile import ALL_KINDS, EVERY_KIND, Profiles, leaderboard_embed, profile_embed
 from cogs.tiers import requirements
 from db.repositories.stats import Totals
+from tests.helpers import minimal_config
+
+KINDS = BUILT_IN.rows
 
 ROOT = Path(__file__).resolve().parent.parent
-
-REVIEW = Kind(
-    key="code_review",
-    default_points=4,
-    label="Code reviews",
-    one="code review",
-    many="code reviews",
-    credited="For reviewing a pull request.",
-    award="Top reviewer",
-    weekly=True,
-    rank=8,
-)
 
 
 # --------------------------------------------------------------------------- every consumer
 
 
-def test_the_points_section_is_the_table() -> None:
-    assert keys() == POINT_KINDS
-    assert tuple(PointsConfig.model_fields) == keys()
-    points = PointsConfig()
-    assert {k: points.for_kind(k) for k in keys()} == {k.key: k.default_points for k in KINDS}
+def test_the_points_section_is_the_built_in_table() -> None:
+    assert tuple(PointsConfig.model_fields) == BUILT_IN.keys()
+    settings = parse_config(minimal_config(), require_token=False).settings
+    assert settings.kinds == BUILT_IN
+    points = {row.key: settings.points_for(row.key) for row in KINDS}
+    assert points == {row.key: row.default_points for row in KINDS}
+    with pytest.raises(KeyError, match="unknown contribution kind 'nope'"):
+        settings.points_for("nope")
 
 
-def test_command_choices_are_the_table() -> None:
-    [kind_param] = [p for p in Profiles.leaderboard.parameters if p.name == "kind"]
-    board = [(choice.value, choice.name) for choice in kind_param.choices]
-    assert board == [(ALL_KINDS, "All contributions"), *((k.key, k.label) for k in KINDS)]
-    assert [(c.value, c.name) for c in KIND_CHOICES] == [(k.key, k.one.capitalize()) for k in KINDS]
+def test_kind_parameters_autocomplete_from_the_table() -> None:
+    """Static choices cap at 25 and are fixed at sync: kind parameters autocomplete instead."""
+    for command, name in (
+        (Profiles.leaderboard, "kind"),
+        (Contributions.add, "kind"),
+        (Contributions.submit, "kind"),
+    ):
+        [param] = [p for p in command.parameters if p.name == name]
+        assert param.autocomplete and not param.choices, command.qualified_name
+    everything = kind_choices(BUILT_IN, "", first=(EVERY_KIND,))
+    assert [(c.value, c.name) for c in everything] == [
+        (ALL_KINDS, "All contributions"),
+        *((k.key, k.label) for k in KINDS),
+    ]
+    assert [c.value for c in kind_choices(BUILT_IN, "ANSW")] == ["answer"]
+    assert [c.value for c in kind_choices(BUILT_IN, "thank")] == ["thanks_received"]
+
+
+def test_a_kind_is_chosen_by_key_or_label_and_anything_else_is_named() -> None:
+    assert chosen_kind(BUILT_IN, "answer").key == "answer"
+    assert chosen_kind(BUILT_IN, " content shared ").key == "content"
+    with pytest.raises(UserFacingError, match=r"There is no kind 'answerz' here\. Pick one of: "):
+        chosen_kind(BUILT_IN, "answerz")
+    assert key_of(BUILT_IN, "Answers") == "answer"
+    assert key_of(BUILT_IN, "nothing") == "nothing"
 
 
 def test_config_example_lists_every_kind_with_its_default_and_how_it_is_credited() -> None:
@@ -84,45 +98,88 @@ def test_config_example_lists_every_kind_with_its_default_and_how_it_is_credited
 def test_readme_lists_the_points_keys() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     [line] = [line for line in readme.splitlines() if line.startswith("| `[points]` |")]
-    assert re.findall(r"`([a-z_]+)`", line.split("|")[2]) == list(keys())
+    assert re.findall(r"`([a-z_]+)`", line.split("|")[2]) == list(BUILT_IN.keys())
 
 
-# --------------------------------------------------------------------------- a new kind
+# --------------------------------------------------------------------------- a server's own kind
+
+CODE_REVIEW = {
+    "key": "code_review",
+    "label": "Code reviews",
+    "noun": "code review",
+    "plural": "code reviews",
+    "points": 4,
+    "credited": "moderators",
+    "description": "For reviewing a pull request.",
+    "award": "Top reviewer",
+    "weekly": True,
+}
+TALK = {
+    "key": "talk",
+    "label": "Talks given",
+    "noun": "talk",
+    "plural": "talks",
+    "points": 15,
+    "credited": "review",
+}
 
 
 @pytest.fixture
-def with_review(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The table with one more kind, as the next issue's server-defined kinds will extend it."""
-    monkeypatch.setattr(kinds, "KINDS", (*KINDS, REVIEW))
+def settings() -> Settings:
+    """Settings of a server with two kinds of its own, as ``[[kinds]]`` defines them."""
+    data = minimal_config(kinds=[CODE_REVIEW, TALK])
+    data["tiers"] = [
+        {
+            "key": "speaker",
+            "name": "Speaker",
+            "role_id": 900000000000000001,
+            "window_days": 30,
+            "min_counts": {"code_review": 1, "answer": 2, "talk": 1},
+        }
+    ]
+    return parse_config(data, require_token=False).settings
 
 
-def test_a_new_kind_is_a_points_key_with_its_default(with_review: None) -> None:
-    model = points_model(kinds.KINDS)
-    assert tuple(model.model_fields) == (*POINT_KINDS, "code_review")
-    assert model().for_kind("code_review") == 4
-    assert model.model_validate({"code_review": 7}).for_kind("code_review") == 7
-    with pytest.raises(ValidationError, match="code_reviews"):
-        model.model_validate({"code_reviews": 7})  # extra keys are still refused
-    with pytest.raises(KeyError, match="unknown contribution kind 'nope'"):
-        model().for_kind("nope")
+def test_a_server_kind_has_its_points_its_words_and_its_rank(settings: Settings) -> None:
+    table = settings.kinds
+    assert table.keys() == (*BUILT_IN.keys(), "code_review", "talk")
+    assert settings.points_for("code_review") == 4 and settings.points_for("talk") == 15
+    review, talk = table.kind("code_review"), table.kind("talk")
+    assert (review.credit, review.rank, review.credited) == (
+        "moderators",
+        BUILT_IN.next_rank(),
+        "For reviewing a pull request.",
+    )
+    assert talk.rank is None and talk.credit == "review"
+    assert talk.credited == "Submitted with /contribution submit and approved by a moderator."
+    assert table.credited_by("review") == (talk,)
+    assert settings.model_dump()["kinds"][1]["key"] == "talk"
 
 
-def test_a_new_kind_reads_right_in_the_ladder_and_tiers(with_review: None) -> None:
-    assert Criterion("code_review", 3, 1, False).describe() == "1/3 code reviews ✗"
-    tier = TierConfig.model_construct(min_counts={"code_review": 1, "answer": 2}, window_days=30)
-    assert requirements(tier) == "1 code review, 2 accepted answers in the last 30 days"
+def test_a_server_kind_reads_right_in_the_ladder_and_tiers(settings: Settings) -> None:
+    [rule] = [TierRule.of(tier, settings.kinds) for tier in settings.tiers]
+    assert rule.nouns == {
+        "code_review": "code reviews",
+        "answer": "accepted answers",
+        "talk": "talks",
+    }
+    assert Criterion("code_review", 3, 1, False, "code reviews").describe() == "1/3 code reviews ✗"
+    assert requirements(settings.tiers[0], settings.kinds) == (
+        "1 code review, 2 accepted answers, 1 talk in the last 30 days"
+    )
 
 
-def test_a_new_kind_has_its_weekly_section_and_award(with_review: None) -> None:
+def test_a_server_kind_has_its_weekly_section_and_award(settings: Settings) -> None:
     now = datetime(2026, 11, 23, 10, tzinfo=UTC)
     week = WeeklyInputs(
         period=weekly_period(now, UTC),
-        counts={1: {"code_review": 2, "answer": 1}},
+        counts={1: {"code_review": 2, "answer": 1, "talk": 1}},
         hidden=frozenset(),
         arrivals=(),
         nominations=(),
         candidates={},
         recently_spotlighted=frozenset(),
+        kinds=settings.kinds,
     )
     (embed,) = render_weekly(compose_weekly(week))
     assert [(f.name, f.value) for f in embed.fields] == [
@@ -136,23 +193,36 @@ def test_a_new_kind_has_its_weekly_section_and_award(with_review: None) -> None:
             points={1: {"code_review": 8}},
             hidden=frozenset(),
             active_days={},
+            kinds=settings.kinds,
         )
     )
+    rank = BUILT_IN.next_rank()
     assert awards.awards == (Award("code_review", "Top reviewer", 1, 2, 8, "2 code reviews"),)
+    assert awards.awards[0].title == settings.kinds.awarded()[-1].award
+    assert settings.kinds.kind("code_review").rank == rank
 
 
-def test_a_new_kind_shows_on_profile_and_leaderboard(with_review: None) -> None:
+def test_a_server_kind_shows_on_profile_and_leaderboard(settings: Settings) -> None:
     totals: dict[Any, dict[str, Totals]] = {
-        period: {"code_review": Totals(2, 8)} for period in ("week", "month", "all")
+        period: {"talk": Totals(1, 15), "code_review": Totals(2, 8), "gone": Totals(1, 1)}
+        for period in ("week", "month", "all")
     }
-    profile = Profile(5, totals, {"week": 1, "month": 1, "all": 1}, None, None, None)
-    assert profile.kinds == ["code_review"]
+    profile = Profile(
+        5, totals, {"week": 1, "month": 1, "all": 1}, None, None, None, settings.kinds.keys()
+    )
+    assert profile.kinds == ["code_review", "talk", "gone"]
     member: Any = SimpleNamespace(display_name="Ada", mention="<@5>")
-    assert [field.name for field in profile_embed(member, profile).fields] == ["Code reviews"]
+    fields = profile_embed(member, profile, settings.kinds).fields
+    assert [field.name for field in fields] == ["Code reviews", "Talks given", "Gone"]
     board = LeaderboardPage("week", "code_review", 0, [Row(1, 5, 8, 2)], False)
-    assert (leaderboard_embed(board).description or "").startswith("*Code reviews*\n")
+    assert (leaderboard_embed(board, settings.kinds).description or "").startswith(
+        "*Code reviews*\n"
+    )
     empty = replace(board, rows=[])
-    assert (leaderboard_embed(empty).description or "").startswith("No code reviews in")
+    assert (leaderboard_embed(empty, settings.kinds).description or "").startswith(
+        "No code reviews in"
+    )
+    assert [c.value for c in kind_choices(settings.kinds, "talk")] == ["talk"]
 
 
 # --------------------------------------------------------------------------- nobody else lists them
@@ -174,6 +244,8 @@ CREDITED_IN: dict[str, set[str]] = {
     # so is the /feedback command group.
     "cogs/content.py": {"content"},
     "cogs/feedback.py": {"feedback"},
+    # The column's default: what a submission made before server-defined kinds credits.
+    "db/models.py": {"content"},
 }
 #: The table itself, and the demo's sample community and scenes (data, like the example file).
 NOT_CHECKED = ("bot/core/kinds.py", "bot/demo/")
@@ -194,7 +266,7 @@ def _key_literals(path: Path) -> set[str]:
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
-        and node.value in keys()
+        and node.value in BUILT_IN
         and id(node) not in payload
     }
 

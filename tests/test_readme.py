@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from bot.config import RitualConfig, Settings, TierConfig
+from bot.config import KindConfig, RitualConfig, Settings, TierConfig
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 ROW = re.compile(r"^\| `\[{1,2}(?P<section>[a-z_]+)\]{1,2}` \| (?P<keys>[^|]+) \|", re.M)
@@ -25,7 +25,9 @@ def documented() -> dict[str, set[str]]:
 def schema() -> dict[str, set[str]]:
     sections: dict[str, set[str]] = {}
     for name, field in Settings.model_fields.items():
-        model = {"tiers": TierConfig, "rituals": RitualConfig}.get(name, field.annotation)
+        model = {"tiers": TierConfig, "rituals": RitualConfig, "kinds": KindConfig}.get(
+            name, field.annotation
+        )
         assert isinstance(model, type) and issubclass(model, BaseModel), name
         sections[name] = set(model.model_fields)
     return sections

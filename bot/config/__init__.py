@@ -18,7 +18,7 @@ Modules, one concept each: :mod:`~bot.config.problems` (what a problem is),
 
 from bot.config.cadence import WEEKDAYS, MonthlyAt, WeeklyAt
 from bot.config.examples import EXAMPLES as _EXAMPLES  # noqa: F401 (tests read examples by key)
-from bot.config.fields import POINT_KINDS, CountMap, LogLevel, mask_database_url
+from bot.config.fields import CountMap, LogLevel, mask_database_url
 from bot.config.loading import (
     STAND_IN_ID,
     load_config,
@@ -38,6 +38,7 @@ from bot.config.schema import (
     EventsConfig,
     GroupsConfig,
     IntegrityConfig,
+    KindConfig,
     LadderConfig,
     LoggingConfig,
     NewsletterConfig,
@@ -57,7 +58,6 @@ from bot.config.schema import (
 from bot.config.summary import summarize
 
 __all__ = [
-    "POINT_KINDS",
     "STAND_IN_ID",
     "WEEKDAYS",
     "ActivityConfig",
@@ -73,6 +73,7 @@ __all__ = [
     "EventsConfig",
     "GroupsConfig",
     "IntegrityConfig",
+    "KindConfig",
     "LadderConfig",
     "LogLevel",
     "LoggingConfig",

@@ -11,21 +11,19 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, cast, get_args
+from typing import Annotated, Final, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
-    GetPydanticSchema,
     PlainSerializer,
     Strict,
 )
 from pydantic_core import PydanticCustomError
 
 from bot.config.problems import bad_snowflake, problem, show
-from bot.core.kinds import keys
 
 EXAMPLE_ID: Final = 123456789012345678
 """The Discord ID every example and hint shows."""
@@ -195,9 +193,6 @@ def _check_path(value: object) -> object:
 
 FilePath = Annotated[Path, BeforeValidator(_check_path)]
 
-POINT_KINDS: Final[tuple[str, ...]] = keys()
-"""The ``[points]`` and ``min_counts`` keys: the kinds table's (:mod:`bot.core.kinds`)."""
-
 
 class CountMap(Mapping[str, int]):
     """An immutable, hashable ``kind -> count`` mapping (``TierConfig.min_counts``)."""
@@ -223,15 +218,13 @@ class CountMap(Mapping[str, int]):
         return repr(self._data)
 
 
-def _counts_schema(_source: Any, handler: Any) -> Any:
-    # Validate as {Literal[kind keys]: int >= 0} so an unknown kind is reported at its own key.
-    known: Any = cast(Any, Literal)[keys()]
-    return handler(Mapping[known, NonNegInt])
+KIND_KEY_PATTERN: Final = r"^[a-z][a-z_]{0,31}$"
+"""A contribution kind's key (:mod:`bot.core.kinds`): a TOML key and a ledger value."""
 
+KindKey = Annotated[str, Strict(), Field(pattern=KIND_KEY_PATTERN)]
 
 MinCounts = Annotated[
-    Mapping[str, int],
-    GetPydanticSchema(_counts_schema),
+    Mapping[KindKey, NonNegInt],
     AfterValidator(CountMap),
     PlainSerializer(dict, return_type=dict[str, int]),
 ]

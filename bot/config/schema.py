@@ -9,19 +9,22 @@ Error messages read their examples from here (:mod:`bot.config.examples`) and a 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import re
 import zoneinfo
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, Self, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Self, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    GetPydanticSchema,
     ModelWrapValidatorHandler,
     SecretStr,
     Strict,
@@ -29,12 +32,13 @@ from pydantic import (
     create_model,
     model_validator,
 )
-from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 from pydantic_core.core_schema import ErrorType
 
 from bot.config.cadence import Cadence, Daily, Monthly, MonthlyAt, Weekly, WeeklyAt
 from bot.config.fields import (
     EXAMPLE_ID,
+    KIND_KEY_PATTERN,
     AnyCaseLogLevel,
     CountMap,
     DatabaseUrl,
@@ -56,7 +60,7 @@ from bot.config.fields import (
     non_blank,
 )
 from bot.config.problems import problem
-from bot.core.kinds import KINDS, Kind, weekly
+from bot.core.kinds import BUILT_IN, Kind, KindTable
 
 
 class _Section(BaseModel):
@@ -143,18 +147,14 @@ class ActivityConfig(_Section):
 
 
 class PointsBase(_Section):
-    """Points per contribution kind; :func:`points_model` adds one key per kind of a table."""
+    """Points per built-in contribution kind; :func:`points_model` adds one key per kind.
 
-    def for_kind(self, kind: str) -> int:
-        """Points for one contribution of ``kind``; KeyError for an unknown kind."""
-        known = type(self).model_fields
-        if kind not in known:
-            raise KeyError(f"unknown contribution kind {kind!r}; kinds: {', '.join(known)}")
-        value: int = getattr(self, kind)
-        return value
+    A server's own kinds carry their points in their ``[[kinds]]`` entry:
+    :meth:`Settings.points_for` answers for every kind.
+    """
 
 
-def points_model(table: Sequence[Kind]) -> type[PointsBase]:
+def points_model(table: Iterable[Kind]) -> type[PointsBase]:
     """The ``[points]`` section for ``table``: a key per kind, in order, defaulting to its points.
 
     Built from the kinds table so that a new kind is a new key with its default here, in the
@@ -166,14 +166,119 @@ def points_model(table: Sequence[Kind]) -> type[PointsBase]:
     return create_model("PointsConfig", __base__=PointsBase, __module__=__name__, **fields)
 
 
-# The fields are only known at run time: type checkers see the base and its for_kind.
+# The fields are only known at run time: type checkers see the base.
 if TYPE_CHECKING:
     PointsConfig = PointsBase
 else:
-    PointsConfig = points_model(KINDS)
+    PointsConfig = points_model(BUILT_IN)
 
 #: The kinds examples name: the two the weekly post leads with.
-_SAMPLE_KIND, _OTHER_SAMPLE_KIND = weekly()[:2]
+_SAMPLE_KIND, _OTHER_SAMPLE_KIND = BUILT_IN.weekly()[:2]
+
+#: What a server's own kind says about how it is earned, when its entry leaves it out.
+_CREDITED_TEXT: Final = {
+    "moderators": "Credited by moderators with /contribution add.",
+    "review": "Submitted with /contribution submit and approved by a moderator.",
+}
+KindText = Annotated[str, Strict(), AfterValidator(non_blank), Field(max_length=100)]
+
+
+def _only_moderators_or_review(value: object) -> object:
+    if value == "feature":
+        raise problem(
+            "'feature' is for the kinds Flywheel's own features credit; a kind of your own is "
+            "credited by 'moderators' (with /contribution add) or by 'review' (members submit "
+            "evidence with /contribution submit, a moderator approves it)"
+        )
+    return value
+
+
+class KindConfig(_Section):
+    """A contribution kind the server defines (``[[kinds]]``), beside the built-in ones."""
+
+    key: Annotated[str, Strict(), Field(pattern=KIND_KEY_PATTERN)] = Field(examples=["talk"])
+    label: KindText = Field(examples=["Talks given"])
+    noun: KindText = Field(examples=["talk"])
+    """One of them, as in "1 talk"."""
+    plural: KindText = Field(examples=["talks"])
+    """Several of them, as in "3 talks"."""
+    points: NonNegInt = Field(examples=[15])
+    credited: Annotated[
+        Literal["moderators", "review"], BeforeValidator(_only_moderators_or_review)
+    ] = Field(examples=["review"])
+    description: Annotated[str, Strict(), Field(max_length=200)] = Field(
+        "", examples=["For a talk about the product at a meetup or conference."]
+    )
+    """How a member earns it, for /contribution submit and the docs; a default says how it
+    is credited."""
+    weekly: StrictFlag = False
+    """Give it a section in the weekly recognition post."""
+    award: KindText | None = Field(None, examples=["Top speaker"])
+    """Title of a quarterly award for it; leave it out for no award."""
+
+    def row(self, rank: int | None) -> Kind:
+        return Kind(
+            key=self.key,
+            default_points=self.points,
+            label=self.label,
+            one=self.noun,
+            many=self.plural,
+            credited=self.description or _CREDITED_TEXT[self.credited],
+            award=self.award,
+            weekly=self.weekly,
+            rank=rank,
+            credit=self.credited,
+        )
+
+
+def _kind_table(entries: tuple[KindConfig, ...]) -> KindTable:
+    """The built-in kinds and then ``entries``; ranked ones follow the built-in ranks in order.
+
+    An entry whose key is taken is left out here: :func:`_conflicts` reports it, so settings
+    holding such a table are never built.
+    """
+    rank = BUILT_IN.next_rank()
+    rows: list[Kind] = []
+    taken = set(BUILT_IN.keys())
+    for entry in entries:
+        if entry.key in taken:
+            continue
+        taken.add(entry.key)
+        ranked = entry.weekly or entry.award is not None
+        rows.append(entry.row(rank if ranked else None))
+        rank += ranked
+    return BUILT_IN.extended(rows)
+
+
+def _kinds_schema(_source: Any, handler: Any) -> Any:
+    return core_schema.no_info_after_validator_function(
+        _kind_table,
+        handler(tuple[KindConfig, ...]),
+        serialization=core_schema.plain_serializer_function_ser_schema(_kind_entries),
+    )
+
+
+def _kind_entries(table: KindTable) -> list[dict[str, Any]]:
+    """The server's own kinds as their ``[[kinds]]`` entries (the built-in ones are implied)."""
+    return [
+        {
+            "key": row.key,
+            "label": row.label,
+            "noun": row.one,
+            "plural": row.many,
+            "points": row.default_points,
+            "credited": row.credit,
+            "description": row.credited,
+            "weekly": row.weekly,
+            "award": row.award,
+        }
+        for row in table
+        if row.credit != "feature"
+    ]
+
+
+KindsOfTheServer = Annotated[KindTable, GetPydanticSchema(_kinds_schema)]
+"""``[[kinds]]``, validated into the whole table: :data:`BUILT_IN` plus the server's kinds."""
 
 
 class ThanksConfig(_Section):
@@ -440,6 +545,22 @@ class Settings(_Section):
     feedback: FeedbackConfig = Field(
         default_factory=FeedbackConfig, examples=[{"forum_channel": EXAMPLE_ID}]
     )
+    kinds: KindsOfTheServer = Field(
+        default=BUILT_IN,
+        examples=[
+            [
+                {
+                    "key": "talk",
+                    "label": "Talks given",
+                    "noun": "talk",
+                    "plural": "talks",
+                    "points": 15,
+                    "credited": "review",
+                }
+            ]
+        ],
+    )
+    """Every contribution kind: the built-in ones and the server's own ``[[kinds]]``."""
 
     @model_validator(mode="before")
     @classmethod
@@ -491,6 +612,15 @@ class Settings(_Section):
                 return tier
         raise KeyError(f"no tier {key!r}; tiers: {', '.join(self.tier_keys) or '(none)'}")
 
+    def points_for(self, kind: str) -> int:
+        """Points for one contribution of ``kind``: ``[points]`` for a built-in kind, its
+        ``[[kinds]]`` entry for the server's own; KeyError naming the kinds otherwise."""
+        row = self.kinds.kind(kind)
+        if row.credit == "feature":
+            value: int = getattr(self.points, kind)
+            return value
+        return row.default_points
+
     def tier_index(self, key: str) -> int:
         """Position of tier ``key`` on the ladder (0 = lowest); KeyError if there is none."""
         return self.tier_keys.index(self.tier(key).key)
@@ -530,8 +660,9 @@ def _conflict(loc: tuple[str | int, ...], value: object, message: str) -> InitEr
 
 
 def _conflicts(data: Mapping[str, Any]) -> list[InitErrorDetails]:
-    """Duplicate tier keys and roles, a tier role that is @everyone, duplicate ritual keys."""
-    found: list[InitErrorDetails] = []
+    """Duplicate tier keys and roles, a tier role that is @everyone, duplicate ritual keys,
+    kinds of the server's own that reuse a key, and tier rules counting a kind nobody defines."""
+    found, kind_keys = _kind_conflicts(data)
     guild_id = lenient_snowflake(_get(data.get("discord"), "guild_id"))
     keys: dict[str, int] = {}
     roles: dict[int, int] = {}
@@ -560,6 +691,11 @@ def _conflicts(data: Mapping[str, Any]) -> list[InitErrorDetails]:
                 found.append(_conflict(loc, role_id, message))
             else:
                 roles[role_id] = index
+        counts = _get(tier, "min_counts")
+        for kind in counts if isinstance(counts, Mapping) else ():
+            if _valid_key(kind, KIND_KEY_PATTERN) is not None and kind not in kind_keys:
+                where = ("tiers", index, "min_counts", kind)
+                found.append(_conflict(where, kind, _unknown_kind(kind, kind_keys)))
     rituals: dict[str, int] = {}
     for index, ritual in enumerate(_entries(data.get("rituals"))):
         key = _valid_key(_get(ritual, "key"), RITUAL_KEY_PATTERN)
@@ -571,6 +707,40 @@ def _conflicts(data: Mapping[str, Any]) -> list[InitErrorDetails]:
         else:
             rituals[key] = index
     return found
+
+
+def _kind_conflicts(data: Mapping[str, Any]) -> tuple[list[InitErrorDetails], list[str]]:
+    """Problems with ``[[kinds]]`` keys, and every kind key there is (built-in first)."""
+    found: list[InitErrorDetails] = []
+    keys = list(BUILT_IN.keys())
+    own: dict[str, int] = {}
+    for index, entry in enumerate(_entries(data.get("kinds"))):
+        key = _valid_key(_get(entry, "key"), KIND_KEY_PATTERN)
+        if key is None:
+            continue
+        loc = ("kinds", index, "key")
+        if key in BUILT_IN:
+            message = (
+                f"'{key}' is a built-in kind; give yours another key "
+                f"(built-in: {', '.join(BUILT_IN.keys())})"
+            )
+            found.append(_conflict(loc, key, message))
+        elif key in own:
+            message = f"duplicate kind key '{key}' (also kinds[{own[key]}])"
+            found.append(_conflict(loc, key, message))
+        else:
+            own[key] = index
+            keys.append(key)
+    return found, keys
+
+
+def _unknown_kind(kind: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(kind, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return (
+        f"unknown contribution kind '{kind}'{hint}; kinds: {', '.join(known)} "
+        "(define your own in [[kinds]])"
+    )
 
 
 _PYDANTIC_ERRORS: Final = frozenset(get_args(ErrorType))
@@ -601,7 +771,10 @@ def _validation_error(title: str, errors: list[InitErrorDetails]) -> ValidationE
 
 
 def model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model inside a field's type (``TierConfig`` for ``tuple[TierConfig, ...]``)."""
+    """The model inside a field's type (``TierConfig`` for ``tuple[TierConfig, ...]``;
+    ``KindConfig`` for the kind table ``[[kinds]]`` builds)."""
+    if annotation is KindTable:
+        return KindConfig
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     if get_origin(annotation) is None:

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.config.fields import POINT_KINDS
-from bot.config.schema import Config, TierConfig
+from bot.config.schema import Config, Settings, TierConfig
+from bot.core.kinds import KindTable
 
 
 def _ids(values: Sequence[int]) -> str:
     return ", ".join(str(value) for value in values) if values else "none"
 
 
-def _tier_requirements(tier: TierConfig) -> str:
+def _tier_requirements(tier: TierConfig, kinds: KindTable) -> str:
     needs: list[str] = []
     if tier.min_points:
         needs.append(f"{tier.min_points} points")
-    needs.extend(f"{count} × {kind}" for kind, count in tier.min_counts.items() if count)
+    needs.extend(
+        kinds.count_phrase(kind, count) for kind, count in tier.min_counts.items() if count
+    )
     if tier.min_active_weeks:
         needs.append(f"active in {tier.min_active_weeks} weeks")
     text = f"in the last {tier.window_days} days: " + (", ".join(needs) or "nothing")
@@ -71,7 +73,9 @@ def summarize(config: Config) -> str:
         f"uncount deletions within {act.uncount_deleted_within_seconds}s, flush every "
         f"{act.flush_interval_seconds}s; ignored channels {_ids(act.ignored_channels)}; "
         f"ignored categories {_ids(act.ignored_categories)}",
-        "Points:        " + ", ".join(f"{kind} {s.points.for_kind(kind)}" for kind in POINT_KINDS),
+        "Points:        "
+        + ", ".join(f"{row.key} {s.points_for(row.key)}" for row in s.kinds.credited_by("feature")),
+        *_own_kinds(s),
         f"Thanks:        {s.thanks.per_pair_per_day} per member pair and {s.thanks.daily_cap} "
         f"per giver a day; receiver must have posted there within {s.thanks.recent_post_hours}h",
         f"Answers:       solved tags {', '.join(s.answers.solved_tags) or 'none'}",
@@ -84,7 +88,7 @@ def summarize(config: Config) -> str:
         lines.append("Tiers (lowest first):")
         for number, tier in enumerate(s.tiers, start=1):
             lines.append(f"  {number}. {tier.name} [{tier.key}] role {tier.role_id}")
-            lines.append(f"     {_tier_requirements(tier)}")
+            lines.append(f"     {_tier_requirements(tier, s.kinds)}")
     else:
         lines.append("Tiers:         none configured")
     rec, news = s.recognition, s.newsletter
@@ -113,3 +117,28 @@ def summarize(config: Config) -> str:
         f"at-risk notice {lad.at_risk_notice_days} days"
     )
     return "\n".join(lines)
+
+
+def _own_kinds(s: Settings) -> list[str]:
+    """The server's ``[[kinds]]``, one line each: key, points, how credited, where shown."""
+    own = [row for row in s.kinds if row.credit != "feature"]
+    if not own:
+        return ["Own kinds:     none ([[kinds]] adds them)"]
+    lines = ["Own kinds:"]
+    for row in own:
+        how = (
+            "/contribution submit, approved on review"
+            if row.credit == "review"
+            else ("moderators with /contribution add")
+        )
+        extras = [
+            part
+            for part in (
+                "weekly post" if row.weekly else "",
+                f"award '{row.award}'" if row.award else "",
+            )
+            if part
+        ]
+        shown = f"; {', '.join(extras)}" if extras else ""
+        lines.append(f"  {row.key} ({row.label}) {row.default_points} points, by {how}{shown}")
+    return lines

@@ -14,7 +14,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from bot.config.examples import FALLBACK_EXAMPLE, example_for
-from bot.config.fields import EXAMPLE_ID, POINT_KINDS
+from bot.config.fields import EXAMPLE_ID
 from bot.config.problems import PROBLEM, SNOWFLAKE, ConfigProblem, number, show
 from bot.config.schema import Settings, model_at, model_in
 
@@ -96,6 +96,12 @@ def _unknown_key(parts: Sequence[str | int], value: object) -> tuple[str, str]:
             f"{word}: '{name}' belongs in {' or '.join(homes)} — put it below that header",
             FALLBACK_EXAMPLE,
         )
+    if names == ("points",):
+        return (
+            f"{word}; [points] sets the built-in kinds ({', '.join(allowed)}); a kind of your "
+            "own takes its points in its [[kinds]] entry (points = …)",
+            example_for(parent),
+        )
     return f"{word}; allowed here: {', '.join(allowed)}", example_for(parent)
 
 
@@ -148,10 +154,6 @@ def _message(error: Mapping[str, Any], parts: list[str | int], is_mapping_key: b
         if id_hint is not None:
             return f"is required: {id_hint[0]} — {id_hint[1]}"
         return "is required"
-    if kind == "literal_error" and is_mapping_key:
-        close = difflib.get_close_matches(str(value), POINT_KINDS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"unknown contribution kind {show(value)}{hint}; kinds: {', '.join(POINT_KINDS)}"
     if kind == "literal_error":
         expected = str(context.get("expected", "?")).replace("'", "")
         return f"must be one of {expected}{got}"

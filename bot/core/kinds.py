@@ -1,10 +1,10 @@
 """The contribution kinds: the one table every surface reads its kinds and their words from.
 
-Config validation (``[points]`` and ``min_counts``), the ladder's criteria, the weekly post and
-the quarterly awards, /profile, /leaderboard, /contribution and the health figures all derive
-from :data:`KINDS`, so a new kind is one row here plus the code that credits it. The helpers
-read the table when called; the config schema and the slash-command choices are built from it
-once, at import.
+Config validation (``[points]``, ``[[kinds]]`` and ``min_counts``), the ladder's criteria, the
+weekly post and the quarterly awards, /profile, /leaderboard, /contribution and the health
+figures all read a :class:`KindTable`: :data:`BUILT_IN` (the kinds Flywheel's own features
+credit) plus the kinds a server defines in ``[[kinds]]``, as ``Settings.kinds`` holds them. A new
+built-in kind is one row here plus the code that credits it; a server's own kind is config only.
 
 Pure: no discord, no database.
 """
@@ -12,25 +12,22 @@ Pure: no discord, no database.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 __all__ = [
-    "KINDS",
+    "BUILT_IN",
+    "CREDITS",
+    "Credit",
     "Kind",
-    "awarded",
-    "chat_keys",
+    "KindTable",
     "check_table",
-    "count_phrase",
-    "find",
-    "keys",
-    "kind",
-    "label",
-    "peer_keys",
-    "weekly",
 ]
 
+Credit = Literal["feature", "moderators", "review"]
+#: How a kind is credited, as ``[[kinds]] credited`` spells it (``feature`` is Flywheel's own).
+CREDITS: Final[tuple[Credit, ...]] = ("feature", "moderators", "review")
 
 _KEY: Final = re.compile(r"[a-z][a-z_]{0,31}")
 """Keys are TOML keys, travel in /leaderboard custom ids (``[a-z_]+``) and fit the ledger's
@@ -63,13 +60,17 @@ class Kind:
     #: Credited by another member (their thanks, their accepting an answer): the kinds two
     #: members could trade, so credit between one pair is capped and distinct givers counted.
     peer: bool = False
+    #: Who credits it: a Flywheel feature (every built-in kind), moderators only
+    #: (/contribution add), or review (a member submits evidence with /contribution submit and a
+    #: moderator approves it on the review card).
+    credit: Credit = "feature"
 
     def count(self, number: int) -> str:
         """``1 accepted answer``, ``5 accepted answers``."""
         return f"{number} {self.one if number == 1 else self.many}"
 
 
-KINDS: Final[tuple[Kind, ...]] = (
+_BUILT_IN_ROWS: Final[tuple[Kind, ...]] = (
     Kind(
         key="message_day",
         default_points=1,
@@ -182,7 +183,7 @@ KINDS: Final[tuple[Kind, ...]] = (
         credited="For taking part in a user-research session (/research).",
     ),
 )
-"""Every kind, in the order members see them (/profile, /leaderboard, ``[points]``)."""
+"""Every built-in kind, in the order members see them (/profile, /leaderboard, ``[points]``)."""
 
 
 def check_table(table: Iterable[Kind]) -> tuple[Kind, ...]:
@@ -218,70 +219,97 @@ def check_table(table: Iterable[Kind]) -> tuple[Kind, ...]:
     return rows
 
 
-check_table(KINDS)
+class KindTable:
+    """A checked, immutable table of kinds with the lookups every surface needs.
 
-
-def keys() -> tuple[str, ...]:
-    """Every kind's key, in table order."""
-    return tuple(row.key for row in KINDS)
-
-
-_index: tuple[tuple[Kind, ...], dict[str, Kind]] = ((), {})
-
-
-def find(key: str) -> Kind | None:
-    """The kind called ``key``, or None (the ledger may hold kinds no longer in the table).
-
-    On the ladder's hot path (every criterion's wording): the table is indexed by key once,
-    and again only if ``KINDS`` is replaced.
+    Indexed by key once: :meth:`find` is on the ladder's hot path (every criterion's wording).
     """
-    global _index
-    table, by_key = _index
-    if table is not KINDS:
-        table, by_key = KINDS, {row.key: row for row in KINDS}
-        _index = (table, by_key)
-    return by_key.get(key)
 
+    __slots__ = ("_by_key", "_rows")
 
-def kind(key: str) -> Kind:
-    """The kind called ``key``; KeyError naming the known kinds otherwise."""
-    found = find(key)
-    if found is None:
-        raise KeyError(f"unknown contribution kind {key!r}; kinds: {', '.join(keys())}")
-    return found
+    def __init__(self, rows: Iterable[Kind]) -> None:
+        self._rows = check_table(rows)
+        self._by_key = {row.key: row for row in self._rows}
 
+    def extended(self, rows: Iterable[Kind]) -> KindTable:
+        """This table with ``rows`` after it (a server's ``[[kinds]]``)."""
+        return KindTable((*self._rows, *rows))
 
-def label(key: str) -> str:
-    """The kind's label; a key no longer in the table reads as its words ("Old kind")."""
-    found = find(key)
-    return key.replace("_", " ").capitalize() if found is None else found.label
+    def __iter__(self) -> Iterator[Kind]:
+        return iter(self._rows)
 
+    def __len__(self) -> int:
+        return len(self._rows)
 
-def weekly() -> tuple[Kind, ...]:
-    """The kinds with a section in the weekly recognition post, in rank order."""
-    return _ranked(row for row in KINDS if row.weekly)
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KindTable) and other._rows == self._rows
 
-def awarded() -> tuple[Kind, ...]:
-    """The kinds with a quarterly award, in rank order."""
-    return _ranked(row for row in KINDS if row.award is not None)
+    def __hash__(self) -> int:
+        return hash(self._rows)
 
+    def __repr__(self) -> str:
+        return f"KindTable({', '.join(self.keys())})"
 
-def chat_keys() -> tuple[str, ...]:
-    """Keys of the kinds that are not contributing (showing up and chatting)."""
-    return tuple(row.key for row in KINDS if not row.contributing)
+    @property
+    def rows(self) -> tuple[Kind, ...]:
+        return self._rows
 
+    def keys(self) -> tuple[str, ...]:
+        """Every kind's key, in table order."""
+        return tuple(self._by_key)
 
-def count_phrase(key: str, number: int) -> str:
-    """``5 accepted answers``, ``1 event hosted``; a kind not in the table reads ``3 × key``."""
-    found = find(key)
-    return f"{number} × {key}" if found is None else found.count(number)
+    def find(self, key: str) -> Kind | None:
+        """The kind called ``key``, or None (the ledger may hold kinds no longer in the table)."""
+        return self._by_key.get(key)
+
+    def kind(self, key: str) -> Kind:
+        """The kind called ``key``; KeyError naming the known kinds otherwise."""
+        found = self._by_key.get(key)
+        if found is None:
+            raise KeyError(f"unknown contribution kind {key!r}; kinds: {', '.join(self.keys())}")
+        return found
+
+    def label(self, key: str) -> str:
+        """The kind's label; a key no longer in the table reads as its words ("Old kind")."""
+        found = self._by_key.get(key)
+        return key.replace("_", " ").capitalize() if found is None else found.label
+
+    def count_phrase(self, key: str, number: int) -> str:
+        """``5 accepted answers``; a kind not in the table reads ``3 × key``."""
+        found = self._by_key.get(key)
+        return f"{number} × {key}" if found is None else found.count(number)
+
+    def weekly(self) -> tuple[Kind, ...]:
+        """The kinds with a section in the weekly recognition post, in rank order."""
+        return _ranked(row for row in self._rows if row.weekly)
+
+    def awarded(self) -> tuple[Kind, ...]:
+        """The kinds with a quarterly award, in rank order."""
+        return _ranked(row for row in self._rows if row.award is not None)
+
+    def chat_keys(self) -> tuple[str, ...]:
+        """Keys of the kinds that are not contributing (showing up and chatting)."""
+        return tuple(row.key for row in self._rows if not row.contributing)
+
+    def peer_keys(self) -> frozenset[str]:
+        """Kinds credited by another member (see :attr:`Kind.peer`)."""
+        return frozenset(row.key for row in self._rows if row.peer)
+
+    def credited_by(self, credit: Credit) -> tuple[Kind, ...]:
+        """The kinds credited one way, in table order (``review``: /contribution submit's)."""
+        return tuple(row for row in self._rows if row.credit == credit)
+
+    def next_rank(self) -> int:
+        """The rank after every ranked kind: where a server's own ranked kinds start."""
+        return max((row.rank or 0 for row in self._rows), default=0) + 1
 
 
 def _ranked(rows: Iterable[Kind]) -> tuple[Kind, ...]:
     return tuple(sorted(rows, key=lambda row: row.rank or 0))
 
 
-def peer_keys() -> frozenset[str]:
-    """Kinds credited by another member (see :attr:`Kind.peer`)."""
-    return frozenset(k.key for k in KINDS if k.peer)
+BUILT_IN: Final = KindTable(_BUILT_IN_ROWS)
+"""The kinds Flywheel's own features credit; ``Settings.kinds`` adds a server's ``[[kinds]]``."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
-from bot.core.kinds import find
+from bot.core.kinds import KindTable
 
 __all__ = [
     "Criterion",
@@ -105,6 +105,8 @@ class TierRule:
     seats: int | None
     #: Peer credits (thanks, accepted answers) in the window come from at least this many members.
     min_distinct_members: int = 0
+    #: Contribution kind → its plural noun, for criteria read by people ("3/5 talks given").
+    nouns: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.window_days < 1:
@@ -121,8 +123,8 @@ class TierRule:
             raise ValueError(f"tier {self.key!r}: seats must be at least 1 (or None)")
 
     @classmethod
-    def of(cls, tier: _TierLike) -> TierRule:
-        """The rule of a configured tier (``bot.config.TierConfig``)."""
+    def of(cls, tier: _TierLike, kinds: KindTable) -> TierRule:
+        """The rule of a configured tier (``bot.config.TierConfig``), worded by ``kinds``."""
         return cls(
             key=tier.key,
             name=tier.name,
@@ -134,6 +136,7 @@ class TierRule:
             nomination_required=tier.nomination_required,
             seats=tier.seats,
             min_distinct_members=tier.min_distinct_members,
+            nouns={key: row.many for key in tier.min_counts if (row := kinds.find(key))},
         )
 
 
@@ -208,6 +211,8 @@ class Criterion:
     required: float
     actual: float
     met: bool
+    #: How people read ``name`` when it is a contribution kind (its plural noun).
+    words: str = field(default="", compare=False)
 
     @property
     def measured(self) -> bool:
@@ -230,8 +235,7 @@ class Criterion:
             if self.actual >= self.required:
                 return f"seat held ({taken}) {mark}"
             return f"seat available ({taken}) {mark}"
-        kind = find(self.name)
-        words = kind.many if kind else _WORDS.get(self.name, self.name.replace("_", " "))
+        words = self.words or _WORDS.get(self.name, self.name.replace("_", " "))
         return f"{_num(self.actual)}/{_num(self.required)} {words} {mark}"
 
 
@@ -432,7 +436,8 @@ class _Ladder:
             tenure_days=self._tenure_days(),
             distinct_members=window.distinct_members,
         ):
-            out.append(Criterion(name, required, actual, actual >= required))
+            words = tier.nouns.get(name, "")
+            out.append(Criterion(name, required, actual, actual >= required, words))
         if tier.nomination_required:
             nominated = tier.key in self.state.approved_nominations
             out.append(Criterion("nomination", 1, int(nominated), nominated or held))

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Final
 
 from bot.core.embeds import EmbedField, EmbedSpec, fit, line_fields
-from bot.core.kinds import awarded, count_phrase, weekly
+from bot.core.kinds import Kind, KindTable
 from bot.core.periods import Period
 
 __all__ = [
@@ -94,9 +94,16 @@ class Leader:
 
 @dataclass(frozen=True)
 class Category:
-    kind: str
-    title: str
+    row: Kind
     leaders: tuple[Leader, ...]
+
+    @property
+    def kind(self) -> str:
+        return self.row.key
+
+    @property
+    def title(self) -> str:
+        return self.row.label
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,8 @@ class WeeklyInputs:
     candidates: Mapping[int, int]
     #: Spotlighted within the cooldown: skipped this time.
     recently_spotlighted: frozenset[int]
+    #: The server's kinds (``Settings.kinds``): those with a weekly section are the categories.
+    kinds: KindTable
     #: Already chosen for this period (recovery or re-render): reused as is.
     recorded_spotlight: Spotlight | None = None
     top_n: int = 3
@@ -125,7 +134,7 @@ class WeeklyInputs:
 @dataclass(frozen=True)
 class WeeklyDigest:
     period: Period
-    #: Only non-empty categories, in the order of the weekly kinds (:func:`bot.core.kinds.weekly`).
+    #: Only non-empty categories, in the order of the weekly kinds (:meth:`KindTable.weekly`).
     categories: tuple[Category, ...]
     #: Hidden members removed; one (the latest) per member, oldest first.
     arrivals: tuple[TierArrival, ...]
@@ -158,6 +167,8 @@ class AwardsInputs:
     hidden: frozenset[int]
     #: user -> active days in the quarter (the "Most consistent" award).
     active_days: Mapping[int, int]
+    #: The server's kinds (``Settings.kinds``): those with an award title are the categories.
+    kinds: KindTable
 
 
 @dataclass(frozen=True)
@@ -222,10 +233,10 @@ def choose_spotlight(inputs: WeeklyInputs) -> Spotlight | None:
 def compose_weekly(inputs: WeeklyInputs) -> WeeklyDigest:
     """The week's categories, new tier members and spotlight, with hidden members left out."""
     categories = []
-    for kind in weekly():
+    for kind in inputs.kinds.weekly():
         leaders = _leaders(inputs.counts, kind.key, inputs.hidden, inputs.top_n)
         if leaders:
-            categories.append(Category(kind=kind.key, title=kind.label, leaders=leaders))
+            categories.append(Category(row=kind, leaders=leaders))
     arrivals = visible_arrivals(inputs.arrivals, inputs.hidden)
     spotlight = choose_spotlight(inputs)
     named = {leader.user_id for category in categories for leader in category.leaders}
@@ -309,7 +320,7 @@ def _leaders(
 
 def _leader_lines(category: Category) -> list[str]:
     return [
-        f"{rank}. {mention(leader.user_id)} — {count_phrase(category.kind, leader.count)}"
+        f"{rank}. {mention(leader.user_id)} — {category.row.count(leader.count)}"
         for rank, leader in enumerate(category.leaders, start=1)
     ]
 
@@ -323,7 +334,9 @@ def _spotlight_lines(spotlight: Spotlight) -> list[str]:
 
 def _contribution_reason(kinds: Mapping[str, int], points: int, inputs: WeeklyInputs) -> str:
     """Why someone chosen from the numbers is in the spotlight, in a friendly sentence."""
-    this_week = [kind.count(kinds[kind.key]) for kind in weekly() if kinds.get(kind.key, 0) > 0]
+    this_week = [
+        kind.count(kinds[kind.key]) for kind in inputs.kinds.weekly() if kinds.get(kind.key, 0) > 0
+    ]
     if inputs.spotlight_lookback_days:
         span = f"in the last {inputs.spotlight_lookback_days} days"
     else:
@@ -345,7 +358,7 @@ def compose_awards(inputs: AwardsInputs) -> AwardsDigest:
     A member may win several awards. Categories nobody (visible) contributed to are left out.
     """
     awards = []
-    for kind in awarded():
+    for kind in inputs.kinds.awarded():
         ranked = [
             (count, inputs.points.get(user_id, {}).get(kind.key, 0), user_id)
             for user_id, kinds in inputs.counts.items()

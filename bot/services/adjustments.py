@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.kinds import find
 from bot.errors import UserFacingError
 from bot.services.base import Service
 from bot.services.member_input import required
@@ -75,7 +74,7 @@ class AdjustmentService(Service):
         request_id: int,
     ) -> LedgerEntry:
         """Credit ``points`` of ``kind``; a replayed ``request_id`` (interaction) is refused."""
-        if find(kind) is None:
+        if self.settings.kinds.find(kind) is None:
             raise UserFacingError(f"Unknown contribution kind {kind!r}.")
         if points == 0:
             raise UserFacingError(

@@ -1,8 +1,12 @@
-"""Content sharing: members share links, moderators approve (points) or reject (a reason).
+"""Content sharing and review-credited kinds: members send links, moderators approve
+(points) or reject (a reason).
 
-The rules live here, without discord: a link is validated and normalised so two spellings of
-one page are one submission, a submission is decided exactly once, and approval credits the
-author in the same transaction that records the decision.
+/share credits ``content``; /contribution submit credits a kind the server defines with
+``credited = "review"`` (a talk, a case study…), with the link as its evidence. Both are one
+table and one review card. The rules live here, without discord: a link is validated and
+normalised so two spellings of one page are one submission (whichever command sent it), a
+submission is decided exactly once, and approval credits the author in the same transaction
+that records the decision.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.kinds import Kind
 from bot.core.links import LinkError, normalize_url
 from bot.errors import UserFacingError
 from bot.services.base import Service
@@ -20,6 +25,8 @@ from db.models import CONTENT_KINDS, ContentSubmission
 from db.repositories.content import ContentRepository
 
 TITLE_MIN, TITLE_MAX = 3, 200
+#: What /share credits.
+KIND_CONTENT = "content"
 REASON_MIN, REASON_MAX = 1, 500
 
 NO_SUCH_SUBMISSION = "That submission no longer exists."
@@ -35,6 +42,8 @@ class Submission:
     url: str
     title: str
     kind: str
+    #: The contribution kind an approval credits (``content`` for /share).
+    credit_kind: str
     status: str
     submitted_at: datetime
     review_channel_id: int | None
@@ -52,6 +61,7 @@ class Submission:
             url=row.url,
             title=row.title,
             kind=row.kind,
+            credit_kind=row.credit_kind,
             status=row.status,
             submitted_at=row.submitted_at,
             review_channel_id=row.review_channel_id,
@@ -84,6 +94,13 @@ def clean_title(raw: str) -> str:
     return required(raw, what="title", low=TITLE_MIN, high=TITLE_MAX, one_line=True)
 
 
+def clean_note(raw: str | None) -> str | None:
+    """An optional one-line note; blank is none."""
+    if raw is None or not raw.strip():
+        return None
+    return required(raw, what="note", low=TITLE_MIN, high=TITLE_MAX, one_line=True)
+
+
 def clean_reason(raw: str) -> str:
     return required(raw, what="reason", low=REASON_MIN, high=REASON_MAX)
 
@@ -98,14 +115,53 @@ class ContentService(Service):
         clean = clean_title(title)
         if kind not in CONTENT_KINDS:
             raise UserFacingError(f"Unknown kind {kind!r}: pick one of {', '.join(CONTENT_KINDS)}.")
+        return await self._create(author_id, normalized, clean, kind, KIND_CONTENT)
+
+    def reviewed_kinds(self) -> tuple[Kind, ...]:
+        """The server's kinds members submit with /contribution submit (``[[kinds]]``)."""
+        return self.settings.kinds.credited_by("review")
+
+    async def submit(
+        self, *, author_id: int, kind: str, evidence: str, note: str | None = None
+    ) -> ShareResult:
+        """Store evidence of a review-credited contribution, or return the earlier submission
+        of the same link (a link is credited once, whether it came by /share or here)."""
+        row = self.settings.kinds.find(kind)
+        if row is None or row.credit != "review":
+            raise UserFacingError(self._not_submittable(kind))
+        try:
+            normalized = normalize_url(evidence)
+        except LinkError as exc:
+            raise UserFacingError(f"The evidence must be a link: {exc}") from None
+        title = clean_note(note) or row.label
+        return await self._create(author_id, normalized, title, "other", row.key)
+
+    def _not_submittable(self, kind: str) -> str:
+        reviewed = self.reviewed_kinds()
+        if not reviewed:
+            return (
+                "This server has no kinds to submit yet: an administrator adds them in the "
+                'config, as [[kinds]] with credited = "review".'
+            )
+        names = ", ".join(row.label for row in reviewed)
+        return f"{kind[:50]!r} is not a kind you can submit here. Pick one of: {names}."
+
+    async def _create(
+        self, author_id: int, url: str, title: str, kind: str, credit_kind: str
+    ) -> ShareResult:
         async with self.sessions() as session, session.begin():
             repo = ContentRepository(session, self.guild_id)
             row = await repo.create(
-                author_id=author_id, url=normalized, title=clean, kind=kind, now=self.clock.now()
+                author_id=author_id,
+                url=url,
+                title=title,
+                kind=kind,
+                credit_kind=credit_kind,
+                now=self.clock.now(),
             )
             if row is not None:
                 return ShareResult(Submission.of(row), duplicate=False)
-            existing = await repo.by_url(normalized)
+            existing = await repo.by_url(url)
             assert existing is not None, "the insert conflicted, so the row exists"
             return ShareResult(Submission.of(existing), duplicate=True)
 
@@ -137,12 +193,17 @@ class ContentService(Service):
         async with self.sessions() as session, session.begin():
             repo = ContentRepository(session, self.guild_id)
             row = await self._decidable(session, submission_id, moderator_id)
+            if row.status == "pending" and row.credit_kind not in self.settings.kinds:
+                raise UserFacingError(
+                    f"Submission #{submission_id} credits the kind '{row.credit_kind}', which is "
+                    "no longer in the config's [[kinds]]: add it back to approve it, or reject it."
+                )
             if not await repo.decide(
                 submission_id, status="approved", decided_by=moderator_id, now=now
             ):
                 return await self._already_decided(repo, submission_id)
             credit = self.contributions.credit(
-                "content",
+                row.credit_kind,
                 row.author_id,
                 f"content:{submission_id}",
                 occurred_at=now,

@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core.kinds import find, peer_keys
 from db.models import Contribution
 from db.repositories.ledger import Credit, LedgerRepository
 
@@ -55,12 +54,12 @@ class Contributions:
         points: int | None = None,
     ) -> Credit:
         """A credit of ``kind`` worth the configured points (or ``points`` for adjustments)."""
-        if find(kind) is None:
+        if self.settings.kinds.find(kind) is None:
             raise ValueError(f"unknown contribution kind {kind!r}")
         return Credit(
             user_id=user_id,
             kind=kind,
-            points=self.settings.points.for_kind(kind) if points is None else points,
+            points=self.settings.points_for(kind) if points is None else points,
             source_id=source_id,
             occurred_at=occurred_at or self.clock.now(),
             actor_id=actor_id,
@@ -81,13 +80,13 @@ class Contributions:
             or giver is None
             or giver == credit.user_id
             or credit.points <= 0
-            or credit.kind not in peer_keys()
+            or credit.kind not in self.settings.kinds.peer_keys()
         ):
             return credit
         given = await ledger.peer_credits_between(
             giver_id=giver,
             receiver_id=credit.user_id,
-            kinds=peer_keys(),
+            kinds=self.settings.kinds.peer_keys(),
             since=credit.occurred_at - timedelta(days=7),
         )
         if given < cap:
@@ -103,7 +102,9 @@ class Contributions:
         For credits no member gives another (activity, attendance): peer kinds go through
         :meth:`record`, where the pair cap applies.
         """
-        if any(credit.kind in peer_keys() and credit.actor_id for credit in credits):
+        if any(
+            credit.kind in self.settings.kinds.peer_keys() and credit.actor_id for credit in credits
+        ):
             raise ValueError("peer credits are recorded one by one (the pair cap applies)")
         return await LedgerRepository(session, self.guild_id).record_many(
             credits, now=self.clock.now()

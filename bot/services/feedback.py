@@ -253,7 +253,7 @@ class FeedbackService(Service):
         if status in (Status.PLANNED, Status.IN_PROGRESS, Status.SHIPPED):
             wanted.append(("planned", self.settings.feedback.planned_points))
         if status is Status.SHIPPED:
-            wanted.append(("shipped", self.settings.points.for_kind("feedback")))
+            wanted.append(("shipped", self.settings.points_for("feedback")))
         points = 0
         for stage, worth in wanted:
             if worth <= 0:

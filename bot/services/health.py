@@ -33,7 +33,6 @@ from bot.core.health import (
     compose_health,
     csv_rows,
 )
-from bot.core.kinds import chat_keys
 from bot.core.nps import nps_result
 from bot.core.periods import Period, days_label, iso_week_key, monthly_period
 from bot.services.base import Service
@@ -61,7 +60,9 @@ class HealthService(Service):
         program = self.settings.program
         slipping_days = timedelta(days=program.slipping_days)
         async with self.sessions() as session:
-            health = HealthRepository(session, self.guild_id, chat_kinds=chat_keys())
+            health = HealthRepository(
+                session, self.guild_id, chat_kinds=self.settings.kinds.chat_keys()
+            )
             ladder = RecognitionRepository(session, self.guild_id)
 
             # Who held which tier at each month boundary (the previous month ends where the

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.integrity import note, reciprocal_pairs, rings
-from bot.core.kinds import peer_keys
 from bot.services.base import Service
 from db.repositories.ledger import LedgerRepository
 
@@ -19,7 +18,7 @@ class IntegrityService(Service):
         now = self.clock.now()
         async with self.sessions() as session:
             edges = await LedgerRepository(session, self.guild_id).peer_edges(
-                kinds=peer_keys(), since=now - LOOKBACK
+                kinds=self.settings.kinds.peer_keys(), since=now - LOOKBACK
             )
         threshold = self.settings.integrity.reciprocal_threshold
         tz = self.settings.schedule.tz

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core.kinds import peer_keys
 from bot.core.ladder import (
     Decision,
     LadderRules,
@@ -195,7 +194,9 @@ class LadderService(Service):
         contributions: Contributions,
     ) -> None:
         super().__init__(sessions, settings, clock, contributions)
-        self.tiers: tuple[TierRule, ...] = tuple(TierRule.of(t) for t in settings.tiers)
+        self.tiers: tuple[TierRule, ...] = tuple(
+            TierRule.of(t, settings.kinds) for t in settings.tiers
+        )
         self.rules = LadderRules.of(settings.ladder)
         self._rank = {tier.key: index for index, tier in enumerate(self.tiers)}
         self._tenure_matters = any(tier.min_tenure_days for tier in self.tiers)
@@ -229,7 +230,11 @@ class LadderService(Service):
         totals = await repo.window_totals(starts, kinds, scope)
         weeks = await repo.active_weeks(first_days, scope)
         asked = {t.window_days: starts[t.window_days] for t in self.tiers if t.min_distinct_members}
-        givers = await repo.distinct_givers(asked, peer_keys(), scope) if asked else {}
+        givers = (
+            await repo.distinct_givers(asked, self.settings.kinds.peer_keys(), scope)
+            if asked
+            else {}
+        )
         return _Numbers(now, members, totals, weeks, givers)
 
     async def seats_taken(self) -> dict[str, int]:

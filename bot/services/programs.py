@@ -316,7 +316,7 @@ class ProgramsService(Service):
     async def close(self, program_id: int, *, actor_id: int) -> Closed:
         """Close the program and credit its testers with an accepted report, once."""
         now = self.clock.now()
-        worth = self.settings.points.for_kind("beta_testing")
+        worth = self.settings.points_for("beta_testing")
         async with self.sessions() as session, session.begin():
             repo = ProgramsRepository(session, self.guild_id)
             row = await repo.program(program_id)

@@ -17,7 +17,6 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.kinds import awarded, weekly
 from bot.core.newsletter import (
     ContentLink,
     MonthNumbers,
@@ -41,6 +40,7 @@ from bot.core.recognition import (
 )
 from bot.errors import UserFacingError
 from bot.services.base import Service
+from bot.services.content import KIND_CONTENT
 from db.models import ScheduledPost
 from db.repositories.feedback import FeedbackRepository
 from db.repositories.guild_settings import GuildSettingsRepository
@@ -194,7 +194,7 @@ class RecognitionService(Service):
             inputs = WeeklyInputs(
                 period=period,
                 counts=await stats.counts_by_member_kind(
-                    period.start, period.end, [kind.key for kind in weekly()]
+                    period.start, period.end, [kind.key for kind in self.settings.kinds.weekly()]
                 ),
                 hidden=frozenset(await stats.hidden_members()),
                 arrivals=self._arrivals(await stats.tier_changes(period.start, period.end)),
@@ -208,6 +208,7 @@ class RecognitionService(Service):
                     if rec.spotlight_cooldown_weeks
                     else set()
                 ),
+                kinds=self.settings.kinds,
                 recorded_spotlight=(
                     None
                     if recorded is None
@@ -260,17 +261,25 @@ class RecognitionService(Service):
             inputs = AwardsInputs(
                 period=period,
                 counts=await stats.counts_by_member_kind(
-                    period.start, period.end, [kind.key for kind in awarded()]
+                    period.start, period.end, [kind.key for kind in self.settings.kinds.awarded()]
                 ),
                 points=await stats.points_by_member_kind(period.start, period.end),
                 hidden=frozenset(await stats.hidden_members()),
                 active_days=await stats.active_days_by_member(
                     self._local_day(period.start), self._local_day(period.end)
                 ),
+                kinds=self.settings.kinds,
             )
         return compose_awards(inputs)
 
     # ------------------------------------------------------------------ newsletter
+    def _what(self, kind: str, credit_kind: str) -> str:
+        """/share's kind of content ("video"), or the noun of the server's own kind ("talk")."""
+        if credit_kind == KIND_CONTENT:
+            return kind
+        row = self.settings.kinds.find(credit_kind)
+        return row.one if row is not None else credit_kind
+
     def _local_day(self, moment: datetime) -> date:
         return moment.astimezone(self.settings.schedule.tz).date()
 
@@ -292,8 +301,8 @@ class RecognitionService(Service):
                 numbers=MonthNumbers(**vars(this_month)),
                 previous=MonthNumbers(**vars(previous)),
                 content=[
-                    ContentLink(title, url, kind, author)
-                    for title, url, kind, author in await stats.approved_content(
+                    ContentLink(title, url, self._what(kind, credit_kind), author)
+                    for title, url, kind, credit_kind, author in await stats.approved_content(
                         period.start, period.end
                     )
                 ],

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.core.kinds import find, keys
 from db.repositories.stats import StatsRepository, Totals
 from db.repositories.tiers import TierRepository
 
@@ -33,14 +32,19 @@ class Profile:
     tier_key: str | None
     tier_name: str | None
     tier_since: datetime | None
+    #: The server's kinds in table order (``Settings.kinds``): the order fields are shown in.
+    kind_order: tuple[str, ...] = ()
 
     def points(self, period: Period) -> int:
         return sum(t.points for t in self.totals[period].values())
 
     @property
     def kinds(self) -> list[str]:
-        """Kinds the member has ever been credited for, in the configured order."""
-        return [kind for kind in keys() if kind in self.totals["all"]]
+        """Kinds the member has ever been credited for, in table order; kinds the table no
+        longer has (a ``[[kinds]]`` entry removed) follow, so no credit goes unshown."""
+        had = self.totals["all"]
+        known = [kind for kind in self.kind_order if kind in had]
+        return known + sorted(set(had) - set(known))
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ class StatsService:
             tier_key=tier_key,
             tier_name=self._tier_name(tier_key),
             tier_since=state.tier_since if state is not None and tier_key else None,
+            kind_order=self.settings.kinds.keys(),
         )
 
     async def leaderboard(
@@ -113,7 +118,7 @@ class StatsService:
         members filtered out here (departures the member table does not know yet) leave no
         gaps. Opted-out members are filtered in the query.
         """
-        if kind is not None and find(kind) is None:
+        if kind is not None and self.settings.kinds.find(kind) is None:
             raise ValueError(f"unknown contribution kind {kind!r}")
         page = max(page, 0)
         start, end = page * PAGE_SIZE, (page + 1) * PAGE_SIZE

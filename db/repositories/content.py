@@ -1,4 +1,5 @@
-"""Content shared with /share: one row per normalised URL, decided once by a moderator."""
+"""Content shared with /share and evidence sent with /contribution submit: one row per
+normalised URL, decided once by a moderator."""
 
 from __future__ import annotations
 
@@ -18,7 +19,14 @@ class ContentRepository:
         self.guild_id = guild_id
 
     async def create(
-        self, *, author_id: int, url: str, title: str, kind: str, now: datetime
+        self,
+        *,
+        author_id: int,
+        url: str,
+        title: str,
+        kind: str,
+        now: datetime,
+        credit_kind: str,
     ) -> ContentSubmission | None:
         """A new pending submission, or None when the URL was already shared in this guild.
 
@@ -33,6 +41,7 @@ class ContentRepository:
                 url=url,
                 title=title,
                 kind=kind,
+                credit_kind=credit_kind,
                 status="pending",
                 submitted_at=now,
             )

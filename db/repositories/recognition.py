@@ -335,13 +335,15 @@ class RecognitionRepository:
 
     async def approved_content(
         self, start: datetime, end: datetime
-    ) -> list[tuple[str, str, str, int]]:
-        """(title, url, kind, author) of content approved in the window, in decision order."""
+    ) -> list[tuple[str, str, str, str, int]]:
+        """(title, url, kind, credit kind, author) of submissions approved in the window, in
+        decision order: /share's content and the evidence of a server's review-credited kinds."""
         rows = await self.session.execute(
             select(
                 ContentSubmission.title,
                 ContentSubmission.url,
                 ContentSubmission.kind,
+                ContentSubmission.credit_kind,
                 ContentSubmission.author_id,
             )
             .where(
@@ -352,7 +354,10 @@ class RecognitionRepository:
             )
             .order_by(ContentSubmission.decided_at, ContentSubmission.id)
         )
-        return [(title, url, kind, int(author)) for title, url, kind, author in rows.all()]
+        return [
+            (title, url, kind, credit_kind, int(author))
+            for title, url, kind, credit_kind, author in rows.all()
+        ]
 
     async def upcoming_events(
         self, now: datetime, until: datetime

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import LadderConfig, TierConfig
+from bot.core.kinds import BUILT_IN
 from bot.core.ladder import (
     Criterion,
     Decision,
@@ -31,6 +32,8 @@ DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 LONG_AGO = NOW - 365 * DAY
 RULES = LadderRules()
+#: Every built-in kind's plural noun: how criteria read (``TierRule.of`` takes them from the table).
+NOUNS = {row.key: row.many for row in BUILT_IN}
 
 CHAMPION = TierRule(
     key="champion",
@@ -42,6 +45,7 @@ CHAMPION = TierRule(
     min_tenure_days=14,
     nomination_required=False,
     seats=None,
+    nouns=NOUNS,
 )
 AMBASSADOR = TierRule(
     key="ambassador",
@@ -53,6 +57,7 @@ AMBASSADOR = TierRule(
     min_tenure_days=60,
     nomination_required=False,
     seats=None,
+    nouns=NOUNS,
 )
 ADVISOR = TierRule(
     key="advisor",
@@ -64,6 +69,7 @@ ADVISOR = TierRule(
     min_tenure_days=180,
     nomination_required=True,
     seats=3,
+    nouns=NOUNS,
 )
 LADDER = (CHAMPION, AMBASSADOR, ADVISOR)
 BY_KEY = {tier.key: tier for tier in LADDER}
@@ -357,15 +363,18 @@ def test_demotion_reasons() -> None:
 @pytest.mark.parametrize(
     ("criterion", "text"),
     [
-        (Criterion("answer", 3, 3, True), "3/3 accepted answers ✓"),
+        (Criterion("answer", 3, 3, True, NOUNS["answer"]), "3/3 accepted answers ✓"),
         (Criterion("points", 50, 40, False), "40/50 points ✗"),
-        (Criterion("thanks_received", 5, 6, True), "6/5 thank-yous received ✓"),
-        (Criterion("event_hosted", 1, 0, False), "0/1 events hosted ✗"),
-        (Criterion("event_attended", 4, 4, True), "4/4 events attended ✓"),
-        (Criterion("content", 2, 1, False), "1/2 pieces of content ✗"),
-        (Criterion("referral", 2, 2, True), "2/2 referrals ✓"),
-        (Criterion("mentoring", 3, 1, False), "1/3 mentoring sessions ✗"),
-        (Criterion("message_day", 10, 12, True), "12/10 active days ✓"),
+        (
+            Criterion("thanks_received", 5, 6, True, NOUNS["thanks_received"]),
+            "6/5 thank-yous received ✓",
+        ),
+        (Criterion("event_hosted", 1, 0, False, NOUNS["event_hosted"]), "0/1 events hosted ✗"),
+        (Criterion("event_attended", 4, 4, True, NOUNS["event_attended"]), "4/4 events attended ✓"),
+        (Criterion("content", 2, 1, False, NOUNS["content"]), "1/2 pieces of content ✗"),
+        (Criterion("referral", 2, 2, True, NOUNS["referral"]), "2/2 referrals ✓"),
+        (Criterion("mentoring", 3, 1, False, NOUNS["mentoring"]), "1/3 mentoring sessions ✗"),
+        (Criterion("message_day", 10, 12, True, NOUNS["message_day"]), "12/10 active days ✓"),
         (Criterion("active_weeks", 8, 6, False), "6/8 active weeks ✗"),
         (Criterion("tenure_days", 30, 45, True), "45/30 days in the server ✓"),
         (Criterion("some_new_kind", 2, 1, False), "1/2 some new kind ✗"),
@@ -383,7 +392,7 @@ def test_describe(criterion: Criterion, text: str) -> None:
 
 
 def test_zero_requirements_are_not_criteria() -> None:
-    open_tier = TierRule("open", "Open", 30, 0, {"answer": 0}, 0, 0, False, None)
+    open_tier = TierRule("open", "Open", 30, 0, {"answer": 0}, 0, 0, False, None, nouns=NOUNS)
     decision = run(stats(), tiers=(open_tier,))
     assert (decision.action, decision.to_tier, decision.criteria) == ("promote", "open", ())
     assert decision.reasons == ("Promoted to Open: every criterion is met.", "(no requirements)")
@@ -831,7 +840,8 @@ def test_rules_from_config() -> None:
         nomination_required=True,
         seats=3,
     )
-    assert TierRule.of(tier) == ADVISOR
+    assert TierRule.of(tier, BUILT_IN) == ADVISOR
+    assert TierRule.of(tier, BUILT_IN).nouns == {"mentoring": "mentoring sessions"}
     ladder = LadderConfig(low_water_ratio=0.8, demotion_grace_days=14)
     assert LadderRules.of(ladder) == LadderRules(low_water_ratio=0.8, demotion_grace_days=14)
     assert LadderRules.of(LadderConfig()) == RULES
@@ -966,6 +976,7 @@ def ladders(draw: st.DrawFn) -> tuple[TierRule, ...]:
             min_tenure_days=draw(st.integers(0, 60)),
             nomination_required=draw(st.booleans()),
             seats=draw(st.none() | st.integers(1, 3)),
+            nouns=NOUNS,
         )
         for index in range(size)
     )

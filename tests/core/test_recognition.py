@@ -17,7 +17,7 @@ from bot.core.embeds import (
     EmbedSpec,
     embed_chars,
 )
-from bot.core.kinds import awarded
+from bot.core.kinds import BUILT_IN
 from bot.core.periods import quarterly_period, weekly_period
 from bot.core.recognition import (
     Award,
@@ -51,6 +51,7 @@ BASE = WeeklyInputs(
     nominations=(),
     candidates={},
     recently_spotlighted=frozenset(),
+    kinds=BUILT_IN,
 )
 
 
@@ -102,9 +103,9 @@ def test_leaders_are_top_n_per_kind_ties_by_user_id() -> None:
     }
     digest = compose_weekly(replace(BASE, counts=counts))
     assert digest.categories == (
-        Category("answer", "Answers", (Leader(8, 7), Leader(3, 4), Leader(5, 4))),
-        Category("content", "Content shared", (Leader(5, 1),)),
-        Category("thanks_received", "Thanks received", (Leader(8, 2),)),
+        Category(BUILT_IN.kind("answer"), (Leader(8, 7), Leader(3, 4), Leader(5, 4))),
+        Category(BUILT_IN.kind("content"), (Leader(5, 1),)),
+        Category(BUILT_IN.kind("thanks_received"), (Leader(8, 2),)),
     )
     assert digest.named == {3, 5, 8}
 
@@ -291,7 +292,7 @@ def test_a_week_with_only_a_spotlight_is_not_empty() -> None:
 
 
 def test_huge_inputs_still_render_within_limits_and_name_everyone() -> None:
-    counts = {user: {k.key: 1000 + user for k in awarded()} for user in range(1, 400)}
+    counts = {user: {k.key: 1000 + user for k in BUILT_IN.awarded()} for user in range(1, 400)}
     arrivals = [TierArrival(u, "T" * 200, T0) for u in range(1, 400)]
     digest = compose_weekly(
         replace(
@@ -309,7 +310,7 @@ def test_huge_inputs_still_render_within_limits_and_name_everyone() -> None:
 
 
 USERS = st.integers(1, 12)
-KINDS = st.sampled_from([*(k.key for k in awarded()), "message_day"])
+KINDS = st.sampled_from([*(k.key for k in BUILT_IN.awarded()), "message_day"])
 
 
 @settings(max_examples=200, deadline=None)
@@ -366,7 +367,9 @@ def test_hidden_members_never_appear_in_the_weekly_post(
 # Quarterly awards
 # --------------------------------------------------------------------------------------------
 
-AWARDS_BASE = AwardsInputs(period=QUARTER, counts={}, points={}, hidden=frozenset(), active_days={})
+AWARDS_BASE = AwardsInputs(
+    period=QUARTER, counts={}, points={}, hidden=frozenset(), active_days={}, kinds=BUILT_IN
+)
 
 
 def test_one_winner_per_category_by_count_then_points_then_id() -> None:

@@ -405,8 +405,8 @@ async def test_approved_content_in_decision_order(sessions):
     async with sessions() as session:
         rows = await RecognitionRepository(session, GUILD).approved_content(START, END)
     assert rows == [
-        ("Piece 2", "https://example.com/2", "blog", ADA),
-        ("Piece 1", "https://example.com/1", "blog", BEA),
+        ("Piece 2", "https://example.com/2", "blog", "content", ADA),
+        ("Piece 1", "https://example.com/1", "blog", "content", BEA),
     ]
 
 
