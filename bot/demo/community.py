@@ -136,6 +136,21 @@ def build_sample_community(
     return community
 
 
+#: The sample community's own contribution kind: talks, sent with /contribution submit.
+KINDS: tuple[Mapping[str, Any], ...] = (
+    {
+        "key": "talk",
+        "label": "Talks given",
+        "noun": "talk",
+        "plural": "talks",
+        "points": 15,
+        "credited": "review",
+        "description": "For a talk about the product at a meetup or conference.",
+        "award": "Top speaker",
+    },
+)
+
+
 def community_config(
     community: SampleCommunity,
     emu: Emulator,
@@ -166,6 +181,7 @@ def community_config(
             "programs_channel": community.channels["programs"],
             "areas": ["General", "Mobile app", "API"],
         },
+        "kinds": [dict(kind) for kind in KINDS],
     }
     for section, values in overrides.items():
         data[section] = {**data.get(section, {}), **values} if isinstance(values, dict) else values

@@ -132,7 +132,7 @@ class ContentService(Service):
         try:
             normalized = normalize_url(evidence)
         except LinkError as exc:
-            raise UserFacingError(f"The evidence must be a link: {exc}") from None
+            raise UserFacingError(str(exc)) from None
         title = clean_note(note) or row.label
         return await self._create(author_id, normalized, title, "other", row.key)
 

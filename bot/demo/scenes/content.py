@@ -1,4 +1,5 @@
-"""Demo scene: members share content, moderators review it, and correct the ledger by hand."""
+"""Demo scene: members share content and send evidence of the server's own kinds (a talk),
+moderators review it, and correct the ledger by hand."""
 
 from __future__ import annotations
 
@@ -72,6 +73,20 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     )
     await submitted.wait_response(timeout=5)
     await until(lambda: emu.dms(c.members["grace"]))
+    await show(t)
+
+    t.step("A kind of the server's own: talks, from [[kinds]], sent with /contribution submit")
+    t.say("ada gave a talk at a meetup: she sends the recording as evidence, with a note")
+    t.say("riley approves it on the same review card: +15 points of the kind 'talk'")
+    await slash(
+        c.members["ada"],
+        "contribution submit",
+        kind="talk",
+        evidence="https://youtu.be/ada-meetup-berlin",
+        note="Flywheel at the Berlin meetup",
+    )
+    await click(c.moderators["riley"], "Flywheel at the Berlin meetup", "approve")
+    await until(lambda: len(emu.dms(c.members["ada"])) >= 2)
     await show(t)
 
     t.step("Moderators correct the ledger with /contribution, logged in #mod-log")
