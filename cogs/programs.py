@@ -313,13 +313,108 @@ class ProgramsCog(commands.Cog, name="Programs"):
 
     @commands.Cog.listener()
     async def on_flywheel_ready(self, guild: discord.Guild) -> None:
-        """Finish the thank-you DMs of programs closed before a restart."""
+        """Post what Discord refused before (programs, calls), and finish the thank-you DMs of
+        programs closed before a restart."""
         if not self.service.enabled:
             return
+        await self.post_unposted()
         for program_id in await self.service.closed_unthanked():
             self.bot.services.background.spawn(
                 self.thank(program_id), name=f"beta {program_id} thanks"
             )
+
+    async def post_unposted(self) -> None:
+        """Set up each open program and call saved without its post, once: a post made before
+        a crash (its record lost) is found by its button and recorded instead of made again."""
+        programs, calls = await self.service.unposted()
+        if not programs and not calls:
+            return
+        try:
+            channel = self.channel()
+        except UserFacingError as exc:
+            log.error("programs: %s; %s program(s)/call(s) wait", exc, len(programs) + len(calls))
+            return
+        made = await self._posted_buttons(channel)
+        try:
+            for program in programs:
+                await self.set_up(channel, program, made.get(f"beta:join:{program.id}"))
+            for call in calls:
+                posted = made.get(f"research:volunteer:{call.id}")
+                await self.post_call(channel, call, await self.service.group_name(call.group_id),
+                                     posted)  # fmt: skip
+        except discord.HTTPException as exc:
+            await self.alert_setup(channel, exc)
+
+    async def _posted_buttons(self, channel: discord.TextChannel) -> dict[str, int]:
+        """custom id → message id of the bot's recent posts with a Join or Volunteer button."""
+        found: dict[str, int] = {}
+        me = self.bot.user
+        try:
+            async for message in channel.history(limit=100):
+                if me is None or message.author.id != me.id:
+                    continue
+                for row in message.components:
+                    for item in getattr(row, "children", ()):
+                        custom_id = getattr(item, "custom_id", None)
+                        if custom_id:
+                            found.setdefault(custom_id, message.id)
+        except discord.HTTPException as exc:
+            log.warning("programs: could not read #%s to find earlier posts: %s", channel, exc)
+        return found
+
+    async def set_up(
+        self,
+        channel: discord.TextChannel,
+        program: Program,
+        posted: int | None = None,
+        staff: discord.abc.Snowflake | None = None,
+    ) -> discord.Thread | None:
+        """The program's private thread and its post, each made (and recorded) once."""
+        thread = self.bot.get_channel(program.thread_id or 0)
+        if program.thread_id is None:
+            thread = await channel.create_thread(
+                name=clip(f"Beta: {program.name}", 100),
+                type=discord.ChannelType.private_thread,
+                invitable=False,
+                reason="Flywheel: beta program",
+            )
+            await self.service.program_thread(program.id, thread.id)
+            if staff is not None:
+                await thread.add_user(staff)
+            await thread.send(
+                f"The testers' thread of the beta **{discord.utils.escape_markdown(program.name)}**"
+                ". Testers are added here when they join; send reports with /beta report.",
+                allowed_mentions=NO_MENTIONS,
+            )
+        if program.message_id is None:
+            if posted is None:
+                message = await channel.send(
+                    embed=program_embed(self.service, program),
+                    view=join_view(program),
+                    allowed_mentions=NO_MENTIONS,
+                )
+                posted = message.id
+            await self.service.program_posted(program.id, posted)
+        return thread if isinstance(thread, discord.Thread) else None
+
+    async def post_call(
+        self, channel: discord.TextChannel, call: Call, group: str | None, posted: int | None
+    ) -> None:
+        if posted is None:
+            message = await channel.send(
+                embed=call_embed(self.service, call, group),
+                view=volunteer_view(call.id),
+                allowed_mentions=NO_MENTIONS,
+            )
+            posted = message.id
+        await self.service.call_posted(call.id, channel.id, posted)
+
+    async def alert_setup(self, channel: discord.TextChannel, exc: discord.HTTPException) -> None:
+        await self.bot.outbox.alert(
+            f"**Beta and research:** a post could not be made in #{channel.name} "
+            f"({exc.text or exc.status}); it is made at the next start.\nFix: give the bot Send "
+            f"Messages, Embed Links, Create Private Threads and Manage Threads in #{channel.name}."
+        )
 
     # ------------------------------------------------------------------ /beta create
     @beta.command(name="create", description="Staff: open a beta program members can join")
@@ -348,37 +443,18 @@ class ProgramsCog(commands.Cog, name="Programs"):
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            thread = await channel.create_thread(
-                name=clip(f"Beta: {program.name}", 100),
-                type=discord.ChannelType.private_thread,
-                invitable=False,
-                reason="Flywheel: beta program",
-            )
-            await self.service.program_thread(program.id, thread.id)
-            await thread.add_user(interaction.user)
-            await thread.send(
-                f"The testers' thread of the beta **{discord.utils.escape_markdown(program.name)}**"
-                ". Testers are added here when they join; send reports with /beta report.",
-                allowed_mentions=NO_MENTIONS,
-            )
-            await channel.send(
-                embed=program_embed(self.service, program),
-                view=join_view(program),
-                allowed_mentions=NO_MENTIONS,
-            )
+            thread = await self.set_up(channel, program, staff=interaction.user)
         except discord.HTTPException as exc:
-            await self.bot.outbox.alert(
-                f"**Beta:** program #{program.id} could not be set up in #{channel.name} "
-                f"({exc.text or exc.status}).\nFix: give the bot Send Messages, Create Private "
-                f"Threads and Manage Threads in #{channel.name}."
-            )
+            await self.alert_setup(channel, exc)
             raise UserFacingError(
-                "The program is saved, but I couldn't post it; the moderators were told."
+                "The program is saved, but I couldn't post it; the moderators were told and it "
+                "is posted at the next start."
             ) from None
+        where = f"; its testers' thread is {thread.mention}" if thread is not None else ""
         await follow_up(
             interaction,
             f"Beta #{program.id} **{discord.utils.escape_markdown(program.name)}** is open in "
-            f"{channel.mention}; its testers' thread is {thread.mention}.",
+            f"{channel.mention}{where}.",
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -525,18 +601,13 @@ class ProgramsCog(commands.Cog, name="Programs"):
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            message = await channel.send(
-                embed=call_embed(self.service, call, group),
-                view=volunteer_view(call.id),
-                allowed_mentions=NO_MENTIONS,
-            )
+            await self.post_call(channel, call, group, None)
         except discord.HTTPException as exc:
-            await self.bot.outbox.alert(
-                f"**Research:** call #{call.id} could not be posted in #{channel.name} "
-                f"({exc.text or exc.status}).\nFix: give the bot Send Messages and Embed Links."
-            )
-            raise UserFacingError("The call is saved, but I couldn't post it.") from None
-        await self.service.call_posted(call.id, channel.id, message.id)
+            await self.alert_setup(channel, exc)
+            raise UserFacingError(
+                "The call is saved, but I couldn't post it; the moderators were told and it is "
+                "posted at the next start."
+            ) from None
         await follow_up(
             interaction,
             f"Research call #{call.id} is posted in {channel.mention}.",

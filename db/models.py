@@ -721,6 +721,8 @@ class BetaProgram(Base):
     until: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
     thread_id: Mapped[int | None] = mapped_column(Snowflake)
+    #: The post with the Join button, in ``feedback.programs_channel``; None until it is made.
+    message_id: Mapped[int | None] = mapped_column(Snowflake)
     created_by: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(TZDateTime)

@@ -42,6 +42,8 @@ class Program:
     status: str
     thread_id: int | None
     created_by: int
+    #: The post with the Join button; None until it is made.
+    message_id: int | None = None
 
     @classmethod
     def of(cls, row: BetaProgram) -> Program:
@@ -55,6 +57,7 @@ class Program:
             row.status,
             row.thread_id,
             row.created_by,
+            row.message_id,
         )
 
 
@@ -216,6 +219,26 @@ class ProgramsService(Service):
     async def program_thread(self, program_id: int, thread_id: int) -> None:
         async with self.sessions() as session, session.begin():
             await ProgramsRepository(session, self.guild_id).set_thread(program_id, thread_id)
+
+    async def program_posted(self, program_id: int, message_id: int) -> None:
+        async with self.sessions() as session, session.begin():
+            await ProgramsRepository(session, self.guild_id).set_post(program_id, message_id)
+
+    async def unposted(self) -> tuple[list[Program], list[Call]]:
+        """Open programs and research calls saved without their post: made at the next start."""
+        async with self.sessions() as session:
+            repo = ProgramsRepository(session, self.guild_id)
+            programs = [Program.of(r) for r in await repo.unposted_programs()]
+            calls = [Call.of(r) for r in await repo.unposted_calls()]
+            return programs, calls
+
+    async def group_name(self, group_id: int | None) -> str | None:
+        """The name of a call's user group (None: no group, or the group was deleted)."""
+        if group_id is None:
+            return None
+        async with self.sessions() as session:
+            found = await GroupRepository(session, self.guild_id).get(group_id)
+            return None if found is None else found.name
 
     async def program(self, program_id: int) -> Program:
         async with self.sessions() as session:

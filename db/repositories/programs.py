@@ -108,6 +108,34 @@ class ProgramsRepository:
             .values(thread_id=thread_id)
         )
 
+    async def set_post(self, program_id: int, message_id: int) -> None:
+        await self.session.execute(
+            update(BetaProgram)
+            .where(BetaProgram.guild_id == self.guild_id, BetaProgram.id == program_id)
+            .values(message_id=message_id)
+        )
+
+    async def unposted_programs(self) -> list[BetaProgram]:
+        """Open programs whose thread or post was never made (Discord refused, or a crash)."""
+        rows = await self.session.scalars(
+            select(BetaProgram)
+            .where(
+                BetaProgram.guild_id == self.guild_id,
+                BetaProgram.status == "open",
+                or_(BetaProgram.thread_id.is_(None), BetaProgram.message_id.is_(None)),
+            )
+            .order_by(BetaProgram.id)
+        )
+        return list(rows)
+
+    async def unposted_calls(self) -> list[ResearchCall]:
+        rows = await self.session.scalars(
+            select(ResearchCall)
+            .where(ResearchCall.guild_id == self.guild_id, ResearchCall.message_id.is_(None))
+            .order_by(ResearchCall.id)
+        )
+        return list(rows)
+
     async def join(self, program_id: int, user_id: int, *, now: datetime) -> str:
         """``joined``, ``already`` or ``full``; the seat and the tester row in one go."""
         inserted = await self.session.execute(

@@ -156,3 +156,29 @@ async def test_research_criteria_picks_and_participation(sessions):
         row = await ProgramsRepository(session, GUILD).volunteer_row(call.id, BEA)
         assert row is not None and row.picked_at is None
         assert await ProgramsRepository(session, OTHER).call(call.id) is None
+
+
+async def test_programs_and_calls_without_their_post_are_listed_until_posted(sessions):
+    first, second = await program(sessions), await program(sessions)
+    await program(sessions, guild=OTHER)
+    async with sessions() as session, session.begin():
+        repo = ProgramsRepository(session, GUILD)
+        call = await repo.create_call(
+            title="Interviews", details="Thirty minutes.", min_tier=None, region=None,
+            group_id=None, seats=None, created_by=STAFF, now=NOW,
+        )  # fmt: skip
+        await repo.set_thread(first, 555)
+        await repo.set_post(first, 556)
+        await repo.set_thread(second, 557)
+        assert await repo.close(second, now=NOW)
+    async with sessions() as session:
+        repo = ProgramsRepository(session, GUILD)
+        assert [r.id for r in await repo.unposted_programs()] == []
+        assert [r.id for r in await repo.unposted_calls()] == [call.id]
+    async with sessions() as session, session.begin():
+        await ProgramsRepository(session, GUILD).call_posted(call.id, 10, 11)
+    third = await program(sessions)
+    async with sessions() as session:
+        repo = ProgramsRepository(session, GUILD)
+        assert [r.id for r in await repo.unposted_programs()] == [third]
+        assert await repo.unposted_calls() == []

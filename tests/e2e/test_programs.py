@@ -9,17 +9,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from bot.client import all_extensions
+from bot.emulated import running_bot
 from db.models import (
     BetaProgram,
     BetaTester,
     Contribution,
     GroupMember,
+    ResearchCall,
     ResearchVolunteer,
     TierState,
     UserGroup,
 )
+from emulator import permissions
 from tests.e2e.util import bot_posts, eventually, private_reply, settled
 
 pytestmark = pytest.mark.e2e
@@ -188,3 +192,52 @@ async def test_a_research_call_checks_its_criteria_and_credits_who_took_part(
     [row] = await rows(bot, ResearchVolunteer)
     assert row.pick_notice == "sent" and row.took_part_at is not None
     await settled(emu, bot)
+
+
+async def test_a_program_and_a_call_discord_refused_are_posted_once_at_the_next_start(
+    emulator, community, bot_config, clock
+) -> None:
+    """Saved while the bot may not post: moderators are told; the next start posts each once,
+    and a post whose record was lost (a crash after sending) is found, not made again."""
+    emu, mods = emulator, community.members | community.moderators
+    channel = community.channels["programs"]
+    guild = emu.guild(community.guild_id)
+    guild.set_overwrite(channel, community.bot_role_id, deny=permissions.SEND_MESSAGES)
+    async with running_bot(bot_config, clock=clock, extensions=all_extensions()) as app:
+        created = await slash(emu, community, mods["riley"], "beta create", name="Offline mode")
+        assert "posted at the next start" in (await private_reply(created))["content"]
+        called = await slash(
+            emu, community, mods["riley"], "research recruit", title="Interviews",
+            details="Thirty minutes on video.",
+        )  # fmt: skip
+        assert "posted at the next start" in (await private_reply(called))["content"]
+        alerts = [p["content"] for p in bot_posts(emu, community.channels["mod-log"])]
+        assert any("could not be made" in a and "Send Messages" in a for a in alerts), alerts
+        assert bot_posts(emu, channel) == []
+        [program] = await rows(app.bot, BetaProgram)
+        assert program.message_id is None
+        await settled(emu, app.bot)
+    guild.set_overwrite(channel, community.bot_role_id)
+    async with running_bot(bot_config, clock=clock, extensions=all_extensions()) as app:
+        await eventually(lambda: len(bot_posts(emu, channel)) == 2, within=10)
+        await settled(emu, app.bot)
+        [program] = await rows(app.bot, BetaProgram)
+        [call] = await rows(app.bot, ResearchCall)
+        by_button = {button_ids(p)[0]: int(p["id"]) for p in bot_posts(emu, channel)}
+        assert by_button == {
+            f"beta:join:{program.id}": program.message_id,
+            f"research:volunteer:{call.id}": call.message_id,
+        }
+        assert program.thread_id is not None
+        # A crash right after sending: the post is out, its record is not.
+        async with app.bot.services.sessions() as session, session.begin():
+            await session.execute(
+                update(BetaProgram).values(message_id=None).where(BetaProgram.id == program.id)
+            )
+    async with running_bot(bot_config, clock=clock, extensions=all_extensions()) as app:
+        [program] = await eventually(
+            lambda: rows(app.bot, BetaProgram, BetaProgram.message_id.is_not(None))
+        )
+        await settled(emu, app.bot)
+        assert len(bot_posts(emu, channel)) == 2, "found by its Join button, not posted again"
+        assert program.message_id == by_button[f"beta:join:{program.id}"]

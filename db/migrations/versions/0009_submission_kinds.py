@@ -1,8 +1,11 @@
-"""Review-credited kinds: a content submission records which contribution kind it credits.
+"""Review-credited kinds, and the post of a beta program.
 
-/share credits ``content``; /contribution submit credits a kind a server defines in
-``[[kinds]]``. The column holds a key, never a list of the configured kinds, so this migration
-does not depend on the config.
+A content submission records which contribution kind it credits: /share credits ``content``;
+/contribution submit credits a kind a server defines in ``[[kinds]]``. The column holds a key,
+never a list of the configured kinds, so this migration does not depend on the config.
+
+A beta program records its post (the message with the Join button), so a program saved while
+Discord refused the post is posted at the next start, once.
 
 Revision ID: 0009
 Revises: 0008
@@ -20,7 +23,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+SNOWFLAKE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def upgrade() -> None:
+    with op.batch_alter_table("beta_programs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("message_id", SNOWFLAKE, nullable=True))
     with op.batch_alter_table("content_submissions", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -35,3 +43,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("content_submissions", schema=None) as batch_op:
         batch_op.drop_column("credit_kind")
+    with op.batch_alter_table("beta_programs", schema=None) as batch_op:
+        batch_op.drop_column("message_id")
