@@ -250,7 +250,11 @@ async def _write_table(
         .execution_options(yield_per=BATCH_ROWS)
     )
     rows = 0
-    with path.open("wb") as raw:
+    try:
+        raw = path.open("wb")
+    except OSError as exc:
+        raise _write_failed(exc) from exc
+    with raw:
         out = _HashingFile(raw)
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([column.name for column in table.columns])
@@ -258,8 +262,11 @@ async def _write_table(
         async for batch in result.partitions():
             writer.writerows([text_value(value) for value in row] for row in batch)
             rows += len(batch)
-        raw.flush()
-        os.fsync(raw.fileno())
+        try:
+            raw.flush()
+            os.fsync(raw.fileno())
+        except OSError as exc:
+            raise _write_failed(exc) from exc
     return TableFile(table.name, name, rows, out.digest.hexdigest())
 
 
