@@ -362,15 +362,6 @@ def cmd_tiers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _flywheel_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("flywheel")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
-
-
 async def _export(config: Config, directory: Path) -> ExportResult:
     from bot.clock import SystemClock
     from db.engine import create_engine
@@ -383,7 +374,6 @@ async def _export(config: Config, directory: Path) -> ExportResult:
             engine,
             directory,
             exported_at=SystemClock().now(),
-            flywheel_version=_flywheel_version(),
             guild_id=None if guild_id == STAND_IN_ID else guild_id,
         )
     finally:

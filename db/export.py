@@ -33,6 +33,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -84,6 +85,14 @@ class ExportResult:
     @property
     def rows(self) -> int:
         return sum(table.rows for table in self.tables)
+
+
+def installed_version() -> str:
+    """Flywheel's version, for the manifest ("unknown" in a source tree never installed)."""
+    try:
+        return version("flywheel")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def exported_tables() -> list[Table]:
@@ -311,13 +320,14 @@ async def export_store(
     directory: Path,
     *,
     exported_at: datetime,
-    flywheel_version: str,
     guild_id: int | None = None,
+    flywheel_version: str | None = None,
 ) -> ExportResult:
     """Write the server's data to ``directory`` (new or empty): every table and the manifest.
 
     ``guild_id`` None exports the one server the store holds (and refuses a store holding
-    several). ``exported_at`` comes from the caller's clock.
+    several). ``exported_at`` comes from the caller's clock; ``flywheel_version`` defaults to
+    the installed package's.
     """
     _check_target(directory)
     staging = _staging_directory(directory)
@@ -329,7 +339,7 @@ async def export_store(
             written = [await _write_table(conn, table, guild, staging) for table in tables]
         manifest = {
             "format": FORMAT,
-            "flywheel_version": flywheel_version,
+            "flywheel_version": flywheel_version or installed_version(),
             "schema_revision": revision,
             "guild_id": str(guild),
             "exported_at": text_value(exported_at),
