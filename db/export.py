@@ -279,13 +279,16 @@ async def _write_table(
     return TableFile(table.name, name, rows, out.digest.hexdigest())
 
 
-def _check_target(directory: Path) -> None:
+def _check_target(directory: Path) -> Path:
+    """The target as an absolute path (so "." has a parent), if it is new or empty."""
+    directory = Path(os.path.abspath(directory))
     if directory.exists() and not directory.is_dir():
         raise ExportError(f"{directory} is a file: choose a new directory to export to")
     if directory.is_dir() and any(directory.iterdir()):
         raise ExportError(
             f"{directory} is not empty: choose a new directory (an export never overwrites)"
         )
+    return directory
 
 
 def _staging_directory(directory: Path) -> Path:
@@ -329,7 +332,7 @@ async def export_store(
     several). ``exported_at`` comes from the caller's clock; ``flywheel_version`` defaults to
     the installed package's.
     """
-    _check_target(directory)
+    directory = _check_target(directory)
     staging = _staging_directory(directory)
     try:
         async with snapshot(engine) as conn:

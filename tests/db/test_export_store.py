@@ -35,6 +35,7 @@ from db.repositories.nominations import NominationRepository
 from db.repositories.privacy import NOT_MEMBER_TEXT, PrivacyRepository
 from db.repositories.thanks import ThanksRepository
 from db.repositories.tiers import TierRepository
+from tests.conftest import engine_for
 from tests.db import test_privacy_store as privacy
 
 GUILD, OTHER_GUILD = 111111111111111111, 222222222222222222
@@ -247,6 +248,21 @@ async def test_a_store_behind_the_code_is_refused_with_the_fix(engine, place):
     assert list(place.iterdir()) == [], "nothing written, nothing left behind"
 
 
+async def test_a_store_without_a_schema_or_from_a_newer_flywheel_is_refused(db_url, place):
+    engine = engine_for(db_url)
+    try:
+        with pytest.raises(ExportError, match="no Flywheel schema yet"):
+            await run_export(engine, place / "out")
+        await migrate.upgrade(engine)
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+        with pytest.raises(ExportError, match=r"revision ffff, which this Flywheel .* not know"):
+            await run_export(engine, place / "out")
+    finally:
+        await engine.dispose()
+    assert list(place.iterdir()) == []
+
+
 async def test_a_non_empty_directory_is_refused_and_an_empty_one_used(engine, sessions, place):
     await seed_community(sessions)
     taken = place / "taken"
@@ -259,6 +275,8 @@ async def test_a_non_empty_directory_is_refused_and_an_empty_one_used(engine, se
     a_file.write_text("x")
     with pytest.raises(ExportError, match="is a file"):
         await run_export(engine, a_file)
+    with pytest.raises(ExportError, match="cannot create the export beside"):
+        await run_export(engine, a_file / "out")
     empty = place / "empty"
     empty.mkdir()
     await run_export(engine, empty)
