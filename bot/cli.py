@@ -1,4 +1,5 @@
-"""``python -m bot``: run the bot, check a config, manage the database, preview tiers, demo."""
+"""``python -m bot``: run the bot, check a config, manage the database, preview tiers, export
+the data, demo."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -25,6 +26,9 @@ from bot.config import (
     summarize,
 )
 from bot.errors import StartupError
+
+if TYPE_CHECKING:
+    from db.export import ExportResult
 
 DEFAULT_CONFIG = "config.toml"
 #: What the commands that never talk to Discord read of the config: no server IDs, no token.
@@ -83,6 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
             "and the database's data (changes nothing; needs no token and no server IDs)",
         )
     )
+
+    export = sub.add_parser(
+        "export",
+        help="write every table of the server's data as CSV, plus manifest.json (reads only "
+        "[database] and discord.guild_id; no token)",
+        description="Write the server's data as one CSV file per table (header row; NULL as an "
+        "empty field; booleans true/false; timestamps ISO-8601 UTC) and a manifest.json with "
+        "the schema revision, row counts, column types and a sha256 per file. The export is "
+        "one consistent snapshot, written beside DIR and renamed into place when complete; "
+        "members who erased their data stay erased. Without discord.guild_id in the config, "
+        "the one server the database holds is exported.",
+    )
+    export.add_argument("directory", type=Path, metavar="DIR", help="a new or empty directory")
+    _config_arg(export)
 
     demo = sub.add_parser("demo", help="run Flywheel against a local Discord emulator (no token)")
     demo.add_argument("--quiet", action="store_true", help="print only the transcript, no logs")
@@ -344,6 +362,52 @@ def cmd_tiers(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _export(config: Config, directory: Path) -> ExportResult:
+    from bot.clock import SystemClock
+    from db.engine import create_engine
+    from db.export import export_store
+
+    guild_id = config.settings.discord.guild_id
+    engine = create_engine(config.settings.database.url)
+    try:
+        return await export_store(
+            engine,
+            directory,
+            exported_at=SystemClock().now(),
+            guild_id=None if guild_id == STAND_IN_ID else guild_id,
+        )
+    finally:
+        await engine.dispose()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from db.export import MANIFEST, ExportError
+
+    try:
+        config = load_offline_config(args.config, DB_SECTIONS)
+    except ConfigError as err:
+        return _report(args.config, err)
+    url = config.settings.database.url
+    missing = _store_missing(url)  # opening a missing file would create an empty store
+    if missing:
+        return _fail(missing)
+    try:
+        result = asyncio.run(_export(config, args.directory))
+    except ExportError as err:
+        return _fail(str(err))
+    except (DBAPIError, OSError) as exc:
+        return _fail(startup.store_unusable(url, exc))
+    filled = [table for table in result.tables if table.rows]
+    print(
+        f"exported {result.rows} row(s) of server {result.guild_id} from {len(result.tables)} "
+        f"table(s) (schema {result.schema_revision}) to {result.directory}"
+    )
+    for table in filled:
+        print(f"  {table.file}: {table.rows}")
+    print(f"  ({len(result.tables) - len(filled)} empty table(s); see {MANIFEST})")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -361,5 +425,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": cmd_db,
         "demo": cmd_demo,
         "tiers": cmd_tiers,
+        "export": cmd_export,
     }
     return handlers[args.command](args)

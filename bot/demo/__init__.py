@@ -240,6 +240,30 @@ async def play(
         transcript.flush()
 
 
+async def _export(settings: Settings, directory: Path, transcript: Transcript) -> None:
+    """What ``python -m bot export DIR`` writes, taken while the bot keeps running."""
+    from db.engine import create_engine
+    from db.export import MANIFEST, export_store
+
+    transcript.step("The owner takes the data out: `python -m bot export DIR`, bot still running")
+    engine = create_engine(settings.database.url)
+    try:
+        result = await export_store(
+            engine,
+            directory,
+            exported_at=transcript.clock.now(),
+            guild_id=settings.discord.guild_id,
+        )
+    finally:
+        await engine.dispose()
+    transcript.say(
+        f"{len(result.tables)} CSV files ({result.rows} rows, one snapshot) and {MANIFEST} "
+        f"(schema {result.schema_revision}, columns and types, a sha256 per file)"
+    )
+    biggest = sorted(result.tables, key=lambda table: -table.rows)[:5]
+    transcript.say(", ".join(f"{table.file} {table.rows}" for table in biggest) + ", …")
+
+
 #: Program settings the demo turns on to show its features; a user's own config overrides them.
 DEMO_DEFAULTS: dict[str, dict[str, Any]] = {"buddies": {"enabled": True}}
 
@@ -296,6 +320,7 @@ async def run_demo(
                     transcript,
                     sample_ladder=[t["key"] for t in tiers] == [t["key"] for t in TIERS],
                 )
+                await _export(config.settings, Path(tmp) / "export", transcript)
             transcript.step("Flywheel shuts down cleanly")
         unknown = getattr(emu, "unknown_routes", [])
         if unknown:

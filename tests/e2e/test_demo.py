@@ -39,6 +39,9 @@ def test_demo_runs_without_a_token_and_shows_the_setup_check():
     # Invites: a vanity URL join, and one buddy note for the newcomers, not one each.
     assert "vanity URL (discord.gg/flywheel-hq)" in out
     assert out.count("nobody could be their buddy") == 1
+    # The owner exports everything while the bot runs.
+    assert "`python -m bot export DIR`" in out
+    assert "manifest.json (schema" in out and "members.csv " in out
     assert "warning: the emulator saw" not in out
     assert out.rstrip().endswith("== Flywheel shuts down cleanly")
     assert "Traceback" not in result.stderr
