@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 
 import discord
+import discord.gateway
+import discord.http
 import pytest
+import yarl
 
-from emulator import EmulatorError, permissions
+from emulator import Emulator, EmulatorError, RateLimits, permissions
 
-from .conftest import make_client, running
+from .conftest import TOKEN, make_client, running
 
 DAY = dt.timedelta(days=1)
 T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 READER = permissions.VIEW_CHANNEL | permissions.READ_MESSAGE_HISTORY
+
+
+@pytest.fixture
+async def emu() -> AsyncIterator[Emulator]:
+    """These tests are about what pages hold; the buckets are tested in test_ratelimits."""
+    emulator = Emulator(bot_token=TOKEN, bot_name="Flywheel", rate_limits=RateLimits().raised(20))
+    await emulator.start()
+    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.http.Route.BASE = emulator.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(emulator.gateway_url)
+    try:
+        yield emulator
+    finally:
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
+        await emulator.stop()
 
 
 def _at(n: int) -> dt.datetime:
@@ -117,3 +136,114 @@ def test_seeded_messages_materialize_once_and_stay_editable(emu, world):
     msg.content = "edited"
     assert emu.message(mid)["content"] == "edited"
     assert mid not in dict(emu.world.messages)  # iteration lists live messages only
+
+
+# ------------------------------------------------------------------ history pages
+async def _refused(coro, status: int, code: int) -> None:
+    with pytest.raises(discord.HTTPException) as info:
+        await coro
+    assert (info.value.status, info.value.code) == (status, code), info.value.text
+
+
+async def test_history_pages_follow_before_after_and_around_as_discord_py_reads_them(emu, world):
+    world.guild.edit_role(world.bot_role, permissions=READER)
+    ids = emu.seed_history(
+        world.general.id, [(world.alice.id, f"m{i}", _at(i)) for i in range(1050)]
+    )
+    client = make_client()
+    async with running(client):
+        channel = client.get_channel(world.general.id)
+        http = client.http
+        newest = await http.logs_from(channel.id, 100)
+        assert [int(m["id"]) for m in newest] == ids[-1:-101:-1]
+        assert len(await http.logs_from(channel.id, 50)) == 50
+        # An ``after`` page holds the messages right after it, newest first.
+        page = await http.logs_from(channel.id, 100, after=ids[9])
+        assert [int(m["id"]) for m in page] == ids[109:9:-1]
+        around = await http.logs_from(channel.id, 5, around=ids[500])
+        assert [int(m["id"]) for m in around] == ids[502:497:-1]
+        oldest = [m.content async for m in channel.history(limit=None, oldest_first=True)]
+        assert oldest == [f"m{i}" for i in range(1050)]
+        since = [m.id async for m in channel.history(limit=None, after=_at(1000))]
+        assert since == ids[1001:]  # discord.py reverses ``after`` pages to oldest first
+        before = [m.id async for m in channel.history(limit=250, before=discord.Object(ids[300]))]
+        assert before == ids[299:49:-1]
+        for bad in (0, 101):
+            await _refused(http.logs_from(channel.id, bad), 400, 50035)
+        await _refused(http.logs_from(channel.id, 10, before=ids[5], after=ids[1]), 400, 50035)
+
+
+async def test_history_needs_view_channel_and_is_empty_without_read_message_history(emu, world):
+    [old] = emu.seed_history(world.general.id, [(world.alice.id, "old", T0)])
+    post = emu.seed_thread(world.forum.id, world.alice.id, "p", T0, content="in a thread")
+    world.guild.set_everyone_permissions(permissions.VIEW_CHANNEL)
+    world.guild.edit_role(world.bot_role, permissions=permissions.VIEW_CHANNEL)
+    client = make_client()
+    async with running(client):
+        http = client.http
+        assert await http.logs_from(world.general.id, 100) == []
+        assert await http.logs_from(post.id, 100) == []  # threads take the parent's rights
+        await _refused(http.get_message(world.general.id, old), 403, 50001)
+        await _refused(http.get_public_archived_threads(world.forum.id), 403, 50013)
+        await _refused(http.logs_from(world.secret.id, 100), 403, 50001)  # no VIEW_CHANNEL
+        world.guild.edit_role(world.bot_role, permissions=READER)
+        [read] = await http.logs_from(post.id, 100)
+        assert read["content"] == "in a thread"
+
+
+async def test_archived_posts_page_by_archive_time_newest_first_with_has_more(emu, world):
+    world.guild.edit_role(world.bot_role, permissions=READER)
+    posts = [
+        emu.seed_thread(
+            world.forum.id,
+            world.alice.id,
+            f"post {i}",
+            T0 + i * dt.timedelta(hours=1),
+            content="q",
+            archived=True,
+            # archive order is not creation order: odd posts were archived much later
+            archived_at=T0 + dt.timedelta(days=30 + (i % 2) * 30, minutes=i),
+        )
+        for i in range(130)
+    ]
+    emu.seed_thread(world.forum.id, world.bob.id, "still open", T0, content="q")
+    expected = sorted(posts, key=lambda t: t.archive_timestamp, reverse=True)
+    client = make_client()
+    async with running(client):
+        forum = client.get_channel(world.forum.id)
+        listed = [t.id async for t in forum.archived_threads(limit=None)]
+        assert listed == [t.id for t in expected]
+        http = client.http
+        first = await http.get_public_archived_threads(forum.id, limit=100)
+        assert (len(first["threads"]), first["has_more"]) == (100, True)
+        cursor = first["threads"][-1]["thread_metadata"]["archive_timestamp"]
+        rest = await http.get_public_archived_threads(forum.id, before=cursor, limit=100)
+        assert (len(rest["threads"]), rest["has_more"]) == (30, False)
+        for bad in (1, 101):
+            await _refused(http.get_public_archived_threads(forum.id, limit=bad), 400, 50035)
+        await _refused(http.get_private_archived_threads(forum.id), 403, 50013)
+
+
+async def test_reaction_users_page_by_user_id(emu, world):
+    world.guild.edit_role(world.bot_role, permissions=READER)
+    fans = [world.guild.add_member(f"fan{i}").id for i in range(130)]
+    [mid] = emu.seed_history(
+        world.general.id, [(world.alice.id, "ship it", T0, {"🎉": fans[::-1]})]
+    )
+    client = make_client()
+    async with running(client):
+        message = await client.get_channel(world.general.id).fetch_message(mid)
+        [reaction] = message.reactions
+        assert reaction.count == 130
+        # Discord answers by ascending id; discord.py pages on the last id and yields each
+        # page reversed, so every fan comes back exactly once in this order.
+        ordered = sorted(fans)
+        assert [u.id async for u in reaction.users()] == ordered[99::-1] + ordered[:99:-1]
+        http = client.http
+        page = await http.get_reaction_users(world.general.id, mid, "🎉", 25)
+        assert [int(u["id"]) for u in page] == sorted(fans)[:25]
+        after = await http.get_reaction_users(world.general.id, mid, "🎉", 100, after=fans[0])
+        assert [int(u["id"]) for u in after] == sorted(fans)[1:101]
+        assert await http.get_reaction_users(world.general.id, mid, "🎉", 25, type=1) == []
+        for bad in (0, 101):
+            await _refused(http.get_reaction_users(world.general.id, mid, "🎉", bad), 400, 50035)
