@@ -119,6 +119,11 @@ class MessageStore(MutableMapping[int, "Message"]):
             chosen = order[max(0, end - limit) : end]
         return list(reversed(chosen))
 
+    @property
+    def objects(self) -> int:
+        """How many messages are held as ``Message`` objects (the rest are seeded rows)."""
+        return len(self._live)
+
     def last_id(self) -> int | None:
         return self.order[-1] if self.order else None
 

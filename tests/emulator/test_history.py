@@ -247,3 +247,51 @@ async def test_reaction_users_page_by_user_id(emu, world):
         assert await http.get_reaction_users(world.general.id, mid, "🎉", 25, type=1) == []
         for bad in (0, 101):
             await _refused(http.get_reaction_users(world.general.id, mid, "🎉", bad), 400, 50035)
+
+
+async def test_seeded_history_lives_beside_live_messages(emu, world):
+    world.guild.edit_role(
+        world.bot_role, permissions=READER | permissions.MANAGE_MESSAGES | permissions.ADD_REACTIONS
+    )
+    live = await emu.post_message(world.general.id, world.alice.id, "live, today")
+    older = emu.seed_history(
+        world.general.id, [(world.bob.id, f"old{i}", _at(i)) for i in range(3)]
+    )
+    await emu.add_reaction(world.general.id, older[1], world.alice.id, "👍")
+    client = make_client()
+    async with running(client):
+        channel = client.get_channel(world.general.id)
+        assert [m.content async for m in channel.history(limit=None)] == [
+            "live, today",
+            "old2",
+            "old1",
+            "old0",
+        ]
+        reacted = await channel.fetch_message(older[1])
+        assert [(str(r.emoji), r.count) for r in reacted.reactions] == [("👍", 1)]
+        await reacted.add_reaction("👍")
+        await channel.get_partial_message(older[0]).delete()
+        after = [m async for m in channel.history(limit=None, oldest_first=True)]
+    assert [m.content for m in after] == ["old1", "old2", "live, today"]
+    assert [r.me for r in after[0].reactions] == [True]
+    assert emu.world.messages.get(older[0]) is None
+    assert int(live["id"]) == emu.world.channels[world.general.id].last_message_id
+
+
+async def test_paging_a_large_history_builds_no_lasting_objects(emu, world):
+    """What lets a benchmark hold a million messages: seeded rows stay arrays, and reading
+    them page by page keeps nothing (the REST route goes through the same ``page``/``peek``)."""
+    channels = [world.general, world.announcements]
+    start = T0.timestamp()
+    for channel in channels:
+        emu.seed_history(
+            channel.id, [(world.alice.id, "x", start + i * 0.5) for i in range(50_000)]
+        )
+    store = emu.world.channels[world.general.id].messages
+    seen, before = 0, None
+    while page := store.page(100, before=before):
+        assert all(store.peek(i) is not None for i in page)
+        seen, before = seen + len(page), page[-1]
+    assert seen == 50_000 == len(store)
+    assert list(store.order) == sorted(store.order)
+    assert store.objects == 0  # nothing was kept as a Message object
