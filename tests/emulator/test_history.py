@@ -22,8 +22,14 @@ READER = permissions.VIEW_CHANNEL | permissions.READ_MESSAGE_HISTORY
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    """These tests are about what pages hold; the buckets are tested in test_ratelimits."""
-    emulator = Emulator(bot_token=TOKEN, bot_name="Flywheel", rate_limits=RateLimits().raised(20))
+    """These tests are about what pages hold (every answer checked against Discord's spec);
+    the buckets are tested in test_ratelimits."""
+    emulator = Emulator(
+        bot_token=TOKEN,
+        bot_name="Flywheel",
+        rate_limits=RateLimits().raised(20),
+        check_responses=True,
+    )
     await emulator.start()
     old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     discord.http.Route.BASE = emulator.api_base
@@ -33,6 +39,10 @@ async def emu() -> AsyncIterator[Emulator]:
     finally:
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
         await emulator.stop()
+    off_spec = [
+        v for v in emulator.spec_violations if v.kind != "request" or set(v.errors) != {"limit"}
+    ]
+    assert not off_spec, off_spec  # only the deliberate out-of-range limits are refused
 
 
 def _at(n: int) -> dt.datetime:
