@@ -305,3 +305,9 @@ async def test_paging_a_large_history_builds_no_lasting_objects(emu, world):
     assert seen == 50_000 == len(store)
     assert list(store.order) == sorted(store.order)
     assert store.objects == 0  # nothing was kept as a Message object
+
+
+def test_reading_back_seeded_history_keeps_it_compact(emu, world):
+    ids = emu.seed_history(world.general.id, [(world.alice.id, f"m{i}", _at(i)) for i in range(3)])
+    assert [m["id"] for m in emu.messages(world.general.id)] == [str(i) for i in ids]
+    assert emu.world.channels[world.general.id].messages.objects == 0
