@@ -238,8 +238,8 @@ def register(r: Router) -> None:
         anchors = {k: ctx.query_int(k) for k in ("before", "after", "around")}
         given = [k for k, v in anchors.items() if v is not None]
         if len(given) > 1:
-            # Discord documents them as mutually exclusive; it is unverified which one it
-            # would honour, so asking for two is refused here rather than guessed.
+            # Documented as mutually exclusive; Discord silently honours one of them (the
+            # wrong page, unnoticed), so the emulator refuses the request instead.
             raise form_error(
                 {
                     k: field_error(
