@@ -311,3 +311,25 @@ def test_reading_back_seeded_history_keeps_it_compact(emu, world):
     ids = emu.seed_history(world.general.id, [(world.alice.id, f"m{i}", _at(i)) for i in range(3)])
     assert [m["id"] for m in emu.messages(world.general.id)] == [str(i) for i in ids]
     assert emu.world.channels[world.general.id].messages.objects == 0
+
+
+async def test_seeded_replies_and_system_messages_read_as_discord_py_expects(emu, world):
+    world.guild.edit_role(world.bot_role, permissions=READER)
+    [question] = emu.seed_history(world.general.id, [(world.alice.id, "how?", _at(0))])
+    emu.seed_history(
+        world.general.id,
+        [
+            {"author": world.bob.id, "content": "like this", "at": _at(2), "reply_to": question},
+            {"author": world.bob.id, "content": "", "at": _at(1), "type": 7},
+        ],
+    )
+    client = make_client()
+    async with running(client):
+        channel = client.get_channel(world.general.id)
+        reply, joined, asked = [m async for m in channel.history(limit=None)]
+    assert reply.type is discord.MessageType.reply
+    assert reply.reference is not None and reply.reference.message_id == question
+    assert isinstance(reply.reference.resolved, discord.Message)
+    assert reply.reference.resolved.content == "how?"
+    assert joined.type is discord.MessageType.new_member and asked.content == "how?"
+    assert emu.world.channels[world.general.id].messages.objects == 0
