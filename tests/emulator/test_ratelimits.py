@@ -13,7 +13,14 @@ import discord
 import pytest
 
 from emulator import Emulator, permissions
-from emulator.ratelimits import DEFAULT_LIMIT, DISCORD_LIMITS, Limit, Limiter, RateLimits
+from emulator.ratelimits import (
+    DEFAULT_LIMIT,
+    DISCORD_LIMITS,
+    Limit,
+    Limiter,
+    RateLimits,
+    bucket_hash,
+)
 
 from .conftest import TOKEN, make_client, running
 
@@ -273,9 +280,12 @@ async def test_discord_py_honours_a_429_on_history_and_reads_every_page():
         )
         url = f"{emu.api_base}/channels/{channel.id}/messages"
         async with aiohttp.ClientSession(headers={"Authorization": f"Bot {TOKEN}"}) as other:
-            for _ in range(2):
+            for left in ("1", "0"):
                 async with other.get(url) as drained:
                     assert drained.status == 200
+                    assert drained.headers["X-RateLimit-Limit"] == "2"
+                    assert drained.headers["X-RateLimit-Remaining"] == left
+                    assert drained.headers["X-RateLimit-Bucket"] == bucket_hash("message history")
         client = discord.Client(intents=discord.Intents.none())
         await client.login(TOKEN)  # REST only: the history walk a backfill does
         try:
