@@ -121,7 +121,9 @@ class Seeder:
         self._counter += 1
         return (ms << 22) | (SEED_WORKER << 17) | low
 
-    def _store(self, channel: Channel, rows: list[tuple[int, int, str, dict[str, Any] | None]]):
+    def _store(
+        self, channel: Channel, rows: list[tuple[int, int, str, dict[str, Any] | None]]
+    ) -> None:
         if not rows:
             return
         store = channel.messages
@@ -293,7 +295,9 @@ class HistoryMixin:
         channel = self._history_channel(channel_id)
         return self.seeder.messages(channel, rows)
 
-    def seed_thread(self, parent_id: Any, owner: Any, name: str, created_at: Any, **kw: Any):
+    def seed_thread(
+        self, parent_id: Any, owner: Any, name: str, created_at: Any, **kw: Any
+    ) -> Channel:
         """A past thread or forum post (see :meth:`Seeder.thread`); returns the channel."""
         return self.seeder.thread(self._history_channel(parent_id), owner, name, created_at, **kw)
 

@@ -225,7 +225,7 @@ class MessageIndex(dict[int, "Message"]):
             raise KeyError(message_id)
         return store[message_id]
 
-    def get(self, message_id: int, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, message_id: int, default: Any = None) -> Any:
         try:
             return self[message_id]
         except KeyError:
