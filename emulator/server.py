@@ -20,6 +20,7 @@ from .commands import CommandRegistry
 from .events import Events
 from .faults import FaultRule, Faults
 from .gateway import Gateway, GatewaySession
+from .history import HistoryMixin
 from .interactions import InteractionBuilder, InteractionRecord
 from .ops import Ops, RoleChange
 from .ratelimits import Limiter, RateLimits
@@ -30,7 +31,7 @@ from .world import Application, Guild, Role, World
 log = logging.getLogger("emulator")
 
 
-class Emulator(ActorMixin):
+class Emulator(ActorMixin, HistoryMixin):
     """A local Discord: REST under ``/api/v10`` and a gateway websocket at ``/``.
 
     Point discord.py at it with ``discord.http.Route.BASE = emu.api_base`` and
@@ -219,7 +220,9 @@ class Emulator(ActorMixin):
         """Channel history, oldest first, with ``allowed_mentions`` as sent."""
         channel = self.world.channels[int(getattr(channel_id, "id", channel_id))]
         out = []
-        for msg in channel.messages.values():
+        for message_id in channel.messages:
+            msg = channel.messages.peek(message_id)
+            assert msg is not None
             data = payloads.message(self.world, msg)
             data["allowed_mentions"] = msg.allowed_mentions
             out.append(data)
