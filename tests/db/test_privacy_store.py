@@ -40,6 +40,7 @@ from db.models import (
     Referral,
     ResearchCall,
     ResearchVolunteer,
+    BackfillMessage,
     Spotlight,
     SpotlightNomination,
     SurveyInvite,
@@ -346,6 +347,7 @@ async def seed(sessions, guild: int = GUILD) -> None:
                     guild_id=GUILD, call_id=1, user_id=ADA, volunteered_at=NOW, picked_by=VAL,
                     picked_at=NOW,
                 ),
+                BackfillMessage(guild_id=GUILD, message_id=901, user_id=VAL, created_at=NOW),
             ]
         )  # fmt: skip
 
