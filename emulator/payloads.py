@@ -463,7 +463,7 @@ def message(
         data["message_reference"] = m.message_reference
         if with_referenced and m.message_reference.get("type", 0) == 0:
             ref_id = m.message_reference.get("message_id")
-            ref = world.messages.get(int(ref_id)) if ref_id else None
+            ref = world.messages.peek(int(ref_id)) if ref_id else None
             data["referenced_message"] = (
                 message(world, ref, with_referenced=False) if ref is not None else None
             )

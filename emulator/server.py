@@ -20,6 +20,7 @@ from .commands import CommandRegistry
 from .events import Events
 from .faults import FaultRule, Faults
 from .gateway import Gateway, GatewaySession
+from .history import HistoryMixin
 from .interactions import InteractionBuilder, InteractionRecord
 from .ops import Ops, RoleChange
 from .ratelimits import Limiter, RateLimits
@@ -30,7 +31,7 @@ from .world import Application, Guild, Role, World
 log = logging.getLogger("emulator")
 
 
-class Emulator(ActorMixin):
+class Emulator(ActorMixin, HistoryMixin):
     """A local Discord: REST under ``/api/v10`` and a gateway websocket at ``/``.
 
     Point discord.py at it with ``discord.http.Route.BASE = emu.api_base`` and

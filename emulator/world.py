@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError
+from .message_store import MessageIndex, MessageStore
 from .snowflake import SnowflakeGenerator, now_iso
 
 # Channel types
@@ -160,7 +161,7 @@ class Channel:
     # DMs
     recipient_ids: list[int] = field(default_factory=list)
     # content
-    messages: dict[int, Message] = field(default_factory=dict)
+    messages: MessageStore = field(default_factory=MessageStore)  # id order
     pin_times: dict[int, str] = field(default_factory=dict)  # message id -> pinned_at
 
     @property
@@ -305,7 +306,8 @@ class World:
         self.users: dict[int, User] = {}
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}  # every channel incl. threads and DMs
-        self.messages: dict[int, Message] = {}  # every live message by id (incl. ephemeral)
+        # every live message by id (incl. ephemeral); finds seeded history by id too
+        self.messages = MessageIndex()
         self.dm_channels: dict[int, Channel] = {}  # recipient user id -> DM with the bot
         self.attachment_blobs: dict[int, bytes] = {}
         self.application: Application | None = None
@@ -387,6 +389,8 @@ class World:
         return user
 
     def add_channel(self, channel: Channel) -> Channel:
+        channel.messages.channel_id = channel.id
+        channel.messages.guild_id = channel.guild_id
         self.channels[channel.id] = channel
         if channel.guild_id is not None:
             self.guilds[channel.guild_id].channels[channel.id] = channel
@@ -397,8 +401,9 @@ class World:
         guild = self.guild_of(channel)
         if guild is not None:
             guild.channels.pop(channel.id, None)
-        for message in list(channel.messages.values()):
-            self.messages.pop(message.id, None)
+        for message_id in channel.messages:
+            self.messages.pop(message_id, None)
+        self.messages.seeded[:] = [s for s in self.messages.seeded if s is not channel.messages]
 
     def add_message(self, message: Message) -> Message:
         """Store a message; ephemeral ones are reachable by id but not in history."""
@@ -422,5 +427,5 @@ class World:
         if channel is None:
             channel = Channel(id=self.new_id(), type=DM, recipient_ids=[user.id])
             self.dm_channels[user.id] = channel
-            self.channels[channel.id] = channel
+            self.add_channel(channel)
         return channel

@@ -243,18 +243,10 @@ def register(r: Router) -> None:
                     )
                 }
             )
-        ids = sorted(channel.messages)
         before, after, around = (ctx.query_int(k) for k in ("before", "after", "around"))
-        if around is not None:
-            older = [i for i in ids if i <= around][-(limit // 2 + limit % 2) :]
-            newer = [i for i in ids if i > around][: limit // 2]
-            chosen = list(reversed(older + newer))
-        elif after is not None:
-            chosen = list(reversed([i for i in ids if i > after][:limit]))
-        else:
-            pool = [i for i in ids if before is None or i < before]
-            chosen = list(reversed(pool[-limit:]))
-        return [_read(ctx, channel.messages[i]) for i in chosen]
+        store = channel.messages
+        chosen = store.page(limit, before=before, after=after, around=around)
+        return [_read(ctx, m) for m in map(store.peek, chosen) if m is not None]
 
     @r.route("GET", "/channels/{channel_id}/messages/{message_id}")
     async def get_message(ctx: Ctx):
@@ -389,7 +381,7 @@ def register(r: Router) -> None:
 
     async def _list_pins(ctx: Ctx) -> list[Message]:
         channel = _channel(ctx)
-        pinned = [m for m in channel.messages.values() if m.pinned]
+        pinned = [channel.messages[i] for i in channel.pin_times if i in channel.messages]
         pinned.sort(key=lambda m: channel.pin_times.get(m.id, ""), reverse=True)
         return pinned
 
