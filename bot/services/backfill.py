@@ -53,6 +53,9 @@ PAGE = 100
 APPROVE = "✅"
 #: Pause when a bucket has this share of its requests left (or fewer): the live bot shares it.
 HEADROOM = 0.25
+#: Requests per second the backfill allows itself: half of Discord's global 50, the rest is
+#: the live bot's (discord.py only learns of the global limit from a 429).
+GLOBAL_SHARE = 25.0
 NO_HISTORY = "no Read Message History permission"
 
 
@@ -116,6 +119,7 @@ class BackfillService:
         self.guild_id = settings.discord.guild_id
         self.progress = Progress()
         self._lock = asyncio.Lock()
+        self._last_request = 0.0
 
     @property
     def running(self) -> bool:
@@ -213,6 +217,7 @@ class BackfillService:
         for parent in parents.values():
             if not parent.permissions_for(me).read_message_history:
                 continue  # reported when its own history is read
+            await self._space()
             async for thread in parent.archived_threads(limit=None):
                 threads.setdefault(thread.id, thread)
         for thread in sorted(threads.values(), key=lambda t: t.id):
@@ -290,9 +295,18 @@ class BackfillService:
             await self._checkpoint(channel.id, None, [], done=True)
         return result
 
+    async def _space(self) -> None:
+        """At most GLOBAL_SHARE requests a second, one at a time."""
+        loop = asyncio.get_running_loop()
+        wait = self._last_request + 1 / GLOBAL_SHARE - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_request = loop.time()
+
     async def _pace(self, channel: Any) -> None:
         """Wait for the history bucket to refill when little of it is left (discord.py already
         waits out a 429 and an empty bucket; this leaves room for the live bot)."""
+        await self._space()
         http = getattr(getattr(channel, "_state", None), "http", None)
         if http is None:
             return
@@ -365,6 +379,7 @@ class BackfillService:
     async def _approved_by(self, message: discord.Message, user_id: int) -> bool:
         for reaction in message.reactions:
             if str(reaction.emoji) == APPROVE:
+                await self._space()
                 async for user in reaction.users(limit=None):
                     if user.id == user_id:
                         return True
