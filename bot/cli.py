@@ -84,6 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
+    backfill = sub.add_parser(
+        "backfill",
+        help="credit what the bot would have credited from the server's history (run once "
+        "after installing; resumes where it stopped; needs the token)",
+    )
+    backfill.add_argument(
+        "--since", default="180d", help="how far back to read, in days or weeks (default 180d)"
+    )
+    backfill.add_argument(
+        "--channels", type=int, nargs="+", metavar="ID", help="only these channel IDs"
+    )
+    backfill.add_argument(
+        "--dry-run", action="store_true", help="read history and print what would be credited"
+    )
+    _config_arg(backfill)
+
     demo = sub.add_parser("demo", help="run Flywheel against a local Discord emulator (no token)")
     demo.add_argument("--quiet", action="store_true", help="print only the transcript, no logs")
     demo.add_argument(
@@ -344,6 +360,75 @@ def cmd_tiers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from bot.core.backfill import parse_span
+
+    try:
+        span = parse_span(args.since)
+    except ValueError as err:
+        return _fail(f"--since {err}")
+    try:
+        config = load_config(args.config, require_token=True)
+    except ConfigError as err:
+        return _report(args.config, err)
+    try:
+        lines = asyncio.run(_backfill(config, span, args.channels, args.dry_run))
+    except StartupError as err:
+        return _fail(str(err))
+    print("\n".join(lines))
+    return 0
+
+
+async def _backfill(
+    config: Config, span: Any, channels: list[int] | None, dry_run: bool
+) -> list[str]:
+    """Log in over HTTP only (no gateway: the live bot may be connected) and backfill."""
+    import discord
+
+    from bot import endpoints
+    from bot.app import open_store
+    from bot.backfill_cli import HttpEffects, progress_printer
+    from bot.clock import SystemClock
+    from bot.services.container import build_services
+    from db.engine import create_session_factory
+
+    settings = config.settings
+    assert config.token is not None
+    endpoints.point_at(settings.discord.api_base, settings.discord.gateway_url)
+    engine = await open_store(config)
+    client = discord.Client(intents=discord.Intents.none())
+    try:
+        await client.login(config.token.get_secret_value())
+        guild = await client.fetch_guild(settings.discord.guild_id)
+        assert client.user is not None
+        me = await guild.fetch_member(client.user.id)
+        effects = HttpEffects(client, settings)
+        services = build_services(
+            settings, SystemClock(), create_session_factory(engine), effects=effects
+        )
+        with progress_printer() as on_progress:
+            report = await services.backfill.run(
+                guild, me, span=span, channel_ids=channels, dry_run=dry_run,
+                on_progress=on_progress,
+            )  # fmt: skip
+    finally:
+        await client.close()
+        await engine.dispose()
+    p = report.progress
+    lines = [
+        f"{'dry run: would credit' if dry_run else 'credited'} {report.active_days} active "
+        f"day(s) to {report.members} member(s), {report.questions} question thread(s), "
+        f"{report.answers} accepted answer(s), from {p.messages_read} message(s) in "
+        f"{p.channels_done} channel(s)",
+        *(f"not read: {problem}" for problem in p.problems),
+    ]
+    if report.summary:
+        lines.append(report.summary)
+    if dry_run:
+        lines.append("nothing was written; run without --dry-run to credit it")
+    return lines
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -361,5 +446,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": cmd_db,
         "demo": cmd_demo,
         "tiers": cmd_tiers,
+        "backfill": cmd_backfill,
     }
     return handlers[args.command](args)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import date, datetime
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,7 +130,7 @@ class BackfillRepository:
 
     # --- rollups -------------------------------------------------------------------------------
 
-    async def raise_rollups(self, counts: dict[tuple[int, object], int]) -> None:
+    async def raise_rollups(self, counts: Mapping[tuple[int, date], int]) -> None:
         """Make each member-day at least the backfilled count: never added to what the live
         bot counted for the same day, so no message is counted twice."""
         rows = [

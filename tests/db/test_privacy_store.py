@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, String, Text, select
 from db.base import Base
 from db.models import (
     ActivityDay,
+    BackfillMessage,
     BetaProgram,
     BetaReport,
     BetaTester,
@@ -40,7 +41,6 @@ from db.models import (
     Referral,
     ResearchCall,
     ResearchVolunteer,
-    BackfillMessage,
     Spotlight,
     SpotlightNomination,
     SurveyInvite,

@@ -4,7 +4,7 @@ credited out; crash and resume; the live bot beside it; quiet ladder; dry run; n
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -101,7 +101,7 @@ async def test_backfill_credits_what_the_live_bot_would_have(emulator, community
     now = clock.now()
     posts = seed(emulator, community, now)
     report = await run(flywheel)
-    ada, bea, cy = (community.members[n] for n in list(community.members)[:3])
+    ada = next(iter(community.members.values()))
 
     days = {(c.user_id, c.source_id) for c in await ledger(flywheel, "message_day")}
     general = expected_days(community, flywheel.bot.settings, now)
@@ -151,7 +151,6 @@ async def test_backfill_credits_what_the_live_bot_would_have(emulator, community
 async def test_a_crash_mid_run_resumes_to_the_same_totals(emulator, community, flywheel, clock):
     now = clock.now()
     seed(emulator, community, now)
-    service = flywheel.bot.services.backfill
     pages = 0
 
     async def crash_after_first_channel(progress) -> None:
@@ -188,7 +187,7 @@ async def test_the_live_bot_beside_the_backfill_counts_nothing_twice(
 ):
     now = clock.now()
     seed(emulator, community, now)
-    ada = list(community.members.values())[0]
+    ada = next(iter(community.members.values()))
     general = community.channels["general"]
     live = asyncio.create_task(run(flywheel))
     for i in range(3):  # the live bot counts these as they arrive, the backfill never sees them
