@@ -13,7 +13,8 @@ from bot.core.activity import ActivityCounter
 from bot.services.activity import activity_rules, day_source
 from db.models import ActivityDay, BackfillChannel, Contribution, QuestionThread, TierState
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts, settled
+from emulator.errors import EmulatorError
+from tests.e2e.util import bot_posts, private_reply, settled, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -229,3 +230,28 @@ async def test_a_channel_without_read_message_history_is_reported(
     await settled(emulator, flywheel.bot)
     log = bot_posts(emulator, community.channels["mod-log"])
     assert any(f"<#{staff.id}>" in p["content"] for p in log)
+
+
+async def test_backfill_command_reports_progress_in_one_edited_message(
+    emulator, community, flywheel, clock
+):
+    seed(emulator, community, clock.now())
+    owner = emulator.world.guilds[community.guild_id].owner_id
+    record = await slash(emulator, community, owner, "backfill start", since="90d")
+    assert "Started: progress in" in (await private_reply(record))["content"]
+    await settled(emulator, flywheel.bot)
+    posts = bot_posts(emulator, community.channels["general"])
+    assert len(posts) == 1  # the one message, edited to the end
+    assert "finished" in posts[0]["content"] and "accepted answer" in posts[0]["content"]
+    assert "last 90 days" in posts[0]["content"]
+
+    status = await slash(emulator, community, owner, "backfill status")
+    assert "finished" in (await private_reply(status))["content"]
+    cancel = await slash(emulator, community, owner, "backfill cancel")
+    assert (await private_reply(cancel))["content"] == "No backfill is running."
+
+
+async def test_only_administrators_see_the_backfill_command(emulator, community, flywheel):
+    member = next(iter(community.members.values()))
+    with pytest.raises(EmulatorError, match=r"cannot see /backfill \(missing permissions\)"):
+        await slash(emulator, community, member, "backfill start")
