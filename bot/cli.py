@@ -371,6 +371,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         config = load_config(args.config, require_token=True)
     except ConfigError as err:
         return _report(args.config, err)
+    from bot.logging_setup import configure_logging
+
+    assert config.token is not None
+    try:
+        configure_logging(
+            config.settings.logging.level,
+            config.settings.logging.file,
+            secrets=[config.token.get_secret_value()],
+        )
+    except OSError as exc:
+        return _fail(f"cannot write the log file {config.settings.logging.file} ({exc})")
     try:
         lines = asyncio.run(_backfill(config, span, args.channels, args.dry_run))
     except StartupError as err:
