@@ -193,6 +193,7 @@ NOT_MEMBER_TEXT: Mapping[str, str] = {
     "contributions.source_id": "the bot's own keys (a member's own rows are deleted)",
     "content_submissions.url": "a link someone shared, not text about a person",
     "guild_settings.value": "the server's settings",
+    "backfill_channels.problem": "the bot's own note on why a channel could not be read",
     "referrals.candidates": "invite codes",
     "referrals.invite_code": "an invite code (cleared for the inviter)",
     "user_groups.name": "a group's name, shown on its Discord role",
