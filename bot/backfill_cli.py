@@ -58,7 +58,7 @@ def progress_printer() -> Iterator[OnProgress]:
 
         yield lines
         return
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]
 
     bar = tqdm(unit="channel", desc="backfill")
     try:

@@ -400,6 +400,7 @@ async def _backfill(
     from bot.app import open_store
     from bot.backfill_cli import HttpEffects, progress_printer
     from bot.clock import SystemClock
+    from bot.history import DiscordHistory
     from bot.services.container import build_services
     from db.engine import create_session_factory
 
@@ -419,7 +420,7 @@ async def _backfill(
         )
         with progress_printer() as on_progress:
             report = await services.backfill.run(
-                guild, me, span=span, channel_ids=channels, dry_run=dry_run,
+                DiscordHistory(guild, me), span=span, channel_ids=channels, dry_run=dry_run,
                 on_progress=on_progress,
             )  # fmt: skip
     finally:

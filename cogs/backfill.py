@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.client import Flywheel
 from bot.core.backfill import parse_span
 from bot.errors import UserFacingError
+from bot.history import DiscordHistory
 from bot.outbox import NO_MENTIONS
 from bot.services.backfill import BackfillReport, Progress
 
@@ -116,11 +117,7 @@ class Backfill(commands.Cog):
 
         try:
             report = await self.service.run(
-                guild,
-                me,
-                span=span,
-                dry_run=dry_run,
-                on_progress=edit,  # type: ignore[arg-type]
+                DiscordHistory(guild, me), span=span, dry_run=dry_run, on_progress=edit
             )
         except asyncio.CancelledError:
             await self._edit(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 _SPAN = re.compile(r"^\s*(\d+)\s*([dw])\s*$", re.IGNORECASE)
 #: Discord keeps history for ever, but the ladder looks back months, not years.
@@ -72,3 +72,13 @@ def summary_text(
         + ", ".join(parts)
         + "."
     )
+
+
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def snowflake_at(moment: datetime) -> int:
+    """The smallest snowflake of ``moment``: history ``before`` it starts at that instant."""
+    if moment.utcoffset() is None:
+        raise ValueError("snowflake_at needs a timezone-aware datetime")
+    return (int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22

@@ -1,8 +1,9 @@
 """History backfill: credit what the live bot would have credited from the server's history.
 
-Reads through discord.py's HTTP layer only (``guild.fetch_channels``, ``active_threads``,
-``archived_threads``, ``history`` 100 a page with ``before``), so it runs inside the bot or
-from the CLI with a client that never opens the gateway. The live rules are reused, not
+History comes through a :class:`History` (``bot.history.DiscordHistory`` reads it with
+discord.py's HTTP layer only: ``fetch_channels``, active and archived threads, ``history`` 100
+a page with ``before``), so it runs inside the bot or from the CLI with a client that never
+opens the gateway. The live rules are reused, not
 copied: each message is screened by the activity counter's own rules as it is read and staged;
 once every channel is read, the staged messages go through a fresh counter in time order (the
 cooldown runs across channels), and the active days are credited with the activity service's
@@ -16,9 +17,8 @@ Idempotent with the live bot: the window ends when the first attempt began (``un
 credits and questions are keyed by member-day and thread, and a member-day's message count is
 raised to the backfilled count, never added to what the live bot counted (so a message both saw
 is never counted twice; a day both saw shows the larger of the two counts). Resumable: a
-checkpoint per channel is written in the same transaction as the page it covers. Paced: one
-request at a time, and a pause when discord.py's bucket for the channel's history says few
-requests remain, leaving the live bot its share.
+checkpoint per channel is written in the same transaction as the page it covers. Paced by the
+reader (one request at a time, see ``bot.history``).
 """
 
 from __future__ import annotations
@@ -26,20 +26,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-import discord
-from discord.http import Route
-from discord.utils import time_snowflake
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core.activity import ActivityCounter
-from bot.core.backfill import Reply, accepted_answer, summary_text
+from bot.core.backfill import Reply, accepted_answer, snowflake_at, summary_text
 from bot.services.activity import ActivityService, activity_rules
 from bot.services.answers import AnswersService, HelpThread, MarkRequest, solved_tag
 from bot.services.effects import DiscordEffects
@@ -51,12 +48,53 @@ log = logging.getLogger(__name__)
 
 PAGE = 100
 APPROVE = "✅"
-#: Pause when a bucket has this share of its requests left (or fewer): the live bot shares it.
-HEADROOM = 0.25
-#: Requests per second the backfill allows itself: half of Discord's global 50, the rest is
-#: the live bot's (discord.py only learns of the global limit from a 429).
-GLOBAL_SHARE = 25.0
 NO_HISTORY = "no Read Message History permission"
+
+
+@dataclass(frozen=True)
+class PastChannel:
+    """A channel or thread whose history can be read (or not), as the reader found it."""
+
+    channel_id: int
+    #: For a thread, its parent (a forum or text channel).
+    parent_id: int | None
+    #: For a thread, its parent's category.
+    category_id: int | None
+    readable: bool
+    owner_id: int | None = None
+    title: str = ""
+    created_at: datetime | None = None
+    #: Names of the forum tags the post carries.
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PastMessage:
+    message_id: int
+    author_id: int
+    author_is_bot: bool
+    is_webhook: bool
+    is_system: bool
+    content: str
+    created_at: datetime
+    #: The emoji reacted with, as text ("✅").
+    reactions: tuple[str, ...] = ()
+
+
+class History(Protocol):
+    """What the backfill reads; ``bot.history.DiscordHistory`` reads it from Discord."""
+
+    async def channels(self, wanted: Collection[int] | None) -> list[PastChannel]:
+        """Text channels and every thread (active and archived) of text channels and forums."""
+        ...
+
+    async def page(self, channel_id: int, before: int) -> list[PastMessage]:
+        """Up to PAGE messages older than ``before``, newest first."""
+        ...
+
+    async def reacted(self, channel_id: int, message_id: int, emoji: str, user_id: int) -> bool:
+        """Whether ``user_id`` is among those who reacted with ``emoji``."""
+        ...
 
 
 @dataclass
@@ -81,16 +119,6 @@ class BackfillReport:
     promoted: dict[str, int]
     dry_run: bool
     summary: str
-
-
-@dataclass(frozen=True)
-class _Channel:
-    channel: Any  # TextChannel, ForumChannel or Thread
-    parent_id: int | None
-    category_id: int | None
-    help: bool
-    readable: bool
-    solved: bool = False
 
 
 OnProgress = Callable[[Progress], Awaitable[None]]
@@ -119,7 +147,6 @@ class BackfillService:
         self.guild_id = settings.discord.guild_id
         self.progress = Progress()
         self._lock = asyncio.Lock()
-        self._last_request = 0.0
 
     @property
     def running(self) -> bool:
@@ -127,11 +154,10 @@ class BackfillService:
 
     async def run(
         self,
-        guild: discord.Guild,
-        me: discord.Member,
+        history: History,
         *,
         span: timedelta,
-        channel_ids: Iterable[int] | None = None,
+        channel_ids: Collection[int] | None = None,
         dry_run: bool = False,
         on_progress: OnProgress | None = None,
     ) -> BackfillReport:
@@ -139,36 +165,40 @@ class BackfillService:
             self.progress = progress = Progress()
             now = self.clock.now()
             staged: list[Staged] = []
-            if dry_run:
-                since, until, done = now - span, now, {}
-            else:
+            done = {}
+            since, until = now - span, now
+            if not dry_run:
                 async with self.sessions() as session, session.begin():
                     repo = BackfillRepository(session, self.guild_id)
-                    run = await repo.begin(since=now - span, until=now, now=now)
+                    run = await repo.begin(since=since, until=until, now=now)
                     since, until, span = run.since, run.until, run.until - run.since
                     done = await repo.checkpoints()
-            channels = await self._channels(guild, me, channel_ids)
+            channels = await history.channels(channel_ids)
             progress.channels_total = len(channels)
             questions = answers = 0
-            for item in channels:
-                mark = done.get(item.channel.id)
+            for channel in channels:
+                mark = done.get(channel.channel_id)
                 if mark is not None and mark.done:
-                    progress.channels_done += 1
                     progress.messages_read += mark.messages_read
-                    continue
-                if not item.readable:
-                    progress.problems.append(f"<#{item.channel.id}>: {NO_HISTORY}")
+                    if mark.problem:
+                        progress.problems.append(f"<#{channel.channel_id}>: {mark.problem}")
+                elif not channel.readable:
+                    progress.problems.append(f"<#{channel.channel_id}>: {NO_HISTORY}")
                     if not dry_run:
                         await self._checkpoint(
-                            item.channel.id, None, [], done=True, problem=NO_HISTORY
+                            channel.channel_id, None, [], done=True, problem=NO_HISTORY
                         )
-                    progress.channels_done += 1
-                    continue
-                cursor = mark.message_id if mark is not None and mark.message_id else None
-                q, a = await self._read(
-                    item, since=since, until=until, cursor=cursor, dry_run=dry_run, staged=staged
-                )
-                questions, answers = questions + q, answers + a
+                else:
+                    cursor = mark.message_id if mark is not None else None
+                    q, a = await self._read(
+                        history,
+                        channel,
+                        since=since,
+                        cursor=cursor or snowflake_at(until),
+                        dry_run=dry_run,
+                        staged=staged,
+                    )
+                    questions, answers = questions + q, answers + a
                 progress.channels_done += 1
                 if on_progress is not None:
                     await on_progress(progress)
@@ -190,200 +220,122 @@ class BackfillService:
                 progress, members, days, questions, answers, promoted, dry_run, summary
             )
 
-    # --- channels ------------------------------------------------------------------------------
-
-    async def _channels(
-        self, guild: discord.Guild, me: discord.Member, wanted: Iterable[int] | None
-    ) -> list[_Channel]:
-        """Text channels, forums and every thread the server still lists, oldest first."""
-        wanted_ids = None if wanted is None else frozenset(wanted)
-        help_ids = frozenset(self.settings.channels.help_forums) | frozenset(
-            self.settings.channels.help_channels
-        )
-        parents: dict[int, Any] = {}
-        out: list[_Channel] = []
-        for channel in sorted(await guild.fetch_channels(), key=lambda c: c.id):
-            if not isinstance(channel, discord.TextChannel | discord.ForumChannel):
-                continue
-            if wanted_ids is not None and channel.id not in wanted_ids:
-                continue
-            parents[channel.id] = channel
-            if isinstance(channel, discord.TextChannel):
-                readable = channel.permissions_for(me).read_message_history
-                out.append(_Channel(channel, None, channel.category_id, False, readable))
-        threads: dict[int, discord.Thread] = {
-            t.id: t for t in await guild.active_threads() if t.parent_id in parents
-        }
-        for parent in parents.values():
-            if not parent.permissions_for(me).read_message_history:
-                continue  # reported when its own history is read
-            await self._space()
-            async for thread in parent.archived_threads(limit=None):
-                threads.setdefault(thread.id, thread)
-        for thread in sorted(threads.values(), key=lambda t: t.id):
-            parent = parents[thread.parent_id]
-            solved = False
-            if isinstance(parent, discord.ForumChannel):
-                name = solved_tag(
-                    [t.name for t in parent.available_tags], self.settings.answers.solved_tags
-                )
-                tag = next((t.id for t in parent.available_tags if t.name == name), None)
-                # thread.applied_tags looks the forum up in a cache an HTTP-only client lacks.
-                solved = tag is not None and tag in getattr(thread, "_applied_tags", ())
-            readable = parent.permissions_for(me).read_message_history
-            out.append(
-                _Channel(
-                    thread, parent.id, parent.category_id, parent.id in help_ids, readable, solved
-                )
-            )
-        return out
-
     # --- reading -------------------------------------------------------------------------------
+
+    def _question(self, channel: PastChannel) -> HelpThread | None:
+        """The channel as a question, if it is a thread in a help forum or help channel."""
+        if channel.parent_id is None or not self.answers.is_help_parent(channel.parent_id):
+            return None
+        if channel.owner_id is None or channel.created_at is None:
+            return None
+        return HelpThread(
+            thread_id=channel.channel_id,
+            parent_id=channel.parent_id,
+            owner_id=channel.owner_id,
+            title=channel.title,
+            created_at=channel.created_at,
+        )
 
     async def _read(
         self,
-        item: _Channel,
+        history: History,
+        channel: PastChannel,
         *,
         since: datetime,
-        until: datetime,
-        cursor: int | None,
+        cursor: int,
         dry_run: bool,
         staged: list[Staged],
     ) -> tuple[int, int]:
         """Read one channel newest first; returns (questions, answers) credited."""
-        channel = item.channel
         counter = self.activity.counter
-        before = discord.Object(cursor or time_snowflake(until))
-        held: list[discord.Message] = []  # a help thread is decided once fully read
+        question = self._question(channel)
+        held: list[PastMessage] = []  # a question is decided once its thread is fully read
         while True:
-            await self._pace(channel)
-            page = [m async for m in channel.history(limit=PAGE, before=before)]
+            page = await history.page(channel.channel_id, cursor)
             fresh = [m for m in page if m.created_at >= since]
             batch: list[Staged] = []
-            for message in fresh:
-                if message.author.bot or message.webhook_id is not None or message.is_system():
+            for m in fresh:
+                if m.author_is_bot or m.is_webhook or m.is_system:
                     continue
-                verdict = counter.screen(
-                    channel.id, item.parent_id, item.category_id, message.content
+                refused = counter.screen(
+                    channel.channel_id, channel.parent_id, channel.category_id, m.content
                 )
-                if verdict is None:
-                    batch.append((message.id, message.author.id, message.created_at))
+                if refused is None:
+                    batch.append((m.message_id, m.author_id, m.created_at))
             last = len(page) < PAGE or len(fresh) < len(page)
             self.progress.messages_read += len(fresh)
-            if item.help:
+            if question is not None:
                 held.extend(fresh)
             if dry_run:
                 staged.extend(batch)
-            elif not item.help or last:
+            elif question is None:
+                oldest = page[-1].message_id if page else None
                 await self._checkpoint(
-                    channel.id,
-                    page[-1].id if page else None,
-                    batch,
-                    done=last and not item.help,
-                    read=len(fresh),
+                    channel.channel_id, oldest, batch, done=last, read=len(fresh)
                 )
-            else:
-                staged_help = batch  # written with the thread's end, below
-                await self._stage_only(staged_help)
+            else:  # the checkpoint waits for the thread's end: resuming reads it whole
+                await self._checkpoint(channel.channel_id, None, batch, done=False)
             if last:
                 break
-            before = discord.Object(page[-1].id)
-        if not item.help or not isinstance(channel, discord.Thread):
+            cursor = page[-1].message_id
+        if question is None:
             return 0, 0
-        result = await self._question(item, held, dry_run=dry_run)
+        result = await self._answer(history, channel, question, held, dry_run=dry_run)
         if not dry_run:
-            await self._checkpoint(channel.id, None, [], done=True)
+            await self._checkpoint(channel.channel_id, None, [], done=True, read=len(held))
         return result
 
-    async def _space(self) -> None:
-        """At most GLOBAL_SHARE requests a second, one at a time."""
-        loop = asyncio.get_running_loop()
-        wait = self._last_request + 1 / GLOBAL_SHARE - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_request = loop.time()
-
-    async def _pace(self, channel: Any) -> None:
-        """Wait for the history bucket to refill when little of it is left (discord.py already
-        waits out a 429 and an empty bucket; this leaves room for the live bot)."""
-        await self._space()
-        http = getattr(getattr(channel, "_state", None), "http", None)
-        if http is None:
-            return
-        route = Route("GET", "/channels/{channel_id}/messages", channel_id=channel.id)
-        bucket_hash = getattr(http, "_bucket_hashes", {}).get(route.key, route.key)
-        limit = getattr(http, "_buckets", {}).get(f"{bucket_hash}:{route.major_parameters}")
-        if limit is None or limit.limit <= 1 or limit.remaining > limit.limit * HEADROOM:
-            return
-        wait = (
-            limit.reset_after
-            if limit.expires is None
-            else limit.expires - asyncio.get_running_loop().time()
-        )
-        if wait > 0:
-            await asyncio.sleep(wait)
-
-    async def _question(
-        self, item: _Channel, messages: list[discord.Message], *, dry_run: bool
+    async def _answer(
+        self,
+        history: History,
+        channel: PastChannel,
+        question: HelpThread,
+        messages: list[PastMessage],
+        *,
+        dry_run: bool,
     ) -> tuple[int, int]:
-        thread = item.channel
-        facts = HelpThread(
-            thread_id=thread.id,
-            parent_id=thread.parent_id,
-            owner_id=thread.owner_id,
-            title=thread.name,
-            created_at=thread.created_at or discord.utils.snowflake_time(thread.id),
-        )
-        if facts.owner_id is None:
-            return 0, 0
-        ordered = sorted(messages, key=lambda m: m.id)
+        asker = question.owner_id
+        assert asker is not None
+        ordered = sorted(messages, key=lambda m: m.message_id)
         replies = [
             Reply(
-                m.id,
-                m.author.id,
-                m.author.bot,
-                await self._approved_by(m, facts.owner_id),
+                m.message_id,
+                m.author_id,
+                m.author_is_bot,
+                APPROVE in m.reactions
+                and await history.reacted(channel.channel_id, m.message_id, APPROVE, asker),
             )
             for m in ordered
-            if m.id != thread.id
+            if m.message_id != channel.channel_id  # a forum post's starter is the question
         ]
-        answer = accepted_answer(asker_id=facts.owner_id, solved=item.solved, replies=replies)
+        solved = solved_tag(channel.tags, self.settings.answers.solved_tags) is not None
+        answer = accepted_answer(asker_id=asker, solved=solved, replies=replies)
         if dry_run:
             return 1, int(answer is not None)
-        await self.answers.thread_opened(facts)
+        await self.answers.thread_opened(question)
         for m in ordered:
             await self.answers.message_posted(
-                facts, author_id=m.author.id, author_is_bot=m.author.bot, at=m.created_at
+                question, author_id=m.author_id, author_is_bot=m.author_is_bot, at=m.created_at
             )
         if answer is None:
             return 1, 0
         async with self.sessions() as session:
-            question = await QuestionRepository(session, self.guild_id).get(thread.id)
-        if question is None or question.answer_message_id is not None:
+            recorded = await QuestionRepository(session, self.guild_id).get(question.thread_id)
+        if recorded is None or recorded.answer_message_id is not None:
             return 1, 0  # the live bot's record stands
-        at = next(m.created_at for m in ordered if m.id == answer.message_id)
         result = await self.answers.mark(
             MarkRequest(
-                thread=facts,
+                thread=question,
                 message_id=answer.message_id,
                 author_id=answer.author_id,
                 author_is_bot=answer.author_is_bot,
-                marker_id=facts.owner_id,
+                marker_id=asker,
                 marker_is_moderator=False,
             ),
-            at=at,
+            at=next(m.created_at for m in ordered if m.message_id == answer.message_id),
             quiet=True,
         )
         return 1, int(result.accepted is not None)
-
-    async def _approved_by(self, message: discord.Message, user_id: int) -> bool:
-        for reaction in message.reactions:
-            if str(reaction.emoji) == APPROVE:
-                await self._space()
-                async for user in reaction.users(limit=None):
-                    if user.id == user_id:
-                        return True
-        return False
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -401,10 +353,6 @@ class BackfillService:
             repo = BackfillRepository(session, self.guild_id)
             await repo.stage(batch)
             await repo.advance(channel_id, oldest=oldest, read=read, done=done, problem=problem)
-
-    async def _stage_only(self, batch: list[Staged]) -> None:
-        async with self.sessions() as session, session.begin():
-            await BackfillRepository(session, self.guild_id).stage(batch)
 
     async def _count(
         self, staged: list[Staged], until: datetime, *, dry_run: bool

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.activity import ActivityCounter
+from bot.history import DiscordHistory
 from bot.services.activity import activity_rules, day_source
 from db.models import ActivityDay, BackfillChannel, Contribution, QuestionThread, TierState
 from emulator import permissions as perms
@@ -95,7 +96,7 @@ async def ledger(app, kind: str) -> list[Contribution]:
 async def run(app, **kw):
     bot = app.bot
     guild = bot.get_guild(bot.guild_id)
-    return await bot.services.backfill.run(guild, guild.me, span=SPAN, **kw)
+    return await bot.services.backfill.run(DiscordHistory(guild, guild.me), span=SPAN, **kw)
 
 
 async def test_backfill_credits_what_the_live_bot_would_have(emulator, community, flywheel, clock):
