@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -283,10 +285,8 @@ def _db_current_command(config: Config) -> int:
 async def _tiers_preview(config: Config) -> list[str]:
     from bot.clock import SystemClock
     from bot.services.container import build_services
-    from bot.services.ladder_views import build_report, render
     from db import migrate
     from db.engine import create_engine, create_session_factory
-    from db.repositories.members import MemberRepository
 
     settings = config.settings
     engine = create_engine(settings.database.url)
@@ -301,17 +301,26 @@ async def _tiers_preview(config: Config) -> list[str]:
         if settings.discord.guild_id == STAND_IN_ID:
             settings = await _with_the_stored_guild(settings, sessions)
         services = build_services(settings, SystemClock(), sessions)  # no Discord: Offline
-        report = build_report(await services.ladder.plan(None))
-        names: dict[int, str] = {}
-        async with sessions() as session:
-            members = MemberRepository(session, settings.discord.guild_id)
-            for entry in report.entries:
-                member = await members.get(entry.user_id)
-                names[entry.user_id] = (
-                    member.display_name if member and member.display_name else str(entry.user_id)
-                )
+        return await _preview_lines(services)
     finally:
         await engine.dispose()
+
+
+async def _preview_lines(services: Any) -> list[str]:
+    """The what-if report of ``tiers preview`` from a built container's ladder and store."""
+    from bot.services.ladder_views import build_report, render
+    from db.repositories.members import MemberRepository
+
+    settings = services.settings
+    report = build_report(await services.ladder.plan(None))
+    names: dict[int, str] = {}
+    async with services.sessions() as session:
+        members = MemberRepository(session, settings.discord.guild_id)
+        for entry in report.entries:
+            member = await members.get(entry.user_id)
+            names[entry.user_id] = (
+                member.display_name if member and member.display_name else str(entry.user_id)
+            )
     return render(
         report,
         name_of=lambda user_id: f"{names[user_id]} ({user_id})",
@@ -393,52 +402,116 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 async def _backfill(
     config: Config, span: Any, channels: list[int] | None, dry_run: bool
 ) -> list[str]:
-    """Log in over HTTP only (no gateway: the live bot may be connected) and backfill."""
+    """Log in over HTTP only (no gateway: the live bot may be connected) and backfill.
+
+    A dry run on SQLite backfills a scratch copy of the store and prints ``tiers preview``
+    from it; on another database it counts in memory. Either way the store is not written.
+    """
+    import tempfile
+
     import discord
 
     from bot import endpoints
-    from bot.app import open_store
     from bot.backfill_cli import HttpEffects, progress_printer
-    from bot.clock import SystemClock
     from bot.history import DiscordHistory
-    from bot.services.container import build_services
-    from db.engine import create_session_factory
+    from bot.services.members import MemberInfo
 
     settings = config.settings
     assert config.token is not None
     endpoints.point_at(settings.discord.api_base, settings.discord.gateway_url)
-    engine = await open_store(config)
-    client = discord.Client(intents=discord.Intents.none())
+    # Never connected: the intents only unlock the member list over HTTP (the bot has them).
+    client = discord.Client(intents=discord.Intents(guilds=True, members=True))
     try:
         await client.login(config.token.get_secret_value())
         guild = await client.fetch_guild(settings.discord.guild_id)
         assert client.user is not None
-        me = await guild.fetch_member(client.user.id)
-        effects = HttpEffects(client, settings)
-        services = build_services(
-            settings, SystemClock(), create_session_factory(engine), effects=effects
-        )
-        with progress_printer() as on_progress:
-            report = await services.backfill.run(
-                DiscordHistory(guild, me), span=span, channel_ids=channels, dry_run=dry_run,
-                on_progress=on_progress,
-            )  # fmt: skip
+        history = DiscordHistory(guild, await guild.fetch_member(client.user.id))
+        present = [
+            MemberInfo(m.id, m.display_name, m.bot, m.joined_at)
+            async for m in guild.fetch_members(limit=None)
+        ]
+        if dry_run and startup.sqlite_file(settings.database.url) is not None:
+            with tempfile.TemporaryDirectory(prefix="flywheel-dry-run-") as scratch:
+                return await _what_if(config, history, present, span, channels, Path(scratch))
+        async with _store(config, HttpEffects(client, settings)) as services:
+            if not dry_run:  # the ladder evaluates the members the store knows are here
+                await services.members.sync(present)
+            with progress_printer() as on_progress:
+                report = await services.backfill.run(
+                    history, span=span, channel_ids=channels, dry_run=dry_run,
+                    on_progress=on_progress,
+                )  # fmt: skip
     finally:
         await client.close()
-        await engine.dispose()
-    p = report.progress
-    lines = [
-        f"{'dry run: would credit' if dry_run else 'credited'} {report.active_days} active "
-        f"day(s) to {report.members} member(s), {report.questions} question thread(s), "
-        f"{report.answers} accepted answer(s), from {p.messages_read} message(s) in "
-        f"{p.channels_done} channel(s)",
-        *(f"not read: {problem}" for problem in p.problems),
-    ]
-    if report.summary:
-        lines.append(report.summary)
+    lines = _report_lines(report)
     if dry_run:
         lines.append("nothing was written; run without --dry-run to credit it")
     return lines
+
+
+def _report_lines(report: Any, *, verb: str = "credited") -> list[str]:
+    p = report.progress
+    return [
+        f"{verb} {report.active_days} active day(s) to {report.members} member(s), "
+        f"{report.questions} question thread(s), {report.answers} accepted answer(s), from "
+        f"{p.messages_read} message(s) in {p.channels_done} channel(s)",
+        *(f"not read: {problem}" for problem in p.problems),
+        *([report.summary] if report.summary else []),
+    ]
+
+
+@contextlib.asynccontextmanager
+async def _store(config: Config, effects: Any = None) -> AsyncIterator[Any]:
+    from bot.app import open_store
+    from bot.clock import SystemClock
+    from bot.services.container import build_services
+    from db.engine import create_session_factory
+
+    engine = await open_store(config)
+    try:
+        yield build_services(
+            config.settings, SystemClock(), create_session_factory(engine), effects=effects
+        )
+    finally:
+        await engine.dispose()
+
+
+async def _what_if(
+    config: Config,
+    history: Any,
+    present: list[Any],
+    span: Any,
+    channels: list[int] | None,
+    scratch: Path,
+) -> list[str]:
+    """The backfill on a copy of the store, then ``tiers preview`` on the copy."""
+    from bot.backfill_cli import progress_printer
+
+    copy = scratch / "store.db"
+    if _store_missing(config.settings.database.url) is None:
+        backup_sqlite(config.settings.database.url, copy)
+    database = config.settings.database.model_copy(
+        update={"url": f"sqlite+aiosqlite:///{copy}", "auto_migrate": True}
+    )
+    scratch_config = dataclasses.replace(
+        config, settings=config.settings.model_copy(update={"database": database})
+    )
+    async with _store(scratch_config) as services:  # Offline: nothing is posted
+        await services.members.sync(present)
+        with progress_printer() as on_progress:
+            report = await services.backfill.run(
+                history, span=span, channel_ids=channels, announce=False,
+                on_progress=on_progress,
+            )  # fmt: skip
+        preview = await _preview_lines(services) if config.settings.tiers else []
+    return [
+        *_report_lines(report, verb="dry run: would credit"),
+        "",
+        "tiers preview after the backfill:",
+        *preview,
+        "",
+        "nothing was written; run without --dry-run to credit it",
+    ]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -159,8 +159,14 @@ class BackfillService:
         span: timedelta,
         channel_ids: Collection[int] | None = None,
         dry_run: bool = False,
+        announce: bool = True,
         on_progress: OnProgress | None = None,
     ) -> BackfillReport:
+        """Read, credit, then evaluate the ladder once and post one summary.
+
+        ``dry_run`` writes nothing (the counts are kept in memory); ``announce=False`` credits
+        but leaves the ladder and the posts alone (a what-if on a scratch copy of the store).
+        """
         async with self._lock:
             self.progress = progress = Progress()
             now = self.clock.now()
@@ -205,14 +211,15 @@ class BackfillService:
             members, days = await self._count(staged, until, dry_run=dry_run)
             promoted: dict[str, int] = {}
             summary = ""
-            if not dry_run:
+            if not dry_run and announce:
                 promoted = await self._quiet_ladder()
                 summary = summary_text(
                     span, promoted, [(t.key, t.name) for t in reversed(self.settings.tiers)]
                 )
+                await self._announce(summary, progress, members, days, questions, answers)
+            if not dry_run:
                 async with self.sessions() as session, session.begin():
                     await BackfillRepository(session, self.guild_id).finish(self.clock.now())
-                await self._announce(summary, progress, members, days, questions, answers)
             progress.finished = True
             if on_progress is not None:
                 await on_progress(progress)

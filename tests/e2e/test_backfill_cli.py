@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.demo.community import EMULATOR_TOKEN, community_config
+from db import migrate
 from db.engine import create_engine, create_session_factory
-from db.models import ActivityDay, BackfillChannel, Contribution
+from db.models import ActivityDay, BackfillChannel, Contribution, Member, TierState
 from tests.e2e.util import bot_posts, eventually
 from tests.helpers import write_config
 
@@ -110,15 +111,32 @@ async def test_killed_mid_run_then_resumed_equals_one_run(emulator, community, t
     assert EMULATOR_TOKEN not in err.decode()
 
 
-async def test_dry_run_prints_and_writes_nothing(emulator, community, tmp_path):
-    seed(emulator, community)
+async def test_dry_run_previews_tiers_and_writes_nothing(emulator, community, tmp_path):
+    from tests.e2e.test_backfill import seed as seed_with_answers
+
+    seed_with_answers(emulator, community, datetime.now(UTC))
     config, url = config_file(emulator, community, tmp_path, "dry.db")
-    process = await backfill(config, "--dry-run", "--since", "30d")
+    engine = create_engine(url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+    process = await backfill(config, "--dry-run", "--since", "90d")
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, err.decode()
     text = out.decode()
     assert "dry run: would credit" in text and "nothing was written" in text
+    preview = text[text.index("tiers preview after the backfill:") :]
+    ada = next(iter(community.members.values()))
+    assert f"({ada})" in preview and "Champion" in preview
     assert await totals(url) == ([], 0, [])
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session:
+            assert list(await session.scalars(select(Member))) == []
+            assert list(await session.scalars(select(TierState))) == []
+    finally:
+        await engine.dispose()
     assert bot_posts(emulator, community.channels["announcements"]) == []
 
 
