@@ -189,22 +189,29 @@ async def test_the_live_bot_beside_the_backfill_counts_nothing_twice(
 ):
     now = clock.now()
     seed(emulator, community, now)
-    ada = next(iter(community.members.values()))
+    ada, bea, cy = list(community.members.values())[:3]
     general = community.channels["general"]
+    # Before the backfill starts, the live bot counts cy's post; the backfill reads it too.
+    before = await emulator.post_message(general, cy, "a live message the backfill also reads")
+    await flywheel.bot.services.activity.flush(final=True)
+    clock.set(datetime.fromisoformat(before["timestamp"]) + timedelta(seconds=1))
     live = asyncio.create_task(run(flywheel))
-    for i in range(3):  # the live bot counts these as they arrive, the backfill never sees them
+    for i in range(3):  # the live bot counts these as they arrive; they are after the window
         await emulator.post_message(general, ada, f"a live message number {i} about the release")
     await live
     await flywheel.bot.services.activity.flush(final=True)
-    today = now.astimezone(flywheel.bot.settings.schedule.tz).date()
-    credits = [c for c in await ledger(flywheel, "message_day") if c.user_id == ada]
-    assert len(credits) == len({c.source_id for c in credits})
-    assert day_source(ada, today) in {c.source_id for c in credits}
+    today = clock.now().astimezone(flywheel.bot.settings.schedule.tz).date()
+    credits = [c.source_id for c in await ledger(flywheel, "message_day")]
+    assert len(credits) == len(set(credits))
+    assert {day_source(ada, today), day_source(cy, today)} <= set(credits)
     async with flywheel.bot.services.sessions() as session:
-        n = await session.scalar(
-            select(ActivityDay.messages).where(ActivityDay.user_id == ada, ActivityDay.day == today)
-        )
-    assert n == 1  # three live posts inside one cooldown; nothing from history today
+        counts = {
+            r.user_id: r.messages
+            for r in await session.scalars(select(ActivityDay).where(ActivityDay.day == today))
+        }
+    # cy's post was seen by both and counts once; ada's three live posts sit in one cooldown.
+    assert counts == {cy: 1, ada: 1}
+    assert bea not in counts
 
 
 async def test_dry_run_writes_nothing(emulator, community, flywheel, clock):
