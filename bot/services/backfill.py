@@ -381,12 +381,16 @@ class BackfillService:
         return len({uid for uid, _ in counts}), len(counts)
 
     async def _quiet_ladder(self) -> dict[str, int]:
-        """Everyone evaluated once; roles through the paced queue, no announcement or DM each."""
+        """Everyone evaluated once; promotions get their roles through the paced queue but no
+        announcement or DM each (the summary post stands for them). At-risk notices and
+        demotions are told as the daily sweep would have told them."""
         if not self.settings.tiers:
             return {}
         report = await self.tiers.ladder.sweep()
-        moved = [c.user_id for c in report.changes if c.action in ("promote", "demote")]
-        self.tiers.roles.enqueue(moved)
+        self.tiers.roles.enqueue(c.user_id for c in report.changes if c.action == "promote")
+        others = [c for c in report.changes if c.action != "promote"]
+        if others:
+            self.tiers.spawn_delivery(others)
         return dict(
             Counter(c.to_tier for c in report.changes if c.action == "promote" and c.to_tier)
         )
