@@ -41,6 +41,12 @@ Acting as users (async; state change + gateway events)::
     await emu.replay_interaction(inter)   # the same INTERACTION_CREATE again (a resume replay)
     await emu.post_dm(alice.id, "hello bot"); await emu.set_member_roles(g.id, alice.id, [role])
 
+Past history, without gateway events (seed before the bot connects; :mod:`emulator.history`)::
+
+    ids = emu.seed_history(text.id, [(alice.id, "hi", at), (bob.id, "ok", at2, {"✅": [alice.id]})])
+    post = emu.seed_thread(forum.id, alice.id, "Q?", at, content="body", tags=["Solved"],
+                           archived=True, messages=[(bob.id, "answer", at3)])
+
 World edits after connect also dispatch events: ``g.edit_role(role, permissions=...)``,
 ``g.set_overwrite(channel, role_or_member, allow=..., deny=...)``, ``g.set_system_channel(c)``,
 ``g.set_vanity_url("code", channel)`` (joins with ``invite_code="code"`` count in its uses;

@@ -71,8 +71,9 @@ class Seeder:
 
         A row is ``(author, content, at)``, ``(author, content, at, reactions)`` or a mapping
         with ``author``, ``content``, ``at`` and optionally ``reactions``
-        (``{emoji: [user, ...]}``), ``reply_to`` (a message id in this channel) and
-        ``mentions`` (user ids). ``at`` is an aware datetime or Unix seconds.
+        (``{emoji: [user, ...]}``), ``reply_to`` (an already seeded or sent message of this
+        channel), ``mentions`` (user ids) and ``type`` (a message type). ``at`` is an aware
+        datetime or Unix seconds.
         """
         if channel.type not in MESSAGEABLE_TYPES:
             raise EmulatorError(f"#{channel.name} holds no messages (type {channel.type})")
@@ -120,7 +121,9 @@ class Seeder:
         self._counter += 1
         return (ms << 22) | (SEED_WORKER << 17) | low
 
-    def _store(self, channel: Channel, rows: list[tuple[int, int, str, dict[str, Any] | None]]):
+    def _store(
+        self, channel: Channel, rows: list[tuple[int, int, str, dict[str, Any] | None]]
+    ) -> None:
         if not rows:
             return
         store = channel.messages
@@ -151,6 +154,8 @@ class Seeder:
         extra: dict[str, Any] = {}
         if row.get("reactions"):
             extra["reactions"] = self._reactions(row["reactions"])
+        if row.get("type") is not None:
+            extra["type"] = int(row["type"])  # e.g. 7, a member's join notice
         if row.get("mentions"):
             extra["mention_ids"] = [_id(u) for u in row["mentions"]]
         if row.get("reply_to") is not None:
@@ -290,7 +295,9 @@ class HistoryMixin:
         channel = self._history_channel(channel_id)
         return self.seeder.messages(channel, rows)
 
-    def seed_thread(self, parent_id: Any, owner: Any, name: str, created_at: Any, **kw: Any):
+    def seed_thread(
+        self, parent_id: Any, owner: Any, name: str, created_at: Any, **kw: Any
+    ) -> Channel:
         """A past thread or forum post (see :meth:`Seeder.thread`); returns the channel."""
         return self.seeder.thread(self._history_channel(parent_id), owner, name, created_at, **kw)
 

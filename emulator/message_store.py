@@ -119,6 +119,11 @@ class MessageStore(MutableMapping[int, "Message"]):
             chosen = order[max(0, end - limit) : end]
         return list(reversed(chosen))
 
+    @property
+    def objects(self) -> int:
+        """How many messages are held as ``Message`` objects (the rest are seeded rows)."""
+        return len(self._live)
+
     def last_id(self) -> int | None:
         return self.order[-1] if self.order else None
 
@@ -220,7 +225,7 @@ class MessageIndex(dict[int, "Message"]):
             raise KeyError(message_id)
         return store[message_id]
 
-    def get(self, message_id: int, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, message_id: int, default: Any = None) -> Any:
         try:
             return self[message_id]
         except KeyError:

@@ -71,6 +71,9 @@ WEBHOOK_ROUTES = (
     "DELETE /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}",
 )
 
+#: Reading a channel's history, one page of up to 100 messages a request.
+HISTORY_ROUTE = "GET /channels/{channel_id}/messages"
+
 #: Exempt from the global limit: Discord does not count interaction endpoints against it.
 INTERACTION_ROUTES = ("POST /interactions/{interaction_id}/{interaction_token}/callback",)
 
@@ -96,6 +99,8 @@ DISCORD_LIMITS: tuple[Limit, ...] = (
         scope="shared",
     ),
     Limit("message delete", 5, 1.0, ("DELETE /channels/{channel_id}/messages/{message_id}",)),
+    # History pages: 5 / 5 s per channel, as history fetchers have observed (a page a second).
+    Limit("message history", 5, 5.0, (HISTORY_ROUTE,)),
     Limit("reaction", 1, 0.25, REACTION_ROUTES),
     Limit(
         "member role",

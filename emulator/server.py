@@ -220,7 +220,9 @@ class Emulator(ActorMixin, HistoryMixin):
         """Channel history, oldest first, with ``allowed_mentions`` as sent."""
         channel = self.world.channels[int(getattr(channel_id, "id", channel_id))]
         out = []
-        for msg in channel.messages.values():
+        for message_id in channel.messages:
+            msg = channel.messages.peek(message_id)
+            assert msg is not None
             data = payloads.message(self.world, msg)
             data["allowed_mentions"] = msg.allowed_mentions
             out.append(data)

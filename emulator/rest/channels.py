@@ -9,7 +9,7 @@ from .. import forums, messaging, payloads
 from .. import intents as I
 from .. import permissions as P
 from ..errors import ApiError, field_error, form_error
-from ..snowflake import now, now_iso, time_snowflake
+from ..snowflake import now, now_iso, parse_iso, time_snowflake
 from ..world import (
     CATEGORY,
     FORUM,
@@ -231,21 +231,28 @@ def register(r: Router) -> None:
     # ------------------------------------------------------------ messages
     @r.route("GET", "/channels/{channel_id}/messages")
     async def list_messages(ctx: Ctx):
+        """One page of history, newest first (an ``after`` page too: the ``limit`` messages
+        right after ``after``, newest first, which is why discord.py reverses it)."""
         channel = _channel(ctx)
-        if not _perms(ctx, channel) & P.READ_MESSAGE_HISTORY:
-            return []
-        limit = ctx.query_int("limit", 50) or 50
-        if not 1 <= limit <= 100:
+        limit = _limit(ctx, 50, 1, 100)
+        anchors = {k: ctx.query_int(k) for k in ("before", "after", "around")}
+        given = [k for k, v in anchors.items() if v is not None]
+        if len(given) > 1:
+            # Documented as mutually exclusive; Discord silently honours one of them (the
+            # wrong page, unnoticed), so the emulator refuses the request instead.
             raise form_error(
                 {
-                    "limit": field_error(
-                        "NUMBER_TYPE_MAX", "int value should be less than or equal to 100."
+                    k: field_error(
+                        "MESSAGE_LIST_ANCHORS_EXCLUSIVE",
+                        "before, after and around are mutually exclusive.",
                     )
+                    for k in given
                 }
             )
-        before, after, around = (ctx.query_int(k) for k in ("before", "after", "around"))
+        if not _perms(ctx, channel) & P.READ_MESSAGE_HISTORY:
+            return []  # Discord: "no messages will be returned" without the permission
         store = channel.messages
-        chosen = store.page(limit, before=before, after=after, around=around)
+        chosen = store.page(limit, **anchors)
         return [_read(ctx, m) for m in map(store.peek, chosen) if m is not None]
 
     @r.route("GET", "/channels/{channel_id}/messages/{message_id}")
@@ -348,12 +355,15 @@ def register(r: Router) -> None:
 
     @r.route("GET", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}")
     async def reaction_users(ctx: Ctx):
+        """Who reacted, ordered by user id, ``after`` a user id, 1–100 (25 by default)."""
+        limit = _limit(ctx, 25, 1, 100)
         _, msg, emoji = _react_target(ctx)
         reaction = msg.reactions.get(messaging.emoji_key(emoji))
         if reaction is None:
             return []
+        if ctx.query_int("type", 0) == 1:
+            return []  # super (burst) reactions are not modelled: nobody gave one
         after = ctx.query_int("after", 0) or 0
-        limit = ctx.query_int("limit", 25) or 25
         ids = sorted(u for u in reaction.user_ids if u > after)[:limit]
         return [payloads.user(ctx.world.users[u]) for u in ids]
 
@@ -542,8 +552,17 @@ def register(r: Router) -> None:
         return payloads.thread_member(thread, uid)
 
     async def _archived(ctx: Ctx, private: bool, joined_only: bool = False):
+        """Archived threads of a channel, newest archive first, paged by ``before``.
+
+        Public and private lists order by ``archive_timestamp`` and take an ISO8601
+        ``before``; the joined-private list orders by thread id and takes a snowflake.
+        """
         channel = _channel(ctx)
-        _need(ctx, channel, P.READ_MESSAGE_HISTORY)
+        limit = _limit(ctx, 50, 2, 100)
+        need = P.READ_MESSAGE_HISTORY
+        if private and not joined_only:
+            need |= P.MANAGE_THREADS
+        _need(ctx, channel, need)
         threads = [
             t
             for t in ctx.world.threads(ctx.world.guilds[channel.guild_id])
@@ -552,12 +571,23 @@ def register(r: Router) -> None:
             and ((t.type == PRIVATE_THREAD) == private)
             and (not joined_only or ctx.world.bot_id in t.thread_members)
         ]
-        limit = ctx.query_int("limit", 50) or 50
+        raw_before = ctx.query.get("before")
+        if joined_only:
+            threads.sort(key=lambda t: t.id, reverse=True)
+            if raw_before:
+                cutoff = ctx.query_int("before")
+                threads = [t for t in threads if cutoff is None or t.id < cutoff]
+        else:
+            threads.sort(key=lambda t: (_archived_at(t), t.id), reverse=True)
+            if raw_before:
+                when = _iso_param(raw_before)
+                threads = [t for t in threads if _archived_at(t) < when]
+        page = threads[:limit]
         return {
-            "threads": [payloads.thread(ctx.world, t) for t in threads[:limit]],
+            "threads": [payloads.thread(ctx.world, t) for t in page],
             "members": [
                 payloads.thread_member(t, ctx.world.bot_id)
-                for t in threads[:limit]
+                for t in page
                 if ctx.world.bot_id in t.thread_members
             ],
             "has_more": len(threads) > limit,
@@ -609,6 +639,47 @@ def register(r: Router) -> None:
         channel = _channel(ctx)
         _need(ctx, channel, P.FLAGS["MANAGE_WEBHOOKS"])
         return []
+
+
+def _limit(ctx: Ctx, default: int, low: int, high: int) -> int:
+    """A ``limit`` query parameter within Discord's bounds (400 50035 outside them)."""
+    limit = ctx.query_int("limit", default)
+    assert limit is not None
+    if limit < low:
+        raise form_error(
+            {
+                "limit": field_error(
+                    "NUMBER_TYPE_MIN", f"int value should be greater than or equal to {low}."
+                )
+            }
+        )
+    if limit > high:
+        raise form_error(
+            {
+                "limit": field_error(
+                    "NUMBER_TYPE_MAX", f"int value should be less than or equal to {high}."
+                )
+            }
+        )
+    return limit
+
+
+def _archived_at(thread: Channel) -> dt.datetime:
+    return parse_iso(
+        thread.archive_timestamp or thread.create_timestamp
+    ) or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _iso_param(raw: str) -> dt.datetime:
+    try:
+        when = parse_iso(raw)
+    except ValueError:
+        when = None
+    if when is None:
+        raise form_error(
+            {"before": field_error("DATE_TIME_TYPE_PARSE", "Could not parse " + repr(raw) + ".")}
+        )
+    return when
 
 
 def _require_name(body: dict[str, Any]) -> None:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
 import discord
 import pytest
 
-from emulator import Emulator
-from emulator.ratelimits import DEFAULT_LIMIT, DISCORD_LIMITS, Limit, Limiter, RateLimits
+from emulator import Emulator, permissions
+from emulator.ratelimits import (
+    DEFAULT_LIMIT,
+    DISCORD_LIMITS,
+    Limit,
+    Limiter,
+    RateLimits,
+    bucket_hash,
+)
 
 from .conftest import TOKEN, make_client, running
 
@@ -234,3 +243,61 @@ def test_shared_429s_do_not_count_as_invalid():
     assert not limits.banned()
     limits.note_status(403)
     assert limits.banned()
+
+
+def test_history_pages_are_five_per_five_seconds_per_channel_in_their_own_bucket():
+    limits, clock = limiter()
+    history = "GET /channels/{channel_id}/messages"
+    answers = [limits.check(history, {"channel_id": "1"}) for _ in range(6)]
+    assert [a.allowed for a in answers] == [True] * 5 + [False]
+    assert answers[0].headers["X-RateLimit-Limit"] == "5"
+    assert limits.check(history, {"channel_id": "2"}).allowed  # per channel
+    assert limits.check(SEND, {"channel_id": "1"}).allowed  # reading does not spend sends
+    bucket = answers[0].headers["X-RateLimit-Bucket"]
+    assert bucket != limits.check(SEND, {"channel_id": "3"}).headers["X-RateLimit-Bucket"]
+    clock.now += 5.0
+    assert limits.check(history, {"channel_id": "1"}).allowed
+
+
+async def test_discord_py_honours_a_429_on_history_and_reads_every_page():
+    """Another reader empties the channel's history bucket; discord.py, which has not seen
+    its headers yet, meets the 429, waits ``retry_after`` and reads on to the end."""
+    history = "GET /channels/{channel_id}/messages"
+    quick = Limit("message history", 2, 0.5, (history,))
+    limits = RateLimits(limits=tuple(lim for lim in DISCORD_LIMITS if history not in lim.routes))
+    emu = Emulator(bot_token=TOKEN, rate_limits=replace(limits, limits=(*limits.limits, quick)))
+    await emu.start()
+    old = discord.http.Route.BASE
+    discord.http.Route.BASE = emu.api_base
+    try:
+        guild = emu.create_guild("Community", owner_name="owner")
+        guild.add_bot(roles=[guild.create_role("Flywheel", permissions=permissions.ADMINISTRATOR)])
+        channel = guild.create_text_channel("general")
+        start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+        ids = emu.seed_history(
+            channel.id,
+            [(guild.owner.id, f"m{i}", start + datetime.timedelta(minutes=i)) for i in range(450)],
+        )
+        url = f"{emu.api_base}/channels/{channel.id}/messages"
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bot {TOKEN}"}) as other:
+            for left in ("1", "0"):
+                async with other.get(url) as drained:
+                    assert drained.status == 200
+                    assert drained.headers["X-RateLimit-Limit"] == "2"
+                    assert drained.headers["X-RateLimit-Remaining"] == left
+                    assert drained.headers["X-RateLimit-Bucket"] == bucket_hash("message history")
+        client = discord.Client(intents=discord.Intents.none())
+        await client.login(TOKEN)  # REST only: the history walk a backfill does
+        try:
+            target = client.get_partial_messageable(channel.id)
+            messages = [m async for m in target.history(limit=None)]
+        finally:
+            await client.close()
+    finally:
+        discord.http.Route.BASE = old
+        await emu.stop()
+    assert [m.id for m in messages] == ids[::-1]
+    served = [r for r in emu.limiter.served_429 if r[0] == history]
+    assert served and all(scope == "user" for _, scope, _ in served)
+    pages = [r.status for r in emu.requests("GET", rf"/channels/{channel.id}/messages$")]
+    assert pages.count(429) == len(served) and pages.count(200) == 2 + 5
