@@ -1,15 +1,17 @@
-"""``python -m bot``: run the bot, check a config, manage the database, preview tiers, export
-the data, demo."""
+"""``python -m bot``: run the bot, check a config, manage the database, preview tiers, backfill
+the history, export the data, demo."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
             "and the database's data (changes nothing; needs no token and no server IDs)",
         )
     )
+
+    backfill = sub.add_parser(
+        "backfill",
+        help="credit what the bot would have credited from the server's history (run once "
+        "after installing; resumes where it stopped; needs the token)",
+    )
+    backfill.add_argument(
+        "--since", default="180d", help="how far back to read, in days or weeks (default 180d)"
+    )
+    backfill.add_argument(
+        "--channels", type=int, nargs="+", metavar="ID", help="only these channel IDs"
+    )
+    backfill.add_argument(
+        "--dry-run", action="store_true", help="read history and print what would be credited"
+    )
+    _config_arg(backfill)
 
     export = sub.add_parser(
         "export",
@@ -285,10 +303,8 @@ def _db_current_command(config: Config) -> int:
 async def _tiers_preview(config: Config) -> list[str]:
     from bot.clock import SystemClock
     from bot.services.container import build_services
-    from bot.services.ladder_views import build_report, render
     from db import migrate
     from db.engine import create_engine, create_session_factory
-    from db.repositories.members import MemberRepository
 
     settings = config.settings
     engine = create_engine(settings.database.url)
@@ -303,17 +319,26 @@ async def _tiers_preview(config: Config) -> list[str]:
         if settings.discord.guild_id == STAND_IN_ID:
             settings = await _with_the_stored_guild(settings, sessions)
         services = build_services(settings, SystemClock(), sessions)  # no Discord: Offline
-        report = build_report(await services.ladder.plan(None))
-        names: dict[int, str] = {}
-        async with sessions() as session:
-            members = MemberRepository(session, settings.discord.guild_id)
-            for entry in report.entries:
-                member = await members.get(entry.user_id)
-                names[entry.user_id] = (
-                    member.display_name if member and member.display_name else str(entry.user_id)
-                )
+        return await _preview_lines(services)
     finally:
         await engine.dispose()
+
+
+async def _preview_lines(services: Any) -> list[str]:
+    """The what-if report of ``tiers preview`` from a built container's ladder and store."""
+    from bot.services.ladder_views import build_report, render
+    from db.repositories.members import MemberRepository
+
+    settings = services.settings
+    report = build_report(await services.ladder.plan(None))
+    names: dict[int, str] = {}
+    async with services.sessions() as session:
+        members = MemberRepository(session, settings.discord.guild_id)
+        for entry in report.entries:
+            member = await members.get(entry.user_id)
+            names[entry.user_id] = (
+                member.display_name if member and member.display_name else str(entry.user_id)
+            )
     return render(
         report,
         name_of=lambda user_id: f"{names[user_id]} ({user_id})",
@@ -360,6 +385,151 @@ def cmd_tiers(args: argparse.Namespace) -> int:
         return _fail(startup.store_unusable(url, exc))
     print("\n".join(lines))
     return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from bot.core.backfill import parse_span
+
+    try:
+        span = parse_span(args.since)
+    except ValueError as err:
+        return _fail(f"--since {err}")
+    try:
+        config = load_config(args.config, require_token=True)
+    except ConfigError as err:
+        return _report(args.config, err)
+    from bot.logging_setup import configure_logging
+
+    assert config.token is not None
+    try:
+        configure_logging(
+            config.settings.logging.level,
+            config.settings.logging.file,
+            secrets=[config.token.get_secret_value()],
+        )
+    except OSError as exc:
+        return _fail(f"cannot write the log file {config.settings.logging.file} ({exc})")
+    try:
+        lines = asyncio.run(_backfill(config, span, args.channels, args.dry_run))
+    except StartupError as err:
+        return _fail(str(err))
+    print("\n".join(lines))
+    return 0
+
+
+async def _backfill(
+    config: Config, span: Any, channels: list[int] | None, dry_run: bool
+) -> list[str]:
+    """Log in over HTTP only (no gateway: the live bot may be connected) and backfill.
+
+    A dry run on SQLite backfills a scratch copy of the store and prints ``tiers preview``
+    from it; on another database it counts in memory. Either way the store is not written.
+    """
+    import tempfile
+
+    import discord
+
+    from bot import endpoints
+    from bot.backfill_cli import HttpEffects, progress_printer
+    from bot.history import DiscordHistory
+    from bot.services.members import MemberInfo
+
+    settings = config.settings
+    assert config.token is not None
+    endpoints.point_at(settings.discord.api_base, settings.discord.gateway_url)
+    # Never connected: the intents only unlock the member list over HTTP (the bot has them).
+    client = discord.Client(intents=discord.Intents(guilds=True, members=True))
+    try:
+        await client.login(config.token.get_secret_value())
+        guild = await client.fetch_guild(settings.discord.guild_id)
+        assert client.user is not None
+        history = DiscordHistory(guild, await guild.fetch_member(client.user.id))
+        present = [
+            MemberInfo(m.id, m.display_name, m.bot, m.joined_at)
+            async for m in guild.fetch_members(limit=None)
+        ]
+        if dry_run and startup.sqlite_file(settings.database.url) is not None:
+            with tempfile.TemporaryDirectory(prefix="flywheel-dry-run-") as scratch:
+                return await _what_if(config, history, present, span, channels, Path(scratch))
+        async with _store(config, HttpEffects(client, settings)) as services:
+            if not dry_run:  # the ladder evaluates the members the store knows are here
+                await services.members.sync(present)
+            with progress_printer() as on_progress:
+                report = await services.backfill.run(
+                    history, span=span, channel_ids=channels, dry_run=dry_run,
+                    on_progress=on_progress,
+                )  # fmt: skip
+    finally:
+        await client.close()
+    lines = _report_lines(report)
+    if dry_run:
+        lines.append("nothing was written; run without --dry-run to credit it")
+    return lines
+
+
+def _report_lines(report: Any, *, verb: str = "credited") -> list[str]:
+    p = report.progress
+    return [
+        f"{verb} {report.active_days} active day(s) to {report.members} member(s), "
+        f"{report.questions} question thread(s), {report.answers} accepted answer(s), from "
+        f"{p.messages_read} message(s) in {p.channels_done} channel(s)",
+        *(f"not read: {problem}" for problem in p.problems),
+        *([report.summary] if report.summary else []),
+    ]
+
+
+@contextlib.asynccontextmanager
+async def _store(config: Config, effects: Any = None) -> AsyncIterator[Any]:
+    from bot.app import open_store
+    from bot.clock import SystemClock
+    from bot.services.container import build_services
+    from db.engine import create_session_factory
+
+    engine = await open_store(config)
+    try:
+        yield build_services(
+            config.settings, SystemClock(), create_session_factory(engine), effects=effects
+        )
+    finally:
+        await engine.dispose()
+
+
+async def _what_if(
+    config: Config,
+    history: Any,
+    present: list[Any],
+    span: Any,
+    channels: list[int] | None,
+    scratch: Path,
+) -> list[str]:
+    """The backfill on a copy of the store, then ``tiers preview`` on the copy."""
+    from bot.backfill_cli import progress_printer
+
+    copy = scratch / "store.db"
+    if _store_missing(config.settings.database.url) is None:
+        backup_sqlite(config.settings.database.url, copy)
+    database = config.settings.database.model_copy(
+        update={"url": f"sqlite+aiosqlite:///{copy}", "auto_migrate": True}
+    )
+    scratch_config = dataclasses.replace(
+        config, settings=config.settings.model_copy(update={"database": database})
+    )
+    async with _store(scratch_config) as services:  # Offline: nothing is posted
+        await services.members.sync(present)
+        with progress_printer() as on_progress:
+            report = await services.backfill.run(
+                history, span=span, channel_ids=channels, announce=False,
+                on_progress=on_progress,
+            )  # fmt: skip
+        preview = await _preview_lines(services) if config.settings.tiers else []
+    return [
+        *_report_lines(report, verb="dry run: would credit"),
+        "",
+        "tiers preview after the backfill:",
+        *preview,
+        "",
+        "nothing was written; run without --dry-run to credit it",
+    ]
 
 
 async def _export(config: Config, directory: Path) -> ExportResult:
@@ -425,6 +595,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db": cmd_db,
         "demo": cmd_demo,
         "tiers": cmd_tiers,
+        "backfill": cmd_backfill,
         "export": cmd_export,
     }
     return handlers[args.command](args)

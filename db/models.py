@@ -809,3 +809,46 @@ class ResearchVolunteer(Base):
     picked_by: Mapped[int | None] = mapped_column(Snowflake)
     pick_notice: Mapped[str | None] = mapped_column(String(16))
     took_part_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class BackfillRun(Base):
+    """A history backfill of the server: its window, so a resumed run reads the same one."""
+
+    __tablename__ = "backfill_runs"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    #: Messages created in [since, until) are read; ``until`` is when the first attempt began,
+    #: so the live bot alone counts what came later.
+    since: Mapped[datetime] = mapped_column(TZDateTime)
+    until: Mapped[datetime] = mapped_column(TZDateTime)
+    started_at: Mapped[datetime] = mapped_column(TZDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    messages_read: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+class BackfillChannel(Base):
+    """A channel's checkpoint: history is read newest first, down to ``message_id``."""
+
+    __tablename__ = "backfill_channels"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    #: The oldest message read so far (None: nothing read yet); the next page is before it.
+    message_id: Mapped[int | None] = mapped_column(Snowflake)
+    done: Mapped[bool] = mapped_column(default=False, server_default=false())
+    messages_read: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: Why the channel could not be read (no Read Message History), if it could not.
+    problem: Mapped[str | None] = mapped_column(String(200))
+
+
+class BackfillMessage(Base):
+    """A message that passed every rule but the cooldown, kept until the run ends: the
+    cooldown runs across channels in time order, so it is applied once all are read."""
+
+    __tablename__ = "backfill_messages"
+    __table_args__ = (Index("ix_backfill_messages_guild_created", "guild_id", "created_at"),)
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    message_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)

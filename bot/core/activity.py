@@ -309,6 +309,48 @@ class ActivityCounter:
         self._increments[key] = self._increments.get(key, 0) + 1
         return _COUNTED
 
+    def screen(
+        self,
+        channel_id: int,
+        parent_channel_id: int | None,
+        category_id: int | None,
+        content: str,
+    ) -> Verdict | None:
+        """The rules that don't depend on other messages (channel, category, text): a refusal,
+        or None if only the cooldown is left to decide.
+
+        A history backfill reads channels one after another, so it screens each message as
+        read and applies the cooldown (:meth:`count_screened`) once all are read, in time
+        order. That is the same decision as :meth:`observe_post`: a message refused here
+        never moves the cooldown.
+        """
+        rules = self._rules
+        if channel_id in rules.ignored_channels or parent_channel_id in rules.ignored_channels:
+            return _IGNORED_CHANNEL
+        if category_id is not None and category_id in rules.ignored_categories:
+            return _IGNORED_CATEGORY
+        reason = text_qualifies(content, rules.min_length)
+        return None if reason is None else Verdict(False, reason)
+
+    def count_screened(self, message_id: int, author_id: int, created_at: datetime) -> Verdict:
+        """The cooldown half of :meth:`observe_post`, for a message :meth:`screen` passed."""
+        seen = self._seen
+        if message_id in seen:
+            return _REPLAYED
+        _require_aware(created_at, "created_at")
+        seen[message_id] = None
+        if len(seen) > self._capacity:
+            seen.popitem(last=False)
+        last = self._last_counted.get(author_id)
+        if last is not None and abs(created_at - last) < self._cooldown:
+            return _COOLDOWN
+        day = created_at.astimezone(self._rules.timezone).date()
+        seen[message_id] = _Counted(author_id, day, created_at)
+        self._remember_counted(author_id, created_at)
+        key = (author_id, day)
+        self._increments[key] = self._increments.get(key, 0) + 1
+        return _COUNTED
+
     def deleted(self, message_id: int, *, deleted_at: datetime) -> bool:
         """Take back a counted message deleted within the window. True if it was taken back.
 

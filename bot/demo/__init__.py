@@ -196,6 +196,7 @@ async def play(
     from bot.demo.scenes import (
         activity,
         answers,
+        backfill,
         content,
         events,
         feedback,
@@ -225,6 +226,7 @@ async def play(
         feedback,
         programs,
         health,
+        backfill,
     )
     for module in story:
         reason: str | None = None

@@ -247,7 +247,7 @@ class ActivityService:
                     "message_day", since=datetime.combine(since, time.min, tzinfo=self._tz)
                 )
                 lost = [key for key in days if day_source(*key) not in credited]
-                new = await self._credit_days(session, lost, now) if lost else []
+                new = await self.credit_days(session, lost, now) if lost else []
             self._remember_credited(days, now)
         users = frozenset(user_id for user_id, _ in new)
         if users:
@@ -303,7 +303,7 @@ class ActivityService:
                     await rollups.add_messages(batch.increments)
                     for user_id, day in batch.decrements:
                         await rollups.remove_message(user_id, day)
-                    credited = await self._credit_days(session, settled, now)
+                    credited = await self.credit_days(session, settled, now)
                     await PresenceRepository(session, self.guild_id).record(stale)
             except BaseException as exc:
                 self.counter.requeue(batch)
@@ -352,7 +352,7 @@ class ActivityService:
                 pending[key] = day._replace(net=day.net - 1)
         return pending
 
-    async def _credit_days(
+    async def credit_days(
         self, session: AsyncSession, keys: Iterable[RollupKey], now: datetime
     ) -> list[RollupKey]:
         """One ``message_day`` credit per settled member-day; the ledger ignores repeats.

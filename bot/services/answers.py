@@ -175,19 +175,25 @@ class AnswersService(Service):
             return None
         return FirstResponse(thread.thread_id, author_id, at - question.opened_at)
 
-    async def mark(self, request: MarkRequest) -> MarkResult:
+    async def mark(
+        self, request: MarkRequest, *, at: datetime | None = None, quiet: bool = False
+    ) -> MarkResult:
         """Accept ``request.message_id`` as the thread's answer, moving the credit if needed.
 
         A replayed interaction never gets here (``bot.interaction_gate`` drops it): replaying
-        an older mark would move the credit back to the earlier answer.
+        an older mark would move the credit back to the earlier answer. ``at`` dates the
+        credit (a history backfill: when it was answered); ``quiet`` leaves the ladder to the
+        caller, which evaluates everyone once at the end.
         """
         async with self._marking:
             try:
-                accepted = await self._mark(request)
+                accepted = await self._mark(request, at)
             except _Rollback as refused:
                 return MarkResult(refusal=refused.refusal)
         if isinstance(accepted, str):
             return MarkResult(refusal=accepted)
+        if quiet:
+            return MarkResult(accepted=accepted)
         await self.contributions.changed(
             {accepted.author_id}
             | ({accepted.previous_author_id} if accepted.previous_author_id else set())
@@ -204,9 +210,9 @@ class AnswersService(Service):
         median = statistics.median_low(waits) if waits else None
         return ResponseMetrics(questions=len(questions), responded=len(waits), median=median)
 
-    async def _mark(self, request: MarkRequest) -> Accepted | str:
+    async def _mark(self, request: MarkRequest, at: datetime | None) -> Accepted | str:
         thread_id, message_id = request.thread.thread_id, request.message_id
-        now = self.clock.now()
+        now = at or self.clock.now()
         async with self.sessions() as session, session.begin():
             repo = QuestionRepository(session, self.guild_id)
             question = await self._open(session, request.thread)

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.services.activity import ActivityService
 from bot.services.adjustments import AdjustmentService
 from bot.services.answers import AnswersService
+from bot.services.backfill import BackfillService
 from bot.services.background import Background
 from bot.services.buddies import BuddiesService
 from bot.services.content import ContentService
@@ -55,6 +56,7 @@ class Services:
     activity: ActivityService
     thanks: ThanksService
     answers: AnswersService
+    backfill: BackfillService
     content: ContentService
     events: EventsService
     referrals: ReferralService
@@ -103,6 +105,7 @@ def build_services(
     ladder = LadderService(*common)
     tiers = LadderAutomation(ladder, contributions, effects, background)
     recognition = RecognitionService(*common)
+    answers = AnswersService(*common)
     return Services(
         settings=settings,
         clock=clock,
@@ -113,7 +116,8 @@ def build_services(
         members=MembersService(sessions, settings, clock),
         activity=activity,
         thanks=ThanksService(*common, recent_posts=activity),
-        answers=AnswersService(*common),
+        answers=answers,
+        backfill=BackfillService(sessions, settings, clock, activity, answers, tiers, effects),
         content=ContentService(*common),
         events=EventsService(*common),
         referrals=ReferralService(*common),

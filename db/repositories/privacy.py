@@ -97,6 +97,7 @@ MEMBER_COLUMNS: Mapping[str, Mapping[str, Treatment]] = {
     "beta_reports": {"user_id": D, "decided_by": A},
     "research_calls": {"created_by": A},
     "research_volunteers": {"user_id": D, "picked_by": A},
+    "backfill_messages": {"user_id": D},
 }
 
 NOT_MEMBER_COLUMNS = frozenset(
@@ -161,6 +162,7 @@ ABOUT: Mapping[str, str] = {
     "beta_reports": "Your beta test reports (and reports you decided on as a moderator).",
     "research_calls": "User-research calls you posted as staff.",
     "research_volunteers": "Research calls you volunteered for, were picked for, took part in.",
+    "backfill_messages": "While a history backfill runs: when your past messages were posted.",
 }
 
 PENDING_REJECTED_REASON = "a member's data was erased at their request"
@@ -191,6 +193,7 @@ NOT_MEMBER_TEXT: Mapping[str, str] = {
     "contributions.source_id": "the bot's own keys (a member's own rows are deleted)",
     "content_submissions.url": "a link someone shared, not text about a person",
     "guild_settings.value": "the server's settings",
+    "backfill_channels.problem": "the bot's own note on why a channel could not be read",
     "referrals.candidates": "invite codes",
     "referrals.invite_code": "an invite code (cleared for the inviter)",
     "user_groups.name": "a group's name, shown on its Discord role",

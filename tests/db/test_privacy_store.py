@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, String, Text, select
 from db.base import Base
 from db.models import (
     ActivityDay,
+    BackfillMessage,
     BetaProgram,
     BetaReport,
     BetaTester,
@@ -346,6 +347,7 @@ async def seed(sessions, guild: int = GUILD) -> None:
                     guild_id=GUILD, call_id=1, user_id=ADA, volunteered_at=NOW, picked_by=VAL,
                     picked_at=NOW,
                 ),
+                BackfillMessage(guild_id=GUILD, message_id=901, user_id=VAL, created_at=NOW),
             ]
         )  # fmt: skip
 

@@ -1,0 +1,416 @@
+"""History backfill: credit what the live bot would have credited from the server's history.
+
+History comes through a :class:`History` (``bot.history.DiscordHistory`` reads it with
+discord.py's HTTP layer only: ``fetch_channels``, active and archived threads, ``history`` 100
+a page with ``before``), so it runs inside the bot or from the CLI with a client that never
+opens the gateway. The live rules are reused, not
+copied: each message is screened by the activity counter's own rules as it is read and staged;
+once every channel is read, the staged messages go through a fresh counter in time order (the
+cooldown runs across channels), and the active days are credited with the activity service's
+own ``message_day`` credits. Help threads go through the answers service (``thread_opened``,
+``message_posted``: the earliest reply by someone else is kept) and ``mark`` for an answer the
+history shows (:func:`bot.core.backfill.accepted_answer`). Thanks are only ever given with
+/thanks, which the live bot recorded as it happened: history adds none. Events and invites
+Discord no longer lists are not invented.
+
+Idempotent with the live bot: the window ends when the first attempt began (``until``), day
+credits and questions are keyed by member-day and thread, and a member-day's message count is
+raised to the backfilled count, never added to what the live bot counted (so a message both saw
+is never counted twice; a day both saw shows the larger of the two counts). Resumable: a
+checkpoint per channel is written in the same transaction as the page it covers. Paced by the
+reader (one request at a time, see ``bot.history``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.core.activity import ActivityCounter
+from bot.core.backfill import Reply, accepted_answer, snowflake_at, summary_text
+from bot.services.activity import ActivityService, activity_rules
+from bot.services.answers import AnswersService, HelpThread, MarkRequest, solved_tag
+from bot.services.effects import DiscordEffects
+from bot.services.ladder_automation import LadderAutomation
+from db.repositories.backfill import BackfillRepository, Staged
+from db.repositories.questions import QuestionRepository
+
+log = logging.getLogger(__name__)
+
+PAGE = 100
+APPROVE = "✅"
+NO_HISTORY = "no Read Message History permission"
+
+
+@dataclass(frozen=True)
+class PastChannel:
+    """A channel or thread whose history can be read (or not), as the reader found it."""
+
+    channel_id: int
+    #: For a thread, its parent (a forum or text channel).
+    parent_id: int | None
+    #: For a thread, its parent's category.
+    category_id: int | None
+    readable: bool
+    owner_id: int | None = None
+    title: str = ""
+    created_at: datetime | None = None
+    #: Names of the forum tags the post carries.
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PastMessage:
+    message_id: int
+    author_id: int
+    author_is_bot: bool
+    is_webhook: bool
+    is_system: bool
+    content: str
+    created_at: datetime
+    #: The emoji reacted with, as text ("✅").
+    reactions: tuple[str, ...] = ()
+
+
+class History(Protocol):
+    """What the backfill reads; ``bot.history.DiscordHistory`` reads it from Discord."""
+
+    async def channels(self, wanted: Collection[int] | None) -> list[PastChannel]:
+        """Text channels and every thread (active and archived) of text channels and forums."""
+        ...
+
+    async def page(self, channel_id: int, before: int) -> list[PastMessage]:
+        """Up to PAGE messages older than ``before``, newest first."""
+        ...
+
+    async def reacted(self, channel_id: int, message_id: int, emoji: str, user_id: int) -> bool:
+        """Whether ``user_id`` is among those who reacted with ``emoji``."""
+        ...
+
+
+@dataclass
+class Progress:
+    """What a run has done so far; surfaces render it (one edited message, a progress bar)."""
+
+    channels_total: int = 0
+    channels_done: int = 0
+    messages_read: int = 0
+    problems: list[str] = field(default_factory=list)
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class BackfillReport:
+    progress: Progress
+    members: int
+    active_days: int
+    questions: int
+    answers: int
+    #: Tier key -> members newly promoted into it by the closing evaluation.
+    promoted: dict[str, int]
+    dry_run: bool
+    summary: str
+
+
+OnProgress = Callable[[Progress], Awaitable[None]]
+
+
+class BackfillService:
+    """One per process; ``run`` is the whole backfill and may be cancelled at any await."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        activity: ActivityService,
+        answers: AnswersService,
+        tiers: LadderAutomation,
+        effects: DiscordEffects,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.activity = activity
+        self.answers = answers
+        self.tiers = tiers
+        self.effects = effects
+        self.guild_id = settings.discord.guild_id
+        self.progress = Progress()
+        self._lock = asyncio.Lock()
+
+    @property
+    def running(self) -> bool:
+        return self._lock.locked()
+
+    async def run(
+        self,
+        history: History,
+        *,
+        span: timedelta,
+        channel_ids: Collection[int] | None = None,
+        dry_run: bool = False,
+        announce: bool = True,
+        on_progress: OnProgress | None = None,
+    ) -> BackfillReport:
+        """Read, credit, then evaluate the ladder once and post one summary.
+
+        ``dry_run`` writes nothing (the counts are kept in memory); ``announce=False`` credits
+        but leaves the ladder and the posts alone (a what-if on a scratch copy of the store).
+        """
+        async with self._lock:
+            self.progress = progress = Progress()
+            now = self.clock.now()
+            staged: list[Staged] = []
+            done = {}
+            since, until = now - span, now
+            if not dry_run:
+                async with self.sessions() as session, session.begin():
+                    repo = BackfillRepository(session, self.guild_id)
+                    run = await repo.begin(since=since, until=until, now=now)
+                    since, until, span = run.since, run.until, run.until - run.since
+                    done = await repo.checkpoints()
+            channels = await history.channels(channel_ids)
+            progress.channels_total = len(channels)
+            questions = answers = 0
+            for channel in channels:
+                mark = done.get(channel.channel_id)
+                if mark is not None and mark.done:
+                    progress.messages_read += mark.messages_read
+                    if mark.problem:
+                        progress.problems.append(f"<#{channel.channel_id}>: {mark.problem}")
+                elif not channel.readable:
+                    progress.problems.append(f"<#{channel.channel_id}>: {NO_HISTORY}")
+                    if not dry_run:
+                        await self._checkpoint(
+                            channel.channel_id, None, [], done=True, problem=NO_HISTORY
+                        )
+                else:
+                    cursor = mark.message_id if mark is not None else None
+                    q, a = await self._read(
+                        history,
+                        channel,
+                        since=since,
+                        cursor=cursor or snowflake_at(until),
+                        dry_run=dry_run,
+                        staged=staged,
+                    )
+                    questions, answers = questions + q, answers + a
+                progress.channels_done += 1
+                if on_progress is not None:
+                    await on_progress(progress)
+            members, days = await self._count(staged, until, dry_run=dry_run)
+            promoted: dict[str, int] = {}
+            summary = ""
+            if not dry_run and announce:
+                promoted = await self._quiet_ladder()
+                summary = summary_text(
+                    span, promoted, [(t.key, t.name) for t in reversed(self.settings.tiers)]
+                )
+                await self._announce(summary, progress, members, days, questions, answers)
+            if not dry_run:
+                async with self.sessions() as session, session.begin():
+                    await BackfillRepository(session, self.guild_id).finish(self.clock.now())
+            progress.finished = True
+            if on_progress is not None:
+                await on_progress(progress)
+            return BackfillReport(
+                progress, members, days, questions, answers, promoted, dry_run, summary
+            )
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _question(self, channel: PastChannel) -> HelpThread | None:
+        """The channel as a question, if it is a thread in a help forum or help channel."""
+        if channel.parent_id is None or not self.answers.is_help_parent(channel.parent_id):
+            return None
+        if channel.owner_id is None or channel.created_at is None:
+            return None
+        return HelpThread(
+            thread_id=channel.channel_id,
+            parent_id=channel.parent_id,
+            owner_id=channel.owner_id,
+            title=channel.title,
+            created_at=channel.created_at,
+        )
+
+    async def _read(
+        self,
+        history: History,
+        channel: PastChannel,
+        *,
+        since: datetime,
+        cursor: int,
+        dry_run: bool,
+        staged: list[Staged],
+    ) -> tuple[int, int]:
+        """Read one channel newest first; returns (questions, answers) credited."""
+        counter = self.activity.counter
+        question = self._question(channel)
+        held: list[PastMessage] = []  # a question is decided once its thread is fully read
+        while True:
+            page = await history.page(channel.channel_id, cursor)
+            fresh = [m for m in page if m.created_at >= since]
+            batch: list[Staged] = []
+            for m in fresh:
+                if m.author_is_bot or m.is_webhook or m.is_system:
+                    continue
+                refused = counter.screen(
+                    channel.channel_id, channel.parent_id, channel.category_id, m.content
+                )
+                if refused is None:
+                    batch.append((m.message_id, m.author_id, m.created_at))
+            last = len(page) < PAGE or len(fresh) < len(page)
+            self.progress.messages_read += len(fresh)
+            if question is not None:
+                held.extend(fresh)
+            if dry_run:
+                staged.extend(batch)
+            elif question is None:
+                oldest = page[-1].message_id if page else None
+                await self._checkpoint(
+                    channel.channel_id, oldest, batch, done=last, read=len(fresh)
+                )
+            else:  # the checkpoint waits for the thread's end: resuming reads it whole
+                await self._checkpoint(channel.channel_id, None, batch, done=False)
+            if last:
+                break
+            cursor = page[-1].message_id
+        if question is None:
+            return 0, 0
+        result = await self._answer(history, channel, question, held, dry_run=dry_run)
+        if not dry_run:
+            await self._checkpoint(channel.channel_id, None, [], done=True, read=len(held))
+        return result
+
+    async def _answer(
+        self,
+        history: History,
+        channel: PastChannel,
+        question: HelpThread,
+        messages: list[PastMessage],
+        *,
+        dry_run: bool,
+    ) -> tuple[int, int]:
+        asker = question.owner_id
+        assert asker is not None
+        ordered = sorted(messages, key=lambda m: m.message_id)
+        replies = [
+            Reply(
+                m.message_id,
+                m.author_id,
+                m.author_is_bot,
+                APPROVE in m.reactions
+                and await history.reacted(channel.channel_id, m.message_id, APPROVE, asker),
+            )
+            for m in ordered
+            if m.message_id != channel.channel_id  # a forum post's starter is the question
+        ]
+        solved = solved_tag(channel.tags, self.settings.answers.solved_tags) is not None
+        answer = accepted_answer(asker_id=asker, solved=solved, replies=replies)
+        if dry_run:
+            return 1, int(answer is not None)
+        await self.answers.thread_opened(question)
+        for m in ordered:
+            await self.answers.message_posted(
+                question, author_id=m.author_id, author_is_bot=m.author_is_bot, at=m.created_at
+            )
+        if answer is None:
+            return 1, 0
+        async with self.sessions() as session:
+            recorded = await QuestionRepository(session, self.guild_id).get(question.thread_id)
+        if recorded is None or recorded.answer_message_id is not None:
+            return 1, 0  # the live bot's record stands
+        result = await self.answers.mark(
+            MarkRequest(
+                thread=question,
+                message_id=answer.message_id,
+                author_id=answer.author_id,
+                author_is_bot=answer.author_is_bot,
+                marker_id=asker,
+                marker_is_moderator=False,
+            ),
+            at=next(m.created_at for m in ordered if m.message_id == answer.message_id),
+            quiet=True,
+        )
+        return 1, int(result.accepted is not None)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    async def _checkpoint(
+        self,
+        channel_id: int,
+        oldest: int | None,
+        batch: list[Staged],
+        *,
+        done: bool,
+        read: int = 0,
+        problem: str | None = None,
+    ) -> None:
+        async with self.sessions() as session, session.begin():
+            repo = BackfillRepository(session, self.guild_id)
+            await repo.stage(batch)
+            await repo.advance(channel_id, oldest=oldest, read=read, done=done, problem=problem)
+
+    async def _count(
+        self, staged: list[Staged], until: datetime, *, dry_run: bool
+    ) -> tuple[int, int]:
+        """The cooldown in time order across channels, then rollups and day credits."""
+        counter = ActivityCounter(activity_rules(self.settings))
+        if dry_run:
+            for mid, uid, at in sorted(staged, key=lambda s: (s[2], s[0])):
+                counter.count_screened(mid, uid, at)
+            counts = counter.drain().increments
+            return len({uid for uid, _ in counts}), len(counts)
+        async with self.sessions() as session:
+            async for mid, uid, at in BackfillRepository(session, self.guild_id).staged_in_order():
+                counter.count_screened(mid, uid, at)
+        counts = counter.drain().increments
+        async with self.sessions() as session, session.begin():
+            await BackfillRepository(session, self.guild_id).raise_rollups(counts)
+            await self.activity.credit_days(session, counts.keys(), until)
+        return len({uid for uid, _ in counts}), len(counts)
+
+    async def _quiet_ladder(self) -> dict[str, int]:
+        """Everyone evaluated once; promotions get their roles through the paced queue but no
+        announcement or DM each (the summary post stands for them). At-risk notices and
+        demotions are told as the daily sweep would have told them."""
+        if not self.settings.tiers:
+            return {}
+        report = await self.tiers.ladder.sweep()
+        self.tiers.roles.enqueue(c.user_id for c in report.changes if c.action == "promote")
+        others = [c for c in report.changes if c.action != "promote"]
+        if others:
+            self.tiers.spawn_delivery(others)
+        return dict(
+            Counter(c.to_tier for c in report.changes if c.action == "promote" and c.to_tier)
+        )
+
+    async def _announce(
+        self,
+        summary: str,
+        progress: Progress,
+        members: int,
+        days: int,
+        questions: int,
+        answers: int,
+    ) -> None:
+        announcements = self.settings.channels.announcements
+        if announcements:
+            await self.effects.post(announcements, summary)
+        problems = "".join(f"\n- {p}" for p in progress.problems)
+        await self.effects.mod_log(
+            f"**Backfill:** read {progress.messages_read} message(s) in "
+            f"{progress.channels_done} channel(s): {days} active day(s) for {members} member(s), "
+            f"{questions} question thread(s), {answers} accepted answer(s) from history. "
+            f"{summary}" + (f"\nNot read:{problems}" if problems else "")
+        )

@@ -1,0 +1,265 @@
+"""History backfill through the emulator: seeded history in, what the live bot would have
+credited out; crash and resume; the live bot beside it; quiet ladder; dry run; no history."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.core.activity import ActivityCounter
+from bot.history import DiscordHistory
+from bot.services.activity import activity_rules, day_source
+from db.models import ActivityDay, BackfillChannel, Contribution, QuestionThread, TierState
+from emulator import permissions as perms
+from emulator.errors import EmulatorError
+from tests.e2e.util import bot_posts, private_reply, settled, slash
+
+pytestmark = pytest.mark.e2e
+
+SPAN = timedelta(days=180)
+WORDS = "I tried the new release and the migration guide worked on the first go"
+
+
+def history(community, now: datetime) -> list[tuple[int, str, datetime]]:
+    """Months of #general: ada and bea daily, cy now and then, with chatter that never counts."""
+    ada, bea, cy = (community.members[n] for n in list(community.members)[:3])
+    rows: list[tuple[int, str, datetime]] = []
+    for day in range(1, 40):
+        at = now - timedelta(days=day, hours=3)
+        rows.append((ada, f"{WORDS} (day {day})", at))
+        rows.append(
+            (ada, f"a second thought on day {day}, still on topic", at + timedelta(seconds=20))
+        )
+        rows.append((bea, f"replying to that on day {day} with details", at + timedelta(minutes=5)))
+        rows.append((bea, "lol", at + timedelta(minutes=6)))  # too short: never counts
+        if day % 5 == 0:
+            rows.append(
+                (cy, f"checking in on day {day} with a longer note", at + timedelta(hours=1))
+            )
+    rows.append((ada, f"{WORDS} (too old)", now - timedelta(days=400)))
+    return sorted(rows, key=lambda r: r[2])
+
+
+def seed(emulator, community, now: datetime) -> dict[str, int]:
+    ada, bea, cy = (community.members[n] for n in list(community.members)[:3])
+    rows = history(community, now)
+    emulator.seed_history(community.channels["general"], rows)
+    posts = {}
+    for i in range(4):  # four solved questions ada answered, the asker's ✅ on her reply
+        opened = now - timedelta(days=30 - i * 5)
+        thread = emulator.seed_thread(
+            community.channels["help"], bea, f"How do I configure thing {i}?", opened,
+            content="I can't get the setting to stick, what am I missing?",
+            tags=["Solved"], archived=i < 2,
+            messages=[
+                {"author": ada, "content": "Set it in the config file, then restart",
+                 "at": opened + timedelta(minutes=12), "reactions": {"✅": [bea]}},
+                (bea, "That did it, thank you so much", opened + timedelta(minutes=30)),
+            ],
+        )  # fmt: skip
+        posts[f"solved{i}"] = thread.id
+    ambiguous = emulator.seed_thread(
+        community.channels["help"], cy, "Two answers?", now - timedelta(days=3),
+        content="Which of these is right?", tags=["Solved"],
+        messages=[
+            {"author": ada, "content": "Option one here", "at": now - timedelta(days=3, hours=-1),
+             "reactions": {"✅": [cy]}},
+            {"author": bea, "content": "Option two here", "at": now - timedelta(days=3, hours=-2),
+             "reactions": {"✅": [cy]}},
+        ],
+    )  # fmt: skip
+    posts["ambiguous"] = ambiguous.id
+    return posts
+
+
+def expected_days(community, settings, now: datetime) -> dict[tuple[int, object], int]:
+    """The live counter fed the same messages in order: what the bot would have counted."""
+    counter = ActivityCounter(activity_rules(settings))
+    for i, (author, content, at) in enumerate(history(community, now)):
+        if at >= now - SPAN:
+            counter.observe_post(
+                i + 1, author, community.channels["general"], None, None, at, content
+            )
+    # Help-thread replies (not the asker's own starter posts, which count too) are added below.
+    return counter.drain().increments
+
+
+async def ledger(app, kind: str) -> list[Contribution]:
+    async with app.bot.services.sessions() as session:
+        rows = await session.scalars(select(Contribution).where(Contribution.kind == kind))
+        return list(rows)
+
+
+async def run(app, **kw):
+    bot = app.bot
+    guild = bot.get_guild(bot.guild_id)
+    return await bot.services.backfill.run(DiscordHistory(guild, guild.me), span=SPAN, **kw)
+
+
+async def test_backfill_credits_what_the_live_bot_would_have(emulator, community, flywheel, clock):
+    now = clock.now()
+    posts = seed(emulator, community, now)
+    report = await run(flywheel)
+    ada = next(iter(community.members.values()))
+
+    days = {(c.user_id, c.source_id) for c in await ledger(flywheel, "message_day")}
+    general = expected_days(community, flywheel.bot.settings, now)
+    # Every day the live rules count in #general is credited, once.
+    for user, day in general:
+        assert (user, day_source(user, day)) in days
+    assert len(days) == len({(u, d) for u, d in days})
+    async with flywheel.bot.services.sessions() as session:
+        rollups = {
+            (r.user_id, r.day): r.messages for r in await session.scalars(select(ActivityDay))
+        }
+        questions = {q.thread_id: q for q in await session.scalars(select(QuestionThread))}
+    for key, n in general.items():
+        assert rollups[key] >= n  # forum posts on the same day add to it
+    # "lol" never counted; the 20-second follow-up fell in the cooldown.
+    assert all(rollups[(ada, d)] in (1, 2) for (u, d) in general if u == ada)
+
+    for i in range(4):
+        q = questions[posts[f"solved{i}"]]
+        assert q.first_responder_id == ada
+        assert q.answer_author_id == ada
+        assert q.first_response_at - q.opened_at == timedelta(minutes=12)
+    assert questions[posts["ambiguous"]].answer_message_id is None  # never guessed
+    answers = await ledger(flywheel, "answer")
+    assert sorted(c.user_id for c in answers) == [ada] * 4
+    assert report.answers == 4 and report.questions == 5
+
+    # Quiet ladder: ada is a Champion at once, told by one summary post, not a DM.
+    async with flywheel.bot.services.sessions() as session:
+        state = await session.get(TierState, (community.guild_id, ada))
+    assert state is not None and state.tier_key == "champion"
+    await settled(emulator, flywheel.bot)
+    summary = bot_posts(emulator, community.channels["announcements"])
+    assert [p["content"] for p in summary] == [report.summary]
+    assert "1 Champion" in report.summary
+    assert emulator.messages(emulator.dm_channel(ada).id) == []
+    assert any(
+        "Backfill" in p["content"] for p in bot_posts(emulator, community.channels["mod-log"])
+    )
+
+    # Run again: nothing changes twice.
+    before = {k: len(await ledger(flywheel, k)) for k in ("message_day", "answer")}
+    await run(flywheel)
+    assert {k: len(await ledger(flywheel, k)) for k in before} == before
+
+
+async def test_a_crash_mid_run_resumes_to_the_same_totals(emulator, community, flywheel, clock):
+    now = clock.now()
+    seed(emulator, community, now)
+    pages = 0
+
+    async def crash_after_first_channel(progress) -> None:
+        nonlocal pages
+        pages += 1
+        if pages == 1:
+            raise asyncio.CancelledError  # as if the process were stopped here
+
+    with pytest.raises(asyncio.CancelledError):
+        await run(flywheel, on_progress=crash_after_first_channel)
+    async with flywheel.bot.services.sessions() as session:
+        done = list(await session.scalars(select(BackfillChannel).where(BackfillChannel.done)))
+    assert len(done) == 1
+    assert await ledger(flywheel, "message_day") == []  # credited only once all is read
+    await run(flywheel)
+    resumed = sorted((c.user_id, c.source_id) for c in await ledger(flywheel, "message_day"))
+    answers = sorted(c.source_id for c in await ledger(flywheel, "answer"))
+    general = expected_days(community, flywheel.bot.settings, now)
+    assert {(u, day_source(u, d)) for u, d in general} <= set(resumed)
+    assert len(answers) == 4
+    async with flywheel.bot.services.sessions() as session:
+        total = await session.scalar(select(func.sum(ActivityDay.messages)))
+    # An uninterrupted run over the same history (counted again from scratch) agrees.
+    async with flywheel.bot.services.sessions() as session, session.begin():
+        await session.execute(ActivityDay.__table__.delete())
+    await run(flywheel)
+    async with flywheel.bot.services.sessions() as session:
+        again = await session.scalar(select(func.sum(ActivityDay.messages)))
+    assert again == total
+
+
+async def test_the_live_bot_beside_the_backfill_counts_nothing_twice(
+    emulator, community, flywheel, clock
+):
+    now = clock.now()
+    seed(emulator, community, now)
+    ada, bea, cy = list(community.members.values())[:3]
+    general = community.channels["general"]
+    # Before the backfill starts, the live bot counts cy's post; the backfill reads it too.
+    before = await emulator.post_message(general, cy, "a live message the backfill also reads")
+    await flywheel.bot.services.activity.flush(final=True)
+    clock.set(datetime.fromisoformat(before["timestamp"]) + timedelta(seconds=1))
+    live = asyncio.create_task(run(flywheel))
+    for i in range(3):  # the live bot counts these as they arrive; they are after the window
+        await emulator.post_message(general, ada, f"a live message number {i} about the release")
+    await live
+    await flywheel.bot.services.activity.flush(final=True)
+    today = clock.now().astimezone(flywheel.bot.settings.schedule.tz).date()
+    credits = [c.source_id for c in await ledger(flywheel, "message_day")]
+    assert len(credits) == len(set(credits))
+    assert {day_source(ada, today), day_source(cy, today)} <= set(credits)
+    async with flywheel.bot.services.sessions() as session:
+        counts = {
+            r.user_id: r.messages
+            for r in await session.scalars(select(ActivityDay).where(ActivityDay.day == today))
+        }
+    # cy's post was seen by both and counts once; ada's three live posts sit in one cooldown.
+    assert counts == {cy: 1, ada: 1}
+    assert bea not in counts
+
+
+async def test_dry_run_writes_nothing(emulator, community, flywheel, clock):
+    seed(emulator, community, clock.now())
+    report = await run(flywheel, dry_run=True)
+    assert report.dry_run and report.active_days > 0 and report.answers == 4
+    assert await ledger(flywheel, "message_day") == []
+    async with flywheel.bot.services.sessions() as session:
+        assert list(await session.scalars(select(BackfillChannel))) == []
+    await settled(emulator, flywheel.bot)
+    assert bot_posts(emulator, community.channels["announcements"]) == []
+
+
+async def test_a_channel_without_read_message_history_is_reported(
+    emulator, community, flywheel, clock
+):
+    seed(emulator, community, clock.now())
+    guild = emulator.guild(community.guild_id)
+    staff = guild.create_text_channel("staff-only")
+    guild.set_overwrite(staff.id, community.bot_role_id, deny=perms.READ_MESSAGE_HISTORY)
+    report = await run(flywheel)
+    assert report.progress.problems == [f"<#{staff.id}>: no Read Message History permission"]
+    assert report.active_days > 0  # the rest was read
+    await settled(emulator, flywheel.bot)
+    log = bot_posts(emulator, community.channels["mod-log"])
+    assert any(f"<#{staff.id}>" in p["content"] for p in log)
+
+
+async def test_backfill_command_reports_progress_in_one_edited_message(
+    emulator, community, flywheel, clock
+):
+    seed(emulator, community, clock.now())
+    owner = emulator.world.guilds[community.guild_id].owner_id
+    record = await slash(emulator, community, owner, "backfill start", since="90d")
+    assert "Started: progress in" in (await private_reply(record))["content"]
+    await settled(emulator, flywheel.bot)
+    posts = bot_posts(emulator, community.channels["general"])
+    assert len(posts) == 1  # the one message, edited to the end
+    assert "finished" in posts[0]["content"] and "accepted answer" in posts[0]["content"]
+    assert "last 90 days" in posts[0]["content"]
+
+    status = await slash(emulator, community, owner, "backfill status")
+    assert "finished" in (await private_reply(status))["content"]
+    cancel = await slash(emulator, community, owner, "backfill cancel")
+    assert (await private_reply(cancel))["content"] == "No backfill is running."
+
+
+async def test_only_administrators_see_the_backfill_command(emulator, community, flywheel):
+    member = next(iter(community.members.values()))
+    with pytest.raises(EmulatorError, match=r"cannot see /backfill \(missing permissions\)"):
+        await slash(emulator, community, member, "backfill start")
