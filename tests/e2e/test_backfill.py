@@ -165,7 +165,9 @@ async def test_a_crash_mid_run_resumes_to_the_same_totals(emulator, community, f
         await run(flywheel, on_progress=crash_after_first_channel)
     async with flywheel.bot.services.sessions() as session:
         done = list(await session.scalars(select(BackfillChannel).where(BackfillChannel.done)))
-    assert len(done) == 1
+    # Channels are read several at once: the one that crashed is done, and any that finished
+    # in the same moment; never all of them.
+    assert 1 <= len(done) < flywheel.bot.services.backfill.progress.channels_total
     assert await ledger(flywheel, "message_day") == []  # credited only once all is read
     await run(flywheel)
     resumed = sorted((c.user_id, c.source_id) for c in await ledger(flywheel, "message_day"))
