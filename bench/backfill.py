@@ -28,6 +28,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -142,8 +143,9 @@ async def bench(args: argparse.Namespace) -> float:
             f"× {len(channels)} channels, global {RateLimits().global_per_second}/s, {PAGE} a page)"
         )
         print(f"achieved {achieved:,.0f} msg/s")
-        served_429 = len(emu.limiter.served_429)
-        print(f"429s served {served_429}")
+        scopes = Counter(scope for _route, scope, _wait in emu.limiter.served_429)
+        routes = Counter(route for route, _scope, _wait in emu.limiter.served_429)
+        print(f"429s served {sum(scopes.values())} {dict(scopes)} {dict(routes)}")
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak_rss_mb {peak_mb:.0f}")
         return achieved / allowed

@@ -38,6 +38,8 @@ DB_SECTIONS = ("database",)
 PREVIEW_SECTIONS = tuple(
     name for name in Settings.model_fields if name not in ("discord", "channels", "roles")
 )
+#: ``import`` reads the program (tiers, points, kinds) and the store, and the server's id.
+IMPORT_SECTIONS = PREVIEW_SECTIONS
 UPGRADE_HINT = "run `python -m bot db upgrade` to create it"
 
 
@@ -119,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("directory", type=Path, metavar="DIR", help="a new or empty directory")
     _config_arg(export)
+
+    from bot.import_cli import add_parser as add_import
+
+    add_import(sub, _config_arg)
 
     demo = sub.add_parser("demo", help="run Flywheel against a local Discord emulator (no token)")
     demo.add_argument("--quiet", action="store_true", help="print only the transcript, no logs")
@@ -578,6 +584,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from bot.import_cli import command
+
+    return command(args, lambda path: load_offline_config(path, IMPORT_SECTIONS))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -597,5 +609,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tiers": cmd_tiers,
         "backfill": cmd_backfill,
         "export": cmd_export,
+        "import": cmd_import,
     }
     return handlers[args.command](args)

@@ -6,9 +6,10 @@ are read at once (each channel's history is a bucket of its own), but together a
 GLOBAL_SHARE requests a second: nine tenths of Discord's global limit of 50, which discord.py
 only learns of from a 429, so the live bot's sends, role changes and interaction answers
 (other buckets) always have the rest. A channel's history bucket is used up to what its
-``X-RateLimit-Remaining`` allows, then discord.py waits for its reset; the live bot rarely
-reads history, and when it does it waits at most one window (5 s). discord.py itself honours
-429s and buckets.
+``X-RateLimit-Remaining`` allows; a reader whose bucket is spent waits for its reset before it
+takes a global slot, so requests never pile up inside discord.py and go out together. The live
+bot rarely reads history, and when it does it waits at most one window (5 s). discord.py itself
+honours 429s and buckets.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import asyncio
 from collections.abc import Collection
 
 import discord
+from discord.http import Route
 
 from bot.services.backfill import PAGE, PastChannel, PastMessage
 
 #: Requests per second the backfill allows itself: Discord allows a bot 50.
-GLOBAL_SHARE = 45.0
+GLOBAL_SHARE = 45
 
 Readable = discord.TextChannel | discord.Thread
 
@@ -88,6 +90,7 @@ class DiscordHistory:
 
     async def page(self, channel_id: int, before: int) -> list[PastMessage]:
         channel = self._channels[channel_id]
+        await self._bucket_ready(channel)
         await self._space()
         return [
             PastMessage(
@@ -115,9 +118,24 @@ class DiscordHistory:
                 return False
             after = int(users[-1]["id"])
 
+    async def _bucket_ready(self, channel: Readable) -> None:
+        """Wait out the channel's spent history bucket *before* taking a global slot: a request
+        that took its slot and then waited inside discord.py would go out late, together with
+        others, and overrun the global limit."""
+        http = channel._state.http
+        route = Route("GET", "/channels/{channel_id}/messages", channel_id=channel.id)
+        bucket_hash = http._bucket_hashes.get(route.key, route.key)
+        limit = http._buckets.get(f"{bucket_hash}:{route.major_parameters}")
+        if limit is None or limit.remaining > 0 or limit.expires is None:
+            return
+        wait = limit.expires - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
     async def _space(self) -> None:
-        """Wait for this request's slot: slots are handed out 1/GLOBAL_SHARE apart, so
-        concurrent readers together keep the pace."""
+        """Wait for this request's slot: slots are handed out 1/GLOBAL_SHARE s apart, so the
+        readers together keep an even pace well under Discord's global limit (a global 429
+        stalls the live bot too), and a burst never eats the live bot's share of a second."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         slot = max(self._next_slot, now)

@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_points_section_is_the_built_in_table() -> None:
-    assert tuple(PointsConfig.model_fields) == BUILT_IN.keys()
+    assert tuple(PointsConfig.model_fields) == tuple(k.key for k in KINDS if k.configurable)
     settings = parse_config(minimal_config(), require_token=False).settings
     assert settings.kinds == BUILT_IN
     points = {row.key: settings.points_for(row.key) for row in KINDS}
@@ -88,9 +88,10 @@ def test_a_kind_is_chosen_by_key_or_label_and_anything_else_is_named() -> None:
 
 def test_config_example_lists_every_kind_with_its_default_and_how_it_is_credited() -> None:
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
-    assert tomllib.loads(text)["points"] == {k.key: k.default_points for k in KINDS}
+    configurable = [k for k in KINDS if k.configurable]
+    assert tomllib.loads(text)["points"] == {k.key: k.default_points for k in configurable}
     section = text.split("\n[points]\n", 1)[1].split("\n[", 1)[0].splitlines()
-    for row in KINDS:
+    for row in configurable:
         at = section.index(f"{row.key} = {row.default_points}")
         assert section[at - 1] == f"# {row.credited}", f"[points] {row.key}: comment it as credited"
 
@@ -98,7 +99,9 @@ def test_config_example_lists_every_kind_with_its_default_and_how_it_is_credited
 def test_readme_lists_the_points_keys() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     [line] = [line for line in readme.splitlines() if line.startswith("| `[points]` |")]
-    assert re.findall(r"`([a-z_]+)`", line.split("|")[2]) == list(BUILT_IN.keys())
+    assert re.findall(r"`([a-z_]+)`", line.split("|")[2]) == [
+        k.key for k in KINDS if k.configurable
+    ]
 
 
 # --------------------------------------------------------------------------- a server's own kind
@@ -240,6 +243,7 @@ CREDITED_IN: dict[str, set[str]] = {
     "bot/services/buddies.py": {"mentoring"},
     "bot/services/feedback.py": {"feedback"},
     "bot/services/programs.py": {"beta_testing", "user_research"},
+    "bot/services/imports.py": {"imported"},
     # The content feature's review card is named after it (custom ids), not after the kind;
     # so is the /feedback command group.
     "cogs/content.py": {"content"},

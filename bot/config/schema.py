@@ -161,7 +161,9 @@ def points_model(table: Iterable[Kind]) -> type[PointsBase]:
     examples and in ``config.example.toml``'s check without a second list to keep in step.
     """
     fields: dict[str, Any] = {
-        row.key: (NonNegInt, Field(row.default_points, description=row.credited)) for row in table
+        row.key: (NonNegInt, Field(row.default_points, description=row.credited))
+        for row in table
+        if row.configurable
     }
     return create_model("PointsConfig", __base__=PointsBase, __module__=__name__, **fields)
 
@@ -616,7 +618,7 @@ class Settings(_Section):
         """Points for one contribution of ``kind``: ``[points]`` for a built-in kind, its
         ``[[kinds]]`` entry for the server's own; KeyError naming the kinds otherwise."""
         row = self.kinds.kind(kind)
-        if row.credit == "feature":
+        if row.credit == "feature" and row.configurable:
             value: int = getattr(self.points, kind)
             return value
         return row.default_points

@@ -64,6 +64,8 @@ class Kind:
     #: (/contribution add), or review (a member submits evidence with /contribution submit and a
     #: moderator approves it on the review card).
     credit: Credit = "feature"
+    #: Its points are a ``[points]`` key; False when each credit brings its own (imports).
+    configurable: bool = True
 
     def count(self, number: int) -> str:
         """``1 accepted answer``, ``5 accepted answers``."""
@@ -181,6 +183,18 @@ _BUILT_IN_ROWS: Final[tuple[Kind, ...]] = (
         one="research session",
         many="research sessions",
         credited="For taking part in a user-research session (/research).",
+    ),
+    Kind(
+        key="imported",
+        default_points=0,
+        label="Imported points",
+        one="import",
+        many="imports",
+        credited="Points carried over from another bot (python -m bot import).",
+        # Dated the day of the import: counting it as that month's contributing would make
+        # every imported member a "new contributor" in the health report.
+        contributing=False,
+        configurable=False,
     ),
 )
 """Every built-in kind, in the order members see them (/profile, /leaderboard, ``[points]``)."""

@@ -8,6 +8,7 @@ the bot did, read back from the emulator's request log.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import sys
@@ -242,6 +243,29 @@ async def play(
         transcript.flush()
 
 
+async def _import(app: Any, community: Any, transcript: Transcript) -> None:
+    """What ``python -m bot import mee6 FILE`` does, on a page saved from MEE6's leaderboard."""
+    from bot.core.imports import DEFAULT_POINTS_PER_XP, parse_mee6
+
+    transcript.step("The owner carries points over from MEE6: `python -m bot import mee6 FILE`")
+    names = list(community.members)[-2:]
+    page = json.dumps(
+        {"players": [
+            {"id": str(community.members[name]), "xp": 42_000 - 9_000 * n, "level": 20 - n}
+            for n, name in enumerate(names)
+        ]}
+    )  # fmt: skip
+    rows, _ = parse_mee6("mee6-page0.json", page, DEFAULT_POINTS_PER_XP)
+    imports = app.bot.services.imports
+    first = await imports.import_rows("mee6", rows)
+    transcript.say(
+        f"{first.imported} members imported, {first.points} points as one 'imported' credit each "
+        f"({DEFAULT_POINTS_PER_XP} point per XP): " + ", ".join(names)
+    )
+    again = await imports.import_rows("mee6", rows)
+    transcript.say(f"the same file again: {again.imported} imported, {again.unchanged} unchanged")
+
+
 async def _export(settings: Settings, directory: Path, transcript: Transcript) -> None:
     """What ``python -m bot export DIR`` writes, taken while the bot keeps running."""
     from db.engine import create_engine
@@ -313,7 +337,7 @@ async def run_demo(
             config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
             transcript.settings = config.settings
             transcript.step("Flywheel starts: connects, syncs commands, checks the server setup")
-            async with running_bot(config, clock=transcript.clock):
+            async with running_bot(config, clock=transcript.clock) as app:
                 await _settle(emu)
                 transcript.flush()
                 await play(
@@ -322,6 +346,9 @@ async def run_demo(
                     transcript,
                     sample_ladder=[t["key"] for t in tiers] == [t["key"] for t in TIERS],
                 )
+                await _import(app, community, transcript)
+                await _settle(emu)
+                transcript.flush()
                 await _export(config.settings, Path(tmp) / "export", transcript)
             transcript.step("Flywheel shuts down cleanly")
         unknown = getattr(emu, "unknown_routes", [])

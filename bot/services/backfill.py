@@ -152,6 +152,9 @@ class BackfillService:
         self.guild_id = settings.discord.guild_id
         self.progress = Progress()
         self._lock = asyncio.Lock()
+        #: Channels are read concurrently, but the backfill writes one transaction at a time:
+        #: SQLite has one writer, and the live bot's writes must get their turn.
+        self._writes = asyncio.Lock()
 
     @property
     def running(self) -> bool:
@@ -218,6 +221,10 @@ class BackfillService:
 
             await _each(channels, one, readers=READERS)
             questions, answers = tally
+            if not dry_run:
+                # What the live bot counted before ``until`` is in the store before the raise
+                # to the backfilled counts (a count is raised, never added to).
+                await self.activity.flush()
             members, days = await self._count(staged, until, dry_run=dry_run)
             promoted: dict[str, int] = {}
             summary = ""
@@ -297,7 +304,8 @@ class BackfillService:
             cursor = page[-1].message_id
         if question is None:
             return 0, 0
-        result = await self._answer(history, channel, question, held, dry_run=dry_run)
+        async with self._writes:
+            result = await self._answer(history, channel, question, held, dry_run=dry_run)
         if not dry_run:
             await self._checkpoint(channel.channel_id, None, [], done=True, read=len(held))
         return result
@@ -366,7 +374,7 @@ class BackfillService:
         read: int = 0,
         problem: str | None = None,
     ) -> None:
-        async with self.sessions() as session, session.begin():
+        async with self._writes, self.sessions() as session, session.begin():
             repo = BackfillRepository(session, self.guild_id)
             await repo.stage(batch)
             await repo.advance(channel_id, oldest=oldest, read=read, done=done, problem=problem)

@@ -27,6 +27,7 @@ from bot.services.events import EventsService
 from bot.services.feedback import FeedbackService
 from bot.services.groups import GroupsService
 from bot.services.health import HealthService
+from bot.services.imports import ImportService
 from bot.services.integrity import IntegrityService
 from bot.services.ladder import LadderService
 from bot.services.ladder_automation import LadderAutomation
@@ -74,6 +75,7 @@ class Services:
     nominations: NominationService
     feedback: FeedbackService
     programs: ProgramsService
+    imports: ImportService
 
     @property
     def guild_id(self) -> int:
@@ -137,4 +139,5 @@ def build_services(
         ),
         feedback=FeedbackService(*common),
         programs=ProgramsService(*common),
+        imports=ImportService(*common),
     )

@@ -86,7 +86,7 @@ def test_the_recognition_orders_are_the_ones_posts_always_had() -> None:
         "event_attended",
         "feedback",
     ]
-    assert BUILT_IN.chat_keys() == ("message_day",)
+    assert BUILT_IN.chat_keys() == ("message_day", "imported")
 
 
 def test_lookups() -> None:

@@ -1,0 +1,199 @@
+"""Points from another bot: MEE6 leaderboard pages and plain CSV files, read and checked.
+
+Pure: files come in as text, rows and problems go out. Every problem names its file and line
+(for JSON, the player's place in ``players``) so an operator fixes the file in one go; the
+service writes nothing while any problem is left.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+__all__ = [
+    "DEFAULT_POINTS_PER_XP",
+    "ImportRow",
+    "Problem",
+    "merge",
+    "parse_csv",
+    "parse_mee6",
+    "points_per_xp",
+]
+
+#: MEE6 gives 15 to 25 XP a minute of chatting; Flywheel gives 1 point an active day and 10 an
+#: accepted answer. A hundredth keeps a long-time regular (100,000 XP) at about 1,000 points,
+#: a Champion's worth, without outranking the ladder's top tier by chat alone.
+DEFAULT_POINTS_PER_XP = Decimal("0.01")
+#: Discord ids are snowflakes: positive, below 2**64.
+_MAX_ID = 2**64
+CSV_COLUMNS = ("user_id", "points", "messages", "note")
+NOTE_MAX = 200
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    user_id: int
+    points: int
+    messages: int | None
+    note: str
+    #: ``file:line`` (or ``file:players[3]``), for messages about this row.
+    where: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def points_per_xp(raw: str) -> Decimal:
+    """``--points-per-xp``: a positive decimal; ValueError saying what is wrong."""
+    try:
+        factor = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError(f"--points-per-xp must be a number like 0.01 (got {raw!r})") from None
+    if not factor.is_finite() or factor <= 0:
+        raise ValueError(f"--points-per-xp must be more than 0 (got {raw!r})")
+    return factor
+
+
+def _snowflake(value: Any) -> int | None:
+    text = (
+        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    )
+    if not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number < _MAX_ID else None
+
+
+def _count(value: Any) -> int | None:
+    """A whole number of 0 or more (JSON number or text), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def parse_mee6(name: str, text: str, factor: Decimal) -> tuple[list[ImportRow], list[Problem]]:
+    """A saved page of MEE6's public leaderboard API: ``{"players": [{"id", "xp", ...}]}``.
+
+    Points are ``xp × factor`` rounded half up; ``message_count`` is kept as messages.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], [Problem(f"{name}:{exc.lineno}", f"not valid JSON ({exc.msg})")]
+    players = data.get("players") if isinstance(data, dict) else None
+    if not isinstance(players, list):
+        return [], [Problem(name, 'not a MEE6 leaderboard page: no "players" list')]
+    rows: list[ImportRow] = []
+    problems: list[Problem] = []
+    for index, player in enumerate(players):
+        where = f"{name}:players[{index}]"
+        if not isinstance(player, dict):
+            problems.append(Problem(where, "a player must be an object"))
+            continue
+        user_id = _snowflake(player.get("id"))
+        xp = _count(player.get("xp"))
+        messages = player.get("message_count")
+        count = None if messages is None else _count(messages)
+        if user_id is None:
+            problems.append(
+                Problem(where, f"id must be a Discord user id (got {player.get('id')!r})")
+            )
+        if xp is None:
+            problems.append(
+                Problem(where, f"xp must be a whole number of 0 or more (got {player.get('xp')!r})")
+            )
+        if messages is not None and count is None:
+            problems.append(
+                Problem(where, f"message_count must be a whole number (got {messages!r})")
+            )
+        if user_id is None or xp is None or (messages is not None and count is None):
+            continue
+        points = int((Decimal(xp) * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        level = player.get("level")
+        note = f"MEE6: {xp} XP" + (f", level {level}" if isinstance(level, int) else "")
+        rows.append(ImportRow(user_id, points, count, note, where))
+    return rows, problems
+
+
+def parse_csv(name: str, text: str) -> tuple[list[ImportRow], list[Problem]]:
+    """``user_id,points[,messages][,note]`` with a header row, points as Flywheel points."""
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    header = [column.strip().lower() for column in reader.fieldnames or []]
+    missing = [column for column in ("user_id", "points") if column not in header]
+    unknown = [column for column in header if column not in CSV_COLUMNS]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown column(s) {', '.join(unknown)}")
+        return [], [
+            Problem(f"{name}:1", "; ".join(parts) + f"; the header is {','.join(CSV_COLUMNS)}")
+        ]
+    reader.fieldnames = header
+    rows: list[ImportRow] = []
+    problems: list[Problem] = []
+    for record in reader:
+        where = f"{name}:{reader.line_num}"
+        if None in record:
+            problems.append(Problem(where, "more fields than the header has"))
+            continue
+        values = {key: (value or "").strip() for key, value in record.items()}
+        if not any(values.values()):
+            continue  # a blank line
+        user_id = _snowflake(values["user_id"])
+        points = values["points"]
+        messages = values.get("messages", "")
+        note = values.get("note", "")
+        bad: list[str] = []
+        if user_id is None:
+            bad.append(f"user_id must be a Discord user id (got {values['user_id']!r})")
+        if _count(points) is None:
+            bad.append(f"points must be a whole number of 0 or more (got {points!r})")
+        if messages and _count(messages) is None:
+            bad.append(f"messages must be a whole number of 0 or more (got {messages!r})")
+        if len(note) > NOTE_MAX:
+            bad.append(f"note must be at most {NOTE_MAX} characters (it has {len(note)})")
+        if bad:
+            problems.extend(Problem(where, message) for message in bad)
+            continue
+        assert user_id is not None
+        count = _count(messages) if messages else None
+        rows.append(ImportRow(user_id, int(points), count, note, where))
+    return rows, problems
+
+
+def merge(rows: Iterable[ImportRow]) -> tuple[list[ImportRow], list[Problem]]:
+    """One row per member: the same member on two pages with the same points is one row; with
+    different points it is a problem naming both places (which is right is the operator's
+    call, not ours)."""
+    first: dict[int, ImportRow] = {}
+    problems: list[Problem] = []
+    for row in rows:
+        seen = first.get(row.user_id)
+        if seen is None:
+            first[row.user_id] = row
+        elif seen.points != row.points:
+            problems.append(
+                Problem(
+                    row.where,
+                    f"user {row.user_id} has {row.points} points here but {seen.points} at "
+                    f"{seen.where}",
+                )
+            )
+    return list(first.values()), problems
