@@ -15,6 +15,7 @@ honours 429s and buckets.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Collection
 
 import discord
@@ -34,6 +35,7 @@ class DiscordHistory:
         self.me = me
         self._channels: dict[int, Readable] = {}
         self._next_slot = 0.0
+        self._sent: deque[float] = deque()
 
     async def channels(self, wanted: Collection[int] | None) -> list[PastChannel]:
         """Text channels, then every thread of text channels and forums the server still
@@ -133,12 +135,23 @@ class DiscordHistory:
             await asyncio.sleep(wait)
 
     async def _space(self) -> None:
-        """Wait for this request's slot: slots are handed out 1/GLOBAL_SHARE s apart, so the
-        readers together keep an even pace well under Discord's global limit (a global 429
-        stalls the live bot too), and a burst never eats the live bot's share of a second."""
+        """Wait for this request's slot. Slots are handed out 1/GLOBAL_SHARE s apart, so the
+        readers together keep an even pace; and a request also waits while GLOBAL_SHARE of ours
+        went out in the last second, so readers the event loop wakes late (after a busy
+        stretch) cannot fire together. Discord's global limit is never overrun: a global 429
+        stalls the live bot too."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         slot = max(self._next_slot, now)
         self._next_slot = slot + 1 / GLOBAL_SHARE
         if slot > now:
             await asyncio.sleep(slot - now)
+        sent = self._sent
+        while True:
+            now = loop.time()
+            while sent and sent[0] <= now - 1.0:
+                sent.popleft()
+            if len(sent) < GLOBAL_SHARE:
+                sent.append(now)
+                return
+            await asyncio.sleep(sent[0] + 1.0 - now)
