@@ -52,14 +52,14 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def create_what_if_engine(url: str | URL) -> AsyncEngine:
+def create_what_if_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """An engine for :func:`what_if`: on SQLite, transactions begin when asked, not lazily.
 
     The sqlite3 driver opens a transaction only before a write, so a SAVEPOINT issued first
     would start (and its RELEASE commit) the real transaction: here BEGIN is sent explicitly,
     as SQLAlchemy's SQLite documentation recommends for savepoints.
     """
-    engine = create_engine(url)
+    engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _driver_never_begins)
         event.listen(engine.sync_engine, "begin", _begin)
