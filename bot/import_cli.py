@@ -133,6 +133,12 @@ def summary(result: ImportResult, source: str, settings: Settings) -> list[str]:
         f"{verb} {result.imported} member(s) from {source}, {result.points} point(s) in all; "
         f"{result.unchanged} already imported with the same points (unchanged)"
     ]
+    if result.imported and settings.tiers:
+        window = max(tier.window_days for tier in settings.tiers)
+        lines.append(
+            "imported points are dated today: they count toward tiers like any credit and age "
+            f"out of each tier's window (up to {window} days) unless members keep contributing"
+        )
     if result.promoted:
         names = {tier.key: tier.name for tier in settings.tiers}
         lines.append(
