@@ -2,14 +2,15 @@
 
 Never connects to Discord. Every bad row is reported as ``FILE:LINE: what is wrong`` and
 nothing is written while any is left. ``--dry-run`` does the import and ``tiers preview`` in
-one transaction that is rolled back (SQLite and PostgreSQL alike), so the preview is the
-ladder's own verdict on the real store plus the file, and nothing is kept.
+one transaction that is rolled back (on SQLite, in a scratch copy of the store), so the preview
+is the ladder's own verdict on the real store plus the file, and nothing is kept.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -96,14 +97,37 @@ async def run_import(
     config: Config, source: str, rows: list[ImportRow], *, dry_run: bool
 ) -> tuple[ImportResult, list[str]]:
     """The import, or (``dry_run``) the import and ``tiers preview`` in a rolled-back
-    transaction: the preview shows exactly what the import would do, and nothing is kept."""
+    transaction: the preview shows exactly what the import would do, and nothing is kept.
+
+    On SQLite the dry run works on a scratch copy: a rolled-back transaction still holds the
+    file's one write lock while the preview runs (seconds for 20,000 members), which would
+    make a running bot's writes wait past their busy timeout. PostgreSQL blocks nobody.
+    """
+    from bot.cli import backup_sqlite
+    from db.engine import is_sqlite
+
+    url = config.settings.database.url
+    if not (dry_run and is_sqlite(url)):
+        return await _run(config.settings, source, rows, dry_run=dry_run)
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "store.db"
+        backup_sqlite(url, copy)
+        database = config.settings.database.model_copy(
+            update={"url": f"sqlite+aiosqlite:///{copy}"}
+        )
+        settings = config.settings.model_copy(update={"database": database})
+        return await _run(settings, source, rows, dry_run=True)
+
+
+async def _run(
+    settings: Settings, source: str, rows: list[ImportRow], *, dry_run: bool
+) -> tuple[ImportResult, list[str]]:
     from bot.cli import _preview_lines
     from bot.clock import SystemClock
     from bot.services.container import CLOSE_GRACE_SECONDS, build_services
     from db import migrate
     from db.engine import create_engine, create_session_factory, create_what_if_engine, what_if
 
-    settings = config.settings
     url = settings.database.url
     engine = create_what_if_engine(url) if dry_run else create_engine(url)
     try:
