@@ -202,6 +202,8 @@ async def test_a_what_if_sees_its_own_import_and_leaves_nothing(
                 "mee6", [row(ADA, 150), row(LINUS, 20)], place=False
             )
             assert result.imported == 2 and len(await ledger(inside)) == 2
+            refused = await container.imports.import_rows("mee6", [row(ADA, 9)], place=False)
+            assert not refused.ok and len(await ledger(inside)) == 2, "a refusal inside is fine"
             lines = await _preview_lines(container)
     finally:
         await scratch.dispose()
