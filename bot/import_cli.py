@@ -1,9 +1,9 @@
 """``python -m bot import mee6|csv FILE…``: points from another bot, checked, then one transaction.
 
 Never connects to Discord. Every bad row is reported as ``FILE:LINE: what is wrong`` and
-nothing is written while any is left. ``--dry-run`` writes nothing: on SQLite it imports into
-a scratch copy of the store and prints ``tiers preview`` from it; on PostgreSQL it checks and
-counts (the preview needs a copy it can write to).
+nothing is written while any is left. ``--dry-run`` does the import and ``tiers preview`` in
+one transaction that is rolled back (on SQLite, in a scratch copy of the store), so the preview
+is the ladder's own verdict on the real store plus the file, and nothing is kept.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from bot.config import STAND_IN_ID, Config, ConfigError
+from bot.config import STAND_IN_ID, Config, ConfigError, Settings
 from bot.core.imports import (
     DEFAULT_POINTS_PER_XP,
     ImportRow,
@@ -25,11 +26,11 @@ from bot.core.imports import (
     points_per_xp,
 )
 from bot.errors import StartupError
-from bot.services.imports import ImportResult
+from bot.services.imports import SOURCE, ImportResult
 
 SOURCES = {
     "mee6": "MEE6 leaderboard pages saved as JSON",
-    "csv": "user_id,points[,messages][,note]",
+    "csv": "a CSV with the header user_id,points[,messages][,note]; points taken as they are",
 }
 
 
@@ -39,14 +40,17 @@ def add_parser(
     command = sub.add_parser(
         "import",
         help="carry points over from another bot (MEE6 pages or a CSV); idempotent, no token",
-        description="Import points from another bot as one 'imported' contribution per member. "
-        "Re-importing the same file changes nothing; a member imported before with other "
-        "points is refused (correct it with /contribution add). Any bad row: nothing is "
-        "written. Roles follow at the bot's next start or daily sweep.",
+        description="Import points from another bot as one 'imported' contribution per member "
+        "and source, dated today. Re-importing the same file changes nothing; a member "
+        "imported before with other points is refused (correct it with /contribution add). "
+        "Any bad row: nothing is written. Members the bot knows are placed on the ladder "
+        "quietly (no announcement or DM each); roles follow at the bot's next start or daily "
+        "sweep. Never connects to Discord.",
     )
-    kinds = command.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    kinds = command.add_subparsers(dest="format", required=True, metavar="FORMAT")
     mee6 = kinds.add_parser("mee6", help=SOURCES["mee6"])
     mee6.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    mee6.set_defaults(source="mee6")
     mee6.add_argument(
         "--points-per-xp",
         default=str(DEFAULT_POINTS_PER_XP),
@@ -54,6 +58,12 @@ def add_parser(
     )
     csv = kinds.add_parser("csv", help=SOURCES["csv"])
     csv.add_argument("files", type=Path, nargs=1, metavar="FILE")
+    csv.add_argument(
+        "--source",
+        default="csv",
+        help="where the points come from, e.g. tatsu or arcane (default csv): one imported "
+        "credit per member and source, so two bots' exports are two credits",
+    )
     for parser in (mee6, csv):
         parser.add_argument(
             "--dry-run", action="store_true", help="check the files and preview the tiers"
@@ -61,9 +71,9 @@ def add_parser(
         config_arg(parser)  # type: ignore[operator]
 
 
-def read_rows(args: argparse.Namespace) -> tuple[list[ImportRow], list[Problem]]:
+def read_rows(args: argparse.Namespace, guild_id: int) -> tuple[list[ImportRow], list[Problem]]:
     """Every file's rows, one per member, and every problem found."""
-    factor = points_per_xp(args.points_per_xp) if args.source == "mee6" else Decimal(1)
+    factor = points_per_xp(args.points_per_xp) if args.format == "mee6" else Decimal(1)
     rows: list[ImportRow] = []
     problems: list[Problem] = []
     for path in args.files:
@@ -73,8 +83,8 @@ def read_rows(args: argparse.Namespace) -> tuple[list[ImportRow], list[Problem]]
             problems.append(Problem(str(path), f"cannot read it ({exc})"))
             continue
         found, bad = (
-            parse_mee6(str(path), text, factor)
-            if args.source == "mee6"
+            parse_mee6(str(path), text, factor, guild_id=guild_id)
+            if args.format == "mee6"
             else parse_csv(str(path), text)
         )
         rows.extend(found)
@@ -85,13 +95,41 @@ def read_rows(args: argparse.Namespace) -> tuple[list[ImportRow], list[Problem]]
 
 async def run_import(
     config: Config, source: str, rows: list[ImportRow], *, dry_run: bool
-) -> ImportResult:
-    from bot.clock import SystemClock
-    from bot.services.container import build_services
-    from db import migrate
-    from db.engine import create_engine, create_session_factory
+) -> tuple[ImportResult, list[str]]:
+    """The import, or (``dry_run``) the import and ``tiers preview`` in a rolled-back
+    transaction: the preview shows exactly what the import would do, and nothing is kept.
 
-    engine = create_engine(config.settings.database.url)
+    On SQLite the dry run works on a scratch copy: a rolled-back transaction still holds the
+    file's one write lock while the preview runs (seconds for 20,000 members), which would
+    make a running bot's writes wait past their busy timeout. PostgreSQL blocks nobody.
+    """
+    from bot.cli import backup_sqlite
+    from db.engine import is_sqlite
+
+    url = config.settings.database.url
+    if not (dry_run and is_sqlite(url)):
+        return await _run(config.settings, source, rows, dry_run=dry_run)
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "store.db"
+        backup_sqlite(url, copy)
+        database = config.settings.database.model_copy(
+            update={"url": f"sqlite+aiosqlite:///{copy}"}
+        )
+        settings = config.settings.model_copy(update={"database": database})
+        return await _run(settings, source, rows, dry_run=True)
+
+
+async def _run(
+    settings: Settings, source: str, rows: list[ImportRow], *, dry_run: bool
+) -> tuple[ImportResult, list[str]]:
+    from bot.cli import _preview_lines
+    from bot.clock import SystemClock
+    from bot.services.container import CLOSE_GRACE_SECONDS, build_services
+    from db import migrate
+    from db.engine import create_engine, create_session_factory, create_what_if_engine, what_if
+
+    url = settings.database.url
+    engine = create_what_if_engine(url) if dry_run else create_engine(url)
     try:
         pending = await migrate.pending_revisions(engine)
         if pending:
@@ -99,43 +137,50 @@ async def run_import(
                 f"the database needs migration(s) {', '.join(pending)}: run "
                 "`python -m bot db upgrade` first"
             )
-        services = build_services(config.settings, SystemClock(), create_session_factory(engine))
-        return await services.imports.import_rows(source, rows, dry_run=dry_run)
+        if dry_run:
+            async with what_if(engine) as sessions:
+                services = build_services(settings, SystemClock(), sessions)
+                result = await services.imports.import_rows(source, rows, place=False)
+                lines = await _preview_lines(services) if result.ok and settings.tiers else []
+            return replace(result, dry_run=True), lines
+        services = build_services(settings, SystemClock(), create_session_factory(engine))
+        result = await services.imports.import_rows(source, rows)
+        await services.background.finish(CLOSE_GRACE_SECONDS)
+        return result, []
     finally:
         await engine.dispose()
 
 
-async def preview_after(config: Config, source: str, rows: list[ImportRow]) -> list[str]:
-    """``tiers preview`` on a scratch copy of a SQLite store with the rows imported."""
-    from bot.cli import _tiers_preview, backup_sqlite
-
-    with tempfile.TemporaryDirectory() as scratch:
-        copy = Path(scratch) / "store.db"
-        backup_sqlite(config.settings.database.url, copy)
-        database = config.settings.database.model_copy(
-            update={"url": f"sqlite+aiosqlite:///{copy}"}
-        )
-        settings = config.settings.model_copy(update={"database": database})
-        scratch_config = Config(settings=settings, token=None, source=config.source)
-        await run_import(scratch_config, source, rows, dry_run=False)
-        return await _tiers_preview(scratch_config) if settings.tiers else []
-
-
-def summary(result: ImportResult, source: str) -> list[str]:
+def summary(result: ImportResult, source: str, settings: Settings) -> list[str]:
     verb = "would add" if result.dry_run else "added"
-    return [
+    lines = [
         f"{verb} {result.imported} member(s) from {source}, {result.points} point(s) in all; "
-        f"{result.unchanged} already imported with the same points (unchanged)",
-        *(
-            [
-                f"{result.unseen} of them the bot has not seen in the server yet: they are "
-                "credited all the same, and the ladder places them (and gives their roles) when "
-                "the bot next starts; until then tiers preview leaves them out"
-            ]
-            if result.unseen
-            else []
-        ),
+        f"{result.unchanged} already imported with the same points (unchanged)"
     ]
+    if result.imported and settings.tiers:
+        window = max(tier.window_days for tier in settings.tiers)
+        lines.append(
+            "imported points are dated today: they count toward tiers like any credit and age "
+            f"out of each tier's window (up to {window} days) unless members keep contributing"
+        )
+    if result.promoted:
+        names = {tier.key: tier.name for tier in settings.tiers}
+        lines.append(
+            "the ladder promoted "
+            + ", ".join(
+                f"{count} to {names.get(key, key)}" for key, count in result.promoted.items()
+            )
+            + " quietly (no announcement or DM each); the bot gives their roles when it next "
+            "starts, or at its daily sweep if it is running"
+        )
+    if result.unseen:
+        lines.append(
+            f"{result.unseen} of them the bot has not seen in the server yet: they are credited "
+            "all the same; the ladder places them (promotions announced as usual, roles given) "
+            "when the bot next starts and sees them"
+            + (", so the preview below leaves them out" if result.dry_run else "")
+        )
+    return lines
 
 
 def command(args: argparse.Namespace, load: object) -> int:
@@ -148,8 +193,13 @@ def command(args: argparse.Namespace, load: object) -> int:
         return _report(args.config, err)
     if config.settings.discord.guild_id == STAND_IN_ID:
         return _fail(f"{args.config}: set discord.guild_id: imported points belong to one server")
+    source = args.source.strip().lower()
+    if not SOURCE.fullmatch(source):
+        return _fail(
+            f"--source must be 1-32 lowercase letters, digits, - or _ (got {args.source!r})"
+        )
     try:
-        rows, problems = read_rows(args)
+        rows, problems = read_rows(args, config.settings.discord.guild_id)
     except ValueError as err:
         return _fail(str(err))
     if problems:
@@ -161,23 +211,17 @@ def command(args: argparse.Namespace, load: object) -> int:
     if missing:
         return _fail(missing)
     try:
-        result = asyncio.run(run_import(config, args.source, rows, dry_run=args.dry_run))
-        if result.ok and args.dry_run and url.startswith("sqlite"):
-            lines = asyncio.run(preview_after(config, args.source, rows))
-        else:
-            lines = []
+        result, lines = asyncio.run(run_import(config, source, rows, dry_run=args.dry_run))
     except StartupError as err:
         return _fail(str(err))
     if not result.ok:
         for problem in result.problems:
             print(problem)
         return _fail(f"{len(result.problems)} member(s) refused: nothing was imported")
-    print("\n".join(summary(result, args.source)))
+    print("\n".join(summary(result, source, config.settings)))
     if args.dry_run:
         if lines:
             print("tiers preview after the import:")
             print("\n".join(lines))
-        elif not url.startswith("sqlite"):
-            print("(the tiers preview of a dry run needs a SQLite store; nothing was written)")
         print("nothing was written; run without --dry-run to import")
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -48,3 +50,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (no lazy reload on access)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_what_if_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    """An engine for :func:`what_if`: on SQLite, transactions begin when asked, not lazily.
+
+    The sqlite3 driver opens a transaction only before a write, so a SAVEPOINT issued first
+    would start (and its RELEASE commit) the real transaction: here BEGIN is sent explicitly,
+    as SQLAlchemy's SQLite documentation recommends for savepoints.
+    """
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _driver_never_begins)
+        event.listen(engine.sync_engine, "begin", _begin)
+    return engine
+
+
+def _driver_never_begins(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+@asynccontextmanager
+async def what_if(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on one connection inside one transaction that is rolled back at the end.
+
+    Services run unchanged on them (their commits become savepoints), so a dry run can do the
+    real work, read its effect (``tiers preview``) and leave the store as it was, on SQLite
+    (with :func:`create_what_if_engine`) and PostgreSQL alike.
+    """
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield async_sessionmaker(
+                bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
+        finally:
+            await transaction.rollback()

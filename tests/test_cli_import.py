@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from db import migrate
 from db.engine import create_engine, create_session_factory
-from db.models import Contribution
+from db.models import Contribution, TierState
 from tests.helpers import minimal_config, write_config
 from tests.test_cli import flywheel
 
@@ -116,3 +116,97 @@ def test_the_server_must_be_named_and_the_factor_valid(tmp_path):
         "import", "mee6", page, "--points-per-xp", "0", "--config", config(tmp_path, url)
     )
     assert bad.returncode == 1 and "--points-per-xp must be more than 0" in bad.stderr
+
+
+def seen(url: str, *user_ids: int) -> None:
+    """Members the bot has already seen in the server (its member sync)."""
+    from datetime import UTC, datetime
+
+    from db.repositories.members import MemberRepository
+
+    async def write() -> None:
+        engine = create_engine(url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                for user_id in user_ids:
+                    await MemberRepository(session, 111111111111111111).seen(
+                        user_id, display_name="ada", is_bot=False, now=datetime.now(UTC)
+                    )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(write())
+
+
+def tier_states(url: str) -> list[tuple[int, str | None]]:
+    async def read() -> list[tuple[int, str | None]]:
+        engine = create_engine(url)
+        try:
+            async with create_session_factory(engine)() as session:
+                rows = await session.execute(select(TierState.user_id, TierState.tier_key))
+                return [(int(user), tier) for user, tier in rows.all()]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_a_dry_run_previews_who_reaches_which_tier_and_the_import_places_them(tmp_path):
+    url = store(tmp_path)
+    cfg = config(tmp_path, url)
+    seen(url, ADA)
+    page = str(DATA / "mee6_page0.json")
+    dry = flywheel("import", "mee6", page, "--dry-run", "--config", cfg)
+    assert dry.returncode == 0, dry.stderr
+    assert "1 member(s) evaluated; 1 promoted" in dry.stdout
+    assert f"ada ({ADA}): no tier → Champion" in dry.stdout and "1523/500 points ✓" in dry.stdout
+    assert (
+        "2 of them the bot has not seen" in dry.stdout and "the preview below leaves" in dry.stdout
+    )
+    assert credits(url) == [] and tier_states(url) == [], "a dry run keeps nothing"
+
+    done = flywheel("import", "mee6", page, "--config", cfg)
+    assert done.returncode == 0, done.stderr
+    assert "the ladder promoted 1 to Champion quietly (no announcement or DM each)" in done.stdout
+    assert "when it next starts" in done.stdout
+    assert tier_states(url) == [(ADA, "champion")]
+
+
+def test_two_bots_exports_are_two_sources(tmp_path):
+    url = store(tmp_path)
+    cfg = config(tmp_path, url)
+    points = str(DATA / "points.csv")
+    assert flywheel("import", "csv", points, "--source", "Arcane", "--config", cfg).returncode == 0
+    tatsu = flywheel("import", "csv", points, "--source", "tatsu", "--config", cfg)
+    assert tatsu.returncode == 0 and "added 2 member(s) from tatsu" in tatsu.stdout
+    assert [source for _, _, source in credits(url)] == [
+        f"import:arcane:{ADA}",
+        f"import:tatsu:{ADA}",
+        "import:arcane:300000000000000004",
+        "import:tatsu:300000000000000004",
+    ]
+    bad = flywheel("import", "csv", points, "--source", "my bot", "--config", cfg)
+    assert bad.returncode == 1 and "--source must be 1-32 lowercase letters" in bad.stderr
+
+
+def test_another_server_s_leaderboard_is_refused(tmp_path):
+    url = store(tmp_path)
+    page = tmp_path / "other.json"
+    page.write_text(
+        json.dumps({"guild": {"id": "999999999999999999"}, "players": [{"id": str(ADA), "xp": 9}]}),
+        encoding="utf-8",
+    )
+    result = flywheel("import", "mee6", str(page), "--config", config(tmp_path, url))
+    assert result.returncode == 1
+    assert f"{page}: this is server 999999999999999999's leaderboard" in result.stdout
+    assert credits(url) == []
+
+
+def test_the_help_names_both_formats_and_their_options():
+    top = flywheel("import", "--help")
+    assert top.returncode == 0 and "mee6" in top.stdout and "csv" in top.stdout
+    assert "quietly" in top.stdout
+    mee6 = flywheel("import", "mee6", "--help")
+    assert "--points-per-xp" in mee6.stdout and "default 0.01" in mee6.stdout
+    csv = flywheel("import", "csv", "--help")
+    assert "--source" in csv.stdout and "--dry-run" in csv.stdout

@@ -10,13 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 __all__ = [
     "DEFAULT_POINTS_PER_XP",
+    "MAX_POINTS",
     "ImportRow",
     "Problem",
     "merge",
@@ -31,6 +33,16 @@ __all__ = [
 DEFAULT_POINTS_PER_XP = Decimal("0.01")
 #: Discord ids are snowflakes: positive, below 2**64.
 _MAX_ID = 2**64
+#: One member's imported points at most: far above any real score, and it keeps every ledger
+#: sum inside the store's integer column (PostgreSQL's ``integer`` stops at 2**31 - 1).
+MAX_POINTS = 100_000_000
+#: ASCII digits only: ``str.isdigit`` also takes "²", which ``int`` refuses.
+_DIGITS = re.compile(r"[0-9]+")
+#: What a spreadsheet makes of an 18-digit id: ``3.00E+17``, ``300000000000000000.0``,
+#: ``300,000,000,000,000,000``.
+_SPREADSHEET_NUMBER = re.compile(
+    r"[0-9]+(\.[0-9]*)?[eE][+]?[0-9]+|[0-9]+\.[0-9]*|[0-9]{1,3}(,[0-9]{3})+"
+)
 CSV_COLUMNS = ("user_id", "points", "messages", "note")
 NOTE_MAX = 200
 
@@ -69,7 +81,7 @@ def _snowflake(value: Any) -> int | None:
     text = (
         str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     )
-    if not text.isdigit():
+    if not _DIGITS.fullmatch(text):
         return None
     number = int(text)
     return number if 0 < number < _MAX_ID else None
@@ -81,15 +93,36 @@ def _count(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         return int(value.strip())
     return None
 
 
-def parse_mee6(name: str, text: str, factor: Decimal) -> tuple[list[ImportRow], list[Problem]]:
+def _id_hint(value: str) -> str:
+    """Why a spreadsheet's id is not an id: it turned the column into a number."""
+    if _SPREADSHEET_NUMBER.fullmatch(value):
+        return " (a spreadsheet rounds long ids: format the column as text and export again)"
+    return ""
+
+
+def _too_many(points: int) -> str | None:
+    if points > MAX_POINTS:
+        return f"{points} points is more than the {MAX_POINTS:,} one member can be given"
+    return None
+
+
+def _guild(value: Any) -> int | None:
+    return _snowflake(value) if value is not None else None
+
+
+def parse_mee6(
+    name: str, text: str, factor: Decimal, *, guild_id: int | None = None
+) -> tuple[list[ImportRow], list[Problem]]:
     """A saved page of MEE6's public leaderboard API: ``{"players": [{"id", "xp", ...}]}``.
 
-    Points are ``xp × factor`` rounded half up; ``message_count`` is kept as messages.
+    Points are ``xp × factor`` rounded half up; ``message_count`` is kept as messages. With
+    ``guild_id``, a page (``guild.id``) or player (``guild_id``) of another server is refused:
+    MEE6 pages name their server, and another server's leaderboard is an easy file to mix up.
     """
     try:
         data = json.loads(text)
@@ -98,6 +131,11 @@ def parse_mee6(name: str, text: str, factor: Decimal) -> tuple[list[ImportRow], 
     players = data.get("players") if isinstance(data, dict) else None
     if not isinstance(players, list):
         return [], [Problem(name, 'not a MEE6 leaderboard page: no "players" list')]
+    assert isinstance(data, dict)
+    guild = data.get("guild")
+    page_guild = _guild(guild.get("id")) if isinstance(guild, dict) else None
+    if guild_id is not None and page_guild is not None and page_guild != guild_id:
+        return [], [Problem(name, _other_server(page_guild, guild_id))]
     rows: list[ImportRow] = []
     problems: list[Problem] = []
     for index, player in enumerate(players):
@@ -121,9 +159,16 @@ def parse_mee6(name: str, text: str, factor: Decimal) -> tuple[list[ImportRow], 
             problems.append(
                 Problem(where, f"message_count must be a whole number (got {messages!r})")
             )
+        player_guild = _guild(player.get("guild_id"))
+        if guild_id is not None and player_guild is not None and player_guild != guild_id:
+            problems.append(Problem(where, _other_server(player_guild, guild_id)))
+            continue
         if user_id is None or xp is None or (messages is not None and count is None):
             continue
         points = int((Decimal(xp) * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        if too_many := _too_many(points):
+            problems.append(Problem(where, f"{too_many} ({xp} XP × {factor})"))
+            continue
         level = player.get("level")
         note = f"MEE6: {xp} XP" + (f", level {level}" if isinstance(level, int) else "")
         rows.append(ImportRow(user_id, points, count, note, where))
@@ -132,8 +177,11 @@ def parse_mee6(name: str, text: str, factor: Decimal) -> tuple[list[ImportRow], 
 
 def parse_csv(name: str, text: str) -> tuple[list[ImportRow], list[Problem]]:
     """``user_id,points[,messages][,note]`` with a header row, points as Flywheel points."""
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
-    header = [column.strip().lower() for column in reader.fieldnames or []]
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        header = [column.strip().lower() for column in reader.fieldnames or []]
+    except csv.Error as exc:
+        return [], [Problem(f"{name}:{reader.line_num}", f"not a CSV line ({exc})")]
     missing = [column for column in ("user_id", "points") if column not in header]
     unknown = [column for column in header if column not in CSV_COLUMNS]
     if missing or unknown:
@@ -145,10 +193,13 @@ def parse_csv(name: str, text: str) -> tuple[list[ImportRow], list[Problem]]:
         return [], [
             Problem(f"{name}:1", "; ".join(parts) + f"; the header is {','.join(CSV_COLUMNS)}")
         ]
+    twice = sorted({column for column in header if header.count(column) > 1})
+    if twice:
+        return [], [Problem(f"{name}:1", f"column(s) {', '.join(twice)} named twice")]
     reader.fieldnames = header
     rows: list[ImportRow] = []
     problems: list[Problem] = []
-    for record in reader:
+    for record in _records(reader, name, problems):
         where = f"{name}:{reader.line_num}"
         if None in record:
             problems.append(Problem(where, "more fields than the header has"))
@@ -162,9 +213,14 @@ def parse_csv(name: str, text: str) -> tuple[list[ImportRow], list[Problem]]:
         note = values.get("note", "")
         bad: list[str] = []
         if user_id is None:
-            bad.append(f"user_id must be a Discord user id (got {values['user_id']!r})")
+            bad.append(
+                f"user_id must be a Discord user id (got {values['user_id']!r})"
+                + _id_hint(values["user_id"])
+            )
         if _count(points) is None:
             bad.append(f"points must be a whole number of 0 or more (got {points!r})")
+        elif too_many := _too_many(int(points)):
+            bad.append(too_many)
         if messages and _count(messages) is None:
             bad.append(f"messages must be a whole number of 0 or more (got {messages!r})")
         if len(note) > NOTE_MAX:
@@ -176,6 +232,24 @@ def parse_csv(name: str, text: str) -> tuple[list[ImportRow], list[Problem]]:
         count = _count(messages) if messages else None
         rows.append(ImportRow(user_id, int(points), count, note, where))
     return rows, problems
+
+
+def _records(
+    reader: csv.DictReader[str], name: str, problems: list[Problem]
+) -> Iterator[dict[str | Any, str | Any]]:
+    """The reader's records; a line the csv module cannot read (a field past its size limit)
+    is a problem that ends the file: where the next record starts is no longer known."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        problems.append(Problem(f"{name}:{reader.line_num + 1}", f"not a CSV line ({exc})"))
+
+
+def _other_server(found: int, configured: int) -> str:
+    return (
+        f"this is server {found}'s leaderboard, not this server's ({configured}, "
+        "discord.guild_id): save the pages of this server's leaderboard"
+    )
 
 
 def merge(rows: Iterable[ImportRow]) -> tuple[list[ImportRow], list[Problem]]:

@@ -139,5 +139,5 @@ def build_services(
         ),
         feedback=FeedbackService(*common),
         programs=ProgramsService(*common),
-        imports=ImportService(*common),
+        imports=ImportService(*common, tiers),
     )

@@ -1,27 +1,41 @@
 """Imports from other bots: one ``imported`` contribution per member per source, all or nothing.
 
 The rows come checked from :mod:`bot.core.imports`. Each member's points land as one
-contribution with the source id ``import:<source>:<user>`` (``mee6``, ``csv``), so importing the
-same file again changes nothing. A member already imported from that source with *different*
-points is refused, not replaced: the ledger never silently rewrites a credit, and the fix (a
-correction with /contribution add, which the mod log shows) stays visible. Any refusal means
-nothing is written. Members the bot has not seen yet are credited all the same; the ladder
-places them (and their roles follow) at the bot's next start or daily sweep.
+contribution with the source id ``import:<source>:<user>`` (``mee6``, ``csv`` or the name given
+with ``--source``), so importing the same file again changes nothing. A member already imported
+from that source with *different* points is refused, not replaced: the ledger never silently
+rewrites a credit, and the fix (a correction with /contribution add, which the mod log shows)
+stays visible. Any refusal means nothing is written.
+
+The ladder then evaluates the imported members it knows, quietly, as a backfill does: a
+promotion is stored and its role queued, with no announcement or DM each (an import can promote
+dozens at once; the command's summary stands for them). Members the bot has not seen yet are
+credited all the same; the ladder places them at the bot's next start (its catch-up sweep runs
+once the member list is synced) or daily sweep, which also gives every stored tier its role.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
+from bot.config import Settings
 from bot.core.imports import ImportRow, Problem
 from bot.services.base import Service
+from bot.services.contributions import Contributions
+from bot.services.ladder_automation import LadderAutomation
 from db.models import Contribution, Member
 
 KIND = "imported"
-SOURCES = ("mee6", "csv")
+#: A source names where the points came from (``mee6``, ``csv``, ``tatsu``…): it is part of
+#: every source id (128 characters at most, with ``import:`` and a 20-digit id).
+SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,8 @@ class ImportResult:
     #: Imported members the bot has not seen in the server yet: the ladder places them once it
     #: does (at its next start), so a preview leaves them out until then.
     unseen: int = 0
+    #: Tier key -> members the import promoted to it (quietly: no announcement or DM each).
+    promoted: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -46,28 +62,44 @@ def source_id(source: str, user_id: int) -> str:
 
 
 class ImportService(Service):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        contributions: Contributions,
+        tiers: LadderAutomation,
+    ) -> None:
+        super().__init__(sessions, settings, clock, contributions)
+        self.tiers = tiers
+
     async def import_rows(
-        self, source: str, rows: Sequence[ImportRow], *, dry_run: bool = False
+        self, source: str, rows: Sequence[ImportRow], *, dry_run: bool = False, place: bool = True
     ) -> ImportResult:
         """Credit every row in one transaction, or nothing if any member was imported before
-        with other points; ``dry_run`` checks and counts but rolls back."""
-        if source not in SOURCES:
-            raise ValueError(f"unknown import source {source!r}")
+        with other points; ``dry_run`` checks and counts but rolls back. ``place``: evaluate
+        the imported members' tiers afterwards (a what-if leaves it off to preview them)."""
+        if not SOURCE.fullmatch(source):
+            raise ValueError(
+                f"an import source is 1-32 lowercase letters, digits, - or _ (got {source!r})"
+            )
         now = self.clock.now()
+        prefix = source_id(source, 0)[:-1]
         async with self.sessions() as session, session.begin():
-            earlier = dict(
-                (
+            # Every earlier import from this source, not an IN list of the rows: a leaderboard
+            # of 50,000 members would pass PostgreSQL's 32,767 bound parameters.
+            earlier = {
+                key: points
+                for key, points in (
                     await session.execute(
                         select(Contribution.source_id, Contribution.points).where(
                             Contribution.guild_id == self.guild_id,
                             Contribution.kind == KIND,
-                            Contribution.source_id.in_(
-                                [source_id(source, r.user_id) for r in rows]
-                            ),
+                            Contribution.source_id.startswith(prefix, autoescape=True),
                         )
                     )
                 ).all()
-            )
+            }
             seen = set(
                 await session.scalars(
                     select(Member.user_id).where(
@@ -113,8 +145,22 @@ class ImportService(Service):
                 for row in fresh
             ]
             await self.contributions.record_many(session, credits)
-        await self.contributions.changed(row.user_id for row in fresh)
-        return result
+        if not place:
+            return result
+        placed = {row.user_id for row in fresh if row.user_id in seen}
+        return replace(result, promoted=await self._place(placed))
+
+    async def _place(self, user_ids: set[int]) -> dict[str, int]:
+        """The quiet ladder of a backfill, for the imported members the bot knows."""
+        if not user_ids or not self.settings.tiers:
+            return {}
+        changes = await self.tiers.ladder.evaluate(user_ids)
+        promoted = [c for c in changes if c.action == "promote"]
+        self.tiers.roles.enqueue(c.user_id for c in promoted)
+        others = [c for c in changes if c.action != "promote"]
+        if others:  # told as the daily sweep would have told them
+            self.tiers.spawn_delivery(others)
+        return dict(Counter(c.to_tier for c in promoted if c.to_tier))
 
 
 def _reason(source: str, row: ImportRow) -> str:

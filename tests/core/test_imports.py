@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.imports import ImportRow, merge, parse_csv, parse_mee6, points_per_xp
+from bot.core.imports import MAX_POINTS, ImportRow, merge, parse_csv, parse_mee6, points_per_xp
 
 ADA, GRACE = 300000000000000001, 300000000000000002
 
@@ -108,7 +108,7 @@ def test_the_factor_must_be_a_positive_number(raw: str) -> None:
 
 @given(
     st.lists(
-        st.tuples(st.integers(1, 2**63), st.integers(0, 10**9), st.integers(0, 10**6)),
+        st.tuples(st.integers(1, 2**63), st.integers(0, 10**7), st.integers(0, 10**6)),
         unique_by=lambda player: player[0],
         max_size=30,
     ),
@@ -123,8 +123,122 @@ def test_every_valid_player_is_read_with_its_points(players, factor) -> None:
         assert abs(row.points - xp * factor) <= Decimal("0.5")
 
 
-@given(st.lists(st.tuples(st.integers(1, 2**63), st.integers(0, 10**9)), max_size=30))
+@given(st.lists(st.tuples(st.integers(1, 2**63), st.integers(0, MAX_POINTS)), max_size=30))
 def test_a_csv_round_trips(pairs) -> None:
     text = "user_id,points\n" + "".join(f"{u},{p}\n" for u, p in pairs)
     rows, problems = parse_csv("p.csv", text)
     assert problems == [] and [(r.user_id, r.points) for r in rows] == pairs
+
+
+# ------------------------------------------------------------------- what a file can get wrong
+
+
+def test_more_points_than_a_member_can_hold_are_refused() -> None:
+    over = MAX_POINTS + 1
+    _, problems = parse_csv("p.csv", f"user_id,points\n{ADA},{over}\n{GRACE},{MAX_POINTS}\n")
+    assert [str(p) for p in problems] == [
+        f"p.csv:2: {over} points is more than the 100,000,000 one member can be given"
+    ]
+    rows, problems = parse_mee6("p.json", page({"id": str(ADA), "xp": 10**12}), Decimal("0.01"))
+    assert rows == [] and str(problems[0]).startswith("p.json:players[0]: 10000000000 points is")
+    assert "(1000000000000 XP × 0.01)" in str(problems[0])
+
+
+def test_another_server_s_leaderboard_is_refused() -> None:
+    ours, theirs = 111111111111111111, 999999999999999999
+    other = json.dumps({"guild": {"id": str(theirs)}, "players": [{"id": str(ADA), "xp": 5}]})
+    rows, problems = parse_mee6("p.json", other, Decimal(1), guild_id=ours)
+    assert rows == [] and [str(p) for p in problems] == [
+        f"p.json: this is server {theirs}'s leaderboard, not this server's ({ours}, "
+        "discord.guild_id): save the pages of this server's leaderboard"
+    ]
+    mixed = page(
+        {"id": str(ADA), "xp": 5, "guild_id": str(ours)},
+        {"id": str(GRACE), "xp": 5, "guild_id": str(theirs)},
+    )
+    rows, problems = parse_mee6("p.json", mixed, Decimal(1), guild_id=ours)
+    assert [r.user_id for r in rows] == [ADA]
+    assert str(problems[0]).startswith(f"p.json:players[1]: this is server {theirs}'s")
+    assert parse_mee6("p.json", other, Decimal(1))[1] == [], "no server to compare: taken"
+
+
+def test_an_id_a_spreadsheet_rounded_gets_a_hint() -> None:
+    text = 'user_id,points\n3.00E+17,5\n"300,000,000,000,000,001",5\nada,5\n'
+    _, problems = parse_csv("p.csv", text)
+    hint = "(a spreadsheet rounds long ids: format the column as text and export again)"
+    assert [str(p).endswith(hint) for p in problems] == [True, True, False]
+
+
+def test_a_column_named_twice_is_refused() -> None:
+    _, problems = parse_csv("p.csv", "user_id,points,Points\n1,2,3\n")
+    assert [str(p) for p in problems] == ["p.csv:1: column(s) points named twice"]
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "+5", " ", "5 5"])
+def test_only_plain_digits_are_numbers(value: str) -> None:
+    _, problems = parse_csv("p.csv", f'user_id,points\n{ADA},"{value}"\n')
+    assert [p.where for p in problems] == ["p.csv:2"]
+
+
+# --------------------------------------------------------------------------- properties
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {}, optional={"id": JSON, "xp": JSON, "message_count": JSON, "level": JSON}
+        )
+        | JSON,
+        max_size=8,
+    )
+)
+def test_any_page_is_read_or_refused_player_by_player(players) -> None:
+    """Whatever a page holds, nothing raises, and each player is a row or named problems."""
+    rows, problems = parse_mee6("p.json", json.dumps({"players": players}), Decimal("0.5"))
+    kept = {row.where for row in rows}
+    refused = {problem.where for problem in problems}
+    assert kept.isdisjoint(refused)
+    assert kept | refused == {f"p.json:players[{i}]" for i in range(len(players))}
+
+
+@given(st.text(alphabet=st.sampled_from('0123456789,"\n\r ab-.\ufeff'), max_size=80))
+def test_any_csv_text_is_read_or_refused_by_line(body) -> None:
+    """Arbitrary text under a good header never raises; each problem names a line that exists."""
+    text = "user_id,points,messages,note\n" + body
+    rows, problems = parse_csv("p.csv", text)
+    lines = text.count("\n") + text.count("\r") + 1
+    for where in [r.where for r in rows] + [p.where for p in problems]:
+        name, line = where.split(":")
+        assert name == "p.csv" and 2 <= int(line) <= lines
+    assert all(0 < r.user_id < 2**64 and 0 <= r.points <= MAX_POINTS for r in rows)
+
+
+ROWS = st.lists(
+    st.builds(
+        ImportRow,
+        st.sampled_from([ADA, GRACE, 300000000000000003]),
+        st.integers(0, 3),
+        st.none(),
+        st.just(""),
+        st.text(alphabet="abc", min_size=1, max_size=3),
+    ),
+    max_size=10,
+)
+
+
+@given(ROWS)
+def test_merge_keeps_one_row_per_member_and_names_every_disagreement(rows) -> None:
+    merged, problems = merge(rows)
+    assert sorted(r.user_id for r in merged) == sorted({r.user_id for r in rows})
+    first = {r.user_id: r for r in reversed(rows)}
+    assert {r.user_id: r for r in merged} == first
+    disagreeing = [r for r in rows if r.points != first[r.user_id].points]
+    assert [p.where for p in problems] == [r.where for r in disagreeing]
