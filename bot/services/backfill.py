@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -399,19 +398,8 @@ class BackfillService:
         return len({uid for uid, _ in counts}), len(counts)
 
     async def _quiet_ladder(self) -> dict[str, int]:
-        """Everyone evaluated once; promotions get their roles through the paced queue but no
-        announcement or DM each (the summary post stands for them). At-risk notices and
-        demotions are told as the daily sweep would have told them."""
-        if not self.settings.tiers:
-            return {}
-        report = await self.tiers.ladder.sweep()
-        self.tiers.roles.enqueue(c.user_id for c in report.changes if c.action == "promote")
-        others = [c for c in report.changes if c.action != "promote"]
-        if others:
-            self.tiers.spawn_delivery(others)
-        return dict(
-            Counter(c.to_tier for c in report.changes if c.action == "promote" and c.to_tier)
-        )
+        """Everyone evaluated once, quietly (the summary post stands for each promotion)."""
+        return await self.tiers.place_quietly()
 
     async def _announce(
         self,

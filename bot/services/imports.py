@@ -17,7 +17,6 @@ once the member list is synced) or daily sweep, which also gives every stored ti
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -151,16 +150,17 @@ class ImportService(Service):
         return replace(result, promoted=await self._place(placed))
 
     async def _place(self, user_ids: set[int]) -> dict[str, int]:
-        """The quiet ladder of a backfill, for the imported members the bot knows."""
+        """The quiet ladder of a backfill, for the imported members the import promotes.
+
+        Only promotions: points added never warn or demote anyone, and a member who stands
+        to be warned or demoted anyway is left to the daily sweep, which tells them. An import
+        may run offline (the CLI), where such a notice would be recorded but never sent.
+        """
         if not user_ids or not self.settings.tiers:
             return {}
-        changes = await self.tiers.ladder.evaluate(user_ids)
-        promoted = [c for c in changes if c.action == "promote"]
-        self.tiers.roles.enqueue(c.user_id for c in promoted)
-        others = [c for c in changes if c.action != "promote"]
-        if others:  # told as the daily sweep would have told them
-            self.tiers.spawn_delivery(others)
-        return dict(Counter(c.to_tier for c in promoted if c.to_tier))
+        planned = await self.tiers.ladder.plan(user_ids)
+        rising = {p.user_id for p in planned if p.decision.action == "promote"}
+        return await self.tiers.place_quietly(rising) if rising else {}
 
 
 def _reason(source: str, row: ImportRow) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
 
 from bot.config import Settings, TierConfig
 from bot.core.embeds import EmbedField, EmbedSpec
@@ -88,6 +89,24 @@ class LadderAutomation:
             await self.run_sweep()
         finally:
             self.caught_up.set()
+
+    async def place_quietly(self, user_ids: Collection[int] | None = None) -> dict[str, int]:
+        """Evaluate ``user_ids`` (everyone for None) after credit given in bulk (a backfill, an
+        import): promotions get their roles through the paced queue but no announcement or DM
+        each (the caller posts one summary); at-risk notices and demotions are told as the
+        daily sweep tells them. Returns tier key -> members promoted into it."""
+        if not self.settings.tiers:
+            return {}
+        if user_ids is None:
+            changes: Sequence[Change] = (await self.ladder.sweep()).changes
+        else:
+            changes = await self.ladder.evaluate(user_ids)
+        promoted = [c for c in changes if c.action == "promote"]
+        self.roles.enqueue(c.user_id for c in promoted)
+        others = [c for c in changes if c.action != "promote"]
+        if others:
+            self.spawn_delivery(others)
+        return dict(Counter(c.to_tier for c in promoted if c.to_tier))
 
     def member_returned(self, user_id: int) -> None:
         """A member who comes back gets their tier roles back."""

@@ -4,6 +4,7 @@ members the bot knows on the ladder quietly; a what-if leaves nothing; on SQLite
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -158,6 +159,32 @@ async def test_known_members_are_promoted_quietly_and_unseen_ones_wait(sessions,
     assert states == {ADA: "champion"}, "grace is unknown until the bot sees her; linus is short"
     assert (change.user_id, change.to_tier, change.actor_id) == (ADA, "champion", None)
     assert told.said == [], "no announcement and no DM for an imported promotion"
+
+
+async def test_an_import_decides_no_warning_it_could_not_send(sessions, clock) -> None:
+    """A Champion long below the rule is the daily sweep's to warn: the import (which may run
+    offline, where the DM is never sent) promotes only, so no notice is recorded unsent."""
+    told = Told()
+    container = services(sessions, clock, min_points=100, effects=told)
+    await seen(sessions, clock, LINUS)
+    long_ago = clock.now() - timedelta(days=120)
+    async with sessions() as session, session.begin():
+        session.add(
+            TierState(
+                guild_id=GUILD, user_id=LINUS, tier_key="champion", tier_since=long_ago,
+                below_since=long_ago, updated_at=long_ago,
+            )
+        )  # fmt: skip
+    result = await container.imports.import_rows("mee6", [row(LINUS, 20)])
+    await container.background.finish(1)
+    assert result.promoted == {}
+    async with sessions() as session:
+        [state] = await session.scalars(select(TierState))
+        changes = list(await session.scalars(select(TierChange)))
+    assert (state.tier_key, state.at_risk_notified_at) == ("champion", None)
+    assert changes == [] and told.said == []
+    report = await container.tiers.run_sweep()  # the bot's own pass decides, and tells
+    assert report is not None and [c.user_id for c in report.changes] == [LINUS]
 
 
 async def test_the_sweep_places_an_imported_member_once_the_bot_sees_them(sessions, clock) -> None:
