@@ -1075,3 +1075,32 @@ def test_a_daily_job_time_must_be_hh_mm(value: object) -> None:
     [problem] = info.value.problems
     assert problem.key == "schedule.ladder_sweep"
     assert str(problem).endswith('Example: ladder_sweep = "03:00"')
+
+
+def test_a_number_too_long_for_toml_names_its_line(tmp_path: Path) -> None:
+    """tomllib raises a bare ValueError for an integer past 4,300 digits."""
+    path = tmp_path / "config.toml"
+    path.write_text("[discord]\n\nguild_id = " + "9" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env=ENV)
+    [problem] = caught.value.problems
+    assert problem.key == str(path)
+    assert problem.message == "line 3 has a number of 5,000 digits, longer than TOML can read"
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("discord", "guild_id", "9" * 5000, "is too large to be a Discord ID"),
+        ("schedule", "newsletter", "9" * 5000 + " 09:00", "the day of the month must be between"),
+    ],
+)
+def test_a_quoted_number_thousands_of_digits_long_is_named_by_key(
+    section: str, key: str, value: str, message: str
+) -> None:
+    data = {"discord": {"guild_id": 1}}
+    data.setdefault(section, {})[key] = value
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, env=ENV)
+    [problem] = [p for p in caught.value.problems if p.key == f"{section}.{key}"]
+    assert message in problem.message and len(problem.message) < 300

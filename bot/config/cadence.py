@@ -98,7 +98,7 @@ def _parse_monthly(value: object) -> MonthlyAt:
     parts = value.strip().split()
     if len(parts) != 2 or not DIGITS.fullmatch(parts[0]):
         raise problem(f'must look like "{_MONTHLY_SHAPE}" (got {show(value)})')
-    day = int(parts[0])
+    day = int(parts[0][-3:]) if len(parts[0].lstrip("0")) <= 3 else 0  # ``int`` stops at 4,300
     if not 1 <= day <= 28:
         raise problem(
             f"the day of the month must be between 1 and 28, so it exists in every month "

@@ -39,6 +39,8 @@ def _check_snowflake(value: object) -> int:
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and DIGITS.fullmatch(value.strip()):
+        if len(value.strip()) > len(str(_MAX_SNOWFLAKE)):  # and ``int`` refuses 4,300 digits
+            raise bad_snowflake("is too large for a Discord ID", "range")
         number = int(value.strip())
     else:
         raise bad_snowflake("must be a Discord ID", "type")

@@ -143,6 +143,24 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_toml_problem(source, exc)], source) from None
+    except ValueError:  # an integer past what ``int`` reads from text (4,300 digits)
+        raise ConfigError([_number_too_long(source, text)], source) from None
+
+
+_LONG_NUMBER: Final = re.compile(r"[0-9_]{4000,}")
+
+
+def _number_too_long(path: Path, text: str) -> ConfigProblem:
+    found = _LONG_NUMBER.search(text)
+    if found is None:  # not what tomllib refuses today; still named rather than raised
+        what = "a number is longer than TOML can read"
+    else:
+        line = text.count("\n", 0, found.start()) + 1
+        digits = len(found.group().replace("_", ""))
+        what = f"line {line} has a number of {digits:,} digits, longer than TOML can read"
+    return ConfigProblem(
+        str(path), what, "ids have at most 20 digits: guild_id = 123456789012345678"
+    )
 
 
 def load_config(

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-_SPAN = re.compile(r"^\s*(\d+)\s*([dw])\s*$", re.IGNORECASE)
+_SPAN = re.compile(r"^\s*([0-9]+)\s*([dw])\s*$", re.IGNORECASE)
 #: Discord keeps history for ever, but the ladder looks back months, not years.
 MAX_SPAN = timedelta(days=3650)
 
@@ -16,13 +16,14 @@ MAX_SPAN = timedelta(days=3650)
 def parse_span(text: str) -> timedelta:
     """``"180d"`` or ``"26w"`` as a timedelta; ValueError with a message a member can act on."""
     match = _SPAN.match(text)
+    shown = repr(text) if len(text) <= 12 else repr(text[:8])[:-1] + "…'"
     if match is None:
-        raise ValueError(f"{text!r} is not a span: write days or weeks, like 180d or 26w")
-    amount, unit = int(match[1]), match[2].lower()
-    span = timedelta(days=amount * (7 if unit == "w" else 1))
-    if not timedelta(days=1) <= span <= MAX_SPAN:
-        raise ValueError(f"{text!r}: choose between 1d and {MAX_SPAN.days}d")
-    return span
+        raise ValueError(f"{shown} is not a span: write days or weeks, like 180d or 26w")
+    # Five digits already pass the limit; more would overflow ``int`` or ``timedelta``.
+    days = int(match[1][-6:]) * (7 if match[2].lower() == "w" else 1)
+    if match[1].lstrip("0")[:-6] or not 1 <= days <= MAX_SPAN.days:
+        raise ValueError(f"{shown}: choose between 1d and {MAX_SPAN.days}d")
+    return timedelta(days=days)
 
 
 @dataclass(frozen=True)

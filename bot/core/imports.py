@@ -43,6 +43,11 @@ _DIGITS = re.compile(r"[0-9]+")
 _SPREADSHEET_NUMBER = re.compile(
     r"[0-9]+(\.[0-9]*)?[eE][+]?[0-9]+|[0-9]+\.[0-9]*|[0-9]{1,3}(,[0-9]{3})+"
 )
+#: Digits a count may have: far past any real count, and well inside what ``int`` reads from
+#: text (4,300 digits; more raises ValueError).
+_MAX_DIGITS = 18
+#: How much of a bad value a problem quotes: enough to find it, never the whole of a huge cell.
+_QUOTED = 40
 CSV_COLUMNS = ("user_id", "points", "messages", "note")
 NOTE_MAX = 200
 
@@ -81,7 +86,7 @@ def _snowflake(value: Any) -> int | None:
     text = (
         str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     )
-    if not _DIGITS.fullmatch(text):
+    if not _DIGITS.fullmatch(text) or len(text) > 20:
         return None
     number = int(text)
     return number if 0 < number < _MAX_ID else None
@@ -93,9 +98,24 @@ def _count(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
-    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        if _DIGITS.fullmatch(text) and len(text) <= _MAX_DIGITS:
+            return int(text)
     return None
+
+
+def _quoted(value: Any) -> str:
+    """``repr`` of a bad value, cut short: a problem must stay readable for a 5,000-digit cell."""
+    text = repr(value)
+    return text if len(text) <= _QUOTED else f"{text[:_QUOTED]}… ({len(text):,} characters)"
+
+
+def _not_a_count(field: str, value: Any) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if _DIGITS.fullmatch(text):
+        return f"{field} has {len(text):,} digits, more than any count ({_MAX_DIGITS} at most)"
+    return f"{field} must be a whole number of 0 or more (got {_quoted(value)})"
 
 
 def _id_hint(value: str) -> str:
@@ -106,9 +126,11 @@ def _id_hint(value: str) -> str:
 
 
 def _too_many(points: int) -> str | None:
-    if points > MAX_POINTS:
-        return f"{points} points is more than the {MAX_POINTS:,} one member can be given"
-    return None
+    return _too_many_text(str(points)) if points > MAX_POINTS else None
+
+
+def _too_many_text(points: str) -> str:
+    return f"{points} points is more than the {MAX_POINTS:,} one member can be given"
 
 
 def _guild(value: Any) -> int | None:
@@ -128,6 +150,10 @@ def parse_mee6(
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return [], [Problem(f"{name}:{exc.lineno}", f"not valid JSON ({exc.msg})")]
+    except ValueError as exc:  # a number longer than ``int`` reads (4,300 digits)
+        return [], [Problem(name, f"not valid JSON for a leaderboard ({str(exc)[:80]})")]
+    except RecursionError:
+        return [], [Problem(name, "not valid JSON for a leaderboard (nested too deep to read)")]
     players = data.get("players") if isinstance(data, dict) else None
     if not isinstance(players, list):
         return [], [Problem(name, 'not a MEE6 leaderboard page: no "players" list')]
@@ -149,23 +175,25 @@ def parse_mee6(
         count = None if messages is None else _count(messages)
         if user_id is None:
             problems.append(
-                Problem(where, f"id must be a Discord user id (got {player.get('id')!r})")
+                Problem(where, f"id must be a Discord user id (got {_quoted(player.get('id'))})")
             )
         if xp is None:
-            problems.append(
-                Problem(where, f"xp must be a whole number of 0 or more (got {player.get('xp')!r})")
-            )
+            problems.append(Problem(where, _not_a_count("xp", player.get("xp"))))
         if messages is not None and count is None:
-            problems.append(
-                Problem(where, f"message_count must be a whole number (got {messages!r})")
-            )
+            problems.append(Problem(where, _not_a_count("message_count", messages)))
         player_guild = _guild(player.get("guild_id"))
         if guild_id is not None and player_guild is not None and player_guild != guild_id:
             problems.append(Problem(where, _other_server(player_guild, guild_id)))
             continue
         if user_id is None or xp is None or (messages is not None and count is None):
             continue
-        points = int((Decimal(xp) * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        # Compared before rounding: quantizing past the context's 28 digits raises.
+        exact = Decimal(xp) * factor
+        if exact >= MAX_POINTS + 1:
+            shown = f"{exact:.0f}" if exact.adjusted() < _MAX_DIGITS else "more than 10**18"
+            problems.append(Problem(where, f"{_too_many_text(shown)} ({xp} XP × {factor})"))
+            continue
+        points = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
         if too_many := _too_many(points):
             problems.append(Problem(where, f"{too_many} ({xp} XP × {factor})"))
             continue
@@ -214,15 +242,15 @@ def parse_csv(name: str, text: str) -> tuple[list[ImportRow], list[Problem]]:
         bad: list[str] = []
         if user_id is None:
             bad.append(
-                f"user_id must be a Discord user id (got {values['user_id']!r})"
+                f"user_id must be a Discord user id (got {_quoted(values['user_id'])})"
                 + _id_hint(values["user_id"])
             )
         if _count(points) is None:
-            bad.append(f"points must be a whole number of 0 or more (got {points!r})")
+            bad.append(_not_a_count("points", points))
         elif too_many := _too_many(int(points)):
             bad.append(too_many)
         if messages and _count(messages) is None:
-            bad.append(f"messages must be a whole number of 0 or more (got {messages!r})")
+            bad.append(_not_a_count("messages", messages))
         if len(note) > NOTE_MAX:
             bad.append(f"note must be at most {NOTE_MAX} characters (it has {len(note)})")
         if bad:

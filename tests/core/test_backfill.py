@@ -37,7 +37,10 @@ def test_spans_in_days_or_weeks(text: str, days: int) -> None:
         ("180", "'180' is not a span: write days or weeks, like 180d or 26w"),
         ("0d", "'0d': choose between 1d and 3650d"),
         ("600w", "'600w': choose between 1d and 3650d"),
+        ("9999999999d", "'9999999999d': choose between 1d and 3650d"),
+        ("9" * 5000 + "w", "'99999999…': choose between 1d and 3650d"),
     ],
+    ids=["words", "no unit", "zero", "too long", "past timedelta", "past int"],
 )
 def test_bad_spans_say_what_to_write(text: str, message: str) -> None:
     with pytest.raises(ValueError, match="^" + message.replace("(", r"\(") + "$"):

@@ -41,7 +41,7 @@ def test_bad_players_are_named_by_their_place_and_none_is_kept() -> None:
     assert [str(p) for p in problems] == [
         "p.json:players[0]: id must be a Discord user id (got 'not-an-id')",
         "p.json:players[1]: xp must be a whole number of 0 or more (got -5)",
-        "p.json:players[2]: message_count must be a whole number (got 'many')",
+        "p.json:players[2]: message_count must be a whole number of 0 or more (got 'many')",
         "p.json:players[3]: a player must be an object",
     ]
 
@@ -242,3 +242,39 @@ def test_merge_keeps_one_row_per_member_and_names_every_disagreement(rows) -> No
     assert {r.user_id: r for r in merged} == first
     disagreeing = [r for r in rows if r.points != first[r.user_id].points]
     assert [p.where for p in problems] == [r.where for r in disagreeing]
+
+
+# ------------------------------------------------------------- numbers no parser should choke on
+
+
+@pytest.mark.parametrize("column", ["user_id", "points", "messages"])
+def test_a_number_thousands_of_digits_long_is_a_problem_not_a_crash(column: str) -> None:
+    """``int`` refuses text of more than 4,300 digits; the cell is named, shortened."""
+    cells = {"user_id": str(ADA), "points": "5", "messages": "1"}
+    cells[column] = "9" * 5000
+    text = "user_id,points,messages\n" + ",".join(cells.values()) + "\n"
+    rows, problems = parse_csv("p.csv", text)
+    assert rows == [] and [p.where for p in problems] == ["p.csv:2"]
+    assert column in problems[0].message and len(problems[0].message) < 200
+
+
+def test_xp_beyond_decimal_precision_is_more_than_a_member_can_hold() -> None:
+    """40 digits of XP times the factor overflows the decimal context when rounded."""
+    xp = 10**40
+    rows, problems = parse_mee6("p.json", page({"id": str(ADA), "xp": xp}), Decimal("0.01"))
+    assert rows == [] and [p.where for p in problems] == ["p.json:players[0]"]
+    assert "more than the 100,000,000 one member can be given" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"players": [{"id": "300000000000000001", "xp": ' + "9" * 5000 + "}]}",
+        '{"players": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    ],
+    ids=["5000-digit number", "nested 100,000 deep"],
+)
+def test_json_no_parser_should_build_is_refused_by_name(text: str) -> None:
+    rows, problems = parse_mee6("p.json", text, Decimal("0.01"))
+    assert rows == [] and len(problems) == 1 and problems[0].where.startswith("p.json")
+    assert "not valid JSON" in problems[0].message and len(problems[0].message) < 200
