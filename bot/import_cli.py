@@ -180,6 +180,11 @@ def summary(result: ImportResult, source: str, settings: Settings) -> list[str]:
             "when the bot next starts and sees them"
             + (", so the preview below leaves them out" if result.dry_run else "")
         )
+    if result.erased:
+        lines.append(
+            f"left out {result.erased} member(s) who had their data erased (/privacy delete): "
+            "the file holds their past, and erased stays erased"
+        )
     return lines
 
 

@@ -852,3 +852,18 @@ class BackfillMessage(Base):
     message_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
     user_id: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class ErasedMember(Base):
+    """A member who had their data erased, kept as a one-way key and the time.
+
+    Imports and history backfills read the past again (another bot's file, Discord's history);
+    without this they would bring an erased member's past back. The key (SHA-256 of the server
+    and the id) only answers "was this id erased, and when", for an id already in hand.
+    """
+
+    __tablename__ = "erased_members"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    member_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(TZDateTime)

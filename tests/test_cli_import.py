@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,11 +13,13 @@ from sqlalchemy import select
 from db import migrate
 from db.engine import create_engine, create_session_factory
 from db.models import Contribution, TierState
+from db.repositories.privacy import PrivacyRepository
 from tests.helpers import minimal_config, write_config
 from tests.test_cli import flywheel
 
 DATA = Path(__file__).resolve().parent / "data"
 ADA = 300000000000000001
+GUILD = 111111111111111111  # minimal_config's
 TIERS = [{"key": "champion", "name": "Champion", "role_id": 900000000000000001, "min_points": 500}]
 
 
@@ -74,6 +77,27 @@ def test_a_mee6_page_is_imported_once(tmp_path):
     assert "before with 1523 points, not 3047" in changed.stdout
     assert "3 member(s) refused: nothing was imported" in changed.stderr
     assert len(credits(url)) == 3
+
+
+def test_a_member_who_erased_their_data_stays_erased_when_the_page_comes_again(tmp_path):
+    url = store(tmp_path)
+    cfg = config(tmp_path, url)
+    page = str(DATA / "mee6_page0.json")
+    assert flywheel("import", "mee6", page, "--config", cfg).returncode == 0
+
+    async def erase() -> None:
+        engine = create_engine(url)
+        try:
+            async with create_session_factory(engine).begin() as session:
+                await PrivacyRepository(session, GUILD).erase(ADA, now=datetime.now(UTC))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(erase())
+    again = flywheel("import", "mee6", page, "--config", cfg)
+    assert again.returncode == 0, again.stderr
+    assert "left out 1 member(s) who had their data erased (/privacy delete)" in again.stdout
+    assert ADA not in [user_id for user_id, _, _ in credits(url)]
 
 
 def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_line(tmp_path):

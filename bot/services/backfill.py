@@ -42,6 +42,7 @@ from bot.services.answers import AnswersService, HelpThread, MarkRequest, solved
 from bot.services.effects import DiscordEffects
 from bot.services.ladder_automation import LadderAutomation
 from db.repositories.backfill import BackfillRepository, Staged
+from db.repositories.privacy import Erasures
 from db.repositories.questions import QuestionRepository
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,8 @@ class BackfillService:
                     run = await repo.begin(since=since, until=until, now=now)
                     since, until, span = run.since, run.until, run.until - run.since
                     done = await repo.checkpoints()
+            async with self.sessions() as session:
+                erased = await Erasures.load(session, self.guild_id)
             channels = await history.channels(channel_ids)
             progress.channels_total = len(channels)
             tally = [0, 0]  # questions, answers credited
@@ -211,6 +214,7 @@ class BackfillService:
                         cursor=cursor or snowflake_at(until),
                         dry_run=dry_run,
                         staged=staged,
+                        erased=erased,
                     )
                     tally[0] += q
                     tally[1] += a
@@ -245,11 +249,14 @@ class BackfillService:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def _question(self, channel: PastChannel) -> HelpThread | None:
-        """The channel as a question, if it is a thread in a help forum or help channel."""
+    def _question(self, channel: PastChannel, erased: Erasures) -> HelpThread | None:
+        """The channel as a question, if it is a thread in a help forum or help channel (and
+        its asker did not have their data erased since)."""
         if channel.parent_id is None or not self.answers.is_help_parent(channel.parent_id):
             return None
         if channel.owner_id is None or channel.created_at is None:
+            return None
+        if erased.erased_after(channel.owner_id, channel.created_at):
             return None
         return HelpThread(
             thread_id=channel.channel_id,
@@ -268,14 +275,23 @@ class BackfillService:
         cursor: int,
         dry_run: bool,
         staged: list[Staged],
+        erased: Erasures,
     ) -> tuple[int, int]:
-        """Read one channel newest first; returns (questions, answers) credited."""
+        """Read one channel newest first; returns (questions, answers) credited.
+
+        What members wrote before they had their data erased is passed over, as if deleted:
+        Discord keeps their messages, but erased stays erased.
+        """
         counter = self.activity.counter
-        question = self._question(channel)
+        question = self._question(channel, erased)
         held: list[PastMessage] = []  # a question is decided once its thread is fully read
         while True:
             page = await history.page(channel.channel_id, cursor)
-            fresh = [m for m in page if m.created_at >= since]
+            fresh = [
+                m
+                for m in page
+                if m.created_at >= since and not erased.erased_after(m.author_id, m.created_at)
+            ]
             batch: list[Staged] = []
             for m in fresh:
                 if m.author_is_bot or m.is_webhook or m.is_system:
@@ -285,7 +301,7 @@ class BackfillService:
                 )
                 if refused is None:
                     batch.append((m.message_id, m.author_id, m.created_at))
-            last = len(page) < PAGE or len(fresh) < len(page)
+            last = len(page) < PAGE or page[-1].created_at < since
             self.progress.messages_read += len(fresh)
             if question is not None:
                 held.extend(fresh)

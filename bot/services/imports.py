@@ -30,6 +30,7 @@ from bot.services.base import Service
 from bot.services.contributions import Contributions
 from bot.services.ladder_automation import LadderAutomation
 from db.models import Contribution, Member
+from db.repositories.privacy import Erasures
 
 KIND = "imported"
 #: A source names where the points came from (``mee6``, ``csv``, ``tatsu``…): it is part of
@@ -50,6 +51,8 @@ class ImportResult:
     unseen: int = 0
     #: Tier key -> members the import promoted to it (quietly: no announcement or DM each).
     promoted: dict[str, int] = field(default_factory=dict)
+    #: Members left out because they had their data erased: a file holds their past.
+    erased: int = 0
 
     @property
     def ok(self) -> bool:
@@ -106,9 +109,11 @@ class ImportService(Service):
                     )
                 )
             )
+            erasures = await Erasures.load(session, self.guild_id)
+            kept = [row for row in rows if erasures.erased_at(row.user_id) is None]
             problems: list[Problem] = []
             fresh: list[ImportRow] = []
-            for row in rows:
+            for row in kept:
                 before = earlier.get(source_id(source, row.user_id))
                 if before is None:
                     fresh.append(row)
@@ -123,11 +128,12 @@ class ImportService(Service):
                     )
             result = ImportResult(
                 imported=len(fresh),
-                unchanged=len(rows) - len(fresh) - len(problems),
+                unchanged=len(kept) - len(fresh) - len(problems),
                 points=sum(row.points for row in fresh),
                 problems=tuple(problems),
                 dry_run=dry_run,
-                unseen=sum(row.user_id not in seen for row in rows),
+                unseen=sum(row.user_id not in seen for row in kept),
+                erased=len(rows) - len(kept),
             )
             if problems or dry_run:
                 await session.rollback()

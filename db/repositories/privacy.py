@@ -30,6 +30,7 @@ lists every text column of the models: each is in ``MEMBER_TEXT`` or in ``NOT_ME
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,16 @@ from sqlalchemy import BigInteger, Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import Base
-from db.models import BuddyPair, GroupMember, Member, Referral, TierState, UserGroup
+from db.models import (
+    BuddyPair,
+    ErasedMember,
+    GroupMember,
+    Member,
+    Referral,
+    TierState,
+    UserGroup,
+)
+from db.upsert import insert_for
 
 FORMER_MEMBER = 0
 """The id a row keeps in place of a member who erased their data (ids <= 0: former members)."""
@@ -357,7 +367,19 @@ class PrivacyRepository:
                 if count := _rowcount(result):
                     report.anonymised[name] = report.anonymised.get(name, 0) + count
         report.member_row = await self._member_row(user_id, now)
+        await self._remember(user_id, now)
         return report
+
+    async def _remember(self, user_id: int, now: datetime) -> None:
+        """Keep the erasure's key and time (the latest, if erased again)."""
+        stmt = insert_for(self.session, ErasedMember).values(
+            guild_id=self.guild_id, member_key=erasure_key(self.guild_id, user_id), erased_at=now
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["guild_id", "member_key"], set_={"erased_at": now}
+            )
+        )
 
     async def _clear_own_text(self, user_id: int) -> None:
         for name, (owner, column) in OWN_TEXT.items():
@@ -464,3 +486,42 @@ class PrivacyRepository:
             delete(Member).where(Member.guild_id == self.guild_id, Member.user_id == user_id)
         )
         return "deleted"
+
+
+def erasure_key(guild_id: int, user_id: int) -> str:
+    """The one-way key an erasure is remembered by."""
+    return hashlib.sha256(f"flywheel-erasure:{guild_id}:{user_id}".encode()).hexdigest()
+
+
+class Erasures:
+    """Who was erased, and when, for ids already in hand (an import's rows, history authors).
+
+    Loaded once per run: the table holds one short row per erasure ever made.
+    """
+
+    def __init__(self, guild_id: int, erased: Mapping[str, datetime]) -> None:
+        self.guild_id = guild_id
+        self._erased = dict(erased)
+        self._seen: dict[int, datetime | None] = {}
+
+    @classmethod
+    async def load(cls, session: AsyncSession, guild_id: int) -> Erasures:
+        rows = await session.execute(
+            select(ErasedMember.member_key, ErasedMember.erased_at).where(
+                ErasedMember.guild_id == guild_id
+            )
+        )
+        return cls(guild_id, {key: at for key, at in rows.all()})
+
+    def erased_at(self, user_id: int) -> datetime | None:
+        """When the member was last erased, or None if never."""
+        if not self._erased:
+            return None
+        if user_id not in self._seen:
+            self._seen[user_id] = self._erased.get(erasure_key(self.guild_id, user_id))
+        return self._seen[user_id]
+
+    def erased_after(self, user_id: int, at: datetime) -> bool:
+        """The member asked to be erased after ``at``: what they did then stays erased."""
+        erased = self.erased_at(user_id)
+        return erased is not None and erased > at

@@ -8,7 +8,19 @@ from db import migrate
 from db.base import Base
 from tests.conftest import engine_for
 
-ALL_REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
+ALL_REVISIONS = [
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+    "0010",
+    "0011",
+]
 TABLES = {
     "members",
     "contributions",

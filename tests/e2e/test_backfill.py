@@ -267,3 +267,23 @@ async def test_only_administrators_see_the_backfill_command(emulator, community,
     member = next(iter(community.members.values()))
     with pytest.raises(EmulatorError, match=r"cannot see /backfill \(missing permissions\)"):
         await slash(emulator, community, member, "backfill start")
+
+
+async def test_members_who_erased_their_data_are_not_read_back(
+    emulator, community, flywheel, clock
+):
+    """Discord still holds their messages; erased stays erased all the same."""
+    posts = seed(emulator, community, clock.now())
+    ada, bea, cy = (community.members[n] for n in list(community.members)[:3])
+    for member in (ada, cy):
+        await flywheel.bot.services.privacy.erase(member)
+    report = await run(flywheel)
+
+    async with flywheel.bot.services.sessions() as session:
+        credited = {c.user_id for c in await session.scalars(select(Contribution))}
+        rollups = {r.user_id for r in await session.scalars(select(ActivityDay))}
+        questions = {q.thread_id: q for q in await session.scalars(select(QuestionThread))}
+    assert bea in credited and {ada, cy}.isdisjoint(credited | rollups)
+    assert posts["ambiguous"] not in questions, "cy asked it: not recorded"
+    assert all(q.first_responder_id != ada for q in questions.values())
+    assert report.answers == 0 and report.questions == 4

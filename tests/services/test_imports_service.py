@@ -240,3 +240,16 @@ async def test_a_what_if_sees_its_own_import_and_leaves_nothing(
     assert await ledger(sessions) == []
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(TierState)) == 0
+
+
+async def test_a_member_who_erased_their_data_is_not_imported_again(sessions, clock) -> None:
+    """Erasure deletes the imported credit; the same file again must not bring it back."""
+    both = services(sessions, clock)
+    await seen(sessions, clock, ADA, GRACE)
+    await both.imports.import_rows("mee6", [row(ADA, 15), row(GRACE, 4)])
+    await both.privacy.erase(ADA)
+    again = await both.imports.import_rows("mee6", [row(ADA, 15), row(GRACE, 4)])
+    assert (again.imported, again.unchanged, again.erased) == (0, 1, 1)
+    assert [(uid, points) for uid, _, points, _ in await ledger(sessions)] == [(GRACE, 4)]
+    other = await both.imports.import_rows("csv", [row(ADA, 3)], dry_run=True)
+    assert (other.imported, other.erased) == (0, 1), "every source, dry run or not"
