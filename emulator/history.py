@@ -7,8 +7,8 @@ seed before the bot connects if its cache should know seeded threads.
 
 Ids are snowflakes of the given moments (discord.py reads ``created_at`` from the id), from
 worker :data:`~emulator.message_store.SEED_WORKER` so they never meet a live id; within a
-millisecond the low 17 bits count up, so ids are unique and follow the input order for equal
-moments. (Two seed calls could only collide on one millisecond 131,072 seeds apart.)
+millisecond the low 17 bits count up (per millisecond, across every seed call and channel), so
+ids are unique and follow the input order for equal moments.
 A million messages seed in a few seconds: rows become parallel arrays
 (:mod:`emulator.message_store`), not objects.
 """
@@ -52,6 +52,12 @@ def _ms(at: Any) -> int:
     return int(seconds * 1000) - DISCORD_EPOCH_MS
 
 
+def _moment(at: Any) -> dt.datetime:
+    """A datetime or Unix seconds as an aware datetime, to the microsecond."""
+    _ms(at)  # the same checks
+    return at if isinstance(at, dt.datetime) else dt.datetime.fromtimestamp(at, dt.UTC)
+
+
 def _id(obj: Any) -> int:
     if isinstance(obj, Mapping):
         return int(obj["id"])
@@ -63,7 +69,8 @@ class Seeder:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self._counter = 0
+        #: Milliseconds seeded so far -> the next free low bits of that millisecond.
+        self._taken: dict[int, int] = {}
 
     # -------------------------------------------------------------- messages
     def messages(self, channel: Channel, rows: Iterable[Any]) -> list[int]:
@@ -104,12 +111,7 @@ class Seeder:
         parsed.sort(key=lambda r: (r[0], r[1]))
         out: list[int] = [0] * len(parsed)
         store_rows: list[tuple[int, int, str, dict[str, Any] | None]] = []
-        last_ms, run = -1, 0
         for ms, n, author_id, content, extra in parsed:
-            run = run + 1 if ms == last_ms else 0
-            if run > _LOW_BITS:
-                raise EmulatorError("more than 131,072 messages in one millisecond")
-            last_ms = ms
             message_id = self._next_id(ms)
             out[n] = message_id
             store_rows.append((message_id, author_id, content, extra))
@@ -117,8 +119,10 @@ class Seeder:
         return out
 
     def _next_id(self, ms: int) -> int:
-        low = self._counter & _LOW_BITS
-        self._counter += 1
+        low = self._taken.get(ms, 0)
+        if low > _LOW_BITS:
+            raise EmulatorError("more than 131,072 seeded ids in one millisecond")
+        self._taken[ms] = low + 1
         return (ms << 22) | (SEED_WORKER << 17) | low
 
     def _store(
@@ -270,7 +274,7 @@ class Seeder:
                 when = snowflake_time(last) + dt.timedelta(minutes=auto_archive_duration)
                 archived_at = min(when, dt.datetime.now(dt.UTC))
             thread.archived, thread.locked = True, locked
-            thread.archive_timestamp = iso(snowflake_time(_ms(archived_at) << 22))
+            thread.archive_timestamp = iso(_moment(archived_at))
         return thread
 
 

@@ -17,6 +17,8 @@ from ..world import (
     NEWS,
     PRIVATE_THREAD,
     PUBLIC_THREAD,
+    STAGE,
+    VOICE,
     Channel,
     Message,
     Overwrite,
@@ -56,6 +58,14 @@ def _message(ctx: Ctx, channel: Channel) -> Message:
 def _perms(ctx: Ctx, channel: Channel) -> int:
     guild = ctx.world.guild_of(channel)
     return P.ALL if guild is None else ctx.bot_perms(guild, channel)
+
+
+def _reads_history(ctx: Ctx, channel: Channel) -> bool:
+    """READ_MESSAGE_HISTORY, and in a voice or stage channel's text chat CONNECT as well
+    (Discord: reading text in voice takes the right to connect)."""
+    have = _perms(ctx, channel)
+    need = P.READ_MESSAGE_HISTORY | (P.CONNECT if channel.type in (VOICE, STAGE) else 0)
+    return P.has(have, need)
 
 
 def _need(ctx: Ctx, channel: Channel, bits: int) -> int:
@@ -249,7 +259,7 @@ def register(r: Router) -> None:
                     for k in given
                 }
             )
-        if not _perms(ctx, channel) & P.READ_MESSAGE_HISTORY:
+        if not _reads_history(ctx, channel):
             return []  # Discord: "no messages will be returned" without the permission
         store = channel.messages
         chosen = store.page(limit, **anchors)
@@ -258,7 +268,7 @@ def register(r: Router) -> None:
     @r.route("GET", "/channels/{channel_id}/messages/{message_id}")
     async def get_message(ctx: Ctx):
         channel = _channel(ctx)
-        if not _perms(ctx, channel) & P.READ_MESSAGE_HISTORY:
+        if not _reads_history(ctx, channel):
             raise ApiError(50001)
         return _read(ctx, _message(ctx, channel))
 
@@ -328,7 +338,7 @@ def register(r: Router) -> None:
     # ----------------------------------------------------------- reactions
     def _react_target(ctx: Ctx) -> tuple[Channel, Message, dict[str, Any]]:
         channel = _channel(ctx)
-        if not _perms(ctx, channel) & P.READ_MESSAGE_HISTORY:
+        if not _reads_history(ctx, channel):
             raise ApiError(50013)
         msg = _message(ctx, channel)
         return channel, msg, messaging.parse_emoji(ctx.params["emoji"])

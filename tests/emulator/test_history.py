@@ -333,3 +333,35 @@ async def test_seeded_replies_and_system_messages_read_as_discord_py_expects(emu
     assert reply.reference.resolved.content == "how?"
     assert joined.type is discord.MessageType.new_member and asked.content == "how?"
     assert emu.world.channels[world.general.id].messages.objects == 0
+
+
+def test_seeded_ids_never_collide_across_channels_on_one_time_grid(emu, world):
+    """Channels seeded on the same moments, past the 2**17 low-bit counter, get distinct ids:
+    a backfill dedupes on message ids, so one collision would lose a message."""
+    grid = [(world.alice.id, "m", T0 + dt.timedelta(milliseconds=i)) for i in range(2**17)]
+    first = emu.seed_history(world.general.id, grid)
+    second = emu.seed_history(world.announcements.id, grid)
+    assert len(set(first) | set(second)) == 2**18
+
+
+async def test_voice_channel_messages_also_need_connect(emu, world):
+    """Text in voice: reading it takes CONNECT as well as the usual rights."""
+    [said] = emu.seed_history(world.voice.id, [(world.alice.id, "in the lounge", T0)])
+    world.guild.set_everyone_permissions(permissions.VIEW_CHANNEL)
+    world.guild.edit_role(world.bot_role, permissions=READER)
+    client = make_client()
+    async with running(client):
+        http = client.http
+        assert await http.logs_from(world.voice.id, 100) == []
+        await _refused(http.get_message(world.voice.id, said), 403, 50001)
+        world.guild.edit_role(world.bot_role, permissions=READER | permissions.CONNECT)
+        [read] = await http.logs_from(world.voice.id, 100)
+        assert read["content"] == "in the lounge"
+
+
+def test_an_archive_time_keeps_its_microseconds(emu, world):
+    at = T0 + dt.timedelta(days=2, microseconds=123_456)
+    post = emu.seed_thread(
+        world.forum.id, world.alice.id, "p", T0, content="q", archived=True, archived_at=at
+    )
+    assert dt.datetime.fromisoformat(post.archive_timestamp) == at
