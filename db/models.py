@@ -867,3 +867,25 @@ class ErasedMember(Base):
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
     member_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     erased_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class WebSignInToken(Base):
+    """A single-use link to sign in to the web dashboard, sent by ``/dashboard``.
+
+    Only a SHA-256 of the token is kept, so a copy of the database cannot sign anyone in.
+    Redeeming sets ``used_at`` with a conditional UPDATE, so two processes (the bot and a
+    standalone ``python -m bot web``) racing on one link let exactly one in.
+    """
+
+    __tablename__ = "web_sign_in_tokens"
+    __table_args__ = (
+        Index("ix_web_sign_in_tokens_user", "guild_id", "user_id"),
+        Index("ix_web_sign_in_tokens_expiry", "guild_id", "expires_at"),
+    )
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    expires_at: Mapped[datetime] = mapped_column(TZDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(TZDateTime)

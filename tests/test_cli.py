@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import copied_example, minimal_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
-REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011"]
+REVISIONS = [f"{n:04d}" for n in range(1, 12)] + ["0012"]
 HEAD = REVISIONS[-1]
 TOKEN = "test-token-Zm9vYmFy.never-print-me"
 

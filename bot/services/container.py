@@ -40,6 +40,7 @@ from bot.services.recognition import RecognitionService
 from bot.services.referrals import ReferralService
 from bot.services.stats import StatsService
 from bot.services.thanks import ThanksService
+from bot.services.web_sign_in import WebSignInService
 
 #: How long closing waits for background work (announcements, surveys) before cancelling it.
 CLOSE_GRACE_SECONDS = 5.0
@@ -76,6 +77,7 @@ class Services:
     feedback: FeedbackService
     programs: ProgramsService
     imports: ImportService
+    web_sign_in: WebSignInService
 
     @property
     def guild_id(self) -> int:
@@ -140,4 +142,5 @@ def build_services(
         feedback=FeedbackService(*common),
         programs=ProgramsService(*common),
         imports=ImportService(*common, tiers),
+        web_sign_in=WebSignInService(sessions, settings, clock),
     )

@@ -108,6 +108,7 @@ MEMBER_COLUMNS: Mapping[str, Mapping[str, Treatment]] = {
     "research_calls": {"created_by": A},
     "research_volunteers": {"user_id": D, "picked_by": A},
     "backfill_messages": {"user_id": D},
+    "web_sign_in_tokens": {"user_id": D},
 }
 
 NOT_MEMBER_COLUMNS = frozenset(
@@ -173,6 +174,7 @@ ABOUT: Mapping[str, str] = {
     "research_calls": "User-research calls you posted as staff.",
     "research_volunteers": "Research calls you volunteered for, were picked for, took part in.",
     "backfill_messages": "While a history backfill runs: when your past messages were posted.",
+    "web_sign_in_tokens": "Web dashboard sign-in links you asked for (a hash, not the link).",
 }
 
 PENDING_REJECTED_REASON = "a member's data was erased at their request"

@@ -20,9 +20,11 @@ ALL_REVISIONS = [
     "0009",
     "0010",
     "0011",
+    "0012",
 ]
 TABLES = {
     "members",
+    "web_sign_in_tokens",
     "contributions",
     "activity_days",
     "tier_states",

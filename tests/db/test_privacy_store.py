@@ -50,6 +50,7 @@ from db.models import (
     TrackedEvent,
     UserGroup,
     VoiceSession,
+    WebSignInToken,
 )
 from db.repositories.privacy import (
     FORMER_MEMBER,
@@ -348,6 +349,14 @@ async def seed(sessions, guild: int = GUILD) -> None:
                     picked_at=NOW,
                 ),
                 BackfillMessage(guild_id=GUILD, message_id=901, user_id=VAL, created_at=NOW),
+                WebSignInToken(
+                    guild_id=GUILD, token_hash="a" * 64, user_id=VAL, created_at=NOW,
+                    expires_at=NOW, used_at=None,
+                ),
+                WebSignInToken(
+                    guild_id=GUILD, token_hash="b" * 64, user_id=ADA, created_at=NOW,
+                    expires_at=NOW, used_at=NOW,
+                ),
             ]
         )  # fmt: skip
 
