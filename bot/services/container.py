@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.services.activity import ActivityService
 from bot.services.adjustments import AdjustmentService
 from bot.services.answers import AnswersService
+from bot.services.audit import AuditService
 from bot.services.backfill import BackfillService
 from bot.services.background import Background
 from bot.services.buddies import BuddiesService
@@ -78,6 +79,7 @@ class Services:
     programs: ProgramsService
     imports: ImportService
     web_sign_in: WebSignInService
+    audit: AuditService
 
     @property
     def guild_id(self) -> int:
@@ -143,4 +145,5 @@ def build_services(
         programs=ProgramsService(*common),
         imports=ImportService(*common, tiers),
         web_sign_in=WebSignInService(sessions, settings, clock),
+        audit=AuditService(*common),
     )
