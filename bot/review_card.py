@@ -225,6 +225,32 @@ class ReviewDesk:
             if await self._undecided(interaction, kind, decision):
                 await self._decided(interaction, kind, decision)
 
+    async def decide_off_discord(
+        self, key: str, record_id: int, moderator_id: int, *, approve: bool, reason: str = ""
+    ) -> CardState:
+        """A decision made elsewhere (the web dashboard), with what a click does after it.
+
+        The same service call as the card's buttons; then, if this decided it, the card shows
+        the decision and whom it concerns is told by DM, as for a click. The caller checks
+        that ``moderator_id`` is a moderator; the service refuses a record already decided.
+        """
+        kind = self.kind(key)
+        if approve:
+            decision = await kind.approve(record_id, moderator_id)
+        else:
+            decision = await kind.reject(record_id, moderator_id, reason)
+        state = kind.state(decision)
+        if not state.decided_now:
+            return state
+        guild = self.outbox.bot.get_guild(self.settings.discord.guild_id)
+        await self._edit_card(kind, state, kind.card(guild, decision))
+        notice = kind.notice(guild, decision, moderator_id)
+        if notice is None or await self.outbox.dm(notice.user_id, notice.text):
+            return state
+        if notice.unreachable is not None:
+            await self._edit_card(kind, state, kind.card(guild, decision, note=notice.unreachable))
+        return state
+
     async def _undecided(
         self, interaction: discord.Interaction[Any], kind: ReviewKind[D], decision: D
     ) -> bool:

@@ -176,6 +176,12 @@ class ContentService(Service):
             row = await ContentRepository(session, self.guild_id).get(submission_id)
             return None if row is None else Submission.of(row)
 
+    async def pending(self, limit: int = 100) -> list[Submission]:
+        """The review queue: submissions waiting for a decision, oldest first."""
+        async with self.sessions() as session:
+            rows = await ContentRepository(session, self.guild_id).pending(limit=limit)
+            return [Submission.of(row) for row in rows]
+
     async def pending_without_card(self) -> list[Submission]:
         async with self.sessions() as session:
             rows = await ContentRepository(session, self.guild_id).pending_without_card()

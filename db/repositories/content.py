@@ -109,6 +109,19 @@ class ContentRepository:
             .values(contribution_id=contribution_id)
         )
 
+    async def pending(self, *, limit: int) -> list[ContentSubmission]:
+        """Submissions waiting for a decision, oldest first (the review queue)."""
+        rows = await self.session.scalars(
+            select(ContentSubmission)
+            .where(
+                ContentSubmission.guild_id == self.guild_id,
+                ContentSubmission.status == "pending",
+            )
+            .order_by(ContentSubmission.submitted_at, ContentSubmission.id)
+            .limit(limit)
+        )
+        return list(rows)
+
     async def pending_without_card(self) -> list[ContentSubmission]:
         """Pending submissions whose review card was never posted (e.g. missing permission)."""
         rows = await self.session.scalars(

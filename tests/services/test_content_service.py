@@ -133,3 +133,22 @@ async def test_a_kind_removed_from_the_config_is_not_credited_by_a_late_approval
     rejected = await without.reject(sent.submission.id, MOD, "We stopped crediting talks")
     assert rejected.decided_now and rejected.submission.status == "rejected"
     assert await ledger(sessions) == []
+
+
+async def test_the_review_queue_is_what_waits_oldest_first(sessions, clock) -> None:
+    content = service(sessions, clock, settings_for(TALK))
+    first = await content.share(author_id=ADA, url="https://a.example/1", title="One", kind="blog")
+    clock.advance(60)
+    second = await content.share(
+        author_id=GRACE, url="https://a.example/2", title="Two", kind="blog"
+    )
+    clock.advance(60)
+    third = await content.submit(
+        author_id=ADA, kind="talk", evidence="https://a.example/3", note=None
+    )
+    await content.approve(second.submission.id, MOD)
+
+    queue = await content.pending()
+
+    assert [s.id for s in queue] == [first.submission.id, third.submission.id]
+    assert [s.id for s in await content.pending(limit=1)] == [first.submission.id]
