@@ -8,10 +8,13 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.config import ConfigError, ConfigProblem, Settings, parse_config
 from bot.core.ladder import (
     Criterion,
     Decision,
@@ -158,3 +161,66 @@ def render(
             )
             lines.extend(f"    - {criterion.describe()}" for criterion in shown)
     return lines
+
+
+# ---------------------------------------------------------------------------- the what-if editor
+WHAT_IF_EXAMPLE = '[[tiers]]\nkey = "helper"\nname = "Helper"\nrole_id = 123456789012345678'
+
+
+def _toml_value(value: object) -> str:
+    """A TOML literal for a config value (strings as JSON strings, which TOML reads alike)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise TypeError(f"no TOML literal for {type(value).__name__}")
+
+
+def tiers_as_toml(settings: Settings) -> str:
+    """The configured tiers as the ``[[tiers]]`` tables of a config file (set keys only)."""
+    blocks = []
+    for tier in settings.tiers:
+        fields = tier.model_dump(mode="python", exclude_unset=True)
+        lines = ["[[tiers]]"]
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in fields.items())
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def with_tiers_from_toml(settings: Settings, text: str) -> Settings:
+    """``settings`` with its tiers replaced by ``text`` (``[[tiers]]`` tables), validated by
+    the same rules as the config file; a ConfigError lists every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            [ConfigProblem("tiers", f"this is not valid TOML ({exc})", WHAT_IF_EXAMPLE)]
+        ) from None
+    others = sorted(set(data) - {"tiers"})
+    if others:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    others[0],
+                    "only the tiers can be tried here: write [[tiers]] tables and nothing else",
+                    WHAT_IF_EXAMPLE,
+                )
+            ]
+        )
+    full = settings.model_dump(mode="python", exclude_unset=True)
+    full["tiers"] = data.get("tiers", [])
+    return parse_config(full, env={}, require_token=False).settings
+
+
+async def what_if(ladder: LadderService, settings: Settings) -> PreviewReport:
+    """Who would move under ``settings``' tiers, with today's data: the same plan as ``tiers
+    preview``, from a ladder built for those tiers. Nothing is written."""
+    trial = LadderService(ladder.sessions, settings, ladder.clock, ladder.contributions)
+    return build_report(await trial.plan(None))
