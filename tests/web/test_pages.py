@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 
 from bot.core.feedback import Status
 from bot.services.members import MemberInfo
