@@ -139,6 +139,7 @@ class LadderAutomation:
         self.roles.retry_refused()
         await self.deliver(report.changes)
         await self.reconcile_all()
+        await self.ladder.record_sweep()
         return report
 
     async def reconcile_all(self) -> tuple[int, int]:

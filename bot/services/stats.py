@@ -111,8 +111,10 @@ class StatsService:
         page: int,
         *,
         is_present: Callable[[int], bool] = lambda _user_id: True,
+        page_size: int = PAGE_SIZE,
     ) -> LeaderboardPage:
-        """Page ``page`` (from 0) of members by points; ``is_present`` drops members who left.
+        """Page ``page`` (from 0) of ``page_size`` members by points; ``is_present`` drops
+        members who left.
 
         The database groups, orders and pages; rows are read from the top in batches so that
         members filtered out here (departures the member table does not know yet) leave no
@@ -121,7 +123,7 @@ class StatsService:
         if kind is not None and self.settings.kinds.find(kind) is None:
             raise ValueError(f"unknown contribution kind {kind!r}")
         page = max(page, 0)
-        start, end = page * PAGE_SIZE, (page + 1) * PAGE_SIZE
+        start, end = page * page_size, (page + 1) * page_size
         batch = end + 1
         rows: list[Row] = []
         rank = offset = 0
