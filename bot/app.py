@@ -29,6 +29,9 @@ from bot.outbox import Outbox
 from bot.scheduling import Schedule
 from bot.services.container import Services, build_services
 from bot.web import GatewayStatus, WebServer, create_app
+from bot.web.app import Plugin
+from bot.web.pages import review_decider, session_secret, signed_in_pages
+from bot.web.rights import GatewayRights, RestRights
 from bot.web.state import GatewayProbe, SchedulerProbe
 from db import migrate
 from db.engine import create_engine, create_session_factory
@@ -101,10 +104,11 @@ def web_server(
     *,
     gateway: GatewayProbe | None = None,
     scheduler: SchedulerProbe | None = None,
+    plugins: Sequence[Plugin] = (),
 ) -> WebServer:
     """The web app over ``services`` on ``[web] bind`` (not started)."""
     web = config.settings.web
-    app = create_app(services, config=web, gateway=gateway, scheduler=scheduler)
+    app = create_app(services, config=web, gateway=gateway, scheduler=scheduler, plugins=plugins)
     return WebServer(app, web.bind)
 
 
@@ -148,6 +152,14 @@ async def build(
             services,
             gateway=lambda: gateway_status(bot),
             scheduler=lambda: bool(schedule.scheduler.running),
+            plugins=[
+                signed_in_pages(
+                    services,
+                    secret=session_secret(settings),
+                    rights=GatewayRights(bot, settings),
+                    decide=review_decider(bot.reviews),
+                )
+            ],
         )
     return App(bot=bot, engine=engine, web=web)
 
@@ -159,12 +171,18 @@ class WebApp:
     services: Services
     engine: AsyncEngine
     web: WebServer
+    #: Logged in over REST only (no gateway), to read members' roles; None without a token.
+    discord_client: discord.Client | None = None
 
     async def close(self) -> None:
         try:
             await self.web.stop()
         finally:
-            await self.engine.dispose()
+            try:
+                if self.discord_client is not None:
+                    await self.discord_client.close()
+            finally:
+                await self.engine.dispose()
 
 
 async def build_web(config: Config, *, clock: Clock | None = None) -> WebApp:
@@ -173,11 +191,41 @@ async def build_web(config: Config, *, clock: Clock | None = None) -> WebApp:
     Nothing here starts the services' loops: a process without a bot credits nothing and edits
     no role, it only reads. The caller starts ``web`` and must ``close``.
     """
+    settings = config.settings
+    endpoints.point_at(settings.discord.api_base, settings.discord.gateway_url)
     engine = await open_store(config)
-    services = build_services(
-        config.settings, clock or SystemClock(), create_session_factory(engine)
+    services = build_services(settings, clock or SystemClock(), create_session_factory(engine))
+    client, rights = await rest_rights(config, services)
+    pages = signed_in_pages(services, secret=session_secret(settings), rights=rights, decide=None)
+    return WebApp(
+        services=services,
+        engine=engine,
+        web=web_server(config, services, plugins=[pages]),
+        discord_client=client,
     )
-    return WebApp(services=services, engine=engine, web=web_server(config, services))
+
+
+async def rest_rights(
+    config: Config, services: Services
+) -> tuple[discord.Client | None, RestRights | None]:
+    """A Discord client logged in over REST (no gateway) to read members' roles for staff
+    pages; without a token there is none, and nobody gets the staff pages."""
+    if config.token is None:
+        log.warning(
+            "web: %s is not set, so members' roles can't be read: the staff pages are off",
+            config.settings.discord.token_env,
+        )
+        return None, None
+    client = discord.Client(intents=discord.Intents.none())
+    try:
+        await client.login(config.token.get_secret_value())
+    except discord.LoginFailure:
+        await client.close()
+        raise StartupError(startup.token_refused(config.settings.discord.token_env)) from None
+    except aiohttp.ClientConnectorError as exc:
+        await client.close()
+        raise StartupError(startup.unreachable(config.settings.discord.api_base, exc)) from None
+    return client, RestRights(client, config.settings, services.clock)
 
 
 async def serve_web(config: Config, *, clock: Clock | None = None) -> None:

@@ -31,6 +31,14 @@ class MemberInfo:
 
 
 @dataclass(frozen=True)
+class Preferences:
+    """A member's own switches, as /privacy sets them."""
+
+    recognition_opt_out: bool = False
+    feedback_updates_opt_out: bool = False
+
+
+@dataclass(frozen=True)
 class SyncResult:
     present: int
     marked_left: int
@@ -56,6 +64,14 @@ class MembersService:
         mentions); members it never saw by name are left out."""
         async with self.sessions() as session:
             return await MemberRepository(session, self.guild_id).display_names(user_ids)
+
+    async def preferences(self, user_id: int) -> Preferences:
+        """The member's /privacy switches (the defaults for a member the store never saw)."""
+        async with self.sessions() as session:
+            row = await MemberRepository(session, self.guild_id).get(user_id)
+        if row is None:
+            return Preferences()
+        return Preferences(row.recognition_opt_out, row.feedback_updates_opt_out)
 
     async def sync(self, present: Sequence[MemberInfo]) -> SyncResult:
         """Record everyone in the guild now; members in the table but not here have left."""
