@@ -83,7 +83,7 @@ class Visitor:
         return self.session.user_id
 
 
-VISITOR: Final = "flywheel_visitor"
+VISITOR: Final = web.RequestKey("flywheel_visitor", Visitor)
 
 
 def accounts_of(request: web.Request) -> Accounts:
