@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.config import split_bind
 from bot.errors import StartupError
+from bot.web.access_log import ACCESS_LOG, PathOnlyAccessLogger
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,12 @@ class WebServer:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+        runner = web.AppRunner(
+            self.app,
+            access_log=ACCESS_LOG,
+            access_log_class=PathOnlyAccessLogger,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         try:
