@@ -248,6 +248,8 @@ CREDITED_IN: dict[str, set[str]] = {
     # so is the /feedback command group.
     "cogs/content.py": {"content"},
     "cogs/feedback.py": {"feedback"},
+    # The web's review queue decides the same card, by the same name.
+    "bot/web/staff.py": {"content"},
     # The column's default: what a submission made before server-defined kinds credits.
     "db/models.py": {"content"},
 }

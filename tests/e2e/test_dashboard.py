@@ -1,0 +1,95 @@
+"""/dashboard through the emulator, and the web deciding a review card the bot posted."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+import pytest
+
+from bot.config import parse_config
+from bot.demo.community import EMULATOR_TOKEN, community_config
+from bot.emulated import running_bot
+from cogs.dashboard import NOT_SET_UP
+from tests.e2e.test_nominations import (
+    button_ids,
+    card_for,
+    give_advisor_minimums,
+    status,
+    tier_of,
+)
+from tests.e2e.util import eventually, members_synced
+from tests.e2e.web_util import EPHEMERAL, dashboard_link, web_config
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def bot_config(emulator, community, database_url):
+    return web_config(emulator, community, database_url)
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+async def test_dashboard_says_how_to_set_the_web_up_when_it_has_no_address(
+    emulator, community, database_url, clock
+):
+    config = parse_config(
+        community_config(community, emulator, database_url=database_url),
+        env={"DISCORD_TOKEN": EMULATOR_TOKEN},
+    )
+    async with running_bot(config, clock=clock):
+        record = await emulator.invoke_slash_command(
+            community.guild_id, community.channels["general"], community.members["ada"], "dashboard"
+        )
+        body = await record.wait_response(timeout=5)
+    assert body["data"]["flags"] & EPHEMERAL
+    assert body["data"]["content"] == NOT_SET_UP
+
+
+async def test_a_moderator_approves_on_the_web_and_discord_follows(flywheel, emulator, community):
+    bot = flywheel.bot
+    ada, morgan = community.members["ada"], community.moderators["morgan"]
+    await members_synced(bot, community.members.values())
+    await give_advisor_minimums(bot, ada, tell=True)
+    card = await card_for(emulator, community, morgan, ada, "advisor")
+    nomination_id = int(button_ids(card)[0].rsplit(":", 1)[1])
+
+    link = await dashboard_link(emulator, community, morgan)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+        async with web.get(link) as signed_in:
+            assert signed_in.status == 200 and signed_in.url.path == "/me"
+        async with web.get(link) as again:
+            assert again.status == 400  # single use
+        base = link.split("/sign-in", 1)[0]
+        async with web.get(f"{base}/staff/nominations") as queue:
+            page = await queue.text()
+            assert f"#{nomination_id}: ada for Advisor" in page
+        async with web.post(
+            f"{base}/staff/nominations/{nomination_id}",
+            data={"csrf": csrf_of(page), "action": "approve", "reason": ""},
+        ) as decided:
+            assert decided.status == 200
+            assert f"#{nomination_id} is approved" in await decided.text()
+
+    edited = await eventually(
+        lambda: not button_ids(emulator.message(card["id"])) and emulator.message(card["id"])
+    )
+    assert status(edited) == "Approved by morgan: ada is now an Advisor."
+    assert await tier_of(bot, ada) == "advisor"
+    advisor = community.tier_role_ids["advisor"]
+    await eventually(lambda: advisor in emulator.member_roles(community.guild_id, ada))
+
+
+async def test_a_member_link_gets_no_staff_pages(flywheel, emulator, community):
+    link = await dashboard_link(emulator, community, community.members["ada"])
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+        async with web.get(link) as signed_in:
+            assert signed_in.status == 200
+        base = link.split("/sign-in", 1)[0]
+        async with web.get(f"{base}/staff/nominations") as refused:
+            assert refused.status == 403
