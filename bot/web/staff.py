@@ -162,20 +162,30 @@ async def decide_content(request: web.Request) -> web.StreamResponse:
 
 
 # ---------------------------------------------------------------------------------- health
-def health_charts(report: HealthReport) -> list[str]:
+@dataclass(frozen=True)
+class Chart:
+    caption: str
+    svg: str
+
+
+def health_charts(report: HealthReport) -> list[Chart]:
     """The report's trends as SVG: 8 weeks of engagement, each charted metric against the
     month before (with its target), and promotion cohorts' six-month retention."""
     charts = []
     weeks = report.weeks
+    title = "Engagement, week by week"
     charts.append(
-        line_chart(
-            "weeks",
-            "Engagement, week by week",
-            [week.label for week in weeks],
-            [
-                Series("Active members", [week.active_members for week in weeks]),
-                Series("Contributors", [week.contributors for week in weeks]),
-            ],
+        Chart(
+            f"{title} (ISO weeks, {weeks[0].label} to {weeks[-1].label})" if weeks else title,
+            line_chart(
+                "weeks",
+                title,
+                [week.key.rsplit("-", 1)[-1] for week in weeks],
+                [
+                    Series("Active members", [week.active_members for week in weeks]),
+                    Series("Contributors", [week.contributors for week in weeks]),
+                ],
+            ),
         )
     )
     by_key = {metric.key: metric for metric in report.metrics}
@@ -185,28 +195,38 @@ def health_charts(report: HealthReport) -> list[str]:
             charts.append(_metric_chart(metric))
     cohorts = list(reversed(report.cohorts))  # oldest first, as time reads
     if cohorts:
+        title = "Promotion cohorts still active six months later"
         charts.append(
-            bar_chart(
-                "cohorts",
-                "Promotion cohorts still active six months later",
-                [cohort.month_label for cohort in cohorts],
-                [Series("Active 6 months on", [cohort.percent for cohort in cohorts])],
-                unit="%",
-                target=report.retention_target.minimum,
+            Chart(
+                f"{title} (target {report.retention_target.label})",
+                bar_chart(
+                    "cohorts",
+                    title,
+                    [cohort.month_label for cohort in cohorts],
+                    [Series("Active 6 months on", [cohort.percent for cohort in cohorts])],
+                    unit="%",
+                    target=report.retention_target.minimum,
+                ),
             )
         )
     return charts
 
 
-def _metric_chart(metric: Metric) -> str:
+def _metric_chart(metric: Metric) -> Chart:
     unit = metric.target.unit if metric.target is not None else ""
-    return bar_chart(
-        f"metric-{metric.key}",
-        metric.title,
-        [metric.previous.period, metric.current.period],
-        [Series(metric.title, [metric.previous.value, metric.current.value])],
-        unit=unit,
-        target=metric.target.minimum if metric.target is not None else None,
+    caption = metric.title
+    if metric.target is not None:
+        caption += f" (target {metric.target.label})"
+    return Chart(
+        caption,
+        bar_chart(
+            f"metric-{metric.key}",
+            metric.title,
+            [metric.previous.period, metric.current.period],
+            [Series(metric.title, [metric.previous.value, metric.current.value])],
+            unit=unit,
+            target=metric.target.minimum if metric.target is not None else None,
+        ),
     )
 
 
