@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Config, parse_config
 from bot.demo.community import EMULATOR_TOKEN, community_config
-from tests.e2e.util import eventually
+from tests.e2e.util import eventually, members_synced
 
 pytestmark = pytest.mark.e2e
 
@@ -97,7 +97,8 @@ async def test_metrics_count_messages_credits_and_discord_errors(flywheel, emula
     assert web is not None
     ada, general = community.members["ada"], community.channels["general"]
     await emulator.post_message(general, ada, QUALIFYING)
-    await eventually(lambda: flywheel.bot.services.metrics.messages_seen._value.get() >= 1)
+    registry = flywheel.bot.services.metrics.registry
+    await eventually(lambda: registry.get_sample_value("flywheel_messages_seen_total") == 1)
     emulator.fail_requests("POST", r"/channels/\d+/messages$", status=502)
     emulator.rate_limit("POST", r"/channels/\d+/messages$", retry_after=0.05)
     channel = flywheel.bot.get_channel(general)
@@ -133,6 +134,7 @@ async def test_the_leaderboard_page_of_the_running_bot(flywheel, emulator, commu
     assert web is not None
     ada = community.members["ada"]
     services = flywheel.bot.services
+    await members_synced(flywheel.bot, [ada])  # names come from the members table
     async with services.sessions() as session, session.begin():
         await services.contributions.record(
             session, services.contributions.credit("answer", ada, "answer:web-e2e")
