@@ -92,10 +92,9 @@ class App:
 
 
 def gateway_status(bot: Flywheel) -> GatewayStatus:
-    """Connected: logged in, READY received and the websocket open right now."""
-    ws = bot.ws
-    connected = not bot.is_closed() and bot.is_ready() and ws is not None and ws.open
-    return GatewayStatus.of(connected, bot.latency if ws is not None else None)
+    """The bot's session, for ``/healthz``: connected and the heartbeat's round trip."""
+    connected = bot.gateway_connected
+    return GatewayStatus.of(connected, bot.latency if connected else None)
 
 
 def web_server(
@@ -136,6 +135,7 @@ async def build(
         tz,
         services.background,
         alert=outbox.alert,
+        metrics=metrics,
     )
     bot = Flywheel(
         config=config,

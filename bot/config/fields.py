@@ -126,10 +126,10 @@ def _check_bind(value: str) -> str:
         host = host[1:-1]
     if not sep or not host or (":" in host and not text.startswith("[")):
         raise problem(
-            f"must be HOST:PORT, such as {BIND_EXAMPLE!r} or '0.0.0.0:8080' "
-            f"(an IPv6 host in brackets: '[::1]:8080'); got {show(value)}"
+            f'must be HOST:PORT, such as "{BIND_EXAMPLE}" or "0.0.0.0:8080" '
+            f'(an IPv6 host in brackets: "[::1]:8080"); got {show(value)}'
         )
-    if not port.isdigit() or int(port) > 65535:
+    if not (port.isascii() and port.isdigit()) or len(port) > 5 or int(port) > 65535:
         raise problem(f"the port must be a number from 0 to 65535; got {show(port)}")
     return f"{text.rpartition(':')[0]}:{int(port)}"
 

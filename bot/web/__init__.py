@@ -6,12 +6,14 @@ Built by the composition root (:mod:`bot.app`): inside ``python -m bot run`` whe
 API for pages built on top (sign-in, member and staff pages), kept stable:
 
 * :func:`create_app` ``(services, *, config=None, gateway=None, scheduler=None,
-  extra_routes=(), plugins=(), template_dirs=())`` -> ``aiohttp.web.Application``.
+  extra_routes=(), plugins=(), template_dirs=(), secret=None)`` -> ``aiohttp.web.Application``.
   ``extra_routes`` are ``web.RouteDef``s (e.g. a ``web.RouteTableDef``); each plugin is called
   with the app before it starts and may add routes, sub-apps, middlewares (``app.middlewares``),
   startup/cleanup hooks and nav links.
 * :data:`STATE` / :func:`state_of` ``(request)`` -> :class:`WebState`: ``services`` (the one
-  :class:`~bot.services.container.Services`), ``config`` (``[web]``), ``metrics``, ``gateway``
+  :class:`~bot.services.container.Services`), ``config`` (``[web]``), ``secret`` (bytes that
+  sign cookies: ``$[web] secret_env`` if at least 32 characters, else random per process, see
+  :func:`signing_key`), ``metrics``, ``gateway``
   and ``scheduler`` probes (None outside the bot process), ``nav`` (list of :class:`NavLink`,
   the header's links), ``account_links`` (async ``request -> [NavLink]`` for the header's right
   side: "Sign in" / "Dashboard"; none by default) and ``context_processors`` (async
@@ -27,7 +29,7 @@ API for pages built on top (sign-in, member and staff pages), kept stable:
   bound address (port 0 picks a free one).
 """
 
-from bot.web.app import PUBLIC_NAV, Plugin, create_app
+from bot.web.app import PUBLIC_NAV, Plugin, create_app, signing_key
 from bot.web.security import SECURITY_HEADERS, bad_request
 from bot.web.server import WebServer
 from bot.web.state import (
@@ -55,5 +57,6 @@ __all__ = [
     "bad_request",
     "create_app",
     "render",
+    "signing_key",
     "state_of",
 ]

@@ -62,6 +62,8 @@ class WebState:
     services: Services
     config: WebConfig
     templates: jinja2.Environment
+    #: The key that signs cookies (from ``[web] secret_env``, or made for this process).
+    secret: bytes
     #: None outside the bot process (``python -m bot web``): there is no gateway here.
     gateway: GatewayProbe | None = None
     scheduler: SchedulerProbe | None = None
