@@ -30,7 +30,7 @@ from bot.scheduling import Schedule
 from bot.services.container import Services, build_services
 from bot.web import GatewayStatus, WebServer, create_app
 from bot.web.app import Plugin
-from bot.web.pages import review_decider, session_secret, signed_in_pages
+from bot.web.pages import review_decider, signed_in_pages
 from bot.web.rights import GatewayRights, RestRights
 from bot.web.state import GatewayProbe, SchedulerProbe
 from db import migrate
@@ -155,7 +155,6 @@ async def build(
             plugins=[
                 signed_in_pages(
                     services,
-                    secret=session_secret(settings),
                     rights=GatewayRights(bot, settings),
                     decide=review_decider(bot.reviews),
                 )
@@ -188,15 +187,21 @@ class WebApp:
 async def build_web(config: Config, *, clock: Clock | None = None) -> WebApp:
     """The same store and services as :func:`build`, with Offline effects and no gateway.
 
-    Nothing here starts the services' loops: a process without a bot credits nothing and edits
-    no role, it only reads. The caller starts ``web`` and must ``close``.
+    Nothing here starts the services' loops and no effect reaches Discord: a decision made on
+    the staff pages is stored (a promotion's role stays pending for the bot to apply). With the
+    bot's token, members' roles are read over REST for the staff pages. The caller starts
+    ``web`` and must ``close``.
     """
     settings = config.settings
     endpoints.point_at(settings.discord.api_base, settings.discord.gateway_url)
     engine = await open_store(config)
     services = build_services(settings, clock or SystemClock(), create_session_factory(engine))
-    client, rights = await rest_rights(config, services)
-    pages = signed_in_pages(services, secret=session_secret(settings), rights=rights, decide=None)
+    try:
+        client, rights = await rest_rights(config, services)
+    except BaseException:
+        await engine.dispose()
+        raise
+    pages = signed_in_pages(services, rights=rights, decide=None)
     return WebApp(
         services=services,
         engine=engine,

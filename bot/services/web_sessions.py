@@ -35,11 +35,12 @@ class WebSession:
 class SessionSigner:
     """Makes and reads session cookie values, and the session's CSRF tokens."""
 
-    def __init__(self, secret: str, clock: Clock, *, ttl: timedelta = SESSION_TTL) -> None:
-        if len(secret) < 16:
+    def __init__(self, secret: str | bytes, clock: Clock, *, ttl: timedelta = SESSION_TTL) -> None:
+        key = secret.encode() if isinstance(secret, str) else secret
+        if len(key) < 16:
             raise ValueError("the web session secret must be at least 16 characters")
-        self._serializer = URLSafeSerializer(secret, salt=_SALT)
-        self._key = hashlib.sha256(_CSRF + secret.encode()).digest()
+        self._serializer = URLSafeSerializer(key, salt=_SALT)
+        self._key = hashlib.sha256(_CSRF + key).digest()
         self.clock = clock
         self.ttl = ttl
 

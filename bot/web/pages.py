@@ -8,14 +8,10 @@ reaches its Discord card (the bot's review desk, or only the store standalone).
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 
 from aiohttp import web
 
-from bot.config import Settings
 from bot.core.attempts import AttemptLimiter
-from bot.errors import StartupError
 from bot.review_card import ReviewDesk
 from bot.services.container import Services
 from bot.services.web_sessions import SessionSigner
@@ -29,30 +25,9 @@ from bot.web.accounts import (
 )
 from bot.web.app import Plugin
 from bot.web.rights import RightsSource
+from bot.web.state import STATE
 
 log = logging.getLogger(__name__)
-
-MIN_SECRET_LENGTH = 16
-
-
-def session_secret(settings: Settings, environ: dict[str, str] | None = None) -> str:
-    """The key that signs session cookies, from ``[web] secret_env``; a fresh one if unset."""
-    env = os.environ if environ is None else environ
-    name = settings.web.secret_env
-    value = (env.get(name) or "").strip()
-    if not value:
-        log.warning(
-            "web: %s is not set: sessions are signed with a key made for this run, so everyone "
-            "signs in again after a restart (and several web processes don't share sessions)",
-            name,
-        )
-        return secrets.token_urlsafe(32)
-    if len(value) < MIN_SECRET_LENGTH:
-        raise StartupError(
-            f"{name} must be at least {MIN_SECRET_LENGTH} characters (it signs the web's "
-            "session cookies): `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
-        )
-    return value
 
 
 def review_decider(desk: ReviewDesk) -> Decider:
@@ -70,25 +45,21 @@ def review_decider(desk: ReviewDesk) -> Decider:
 
 
 def signed_in_pages(
-    services: Services,
-    *,
-    secret: str,
-    rights: RightsSource | None,
-    decide: Decider | None,
+    services: Services, *, rights: RightsSource | None, decide: Decider | None
 ) -> Plugin:
-    settings = services.settings
-    public = settings.web.public_url or ""
-    accounts = Accounts(
-        signer=SessionSigner(secret, services.clock),
-        rights=rights,
-        decide=decide,
-        secure_cookie=public.startswith("https://"),
-        limiter=AttemptLimiter(SIGN_IN_ATTEMPTS, SIGN_IN_WINDOW_SECONDS),
-    )
-    install_accounts = plugin(accounts)
+    """Sign-in, member and staff pages; cookies are signed with the app's key (``[web]
+    secret_env``, see :func:`bot.web.app.signing_key`)."""
 
     def install(app: web.Application) -> None:
-        install_accounts(app)
+        state = app[STATE]
+        accounts = Accounts(
+            signer=SessionSigner(state.secret, services.clock),
+            rights=rights,
+            decide=decide,
+            secure_cookie=(state.config.public_url or "").startswith("https://"),
+            limiter=AttemptLimiter(SIGN_IN_ATTEMPTS, SIGN_IN_WINDOW_SECONDS),
+        )
+        plugin(accounts)(app)
         app.router.add_routes(member.routes)
         app.router.add_routes(staff.routes)
 

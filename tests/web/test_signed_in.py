@@ -26,7 +26,7 @@ from bot.web.rights import NO_RIGHTS, Rights
 from tests.web.conftest import web_settings
 
 ADA, GRACE, MOD = 1001, 1002, 9001
-SECRET = "a secret for the tests, long enough"
+SECRET = b"a secret for the tests, long enough"
 MODERATOR = Rights(in_server=True, moderator=True, product=False)
 MEMBER = Rights(in_server=True, moderator=False, product=False)
 
@@ -51,8 +51,8 @@ async def client(client_for, services, roles):
     for user_id, name in ((ADA, "Ada"), (GRACE, "Grace"), (MOD, "Mo")):
         await services.members.joined(MemberInfo(user_id, name, False))
     roles.table.update({ADA: MEMBER, GRACE: MEMBER, MOD: MODERATOR})
-    pages = signed_in_pages(services, secret=SECRET, rights=roles, decide=None)
-    return await client_for(services, plugins=[pages])
+    pages = signed_in_pages(services, rights=roles, decide=None)
+    return await client_for(services, plugins=[pages], secret=SECRET)
 
 
 async def sign_in(client, services, user_id: int) -> None:
@@ -92,8 +92,8 @@ async def test_the_link_signs_in_once_and_leaves_the_address(client, services, c
 
 async def test_the_servers_access_log_leaves_the_token_out(services, roles, caplog):
     caplog.set_level(logging.INFO, logger="bot.web.access")
-    pages = signed_in_pages(services, secret=SECRET, rights=roles, decide=None)
-    server = WebServer(create_app(services, plugins=[pages]), "127.0.0.1:0")
+    pages = signed_in_pages(services, rights=roles, decide=None)
+    server = WebServer(create_app(services, plugins=[pages], secret=SECRET), "127.0.0.1:0")
     await server.start()
     try:
         token = await services.web_sign_in.issue(ADA)
@@ -128,8 +128,8 @@ async def test_the_cookie_is_secure_behind_https(client_for, sessions, clock):
 
     settings = web_settings(web={"public_url": "https://flywheel.example.org"})
     services = build_services(settings, clock, sessions)
-    pages = signed_in_pages(services, secret=SECRET, rights=RolesNow(), decide=None)
-    client = await client_for(services, plugins=[pages])
+    pages = signed_in_pages(services, rights=RolesNow(), decide=None)
+    client = await client_for(services, plugins=[pages], secret=SECRET)
     token = await services.web_sign_in.issue(ADA)
 
     response = await client.get(f"/sign-in?token={token}", allow_redirects=False)
