@@ -145,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="try your own config's program settings and tiers on the sample community "
         "(its server IDs are replaced by the emulator's)",
     )
+    demo.add_argument(
+        "--serve",
+        nargs="?",
+        const="127.0.0.1:8080",
+        default=None,
+        metavar="HOST:PORT",
+        help="after the transcript, keep the community, the bot and the web dashboard running "
+        "(default 127.0.0.1:8080) and print a sign-in link for the demo moderator; Ctrl-C stops",
+    )
     return parser
 
 
@@ -630,7 +639,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
     try:
-        return asyncio.run(run_demo(quiet=args.quiet, config_path=args.config))
+        return asyncio.run(run_demo(quiet=args.quiet, config_path=args.config, serve=args.serve))
     except ConfigError as err:
         return _report(args.config, err)
 

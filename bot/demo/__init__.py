@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import re
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -303,13 +304,51 @@ def _with_demo_defaults(program: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _web_section(serve: str) -> dict[str, Any]:
+    """``[web]`` for ``--serve HOST:PORT``: the pages on that address, linked to from there."""
+    host, _, port = serve.rpartition(":")
+    shown = "127.0.0.1" if host.strip("[]") in ("0.0.0.0", "::", "") else host
+    return {"enabled": True, "bind": serve, "public_url": f"http://{shown}:{port}"}
+
+
+async def _serve(app: Any, community: SampleCommunity, transcript: Transcript) -> None:
+    """Keep the community, the bot and the dashboard up until SIGINT or SIGTERM."""
+    settings = app.bot.settings
+    moderator = community.moderators["morgan"]
+    token = await app.bot.services.web_sign_in.issue(moderator)
+    transcript.step("The dashboard stays up for you to try")
+    transcript.say(f"pages at {settings.web.public_url} (leaderboard, ladder, roadmap)")
+    transcript.say(
+        f"sign in as the moderator morgan (works once): {settings.web.public_url}"
+        f"/sign-in?token={token}"
+    )
+    transcript.say("press Ctrl-C to stop")
+    sys.stdout.flush()  # the link is read by whoever started the demo, maybe through a pipe
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
 async def run_demo(
-    *, quiet: bool = False, config_path: Path | None = None, out: Callable[[str], None] = print
+    *,
+    quiet: bool = False,
+    config_path: Path | None = None,
+    out: Callable[[str], None] = print,
+    serve: str | None = None,
 ) -> int:
-    """Play the demo; with ``config_path``, on that config's program settings and tiers."""
+    """Play the demo; with ``config_path``, on that config's program settings and tiers; with
+    ``serve`` (``HOST:PORT``), keep everything running with the web dashboard until stopped."""
     logging.basicConfig(level=logging.CRITICAL if quiet else logging.ERROR, stream=sys.stderr)
     tiers, program = split_user_config(read_toml(config_path)) if config_path else (TIERS, {})
     program = _with_demo_defaults(program)
+    if serve is not None:
+        program["web"] = _web_section(serve)
     emu = Emulator(bot_token=EMULATOR_TOKEN, bot_name="Flywheel")
     await emu.start()
     try:
@@ -350,6 +389,9 @@ async def run_demo(
                 await _settle(emu)
                 transcript.flush()
                 await _export(config.settings, Path(tmp) / "export", transcript)
+                if serve is not None:
+                    transcript.flush()
+                    await _serve(app, community, transcript)
             transcript.step("Flywheel shuts down cleanly")
         unknown = getattr(emu, "unknown_routes", [])
         if unknown:

@@ -102,3 +102,41 @@ def test_demo_refuses_a_broken_config_naming_the_key(tmp_path):
     result = run_demo("--config", str(config))
     assert result.returncode == 1
     assert "activity.cooldown_seconds" in result.stderr
+
+
+async def test_demo_serve_keeps_the_dashboard_up_with_a_sign_in_link_until_sigterm():
+    """`demo --serve`: after the transcript, the link signs the demo moderator in; SIGTERM
+    stops everything cleanly."""
+    import asyncio
+    import re
+    import signal
+
+    import aiohttp
+
+    from tests.e2e.web_util import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "demo", "--quiet", "--serve", f"127.0.0.1:{port}",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    link = None
+    try:
+        async with asyncio.timeout(150):
+            while link is None:
+                line = (await process.stdout.readline()).decode()
+                assert line, "the demo ended before printing a sign-in link"
+                found = re.search(r"(http://127\.0\.0\.1:\d+/sign-in\?token=\S+)", line)
+                link = found.group(1) if found else None
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as web, web.get(link) as page:
+            assert page.status == 200 and page.url.path == "/me"
+            assert "Hello, morgan" in await page.text()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert "Flywheel shuts down cleanly" in out.decode()
