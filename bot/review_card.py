@@ -88,6 +88,10 @@ class ReviewKind(Protocol[D]):
         """Pending records whose card could not be posted yet."""
         ...
 
+    async def current(self, record_id: int) -> D | None:
+        """The record as decided (by another process, the web), for its card; None if gone."""
+        ...
+
     async def card_posted(self, record_id: int, channel_id: int, message_id: int) -> None: ...
 
     def state(self, decision: D) -> CardState: ...
@@ -240,16 +244,28 @@ class ReviewDesk:
         else:
             decision = await kind.reject(record_id, moderator_id, reason)
         state = kind.state(decision)
-        if not state.decided_now:
-            return state
+        if state.decided_now:
+            await self._show(kind, decision, moderator_id)
+        return state
+
+    async def show_decided_elsewhere(self, key: str, record_id: int, moderator_id: int) -> Any:
+        """A decision another process stored (a standalone web): the card shows it and whom
+        it concerns is told, as after a click. The decision (None if the record is gone)."""
+        kind = self.kind(key)
+        decision = await kind.current(record_id)
+        if decision is not None and kind.state(decision).status != "pending":
+            await self._show(kind, decision, moderator_id)
+        return decision
+
+    async def _show(self, kind: ReviewKind[D], decision: D, moderator_id: int) -> None:
+        state = kind.state(decision)
         guild = self.outbox.bot.get_guild(self.settings.discord.guild_id)
         await self._edit_card(kind, state, kind.card(guild, decision))
         notice = kind.notice(guild, decision, moderator_id)
         if notice is None or await self.outbox.dm(notice.user_id, notice.text):
-            return state
+            return
         if notice.unreachable is not None:
             await self._edit_card(kind, state, kind.card(guild, decision, note=notice.unreachable))
-        return state
 
     async def _undecided(
         self, interaction: discord.Interaction[Any], kind: ReviewKind[D], decision: D

@@ -83,6 +83,14 @@ class ContentReview:
     async def waiting(self) -> list[Decision]:
         return [pending(sub) for sub in await self.service.pending_without_card()]
 
+    async def current(self, record_id: int) -> Decision | None:
+        sub = await self.service.get(record_id)
+        if sub is None:
+            return None
+        credited = sub.status == "approved" and sub.contribution_id is not None
+        points = self.service.settings.points_for(sub.credit_kind) if credited else 0
+        return Decision(sub, decided_now=True, points=points)
+
     async def card_posted(self, record_id: int, channel_id: int, message_id: int) -> None:
         await self.service.card_posted(record_id, channel_id, message_id)
 

@@ -1,11 +1,20 @@
-"""/dashboard: a single-use link to the web dashboard, shown only to the member who asked.
+"""/dashboard: a single-use link to the web dashboard, shown only to the member who asked;
+and the relay that shows in Discord what a standalone web process decided.
 
 The link carries a token the web redeems once (``WebSignInService``); it is sent with embeds
 suppressed so Discord's link preview does not fetch, and so spend, it before the member does.
+
+``python -m bot web`` has no gateway: a nomination or submission decided there is stored and
+recorded (``WebDecisionsService``). Every few seconds this process takes those records, shows
+each decision on its review card and sends its DM (the review desk, as after a click), and
+queues the nominee's tier roles, which that process could not give.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +25,11 @@ from discord.ext import commands
 from bot.client import Flywheel
 from bot.config import Settings
 from bot.outbox import NO_MENTIONS
+
+log = logging.getLogger(__name__)
+
+#: How often the bot looks for decisions made on a standalone web process.
+RELAY_SECONDS = 2.0
 
 SIGN_IN = (
     "Your sign-in link to the web dashboard (only you can see this; it works once, for 10 "
@@ -38,6 +52,49 @@ class Dashboard(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
         self.sign_in = bot.services.web_sign_in
+        self.decisions = bot.services.web_decisions
+        self._relay: asyncio.Task[None] | None = None
+
+    async def cog_unload(self) -> None:
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
+
+    @commands.Cog.listener()
+    async def on_flywheel_ready(self, _guild: discord.Guild) -> None:
+        if self._relay is None or self._relay.done():
+            self._relay = asyncio.create_task(self._relay_forever(), name="web-decisions-relay")
+
+    async def _relay_forever(self) -> None:
+        while True:
+            try:
+                await self.relay_once()
+            except Exception:
+                log.exception("web: could not relay the web's review decisions; trying again")
+            await asyncio.sleep(RELAY_SECONDS)
+
+    async def relay_once(self) -> int:
+        """Show each waiting web decision in Discord; how many were handled."""
+        handled = 0
+        for decision in await self.decisions.waiting():
+            try:
+                shown = await self.bot.reviews.show_decided_elsewhere(
+                    decision.kind, decision.record_id, decision.moderator_id
+                )
+                nomination = getattr(shown, "nomination", None)
+                if nomination is not None and nomination.status == "approved":
+                    self.bot.services.tiers.roles.enqueue([nomination.nominee_id])
+            except LookupError:
+                log.warning("web: a %s decision waits for its cog to be loaded", decision.kind)
+                continue
+            except Exception:
+                # The decision itself is stored; only its showing in Discord is lost.
+                log.exception("web: could not show %s #%s in Discord", decision.kind,
+                              decision.record_id)  # fmt: skip
+            await self.decisions.done(decision.id)
+            handled += 1
+        return handled
 
     @app_commands.command(
         name="dashboard", description="A sign-in link to the web dashboard, only for you"

@@ -24,6 +24,7 @@ from bot.core.text import (
     day_label,
     with_article,
 )
+from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS, member_name
 from bot.review_card import CardState, Notice, review_buttons
 from bot.services.nominations import (
@@ -74,6 +75,12 @@ class NominationReview:
 
     async def waiting(self) -> list[Decided]:
         return [Decided(n, decided_now=False) for n in await self.service.pending_without_card()]
+
+    async def current(self, record_id: int) -> Decided | None:
+        try:
+            return await self.service.outcome(record_id)
+        except UserFacingError:
+            return None  # no such nomination any more
 
     async def card_posted(self, record_id: int, channel_id: int, message_id: int) -> None:
         await self.service.card_posted(record_id, channel_id, message_id)

@@ -213,6 +213,9 @@ class BetaReview:
             ReportDecision(r, decided_now=False) for r in await self.service.reports_without_card()
         ]
 
+    async def current(self, record_id: int) -> ReportDecision | None:
+        return None  # beta reports are decided in Discord only, never on the web
+
     async def card_posted(self, record_id: int, channel_id: int, message_id: int) -> None:
         await self.service.report_card_posted(record_id, channel_id, message_id)
 

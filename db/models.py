@@ -889,3 +889,23 @@ class WebSignInToken(Base):
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
     expires_at: Mapped[datetime] = mapped_column(TZDateTime)
     used_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class WebReviewDecision(Base):
+    """A review decision made on a standalone web process, for the bot to show in Discord.
+
+    ``python -m bot web`` has no gateway: it stores the decision through the services and adds a
+    row here; the bot's process reads these rows, updates the review card, tells whom the
+    decision concerns and gives any role it granted, then deletes the row.
+    """
+
+    __tablename__ = "web_review_decisions"
+    __table_args__ = (Index("ix_web_review_decisions_guild", "guild_id", "id"),)
+
+    id: Mapped[int] = mapped_column(IdColumn, primary_key=True, autoincrement=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake)
+    #: The review card's kind: ``nomination`` or ``content`` (its custom ids' prefix).
+    kind: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[int] = mapped_column(IdColumn)
+    moderator_id: Mapped[int] = mapped_column(Snowflake)
+    decided_at: Mapped[datetime] = mapped_column(TZDateTime)

@@ -42,6 +42,7 @@ from bot.services.recognition import RecognitionService
 from bot.services.referrals import ReferralService
 from bot.services.stats import StatsService
 from bot.services.thanks import ThanksService
+from bot.services.web_decisions import WebDecisionsService
 from bot.services.web_sign_in import WebSignInService
 
 #: How long closing waits for background work (announcements, surveys) before cancelling it.
@@ -82,6 +83,7 @@ class Services:
     imports: ImportService
     web_sign_in: WebSignInService
     audit: AuditService
+    web_decisions: WebDecisionsService
 
     @property
     def guild_id(self) -> int:
@@ -152,4 +154,5 @@ def build_services(
         imports=ImportService(*common, tiers),
         web_sign_in=WebSignInService(sessions, settings, clock),
         audit=AuditService(*common),
+        web_decisions=WebDecisionsService(sessions, settings, clock),
     )

@@ -3,8 +3,8 @@
 Rights are checked on every request against the member's roles now (``staff_of``). Deciding
 a nomination or a submission calls the same code as the card's buttons: in the bot's process
 the review desk (:meth:`~bot.review_card.ReviewDesk.decide_off_discord`: the service, then the
-card and the DM); in a standalone web process the same services, and the decision is in the
-store for everyone (the card itself is updated by the next click or never: see the README).
+card and the DM); in a standalone web process the same services, and a record of the decision
+that the bot's process picks up to update the card, DM and give the role (``cogs/dashboard``).
 """
 
 from __future__ import annotations
@@ -66,13 +66,18 @@ async def decide(
             if approve
             else await services.nominations.reject(record_id, moderator_id, reason)
         )
-        return Outcome(n.nomination.status, n.decided_now)
-    c = (
-        await services.content.approve(record_id, moderator_id)
-        if approve
-        else await services.content.reject(record_id, moderator_id, reason)
-    )
-    return Outcome(c.submission.status, c.decided_now)
+        outcome = Outcome(n.nomination.status, n.decided_now)
+    else:
+        c = (
+            await services.content.approve(record_id, moderator_id)
+            if approve
+            else await services.content.reject(record_id, moderator_id, reason)
+        )
+        outcome = Outcome(c.submission.status, c.decided_now)
+    if outcome.decided_now:
+        # No Discord here: the bot's process shows it on the card, DMs, gives the role.
+        await services.web_decisions.record(key, record_id, moderator_id)
+    return outcome
 
 
 @routes.get("/staff")

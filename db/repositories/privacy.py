@@ -109,6 +109,7 @@ MEMBER_COLUMNS: Mapping[str, Mapping[str, Treatment]] = {
     "research_volunteers": {"user_id": D, "picked_by": A},
     "backfill_messages": {"user_id": D},
     "web_sign_in_tokens": {"user_id": D},
+    "web_review_decisions": {"moderator_id": D},
 }
 
 NOT_MEMBER_COLUMNS = frozenset(
@@ -134,6 +135,7 @@ NOT_MEMBER_COLUMNS = frozenset(
         "change_id",
         "program_id",
         "call_id",
+        "record_id",
     }
 )
 """Id-like columns that never hold a member (the registry test checks every ``*_id``/``*_by``)."""
@@ -175,6 +177,7 @@ ABOUT: Mapping[str, str] = {
     "research_volunteers": "Research calls you volunteered for, were picked for, took part in.",
     "backfill_messages": "While a history backfill runs: when your past messages were posted.",
     "web_sign_in_tokens": "Web dashboard sign-in links you asked for (a hash, not the link).",
+    "web_review_decisions": "Review decisions you made on the web, until Discord shows them.",
 }
 
 PENDING_REJECTED_REASON = "a member's data was erased at their request"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import WebSignInToken
+from db.models import WebReviewDecision, WebSignInToken
 
 
 class WebSignInRepository:
@@ -63,3 +63,39 @@ class WebSignInRepository:
             )
         )
         return int(result.rowcount)
+
+
+class WebDecisionRepository:
+    """Review decisions made on a standalone web process, waiting for the bot."""
+
+    def __init__(self, session: AsyncSession, guild_id: int) -> None:
+        self.session = session
+        self.guild_id = guild_id
+
+    async def add(self, *, kind: str, record_id: int, moderator_id: int, now: datetime) -> None:
+        self.session.add(
+            WebReviewDecision(
+                guild_id=self.guild_id,
+                kind=kind,
+                record_id=record_id,
+                moderator_id=moderator_id,
+                decided_at=now,
+            )
+        )
+        await self.session.flush()
+
+    async def waiting(self, *, limit: int) -> list[WebReviewDecision]:
+        rows = await self.session.scalars(
+            select(WebReviewDecision)
+            .where(WebReviewDecision.guild_id == self.guild_id)
+            .order_by(WebReviewDecision.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def remove(self, decision_id: int) -> None:
+        await self.session.execute(
+            delete(WebReviewDecision).where(
+                WebReviewDecision.guild_id == self.guild_id, WebReviewDecision.id == decision_id
+            )
+        )

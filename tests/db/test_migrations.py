@@ -25,6 +25,7 @@ ALL_REVISIONS = [
 TABLES = {
     "members",
     "web_sign_in_tokens",
+    "web_review_decisions",
     "contributions",
     "activity_days",
     "tier_states",

@@ -50,6 +50,7 @@ from db.models import (
     TrackedEvent,
     UserGroup,
     VoiceSession,
+    WebReviewDecision,
     WebSignInToken,
 )
 from db.repositories.privacy import (
@@ -352,6 +353,14 @@ async def seed(sessions, guild: int = GUILD) -> None:
                 WebSignInToken(
                     guild_id=GUILD, token_hash="a" * 64, user_id=VAL, created_at=NOW,
                     expires_at=NOW, used_at=None,
+                ),
+                WebReviewDecision(
+                    guild_id=GUILD, kind="nomination", record_id=1, moderator_id=VAL,
+                    decided_at=NOW,
+                ),
+                WebReviewDecision(
+                    guild_id=GUILD, kind="nomination", record_id=2, moderator_id=ADA,
+                    decided_at=NOW,
                 ),
                 WebSignInToken(
                     guild_id=GUILD, token_hash="b" * 64, user_id=ADA, created_at=NOW,

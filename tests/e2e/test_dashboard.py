@@ -7,11 +7,13 @@ import re
 import aiohttp
 import pytest
 
-from bot.config import parse_config
+from bot.app import build_web
+from bot.config import Config, parse_config
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
 from cogs.dashboard import NOT_SET_UP
 from tests.e2e.test_nominations import (
+    bot_dms,
     button_ids,
     card_for,
     give_advisor_minimums,
@@ -19,7 +21,7 @@ from tests.e2e.test_nominations import (
     tier_of,
 )
 from tests.e2e.util import eventually, members_synced
-from tests.e2e.web_util import EPHEMERAL, dashboard_link, web_config
+from tests.e2e.web_util import EPHEMERAL, dashboard_link, free_port, web_config
 
 pytestmark = pytest.mark.e2e
 
@@ -93,3 +95,83 @@ async def test_a_member_link_gets_no_staff_pages(flywheel, emulator, community):
         base = link.split("/sign-in", 1)[0]
         async with web.get(f"{base}/staff/nominations") as refused:
             assert refused.status == 403
+
+
+class TestStandaloneWeb:
+    """``python -m bot web`` beside the bot: same database, no gateway. The link from the bot's
+    /dashboard is redeemed there, rights come from Discord's REST API, and a decision made there
+    reaches the card, the nominee's DM and the role through the bot's relay."""
+
+    @pytest.fixture
+    def web_port(self):
+        return free_port()
+
+    @pytest.fixture
+    def bot_config(self, emulator, community, database_url, web_port):
+        data = community_config(
+            community,
+            emulator,
+            database_url=database_url,
+            web={"enabled": False, "public_url": f"http://127.0.0.1:{web_port}"},
+        )
+        return parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
+
+    @pytest.fixture
+    async def standalone(self, flywheel, bot_config, web_port, clock):
+        web = {"enabled": False, "bind": f"127.0.0.1:{web_port}"}
+        settings = bot_config.settings.model_copy(
+            update={"web": bot_config.settings.web.model_copy(update=web)}
+        )
+        config = Config(settings=settings, token=bot_config.token, source=bot_config.source)
+        app = await build_web(config, clock=clock)
+        await app.web.start()
+        try:
+            yield app
+        finally:
+            await app.close()
+
+    async def test_a_decision_on_the_standalone_web_reaches_discord(
+        self, flywheel, standalone, emulator, community
+    ):
+        bot = flywheel.bot
+        ada, morgan = community.members["ada"], community.moderators["morgan"]
+        await members_synced(bot, community.members.values())
+        await give_advisor_minimums(bot, ada, tell=True)
+        card = await card_for(emulator, community, morgan, ada, "advisor")
+        nomination_id = int(button_ids(card)[0].rsplit(":", 1)[1])
+
+        link = await dashboard_link(emulator, community, morgan)
+        assert link.startswith(standalone.web.url)
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+            async with web.get(link) as signed_in:
+                assert signed_in.status == 200 and signed_in.url.path == "/me"
+            async with web.get(f"{standalone.web.url}/staff/nominations") as queue:
+                assert queue.status == 200  # morgan's roles, read over REST
+                page = await queue.text()
+            async with web.post(
+                f"{standalone.web.url}/staff/nominations/{nomination_id}",
+                data={"csrf": csrf_of(page), "action": "approve", "reason": ""},
+            ) as decided:
+                assert decided.status == 200
+
+        edited = await eventually(
+            lambda: not button_ids(emulator.message(card["id"])) and emulator.message(card["id"]),
+            within=10,
+        )
+        assert status(edited) == "Approved by morgan: ada is now an Advisor."
+        advisor = community.tier_role_ids["advisor"]
+        await eventually(lambda: advisor in emulator.member_roles(community.guild_id, ada))
+        told = await eventually(
+            lambda: [d for d in bot_dms(emulator, ada) if d["content"].startswith("🎉")]
+        )
+        assert "you're now an Advisor" in told[0]["content"]
+        assert await bot.services.web_decisions.waiting() == []
+
+    async def test_a_member_gets_no_staff_pages_there(self, flywheel, standalone, emulator,
+                                                      community):  # fmt: skip
+        link = await dashboard_link(emulator, community, community.members["ada"])
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+            async with web.get(link) as signed_in:
+                assert signed_in.status == 200
+            async with web.get(f"{standalone.web.url}/staff/nominations") as refused:
+                assert refused.status == 403

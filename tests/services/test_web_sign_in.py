@@ -144,3 +144,20 @@ def test_csrf_tokens_belong_to_one_session(clock):
 def test_a_short_secret_is_refused(clock):
     with pytest.raises(ValueError, match="at least 16"):
         SessionSigner("short", clock)
+
+
+async def test_web_decisions_wait_in_order_until_done(sessions, clock):
+    from bot.services.web_decisions import WebDecisionsService
+
+    decisions = WebDecisionsService(sessions, make_settings(), clock)
+    await decisions.record("nomination", 7, GRACE)
+    clock.advance(1)
+    await decisions.record("content", 3, GRACE)
+
+    waiting = await decisions.waiting()
+    assert [(d.kind, d.record_id, d.moderator_id) for d in waiting] == [
+        ("nomination", 7, GRACE),
+        ("content", 3, GRACE),
+    ]
+    await decisions.done(waiting[0].id)
+    assert [d.record_id for d in await decisions.waiting()] == [3]

@@ -1,4 +1,5 @@
-"""Single-use sign-in links for the web dashboard, kept as hashes.
+"""Single-use sign-in links for the web dashboard, kept as hashes; web review decisions for
+the bot to show in Discord.
 
 Revision ID: 0012
 Revises: 0011
@@ -13,6 +14,7 @@ from alembic import op
 # Written out here rather than imported from db.types: a released migration must not change
 # when the models do.
 SNOWFLAKE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 TIMESTAMP = sa.DateTime(timezone=True)
 
 revision: str = "0012"
@@ -41,9 +43,24 @@ def upgrade() -> None:
         ["guild_id", "expires_at"],
         unique=False,
     )
+    op.create_table(
+        "web_review_decisions",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("guild_id", SNOWFLAKE, nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("record_id", ID, nullable=False),
+        sa.Column("moderator_id", SNOWFLAKE, nullable=False),
+        sa.Column("decided_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_review_decisions")),
+    )
+    op.create_index(
+        "ix_web_review_decisions_guild", "web_review_decisions", ["guild_id", "id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_web_review_decisions_guild", table_name="web_review_decisions")
+    op.drop_table("web_review_decisions")
     op.drop_index("ix_web_sign_in_tokens_expiry", table_name="web_sign_in_tokens")
     op.drop_index("ix_web_sign_in_tokens_user", table_name="web_sign_in_tokens")
     op.drop_table("web_sign_in_tokens")

@@ -1,0 +1,56 @@
+"""Review decisions made where there is no Discord connection, relayed by the bot.
+
+``python -m bot web`` decides a nomination or a submission through the same services as the
+card's buttons, then records it here. The bot's process takes these, shows each decision on
+its review card, tells whom it concerns and gives the role it granted, and marks it done: the
+card follows the web as it follows a click, a few seconds later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from db.repositories.web_sign_in import WebDecisionRepository
+
+
+@dataclass(frozen=True)
+class WebDecision:
+    id: int
+    kind: str
+    record_id: int
+    moderator_id: int
+    decided_at: datetime
+
+
+class WebDecisionsService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+
+    @property
+    def guild_id(self) -> int:
+        return self.settings.discord.guild_id
+
+    async def record(self, kind: str, record_id: int, moderator_id: int) -> None:
+        async with self.sessions.begin() as session:
+            await WebDecisionRepository(session, self.guild_id).add(
+                kind=kind, record_id=record_id, moderator_id=moderator_id, now=self.clock.now()
+            )
+
+    async def waiting(self, limit: int = 50) -> list[WebDecision]:
+        """The oldest decisions not yet shown in Discord."""
+        async with self.sessions() as session:
+            rows = await WebDecisionRepository(session, self.guild_id).waiting(limit=limit)
+        return [WebDecision(r.id, r.kind, r.record_id, r.moderator_id, r.decided_at) for r in rows]
+
+    async def done(self, decision_id: int) -> None:
+        async with self.sessions.begin() as session:
+            await WebDecisionRepository(session, self.guild_id).remove(decision_id)
