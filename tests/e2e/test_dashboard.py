@@ -87,6 +87,35 @@ async def test_a_moderator_approves_on_the_web_and_discord_follows(flywheel, emu
     await eventually(lambda: advisor in emulator.member_roles(community.guild_id, ada))
 
 
+async def test_a_decision_on_the_card_leaves_the_web_queue(flywheel, emulator, community):
+    bot = flywheel.bot
+    ada, morgan = community.members["ada"], community.moderators["morgan"]
+    await members_synced(bot, community.members.values())
+    card = await card_for(emulator, community, morgan, ada, "advisor")
+    nomination_id = int(button_ids(card)[0].rsplit(":", 1)[1])
+    link = await dashboard_link(emulator, community, community.moderators["riley"])
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+        async with web.get(link) as signed_in:
+            assert signed_in.status == 200
+        base = link.split("/sign-in", 1)[0]
+        async with web.get(f"{base}/staff/nominations") as before:
+            page = await before.text()
+            assert f"#{nomination_id}: ada for Advisor" in page
+
+        click = await emulator.click_button(card, morgan, button_ids(card)[0])
+        await click.wait_response(timeout=5)
+        await eventually(lambda: not button_ids(emulator.message(card["id"])))
+
+        async with web.get(f"{base}/staff/nominations") as after:
+            assert f"#{nomination_id}:" not in await after.text()
+        async with web.post(
+            f"{base}/staff/nominations/{nomination_id}",
+            data={"csrf": csrf_of(page), "action": "reject", "reason": "too late"},
+        ) as late:
+            assert late.status == 409
+            assert "already approved" in await late.text()
+
+
 async def test_a_member_link_gets_no_staff_pages(flywheel, emulator, community):
     link = await dashboard_link(emulator, community, community.members["ada"])
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
