@@ -119,9 +119,14 @@ async def test_a_moderator_signs_in_and_approves_a_nomination(
         await page.goto(base + "/staff/ladder")
         tiers = page.get_by_label("Tiers (TOML")
         text = await tiers.input_value()
-        await tiers.fill(text.replace("min_points = 50", "min_points = 30", 1))
+        easier = text.replace("min_points = 50", "min_points = 30", 1)
+        easier = easier.replace("min_active_weeks = 2\n", "min_active_weeks = 0\n", 1)
+        await tiers.fill(easier)
         await page.get_by_role("button", name="Show who would move").click()
         await page.get_by_role("heading", name="Under these tiers").wait_for()
+        promoted = page.get_by_role("heading", name="Would be promoted")
+        assert "(0)" not in await promoted.inner_text()
+        assert await page.get_by_text("grace: no tier → Champion").count() == 1
         await shoot(page, screenshots, "staff-ladder")
     finally:
         await context.close()
