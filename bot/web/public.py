@@ -43,6 +43,8 @@ ROADMAP_ORDER: Final = (
     Status.DECLINED,
 )
 ROADMAP_LIMIT: Final = 50
+#: Where a request's forum post opens in Discord (the app or the browser), to discuss and vote.
+DISCORD_THREAD: Final = "https://discord.com/channels/{guild_id}/{thread_id}"
 
 routes = web.RouteTableDef()
 
@@ -145,11 +147,23 @@ async def ladder(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/roadmap", name="roadmap")
 async def roadmap(request: web.Request) -> web.StreamResponse:
-    feedback = state_of(request).services.feedback
+    services = state_of(request).services
+    feedback = services.feedback
     sections = []
     if feedback.enabled:
         for status in ROADMAP_ORDER:
-            items = await feedback.top(status=status, limit=ROADMAP_LIMIT)
+            ranked = await feedback.top(status=status, limit=ROADMAP_LIMIT)
+            items = [
+                {
+                    "title": item.title,
+                    "area": item.area,
+                    "votes": item.votes,
+                    "link": DISCORD_THREAD.format(
+                        guild_id=services.guild_id, thread_id=item.thread_id
+                    ),
+                }
+                for item in ranked
+            ]
             sections.append({"status": status, "title": status.tag, "items": items})
     return await render(
         request, "roadmap.html", {"enabled": feedback.enabled, "sections": sections}

@@ -205,6 +205,7 @@ async def test_roadmap_lists_posted_items_by_status_and_votes(client, services):
     assert "2 votes" in open_section and "1 vote<" in open_section
     assert "Export to CSV please" in shipped_section
     assert "Never posted" not in html
+    assert f'href="https://discord.com/channels/{GUILD}/2"' in open_section  # the forum post
 
 
 async def test_roadmap_when_feedback_is_off(client_for, clock, sessions):
