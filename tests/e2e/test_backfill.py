@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.activity import ActivityCounter
-from bot.history import DiscordHistory
+from bot.core.backfill import snowflake_at
+from bot.history import DiscordHistory, RequestWindow
 from bot.services.activity import activity_rules, day_source
 from db.models import ActivityDay, BackfillChannel, Contribution, QuestionThread, TierState
 from emulator import permissions as perms
@@ -287,3 +288,21 @@ async def test_members_who_erased_their_data_are_not_read_back(
     assert posts["ambiguous"] not in questions, "cy asked it: not recorded"
     assert all(q.first_responder_id != ada for q in questions.values())
     assert report.answers == 0 and report.questions == 4
+
+
+async def test_the_live_bot_s_requests_and_the_backfill_s_count_once_each(
+    emulator, community, flywheel, clock
+):
+    """The backfill's pace leaves room for every request the bot makes, not a fixed share."""
+    seed(emulator, community, clock.now())
+    bot = flywheel.bot
+    guild = bot.get_guild(bot.guild_id)
+    history = DiscordHistory(guild, guild.me)
+    window = RequestWindow.of(bot.http)
+    assert RequestWindow.of(bot.http) is window, "installed once per client"
+    await history.channels(None)
+    before = window.recorded
+    await bot.http.get_channel(community.channels["general"])  # the live bot's own request
+    assert window.recorded == before + 1
+    page = await history.page(community.channels["general"], snowflake_at(clock.now()))
+    assert page and window.recorded == before + 2, "a paced read is counted once"
