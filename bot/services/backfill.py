@@ -414,13 +414,19 @@ class BackfillService:
         members: set[int] = set()
         days = 0
         current: date | None = None
-        async with self.sessions() as session:
-            async for mid, uid, at in BackfillRepository(session, self.guild_id).staged_in_order():
+        last: Staged | None = None
+        while True:
+            async with self.sessions() as session:
+                page = await BackfillRepository(session, self.guild_id).staged_page(last)
+            if not page:
+                break
+            for mid, uid, at in page:
                 day = at.astimezone(rules.timezone).date()
                 if day != current and current is not None:
                     days += await self._write_counts(counter.drain().increments, until, members)
                 current = day
                 counter.count_screened(mid, uid, at)
+            last = page[-1]
         days += await self._write_counts(counter.drain().increments, until, members)
         return len(members), days
 
