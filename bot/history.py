@@ -56,11 +56,17 @@ class RequestWindow:
         return len(sent)
 
     def wait(self, now: float, share: int) -> float:
-        """Seconds until fewer than ``share`` requests fall in the second before; 0: go."""
+        """Seconds until fewer than ``share`` requests fall in the second before, and half a
+        slot (1 / (2 × share) s) has passed since the last one; 0: go.
+
+        The gap keeps readers that an event loop woke together (after a busy stretch) from
+        going out as one burst that a server, measuring on arrival, sees as more than its
+        limit in a second: spread, they arrive spread.
+        """
         count = self.in_last_second(now)
-        if count < share:
-            return 0.0
-        return self._sent[count - share] + 1.0 - now
+        full = self._sent[count - share] + 1.0 - now if count >= share else 0.0
+        gap = self._sent[-1] + 0.5 / share - now if count else 0.0
+        return max(full, gap, 0.0)
 
     @classmethod
     def of(cls, http: discord.http.HTTPClient) -> RequestWindow:

@@ -14,6 +14,15 @@ def test_a_request_goes_while_the_last_second_has_room() -> None:
     assert window.wait(10.5, GLOBAL_SHARE) == 0.0
 
 
+def test_requests_woken_together_go_half_a_slot_apart() -> None:
+    """After a busy stretch of the event loop, readers whose slots passed are spread out."""
+    window = RequestWindow()
+    window.record(10.0)
+    half_slot = 0.5 / GLOBAL_SHARE
+    assert window.wait(10.0, GLOBAL_SHARE) == pytest.approx(half_slot)
+    assert window.wait(10.0 + half_slot, GLOBAL_SHARE) == 0.0
+
+
 def test_a_busy_second_is_waited_out_until_its_oldest_request_leaves() -> None:
     window = RequestWindow()
     for n in range(GLOBAL_SHARE):
