@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import random
 import resource
@@ -43,6 +42,7 @@ ROOT = SCRIPT.parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.child import EmulatorProcess, reply  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import parse_config  # noqa: E402
 from bot.demo.community import (  # noqa: E402
@@ -137,50 +137,8 @@ async def serve(args: argparse.Namespace) -> None:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         })  # fmt: skip
         served.clear()
+        emu.request_log.clear()  # it keeps every page it served: gigabytes over 3 rounds
     await emu.stop()
-
-
-def reply(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data) + "\n")
-    sys.stdout.flush()
-
-
-class EmulatorProcess:
-    """The child process's pipes: requests out, JSON replies in."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-
-    @classmethod
-    async def start(cls, args: argparse.Namespace) -> tuple[EmulatorProcess, dict[str, Any]]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, str(SCRIPT), "--serve",
-            "--messages", str(args.messages), "--members", str(args.members),
-            "--channels", str(args.channels), "--seed", str(args.seed),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**24,
-        )  # fmt: skip
-        emulator = cls(process)
-        return emulator, await emulator.ask(None)
-
-    async def ask(self, op: str | None) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        if op is not None:
-            self.process.stdin.write((json.dumps({"op": op}) + "\n").encode())
-        line = await self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator process stopped")
-        data: dict[str, Any] = json.loads(line)
-        return data
-
-    async def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            assert self.process.stdin is not None
-            self.process.stdin.write(b'{"op": "quit"}\n')
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout=30)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
 
 
 # --- The bot's side ------------------------------------------------------------------------
@@ -268,7 +226,10 @@ EMULATOR: EmulatorProcess | None = None
 
 async def bench(args: argparse.Namespace) -> float:
     global EMULATOR
-    EMULATOR, info = await EmulatorProcess.start(args)
+    EMULATOR, info = await EmulatorProcess.start(
+        SCRIPT, "--messages", str(args.messages), "--members", str(args.members),
+        "--channels", str(args.channels), "--seed", str(args.seed),
+    )  # fmt: skip
     try:
         print(
             f"seeded {info['seeded']:,} messages from {args.members:,} members in "
