@@ -50,6 +50,7 @@ if str(ROOT) not in sys.path:
 import discord  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.child import EmulatorProcess, reply  # noqa: E402
 from bot import endpoints  # noqa: E402
 from bot.client import required_intents  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
@@ -129,11 +130,6 @@ async def serve(args: argparse.Namespace) -> None:
         else:
             break
     await emu.stop()
-
-
-def reply(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data) + "\n")
-    sys.stdout.flush()
 
 
 class Injection:
@@ -238,44 +234,6 @@ class EmulatorControl(Protocol):
     def send(self, data: dict[str, Any]) -> None: ...
 
     async def read(self) -> dict[str, Any]: ...
-
-
-class EmulatorProcess:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-
-    @classmethod
-    async def start(cls, args: argparse.Namespace) -> tuple[EmulatorProcess, dict[str, Any]]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, str(SCRIPT), "--serve",
-            "--members", str(args.members), "--channels", str(args.channels),
-            "--inject", args.inject,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            limit=2**20,
-        )  # fmt: skip
-        emulator = cls(process)
-        return emulator, await emulator.read()
-
-    async def read(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = await self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator process stopped")
-        data: dict[str, Any] = json.loads(line)
-        return data
-
-    def send(self, data: dict[str, Any]) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(data) + "\n").encode())
-
-    async def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self.send({"op": "quit"})
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout=10)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
 
 
 class RelayedEmulator:
@@ -457,7 +415,10 @@ def describe(run: Run) -> str:
 async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
     started = time.perf_counter()
-    emulator, info = await EmulatorProcess.start(args)
+    emulator, info = await EmulatorProcess.start(
+        SCRIPT, "--members", str(args.members), "--channels", str(args.channels),
+        "--inject", args.inject,
+    )  # fmt: skip
     ratios: list[float] = []
     rates: dict[str, list[float]] = {"bare": [], "tracked": []}
     try:

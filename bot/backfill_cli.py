@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import sys
 from collections.abc import Iterator
 
@@ -46,7 +47,7 @@ class HttpEffects(Offline):
 @contextlib.contextmanager
 def progress_printer() -> Iterator[OnProgress]:
     """A tqdm bar (channels done, messages read, ETA) on a terminal; log lines otherwise."""
-    if not sys.stdout.isatty():
+    if not sys.stderr.isatty():
 
         async def lines(progress: Progress) -> None:
             log.info(
@@ -60,7 +61,9 @@ def progress_printer() -> Iterator[OnProgress]:
         return
     from tqdm import tqdm  # type: ignore[import-untyped]
 
-    bar = tqdm(unit="channel", desc="backfill")
+    # A terminal reporting no size (some containers') would get a bar of no width at all.
+    sized = shutil.get_terminal_size((0, 0)).columns > 0
+    bar = tqdm(unit="channel", desc="backfill", file=sys.stderr, ncols=None if sized else 80)
     try:
 
         async def update(progress: Progress) -> None:

@@ -473,8 +473,8 @@ async def _backfill(
 ) -> list[str]:
     """Log in over HTTP only (no gateway: the live bot may be connected) and backfill.
 
-    A dry run on SQLite backfills a scratch copy of the store and prints ``tiers preview``
-    from it; on another database it counts in memory. Either way the store is not written.
+    A dry run does the real backfill where nothing is kept (SQLite: a scratch copy of the
+    store; PostgreSQL: a transaction rolled back) and prints ``tiers preview`` from it.
     """
     import tempfile
 
@@ -502,20 +502,24 @@ async def _backfill(
         if dry_run and startup.sqlite_file(settings.database.url) is not None:
             with tempfile.TemporaryDirectory(prefix="flywheel-dry-run-") as scratch:
                 return await _what_if(config, history, present, span, channels, Path(scratch))
+        if dry_run:
+            from db.engine import create_what_if_engine
+
+            engine = create_what_if_engine(settings.database.url)
+            try:
+                return await what_if_backfill(settings, engine, history, present, span, channels)
+            finally:
+                await engine.dispose()
         async with _store(config, HttpEffects(client, settings)) as services:
-            if not dry_run:  # the ladder evaluates the members the store knows are here
-                await services.members.sync(present)
+            # the ladder evaluates the members the store knows are here
+            await services.members.sync(present)
             with progress_printer() as on_progress:
                 report = await services.backfill.run(
-                    history, span=span, channel_ids=channels, dry_run=dry_run,
-                    on_progress=on_progress,
-                )  # fmt: skip
+                    history, span=span, channel_ids=channels, on_progress=on_progress
+                )
     finally:
         await client.close()
-    lines = _report_lines(report)
-    if dry_run:
-        lines.append("nothing was written; run without --dry-run to credit it")
-    return lines
+    return _report_lines(report)
 
 
 def _report_lines(report: Any, *, verb: str = "credited") -> list[str]:
@@ -553,9 +557,8 @@ async def _what_if(
     channels: list[int] | None,
     scratch: Path,
 ) -> list[str]:
-    """The backfill on a copy of the store, then ``tiers preview`` on the copy."""
-    from bot.backfill_cli import progress_printer
-
+    """SQLite: the backfill on a copy of the store (a rolled-back transaction would hold the
+    file's one write lock for the whole read, and the running bot's writes would time out)."""
     copy = scratch / "store.db"
     if _store_missing(config.settings.database.url) is None:
         backup_sqlite(config.settings.database.url, copy)
@@ -566,13 +569,50 @@ async def _what_if(
         config, settings=config.settings.model_copy(update={"database": database})
     )
     async with _store(scratch_config) as services:  # Offline: nothing is posted
-        await services.members.sync(present)
-        with progress_printer() as on_progress:
-            report = await services.backfill.run(
-                history, span=span, channel_ids=channels, announce=False,
-                on_progress=on_progress,
-            )  # fmt: skip
-        preview = await _preview_lines(services) if config.settings.tiers else []
+        return await preview_backfill(services, history, present, span, channels)
+
+
+async def what_if_backfill(
+    settings: Settings,
+    engine: Any,
+    history: Any,
+    present: list[Any],
+    span: Any,
+    channels: list[int] | None,
+    *,
+    clock: Any = None,
+) -> list[str]:
+    """PostgreSQL: the backfill inside one transaction that is rolled back after the preview
+    (``engine`` from ``db.engine.create_what_if_engine``). Its checkpoints and the raised
+    counts hold row locks until then, never the whole store."""
+    from bot.clock import SystemClock
+    from bot.services.container import build_services
+    from db import migrate
+    from db.engine import what_if
+
+    pending = await migrate.pending_revisions(engine)
+    if pending:
+        raise StartupError(
+            f"the database needs migration(s) {', '.join(pending)}: run "
+            "`python -m bot db upgrade` first"
+        )
+    async with what_if(engine) as sessions:
+        services = build_services(settings, clock or SystemClock(), sessions)  # Offline
+        return await preview_backfill(services, history, present, span, channels)
+
+
+async def preview_backfill(
+    services: Any, history: Any, present: list[Any], span: Any, channels: list[int] | None
+) -> list[str]:
+    """The real backfill on a store that is thrown away, then ``tiers preview`` of it."""
+    from bot.backfill_cli import progress_printer
+
+    await services.members.sync(present)
+    with progress_printer() as on_progress:
+        report = await services.backfill.run(
+            history, span=span, channel_ids=channels, announce=False, on_progress=on_progress
+        )
+    preview = await _preview_lines(services) if services.settings.tiers else []
     return [
         *_report_lines(report, verb="dry run: would credit"),
         "",

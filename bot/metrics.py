@@ -36,7 +36,8 @@ class Metrics:
         )
         self.contributions_credited = Counter(
             "flywheel_contributions_credited",
-            "Contributions recorded in the ledger, by kind (reversals and duplicates excluded).",
+            "Contributions recorded in the ledger, by kind (repeats and reversals not counted; "
+            "a write whose transaction then rolls back is).",
             ["kind"],
             registry=registry,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -57,7 +57,7 @@ async def _postgres_problem() -> str | None:
 async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
     """A URL to an empty database: a temporary SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'flywheel.db'}"
+        yield f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
         return
     problem = await _postgres_problem()
     if problem is not None:
@@ -87,17 +87,18 @@ async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]
         await admin.close()
 
 
-def engine_for(url: str) -> AsyncEngine:
-    """An engine for a test URL; PostgreSQL's schema travels as asyncpg server settings."""
+def engine_for(url: str, *, factory: Callable[..., AsyncEngine] = create_engine) -> AsyncEngine:
+    """An engine for a test URL; PostgreSQL's schema travels as asyncpg server settings.
+    ``factory``: ``db.engine.create_what_if_engine`` for a what-if."""
     parsed = make_url(url)
     options = parsed.query.get("options")
     if parsed.get_backend_name() == "postgresql" and options:
         search_path = str(options).removeprefix("-csearch_path=")
-        return create_engine(
+        return factory(
             parsed.difference_update_query(["options"]),
             connect_args={"server_settings": {"search_path": search_path}},
         )
-    return create_engine(url)
+    return factory(url)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -397,21 +397,49 @@ class BackfillService:
     async def _count(
         self, staged: list[Staged], until: datetime, *, dry_run: bool
     ) -> tuple[int, int]:
-        """The cooldown in time order across channels, then rollups and day credits."""
-        counter = ActivityCounter(activity_rules(self.settings))
+        """The cooldown in time order across channels, then rollups and day credits.
+
+        Written a day at a time: once the messages move past a day, its counts are final, so
+        memory holds one day's counts rather than the whole history's (a million messages make
+        about as many member-days). Each day's write is idempotent (counts are raised, credits
+        keyed), so a crash between days loses nothing a rerun does not redo.
+        """
+        rules = activity_rules(self.settings)
+        counter = ActivityCounter(rules)
         if dry_run:
             for mid, uid, at in sorted(staged, key=lambda s: (s[2], s[0])):
                 counter.count_screened(mid, uid, at)
             counts = counter.drain().increments
             return len({uid for uid, _ in counts}), len(counts)
-        async with self.sessions() as session:
-            async for mid, uid, at in BackfillRepository(session, self.guild_id).staged_in_order():
+        members: set[int] = set()
+        days = 0
+        current: date | None = None
+        last: Staged | None = None
+        while True:
+            async with self.sessions() as session:
+                page = await BackfillRepository(session, self.guild_id).staged_page(last)
+            if not page:
+                break
+            for mid, uid, at in page:
+                day = at.astimezone(rules.timezone).date()
+                if day != current and current is not None:
+                    days += await self._write_counts(counter.drain().increments, until, members)
+                current = day
                 counter.count_screened(mid, uid, at)
-        counts = counter.drain().increments
+            last = page[-1]
+        days += await self._write_counts(counter.drain().increments, until, members)
+        return len(members), days
+
+    async def _write_counts(
+        self, counts: dict[tuple[int, date], int], until: datetime, members: set[int]
+    ) -> int:
+        if not counts:
+            return 0
         async with self.sessions() as session, session.begin():
             await BackfillRepository(session, self.guild_id).raise_rollups(counts)
             await self.activity.credit_days(session, counts.keys(), until)
-        return len({uid for uid, _ in counts}), len(counts)
+        members.update(uid for uid, _ in counts)
+        return len(counts)
 
     async def _quiet_ladder(self) -> dict[str, int]:
         """Everyone evaluated once, quietly (the summary post stands for each promotion)."""

@@ -19,7 +19,9 @@ API for pages built on top (sign-in, member and staff pages), kept stable:
   side: "Sign in" / "Dashboard"; none by default) and ``context_processors`` (async
   ``request -> dict`` merged into every template's variables, e.g. ``csrf_token``).
 * :func:`render` ``(request, template, context=None, *, status=200)``: a page from
-  ``bot/web/templates`` (autoescaped; undefined variables are errors). Pages extend
+  ``bot/web/templates`` (autoescaped; undefined variables are errors). Every template gets
+  ``request``, ``path``, ``nav``, ``account_links`` and ``public_url`` (``""`` when unset),
+  then the context processors' variables, then ``context``. Pages extend
   ``base.html`` and fill ``{% block title %}`` and ``{% block content %}``; ``base.html`` has
   ``{% block head %}`` for extra ``<link>``s. The stylesheet is ``/static/style.css``.
 * :func:`bad_request` ``(message)``: raise it for a 400 page saying what is wrong. Every HTTP

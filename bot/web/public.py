@@ -2,7 +2,9 @@
 
 They show members by the display name the bot last saw (never a mention, never an id), and
 only what the Discord commands already show to everyone: opted-out and departed members are
-left out of the leaderboard by the same query as /leaderboard.
+left out of the leaderboard by the same query as /leaderboard, and so are members the members
+table never saw (/leaderboard drops them as not in the server; here the table stands in for
+the member list the web process does not have).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ PERIOD_TITLES: Final[Mapping[Period, str]] = {
     "month": "Last 30 days",
     "all": "All time",
 }
-#: Shown for a member the bot never saw by name (credited before the members table knew them).
+#: Shown for a member whose stored display name is empty.
 UNNAMED: Final = "A community member"
 #: Roadmap sections, in the order people care about them, and how many items each shows.
 ROADMAP_ORDER: Final = (
@@ -41,6 +43,8 @@ ROADMAP_ORDER: Final = (
     Status.DECLINED,
 )
 ROADMAP_LIMIT: Final = 50
+#: Where a request's forum post opens in Discord (the app or the browser), to discuss and vote.
+DISCORD_THREAD: Final = "https://discord.com/channels/{guild_id}/{thread_id}"
 
 routes = web.RouteTableDef()
 
@@ -89,7 +93,7 @@ async def leaderboard(request: web.Request) -> web.StreamResponse:
     keys = kinds.keys()
     board = parse_board(request.query, keys)
     shown = await services.stats.leaderboard(
-        board.period, board.kind, board.page - 1, page_size=PAGE_SIZE
+        board.period, board.kind, board.page - 1, page_size=PAGE_SIZE, known_only=True
     )
     names = await services.members.display_names([row.user_id for row in shown.rows])
     rows = [
@@ -143,11 +147,23 @@ async def ladder(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/roadmap", name="roadmap")
 async def roadmap(request: web.Request) -> web.StreamResponse:
-    feedback = state_of(request).services.feedback
+    services = state_of(request).services
+    feedback = services.feedback
     sections = []
     if feedback.enabled:
         for status in ROADMAP_ORDER:
-            items = await feedback.top(status=status, limit=ROADMAP_LIMIT)
+            ranked = await feedback.top(status=status, limit=ROADMAP_LIMIT)
+            items = [
+                {
+                    "title": item.title,
+                    "area": item.area,
+                    "votes": item.votes,
+                    "link": DISCORD_THREAD.format(
+                        guild_id=services.guild_id, thread_id=item.thread_id
+                    ),
+                }
+                for item in ranked
+            ]
             sections.append({"status": status, "title": status.tag, "items": items})
     return await render(
         request, "roadmap.html", {"enabled": feedback.enabled, "sections": sections}

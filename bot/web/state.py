@@ -41,7 +41,7 @@ SchedulerProbe = Callable[[], bool]
 
 @dataclass(frozen=True)
 class NavLink:
-    """A link in the page header; ``current`` is the path prefix that marks it as the page."""
+    """A link in the page header; it is marked as the current page when ``href`` is the path."""
 
     label: str
     href: str

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ActivityDay, BackfillChannel, BackfillMessage, BackfillRun
@@ -116,17 +116,24 @@ class BackfillRepository:
             )
             await self.session.execute(stmt, rows)
 
-    async def staged_in_order(self, *, page: int = 5000) -> AsyncIterator[Staged]:
-        """Every staged message, oldest first (ties by id, as Discord orders them)."""
-        stmt = (
-            select(BackfillMessage.message_id, BackfillMessage.user_id, BackfillMessage.created_at)
-            .where(BackfillMessage.guild_id == self.guild_id)
-            .order_by(BackfillMessage.created_at, BackfillMessage.message_id)
-            .execution_options(yield_per=page)
-        )
-        result = await self.session.stream(stmt)
-        async for mid, uid, at in result:
-            yield mid, uid, at
+    async def staged_page(self, after: Staged | None, *, limit: int = 20_000) -> list[Staged]:
+        """The next ``limit`` staged messages after ``after``, oldest first (ties by id, as
+        Discord orders them). Pages rather than one open cursor: the caller writes between
+        pages, and a what-if's sessions share one connection, where a reader's savepoint left
+        open around those writes would take them with it when it closes."""
+        stmt = select(
+            BackfillMessage.message_id, BackfillMessage.user_id, BackfillMessage.created_at
+        ).where(BackfillMessage.guild_id == self.guild_id)
+        if after is not None:
+            mid, _, at = after
+            stmt = stmt.where(
+                or_(
+                    BackfillMessage.created_at > at,
+                    and_(BackfillMessage.created_at == at, BackfillMessage.message_id > mid),
+                )
+            )
+        stmt = stmt.order_by(BackfillMessage.created_at, BackfillMessage.message_id).limit(limit)
+        return [(mid, uid, at) for mid, uid, at in (await self.session.execute(stmt)).all()]
 
     # --- rollups -------------------------------------------------------------------------------
 

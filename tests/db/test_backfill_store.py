@@ -76,8 +76,15 @@ async def test_staged_messages_are_kept_once_and_read_in_time_order(sessions):
             await BackfillRepository(session, GUILD).stage(rows)
     async with sessions() as session, session.begin():
         await BackfillRepository(session, OTHER).stage([(5, ADA, NOW)])
-    async with sessions() as session:
-        staged = [row async for row in BackfillRepository(session, GUILD).staged_in_order(page=2)]
+    staged: list = []
+    while True:  # two at a time, each page after the last
+        async with sessions() as session:
+            page = await BackfillRepository(session, GUILD).staged_page(
+                staged[-1] if staged else None, limit=2
+            )
+        if not page:
+            break
+        staged += page
     assert [(mid, uid) for mid, uid, _ in staged] == [(10, ADA), (20, ADA), (30, BEA)]
     assert staged[0][2] == NOW - timedelta(minutes=3)
 

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.activity import ActivityCounter
-from bot.history import DiscordHistory
+from bot.core.backfill import snowflake_at
+from bot.history import DiscordHistory, RequestWindow
 from bot.services.activity import activity_rules, day_source
 from db.models import ActivityDay, BackfillChannel, Contribution, QuestionThread, TierState
 from emulator import permissions as perms
@@ -287,3 +288,57 @@ async def test_members_who_erased_their_data_are_not_read_back(
     assert posts["ambiguous"] not in questions, "cy asked it: not recorded"
     assert all(q.first_responder_id != ada for q in questions.values())
     assert report.answers == 0 and report.questions == 4
+
+
+async def test_the_live_bot_s_requests_and_the_backfill_s_count_once_each(
+    emulator, community, flywheel, clock
+):
+    """The backfill's pace leaves room for every request the bot makes, not a fixed share."""
+    seed(emulator, community, clock.now())
+    bot = flywheel.bot
+    guild = bot.get_guild(bot.guild_id)
+    history = DiscordHistory(guild, guild.me)
+    window = RequestWindow.of(bot.http)
+    assert RequestWindow.of(bot.http) is window, "installed once per client"
+    await history.channels(None)
+    before = window.recorded
+    await bot.http.get_channel(community.channels["general"])  # the live bot's own request
+    assert window.recorded == before + 1
+    page = await history.page(community.channels["general"], snowflake_at(clock.now()))
+    assert page and window.recorded == before + 2, "a paced read is counted once"
+
+
+async def test_a_what_if_backfill_previews_the_ladder_and_keeps_nothing(
+    emulator, community, flywheel, clock, db_url
+):
+    """``backfill --dry-run`` on PostgreSQL (and SQLite alike): the real backfill inside a
+    transaction rolled back after ``tiers preview`` read it."""
+    from bot.cli import what_if_backfill
+    from bot.services.members import MemberInfo
+    from db import migrate
+    from db.engine import create_what_if_engine
+    from tests.conftest import engine_for
+
+    seed(emulator, community, clock.now())
+    bot = flywheel.bot
+    guild = bot.get_guild(bot.guild_id)
+    present = [MemberInfo(m.id, m.display_name, m.bot, m.joined_at) for m in guild.members]
+    store = engine_for(db_url)
+    await migrate.upgrade(store)
+    await store.dispose()
+    engine = engine_for(db_url, factory=create_what_if_engine)
+    try:
+        lines = await what_if_backfill(
+            bot.settings, engine, DiscordHistory(guild, guild.me), present, SPAN, None, clock=clock
+        )
+        ada = next(iter(community.members.values()))
+        text = "\n".join(lines)
+        assert "dry run: would credit" in text and "4 accepted answer(s)" in text
+        preview = text[text.index("tiers preview after the backfill:") :]
+        assert f"({ada})" in preview and "Champion" in preview
+        async with engine.connect() as connection:
+            for table in ("contributions", "activity_days", "backfill_channels", "members"):
+                count = await connection.exec_driver_sql(f"SELECT count(*) FROM {table}")
+                assert count.scalar() == 0, table
+    finally:
+        await engine.dispose()

@@ -4,9 +4,14 @@ mid-run and started again, ending where one uninterrupted run ends."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import pty
+import re
+import struct
 import subprocess
 import sys
+import termios
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -138,6 +143,50 @@ async def test_dry_run_previews_tiers_and_writes_nothing(emulator, community, tm
     finally:
         await engine.dispose()
     assert bot_posts(emulator, community.channels["announcements"]) == []
+
+
+@pytest.mark.parametrize("columns", [120, 0], ids=["a sized terminal", "one of no size"])
+async def test_on_a_terminal_progress_is_a_bar_with_channels_messages_and_eta(
+    emulator, community, tmp_path, columns
+):
+    """Run on a real pseudo-terminal: the bar is what an owner watching it sees (a terminal
+    that reports no size, as some containers' do, still shows it)."""
+    seed(emulator, community)
+    config, _ = config_file(emulator, community, tmp_path, "tty.db")
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {**os.environ, "DISCORD_TOKEN": EMULATOR_TOKEN}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "backfill", "--config", str(config),
+        cwd=ROOT, env=env, stdout=follower, stderr=follower,
+    )  # fmt: skip
+    os.close(follower)
+
+    def read_all() -> bytes:
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end closed
+                return b"".join(chunks)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+    try:
+        shown = await asyncio.wait_for(
+            asyncio.get_running_loop().run_in_executor(None, read_all), timeout=120
+        )
+        assert await process.wait() == 0, shown.decode()
+    finally:
+        os.close(leader)
+    text = shown.decode()
+    frames = text.split("\r")
+    assert any(re.search(r"backfill: +100%.*\| *\d+/\d+ \[.*<.*messages=501", f) for f in frames), (
+        text
+    )
+    assert len([f for f in frames if "backfill:" in f]) >= 2, "the bar was redrawn as it went"
+    assert "credited" in text and "backfill: 0/" not in text.replace("backfill: 0%", "")
 
 
 async def test_a_bad_span_is_refused_by_name(tmp_path):

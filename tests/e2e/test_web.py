@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,9 +18,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.config import Config, parse_config
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from tests.e2e.util import eventually, members_synced
+from tests.helpers import write_config
 
 pytestmark = pytest.mark.e2e
 
+ROOT = Path(__file__).resolve().parents[2]
 QUALIFYING = "The migration guide fixed my sync problem, thank you all!"
 
 
@@ -146,3 +154,46 @@ async def test_the_leaderboard_page_of_the_running_bot(flywheel, emulator, commu
     member = flywheel.bot.get_guild(community.guild_id).get_member(ada)
     assert member is not None and member.display_name in html
     assert str(ada) not in html
+
+
+async def test_run_serves_the_web_and_stops_it_on_sigterm(emulator, community, tmp_path):
+    """``python -m bot run`` with ``[web] enabled``: the pages come up with the bot and go
+    down with it, cleanly."""
+    data = community_config(
+        community,
+        emulator,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}",
+        logging={"level": "INFO"},
+        web={"enabled": True, "bind": "127.0.0.1:0"},
+    )
+    config = write_config(tmp_path / "config.toml", data)
+    env = {**os.environ, "DISCORD_TOKEN": EMULATOR_TOKEN}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--config", str(config),
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    early = b""
+    try:
+        assert process.stderr is not None
+        while not (found := re.search(rb"web: serving on (http://\S+)", early)):
+            line = await asyncio.wait_for(process.stderr.readline(), timeout=20)
+            assert line, early.decode()
+            early += line
+        base = found.group(1).decode()
+
+        async def connected() -> bool:
+            status, report = await fetch(f"{base}/healthz")
+            return status == 200 and report["gateway"]["connected"] is True
+
+        await eventually(connected, within=20, interval=0.1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr_bytes = await asyncio.wait_for(process.communicate(), timeout=20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.communicate()
+    stderr = (early + stderr_bytes).decode()
+    assert process.returncode == 0, stderr
+    assert "web: stopped" in stderr and "shut down cleanly" in stderr
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await fetch(f"{base}/healthz")

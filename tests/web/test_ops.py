@@ -154,3 +154,21 @@ async def test_each_app_has_its_own_registry(client_for, settings, clock, sessio
 
     assert one[("flywheel_messages_seen_total", ())] == 3
     assert other[("flywheel_messages_seen_total", ())] == 0
+
+
+async def test_a_sweep_whose_time_cannot_be_recorded_still_completes(
+    client, services, engine, caplog
+):
+    from db.faults import StoreFaults
+
+    faults = StoreFaults.attach(engine)
+    refused = faults.fail(match=r"INSERT INTO guild_settings", times=None)
+    try:
+        report = await services.tiers.run_sweep()
+    finally:
+        faults.detach()
+    health = await (await client.get("/healthz")).json()
+
+    assert report is not None and refused.hits >= 1
+    assert health["last_daily_sweep"] is None
+    assert "could not record the time of today's sweep" in caplog.text

@@ -39,12 +39,14 @@ def rows_of(html: str) -> list[tuple[str, str, str]]:
 
 async def test_leaderboard_names_members_and_hides_opted_out_and_departed(client, services):
     await join(services, (ADA, "Ada"), (GRACE, "Grace"), (LINUS, "Linus"), (KEN, "Ken"))
+    await join(services, (RADIA, "  "))  # a name Discord gave as blank
     await credit(services, "answer", ADA, "a:1")
     await credit(services, "answer", ADA, "a:2")
     await credit(services, "answer", GRACE, "a:3")
     await credit(services, "answer", LINUS, "a:4")
     await credit(services, "answer", KEN, "a:5")
-    await credit(services, "thanks_received", NAMELESS, "t:1")  # never seen by name
+    await credit(services, "thanks_received", RADIA, "t:1")
+    await credit(services, "answer", NAMELESS, "a:6")  # never seen here: gone before the bot
     await services.members.set_recognition_opt_out(LINUS, True, name="Linus")
     await services.members.left(KEN)
 
@@ -203,6 +205,7 @@ async def test_roadmap_lists_posted_items_by_status_and_votes(client, services):
     assert "2 votes" in open_section and "1 vote<" in open_section
     assert "Export to CSV please" in shipped_section
     assert "Never posted" not in html
+    assert f'href="https://discord.com/channels/{GUILD}/2"' in open_section  # the forum post
 
 
 async def test_roadmap_when_feedback_is_off(client_for, clock, sessions):
