@@ -63,6 +63,9 @@ class Dashboard(commands.Cog):
 
     @commands.Cog.listener()
     async def on_flywheel_ready(self, _guild: discord.Guild) -> None:
+        # No web address, no sign-in: nothing can be decided on the web, nothing to relay.
+        if self.bot.settings.web.public_url is None:
+            return
         if self._relay is None or self._relay.done():
             self._relay = asyncio.create_task(self._relay_forever(), name="web-decisions-relay")
 
