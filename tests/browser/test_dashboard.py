@@ -161,6 +161,12 @@ async def test_a_member_opts_out_and_the_leaderboard_stops_naming_them(
         assert await board.get_by_text("grace", exact=True).count() == 0
         assert await board.get_by_text("linus", exact=True).count() == 1
         assert await page.get_by_role("link", name="Staff").count() == 0
+
+        await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+        await page.goto(base + "/me")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+        await shoot(page, screenshots, "me-phone")
     finally:
         await context.close()
     assert console.errors == []
