@@ -172,3 +172,20 @@ async def test_a_sweep_whose_time_cannot_be_recorded_still_completes(
     assert report is not None and refused.hits >= 1
     assert health["last_daily_sweep"] is None
     assert "could not record the time of today's sweep" in caplog.text
+
+
+async def test_healthz_503_when_the_store_is_too_slow_to_answer(client, engine):
+    from bot.web.ops import DATABASE_TIMEOUT
+    from db.faults import StoreFaults
+
+    faults = StoreFaults.attach(engine)
+    faults.slow(DATABASE_TIMEOUT + 1, match=r"^SELECT 1$", times=1)
+    try:
+        response = await client.get("/healthz")
+        report = await response.json()
+    finally:
+        faults.detach()
+
+    assert response.status == 503
+    assert report["database"] == {"reachable": False, "error": "no answer within 2 s"}
+    assert (await client.get("/healthz")).status == 200  # and it recovers
