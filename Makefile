@@ -22,7 +22,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict db bot/core bot/config bot/clock.py bot/services bot/scheduling.py \
-		bot/outbox.py
+		bot/outbox.py bot/metrics.py bot/web
 
 pytest: $(STAMP)
 	$(VENV)/bin/pytest

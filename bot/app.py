@@ -24,9 +24,12 @@ from bot.client import Flywheel
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.errors import StartupError
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.scheduling import Schedule
-from bot.services.container import build_services
+from bot.services.container import Services, build_services
+from bot.web import GatewayStatus, WebServer, create_app
+from bot.web.state import GatewayProbe, SchedulerProbe
 from db import migrate
 from db.engine import create_engine, create_session_factory
 
@@ -66,13 +69,42 @@ class App:
 
     bot: Flywheel
     engine: AsyncEngine
+    #: The web pages, when ``[web] enabled``: started by :meth:`start_web`.
+    web: WebServer | None = None
+
+    async def start_web(self) -> None:
+        if self.web is not None and not self.web.running:
+            await self.web.start()
 
     async def close(self) -> None:
         try:
-            if not self.bot.is_closed():
-                await self.bot.close()
+            if self.web is not None:
+                await self.web.stop()
         finally:
-            await self.engine.dispose()
+            try:
+                if not self.bot.is_closed():
+                    await self.bot.close()
+            finally:
+                await self.engine.dispose()
+
+
+def gateway_status(bot: Flywheel) -> GatewayStatus:
+    """The bot's session, for ``/healthz``: connected and the heartbeat's round trip."""
+    connected = bot.gateway_connected
+    return GatewayStatus.of(connected, bot.latency if connected else None)
+
+
+def web_server(
+    config: Config,
+    services: Services,
+    *,
+    gateway: GatewayProbe | None = None,
+    scheduler: SchedulerProbe | None = None,
+) -> WebServer:
+    """The web app over ``services`` on ``[web] bind`` (not started)."""
+    web = config.settings.web
+    app = create_app(services, config=web, gateway=gateway, scheduler=scheduler)
+    return WebServer(app, web.bind)
 
 
 async def build(
@@ -87,8 +119,9 @@ async def build(
     endpoints.point_at(settings.discord.api_base, settings.discord.gateway_url)
     engine = await open_store(config)
     outbox = Outbox(settings)
+    metrics = Metrics()
     services = build_services(
-        settings, clock or SystemClock(), create_session_factory(engine), outbox
+        settings, clock or SystemClock(), create_session_factory(engine), outbox, metrics
     )
     tz = settings.schedule.tz
     schedule = Schedule(
@@ -98,6 +131,7 @@ async def build(
         tz,
         services.background,
         alert=outbox.alert,
+        metrics=metrics,
     )
     bot = Flywheel(
         config=config,
@@ -107,7 +141,65 @@ async def build(
         extensions=extensions,
         **client_options,
     )
-    return App(bot=bot, engine=engine)
+    web = None
+    if settings.web.enabled:
+        web = web_server(
+            config,
+            services,
+            gateway=lambda: gateway_status(bot),
+            scheduler=lambda: bool(schedule.scheduler.running),
+        )
+    return App(bot=bot, engine=engine, web=web)
+
+
+@dataclass
+class WebApp:
+    """``python -m bot web``: the pages over the store, without a bot in the process."""
+
+    services: Services
+    engine: AsyncEngine
+    web: WebServer
+
+    async def close(self) -> None:
+        try:
+            await self.web.stop()
+        finally:
+            await self.engine.dispose()
+
+
+async def build_web(config: Config, *, clock: Clock | None = None) -> WebApp:
+    """The same store and services as :func:`build`, with Offline effects and no gateway.
+
+    Nothing here starts the services' loops: a process without a bot credits nothing and edits
+    no role, it only reads. The caller starts ``web`` and must ``close``.
+    """
+    engine = await open_store(config)
+    services = build_services(
+        config.settings, clock or SystemClock(), create_session_factory(engine)
+    )
+    return WebApp(services=services, engine=engine, web=web_server(config, services))
+
+
+async def serve_web(config: Config, *, clock: Clock | None = None) -> None:
+    """Serve the web pages alone until SIGINT/SIGTERM, then shut down cleanly."""
+    app = await build_web(config, clock=clock)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def request_stop(name: str) -> None:
+        log.info("received %s: shutting down", name)
+        stop.set()
+
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, request_stop, sig.name)
+        await app.web.start()
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await app.close()
+    log.info("shut down cleanly")
 
 
 async def serve(config: Config, *, clock: Clock | None = None) -> None:
@@ -127,6 +219,7 @@ async def serve(config: Config, *, clock: Clock | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, request_stop, sig.name)
     try:
+        await app.start_web()
         async with app.bot:
             await app.bot.start(config.token.get_secret_value())
     except discord.LoginFailure:

@@ -38,6 +38,9 @@ DB_SECTIONS = ("database",)
 PREVIEW_SECTIONS = tuple(
     name for name in Settings.model_fields if name not in ("discord", "channels", "roles")
 )
+#: ``web`` shows the program and reads the store; it needs the server's id (every table is keyed
+#: by it) but no channels, roles or token.
+WEB_SECTIONS = tuple(name for name in Settings.model_fields if name not in ("channels", "roles"))
 #: ``import`` reads the program (tiers, points, kinds) and the store, and the server's id.
 IMPORT_SECTIONS = PREVIEW_SECTIONS
 UPGRADE_HINT = "run `python -m bot db upgrade` to create it"
@@ -61,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="connect to Discord and serve (token from the environment)")
     _config_arg(run)
+
+    web = sub.add_parser(
+        "web",
+        help="serve the web pages, /healthz and /metrics alone, against the bot's database "
+        "(no token, no gateway; [web] bind says where)",
+    )
+    _config_arg(web)
 
     check = sub.add_parser("check-config", help="validate a configuration file and summarise it")
     _config_arg(check)
@@ -186,6 +196,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     try:
         asyncio.run(serve(config))
+    except StartupError as err:
+        logging.getLogger("bot").error("not starting: %s", err)
+        return 1
+    return 0
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from bot.app import serve_web
+    from bot.logging_setup import configure_logging
+
+    try:
+        config = load_offline_config(args.config, WEB_SECTIONS)
+    except ConfigError as err:
+        return _report(args.config, err)
+    if config.settings.discord.guild_id == STAND_IN_ID:
+        return _fail(f"{args.config}: set discord.guild_id, the server whose program to show")
+    url = config.settings.database.url
+    missing = _store_missing(url)  # opening a missing file would create an empty store
+    if missing:
+        return _fail(f"{missing}, then run the bot to fill it")
+    try:
+        configure_logging(config.settings.logging.level, config.settings.logging.file)
+    except OSError as exc:
+        return _fail(f"cannot write the log file {config.settings.logging.file} ({exc})")
+    try:
+        asyncio.run(serve_web(config))
     except StartupError as err:
         logging.getLogger("bot").error("not starting: %s", err)
         return 1
@@ -644,6 +680,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "check-config": cmd_check_config,
         "run": cmd_run,
+        "web": cmd_web,
         "db": cmd_db,
         "demo": cmd_demo,
         "tiers": cmd_tiers,

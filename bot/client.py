@@ -15,6 +15,7 @@ import cogs
 from bot import runtime
 from bot.command_sync import sync_if_changed
 from bot.config import Config, Settings
+from bot.http_metrics import label_routes, trace_config
 from bot.interaction_gate import InteractionGate
 from bot.outbox import Outbox
 from bot.review_card import ReviewDesk
@@ -80,8 +81,10 @@ class Flywheel(commands.Bot):
             tree_cls=FlywheelTree,
             # Nobody is pinged unless a message names them explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=trace_config(services.metrics),
             **client_options,
         )
+        label_routes(self.http)
         self.config = config
         #: Every program service, built once by the composition root (``bot.app``).
         self.services = services
@@ -92,7 +95,8 @@ class Flywheel(commands.Bot):
         self.reviews = ReviewDesk(config.settings, outbox)
         #: Every interaction passes it first: replays are dropped, slow handlers deferred for.
         self.interaction_gate = InteractionGate(
-            lambda work: self.spawn(work, name="interaction-ack")
+            lambda work: self.spawn(work, name="interaction-ack"),
+            on_late=services.metrics.interactions_late.inc,
         )
         self.interaction_gate.install(self)
         self.clock = services.clock
@@ -103,9 +107,15 @@ class Flywheel(commands.Bot):
         self.freeze_heap_when_ready = freeze_heap_when_ready
         self._shutdown_hooks: list[ShutdownHook] = []
         self._message_hooks: list[MessageHook] = []
+        self._messages_seen = services.metrics.messages_seen
         self._startup: asyncio.Task[None] | None = None
         #: Set once the guild is known, commands are synced and preflight has run.
         self.flywheel_ready = asyncio.Event()
+        #: The gateway session is live: READY or RESUMED came after the last disconnect.
+        self.gateway_up = False
+        self.add_listener(self._session_live, "on_ready")
+        self.add_listener(self._session_live, "on_resumed")
+        self.add_listener(self._session_lost, "on_disconnect")
 
     @property
     def settings(self) -> Settings:
@@ -114,6 +124,18 @@ class Flywheel(commands.Bot):
     @property
     def guild_id(self) -> int:
         return self.settings.discord.guild_id
+
+    async def _session_live(self) -> None:
+        self.gateway_up = True
+
+    async def _session_lost(self) -> None:
+        self.gateway_up = False
+
+    @property
+    def gateway_connected(self) -> bool:
+        """Whether events flow now: a live session on an open websocket (``/healthz``)."""
+        ws = self.ws
+        return self.gateway_up and not self.is_closed() and ws is not None and ws.open
 
     def on_shutdown(self, hook: ShutdownHook) -> None:
         """Run ``hook`` on graceful shutdown, before the connection and store close."""
@@ -133,6 +155,7 @@ class Flywheel(commands.Bot):
 
     async def on_message(self, message: discord.Message, /) -> None:
         # Every command is an application command: messages are never parsed for a prefix.
+        self._messages_seen.inc()
         for hook in self._message_hooks:
             try:
                 hook(message)

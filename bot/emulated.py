@@ -38,6 +38,11 @@ async def running_bot(
         guild_ready_timeout=0.1,
         freeze_heap_when_ready=freeze_heap_when_ready,
     )
+    try:
+        await app.start_web()
+    except BaseException:
+        await app.close()
+        raise
     runner = asyncio.create_task(app.bot.start(config.token.get_secret_value()))
     ready = asyncio.create_task(app.bot.flywheel_ready.wait())
     try:

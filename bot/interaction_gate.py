@@ -198,9 +198,17 @@ def _drop_outcome(task: asyncio.Future[Any]) -> None:
 class InteractionGate:
     """Installed on the bot's connection in place of discord.py's INTERACTION_CREATE parser."""
 
-    def __init__(self, spawn: Spawn, *, ack_after: float = ACK_AFTER) -> None:
+    def __init__(
+        self,
+        spawn: Spawn,
+        *,
+        ack_after: float = ACK_AFTER,
+        on_late: Callable[[], object] | None = None,
+    ) -> None:
         self.spawn = spawn
         self.ack_after = ack_after
+        #: Called for each interaction the gate deferred for (``interactions answered late``).
+        self.on_late = on_late
         self.replays = Replays()
 
     def install(self, client: discord.Client) -> None:
@@ -237,6 +245,8 @@ class InteractionGate:
             return
         try:
             if await response.acknowledge():
+                if self.on_late is not None:
+                    self.on_late()
                 log.info(
                     "interaction %s: not answered within %ss, deferred",
                     response._parent.id,

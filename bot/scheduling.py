@@ -32,6 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock
 from bot.core.periods import Cadence, Period, catch_up
+from bot.metrics import Metrics
 from bot.services.background import Background
 from bot.services.recognition import Claim, ClaimResult, RecognitionService
 from bot.services.retry import RetryPolicy, retried
@@ -116,6 +117,8 @@ class Schedule:
     alert: Callable[[str], Awaitable[object]] | None = None
     #: The start-up catch-up is retried: a busy store at start-up must not skip a post.
     catch_up_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Counts posts made on time, made late (caught up) and skipped.
+    metrics: Metrics = field(default_factory=Metrics)
 
     def start(self) -> None:
         self.scheduler.start()
@@ -184,6 +187,7 @@ class Schedule:
                 return
             result = await self.claims.claim(kind, period.key, delayed=plan.delayed)
         if result.claim is not None:
+            self.metrics.scheduled(kind, "late" if plan.delayed else "made")
             await self._deliver(entry, period, result.claim, recovering=False)
 
     async def send_now(self, kind: str, period: Period, *, force: bool = False) -> ClaimResult:
@@ -210,6 +214,7 @@ class Schedule:
         note = f"missed: due {when} while the bot was offline, beyond the catch-up window"
         if not await self.claims.record_skipped(entry.kind, period.key, note=note):
             return
+        self.metrics.scheduled(entry.kind, "skipped")
         log.warning(
             "schedule: skipped the %s for %s (%s): it was due %s, longer ago than the catch-up "
             "window allows (schedule.catch_up_grace_days)",

@@ -21,35 +21,13 @@ from bot.core.kinds import KindTable
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
 from bot.services.ladder import LadderService
-from bot.services.ladder_views import build_report, render
+from bot.services.ladder_views import build_report, render, requirements
 from bot.tree import follow_up
 
 log = logging.getLogger(__name__)
 
 NO_TIERS = "This community has no tiers configured yet."
 PREVIEW_CLIPPED = "… ({more} more lines: run `python -m bot tiers preview` for the full report)"
-
-
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
-
-
-def requirements(tier: TierConfig, kinds: KindTable) -> str:
-    """ "50 points · 3 accepted answers · active in 2 weeks (last 90 days) · nomination"."""
-    window: list[str] = []
-    if tier.min_points:
-        window.append(_count(tier.min_points, "point", "points"))
-    for kind, count in tier.min_counts.items():
-        if count:
-            window.append(kinds.count_phrase(kind, count))
-    if tier.min_active_weeks:
-        window.append(f"active in {_count(tier.min_active_weeks, 'week', 'different weeks')}")
-    parts = [f"{', '.join(window)} in the last {tier.window_days} days"] if window else []
-    if tier.min_tenure_days:
-        parts.append(f"a member for {_count(tier.min_tenure_days, 'day', 'days')}")
-    if tier.nomination_required:
-        parts.append("a moderator's approved nomination")
-    return " · ".join(parts) or "none"
 
 
 def seats_line(tier: TierConfig, held: int) -> str:

@@ -1104,3 +1104,45 @@ def test_a_quoted_number_thousands_of_digits_long_is_named_by_key(
         parse_config(data, env=ENV)
     [problem] = [p for p in caught.value.problems if p.key == f"{section}.{key}"]
     assert message in problem.message and len(problem.message) < 300
+
+
+@pytest.mark.parametrize(
+    ("bind", "said"),
+    [
+        ("8080", "must be HOST:PORT"),
+        ("localhost", "must be HOST:PORT"),
+        (":8080", "must be HOST:PORT"),
+        ("::1:8080", "an IPv6 host in brackets"),
+        ("127.0.0.1:http", 'the port must be a number from 0 to 65535; got "http"'),
+        ("127.0.0.1:70000", 'the port must be a number from 0 to 65535; got "70000"'),
+        ("127.0.0.1:-1", "the port must be a number from 0 to 65535"),
+    ],
+)
+def test_web_bind_must_be_host_and_port(bind: str, said: str) -> None:
+    problem = only_problem({**minimal(), "web": {"bind": bind}})
+    assert problem.key == "web.bind"
+    assert said in problem.message
+    assert 'bind = "127.0.0.1:8080"' in problem.example
+
+
+@pytest.mark.parametrize(
+    ("bind", "host", "port"),
+    [
+        ("127.0.0.1:8080", "127.0.0.1", 8080),
+        ("0.0.0.0:80", "0.0.0.0", 80),
+        ("localhost:0", "localhost", 0),
+        ("[::1]:8443", "::1", 8443),
+        (" 127.0.0.1:08080 ", "127.0.0.1", 8080),
+    ],
+)
+def test_web_bind_accepts_hosts_and_ipv6_in_brackets(bind: str, host: str, port: int) -> None:
+    web = parse_config({**minimal(), "web": {"bind": bind}}, env=ENV).settings.web
+    assert cfg.split_bind(web.bind) == (host, port)
+
+
+def test_web_is_off_by_default_and_public_url_is_checked() -> None:
+    web = parse_config(minimal(), env=ENV).settings.web
+    assert (web.enabled, web.bind, web.public_url) == (False, "127.0.0.1:8080", None)
+    assert web.secret_env == "FLYWHEEL_WEB_SECRET"
+    problem = only_problem({**minimal(), "web": {"public_url": "flywheel.example.org"}})
+    assert problem.key == "web.public_url" and "http://" in problem.message

@@ -4,6 +4,8 @@
 * ``db`` imports nothing of the bot.
 * ``bot/services`` never imports discord, a cog or the bot.
 * ``cogs`` reach the store only through services: no ``db`` import.
+* ``bot/web`` is a surface over the services as well: no cog, bot or ``db`` import (what it
+  knows of the bot's connection comes through the probes it is given).
 * Production code never imports the emulator or the demo.
 """
 
@@ -38,6 +40,7 @@ RULES = [
     ("db", ("bot", "cogs", "discord", "emulator")),
     ("bot/services", ("discord", "cogs", "bot.client", "bot.outbox", "emulator")),
     ("cogs", ("db", "emulator", "bot.demo")),
+    ("bot/web", ("cogs", "bot.client", "bot.app", "db", "emulator", "bot.demo")),
 ]
 
 

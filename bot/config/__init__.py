@@ -18,7 +18,7 @@ Modules, one concept each: :mod:`~bot.config.problems` (what a problem is),
 
 from bot.config.cadence import WEEKDAYS, MonthlyAt, WeeklyAt
 from bot.config.examples import EXAMPLES as _EXAMPLES  # noqa: F401 (tests read examples by key)
-from bot.config.fields import CountMap, LogLevel, mask_database_url
+from bot.config.fields import CountMap, LogLevel, mask_database_url, split_bind
 from bot.config.loading import (
     STAND_IN_ID,
     load_config,
@@ -54,6 +54,7 @@ from bot.config.schema import (
     Settings,
     ThanksConfig,
     TierConfig,
+    WebConfig,
 )
 from bot.config.summary import summarize
 
@@ -91,11 +92,13 @@ __all__ = [
     "Settings",
     "ThanksConfig",
     "TierConfig",
+    "WebConfig",
     "WeeklyAt",
     "load_config",
     "load_offline_config",
     "mask_database_url",
     "parse_config",
     "read_toml",
+    "split_bind",
     "summarize",
 ]

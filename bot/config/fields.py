@@ -115,6 +115,35 @@ def _check_env_name(value: str) -> str:
 
 EnvName = Annotated[str, Strict(), AfterValidator(_check_env_name)]
 
+BIND_EXAMPLE: Final = "127.0.0.1:8080"
+
+
+def _check_bind(value: str) -> str:
+    """``host:port`` to listen on (an IPv6 host in brackets); port 0 lets the system pick."""
+    text = value.strip()
+    host, sep, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or (":" in host and not text.startswith("[")):
+        raise problem(
+            f'must be HOST:PORT, such as "{BIND_EXAMPLE}" or "0.0.0.0:8080" '
+            f'(an IPv6 host in brackets: "[::1]:8080"); got {show(value)}'
+        )
+    if not (port.isascii() and port.isdigit()) or len(port) > 5 or int(port) > 65535:
+        raise problem(f"the port must be a number from 0 to 65535; got {show(port)}")
+    return f"{text.rpartition(':')[0]}:{int(port)}"
+
+
+BindAddress = Annotated[str, Strict(), AfterValidator(_check_bind)]
+"""Where a server listens: ``host:port``."""
+
+
+def split_bind(value: str) -> tuple[str, int]:
+    """``(host, port)`` of a validated :data:`BindAddress` (brackets of an IPv6 host removed)."""
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
 ASYNC_DATABASE_SCHEMES: Final = ("sqlite+aiosqlite", "postgresql+asyncpg")
 _URL_SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
 

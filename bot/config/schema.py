@@ -40,6 +40,7 @@ from bot.config.fields import (
     EXAMPLE_ID,
     KIND_KEY_PATTERN,
     AnyCaseLogLevel,
+    BindAddress,
     CountMap,
     DatabaseUrl,
     EnvName,
@@ -495,6 +496,20 @@ class LadderConfig(_Section):
     at_risk_notice_days: NonNegInt = 7
 
 
+class WebConfig(_Section):
+    """The web pages and the operators' endpoints (``/healthz``, ``/metrics``)."""
+
+    enabled: StrictFlag = False
+    """Serve them inside ``python -m bot run``; ``python -m bot web`` serves them on its own."""
+    bind: BindAddress = "127.0.0.1:8080"
+    """Where to listen, ``host:port``; behind a reverse proxy keep it on 127.0.0.1."""
+    public_url: HttpBase | None = Field(None, examples=["https://flywheel.example.org"])
+    """The address people reach the pages at, for links the bot posts; none: no links."""
+    secret_env: EnvName = "FLYWHEEL_WEB_SECRET"
+    """Environment variable holding the key that signs sign-in cookies; unset: a new key is
+    made at each start (everyone signs in again after a restart)."""
+
+
 class Settings(_Section):
     """Everything in the config file (the token is not here; see :class:`Config`).
 
@@ -547,6 +562,7 @@ class Settings(_Section):
     feedback: FeedbackConfig = Field(
         default_factory=FeedbackConfig, examples=[{"forum_channel": EXAMPLE_ID}]
     )
+    web: WebConfig = Field(default_factory=WebConfig, examples=[{"enabled": True}])
     kinds: KindsOfTheServer = Field(
         default=BUILT_IN,
         examples=[

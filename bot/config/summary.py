@@ -116,6 +116,14 @@ def summarize(config: Config) -> str:
         f"{lad.min_days_after_promotion} days after promotion before demotion; "
         f"at-risk notice {lad.at_risk_notice_days} days"
     )
+    web = s.web
+    lines.append(
+        f"Web:           on http://{web.bind} inside `run`"
+        + (f", linked as {web.public_url}" if web.public_url else "")
+        + f"; cookie key from {web.secret_env}"
+        if web.enabled
+        else f"Web:           off in `run` ([web] enabled); `python -m bot web` serves {web.bind}"
+    )
     return "\n".join(lines)
 
 

@@ -298,13 +298,8 @@ class ActivityService:
             self._writing = presence
             stale = self._stale_presence(presence)
             try:
-                async with self.sessions() as session, session.begin():
-                    rollups = ActivityRepository(session, self.guild_id)
-                    await rollups.add_messages(batch.increments)
-                    for user_id, day in batch.decrements:
-                        await rollups.remove_message(user_id, day)
-                    credited = await self.credit_days(session, settled, now)
-                    await PresenceRepository(session, self.guild_id).record(stale)
+                with self.contributions.metrics.activity_flush_seconds.time():
+                    credited = await self._write(batch, settled, stale, now)
             except BaseException as exc:
                 self.counter.requeue(batch)
                 self._merge_presence(presence)
@@ -330,6 +325,23 @@ class ActivityService:
             presence=len(stale),
             credited=users,
         )
+
+    async def _write(
+        self,
+        batch: RollupBatch,
+        settled: list[RollupKey],
+        stale: dict[PresenceKey, datetime],
+        now: datetime,
+    ) -> list[RollupKey]:
+        """One flush's transaction: rollups, settled day credits, presence."""
+        async with self.sessions() as session, session.begin():
+            rollups = ActivityRepository(session, self.guild_id)
+            await rollups.add_messages(batch.increments)
+            for user_id, day in batch.decrements:
+                await rollups.remove_message(user_id, day)
+            credited = await self.credit_days(session, settled, now)
+            await PresenceRepository(session, self.guild_id).record(stale)
+        return credited
 
     def _pending_after(self, batch: RollupBatch, now: datetime) -> dict[RollupKey, _PendingDay]:
         """The days awaiting their credit once ``batch`` is written (a copy: it may fail)."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.services.activity import ActivityService
 from bot.services.adjustments import AdjustmentService
 from bot.services.answers import AnswersService
@@ -51,6 +52,7 @@ class Services:
     clock: Clock
     sessions: async_sessionmaker[AsyncSession]
     effects: DiscordEffects
+    metrics: Metrics
     background: Background
     contributions: Contributions
     members: MembersService
@@ -98,14 +100,17 @@ def build_services(
     clock: Clock,
     sessions: async_sessionmaker[AsyncSession],
     effects: DiscordEffects | None = None,
+    metrics: Metrics | None = None,
 ) -> Services:
     effects = effects if effects is not None else Offline()
+    metrics = metrics if metrics is not None else Metrics()
     background = Background()
-    contributions = Contributions(settings, clock)
+    contributions = Contributions(settings, clock, metrics)
     common = (sessions, settings, clock, contributions)
     activity = ActivityService(*common)
     ladder = LadderService(*common)
     tiers = LadderAutomation(ladder, contributions, effects, background)
+    metrics.watch_pending_role_changes(lambda: tiers.roles.waiting)
     recognition = RecognitionService(*common)
     answers = AnswersService(*common)
     return Services(
@@ -113,6 +118,7 @@ def build_services(
         clock=clock,
         sessions=sessions,
         effects=effects,
+        metrics=metrics,
         background=background,
         contributions=contributions,
         members=MembersService(sessions, settings, clock),

@@ -12,6 +12,7 @@ points, so two members trading thanks can't carry each other up the ladder.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.metrics import Metrics
 from db.models import Contribution
 from db.repositories.ledger import Credit, LedgerRepository
 
@@ -33,9 +35,11 @@ Listener = Callable[[int, frozenset[int]], Awaitable[None]]
 
 
 class Contributions:
-    def __init__(self, settings: Settings, clock: Clock) -> None:
+    def __init__(self, settings: Settings, clock: Clock, metrics: Metrics | None = None) -> None:
         self.settings = settings
         self.clock = clock
+        #: Counts what is recorded (``flywheel_contributions_credited``); its own when not given.
+        self.metrics = metrics if metrics is not None else Metrics()
         self._listeners: list[Listener] = []
 
     @property
@@ -69,7 +73,10 @@ class Contributions:
     async def record(self, session: AsyncSession, credit: Credit) -> Contribution | None:
         """Record in the caller's transaction; None if this source was already credited."""
         ledger = LedgerRepository(session, self.guild_id)
-        return await ledger.record(await self._capped(ledger, credit), now=self.clock.now())
+        row = await ledger.record(await self._capped(ledger, credit), now=self.clock.now())
+        if row is not None:
+            self.metrics.credited(row.kind)
+        return row
 
     async def _capped(self, ledger: LedgerRepository, credit: Credit) -> Credit:
         """The credit, or the same with 0 points past the pair cap (see the module docstring)."""
@@ -106,9 +113,12 @@ class Contributions:
             credit.kind in self.settings.kinds.peer_keys() and credit.actor_id for credit in credits
         ):
             raise ValueError("peer credits are recorded one by one (the pair cap applies)")
-        return await LedgerRepository(session, self.guild_id).record_many(
+        recorded = await LedgerRepository(session, self.guild_id).record_many(
             credits, now=self.clock.now()
         )
+        for kind, count in Counter(credit.kind for credit in recorded).items():
+            self.metrics.credited(kind, count)
+        return recorded
 
     async def reverse(
         self, session: AsyncSession, original: Contribution, *, actor_id: int | None, reason: str

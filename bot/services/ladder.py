@@ -38,6 +38,7 @@ from bot.errors import UserFacingError
 from bot.services.base import Service
 from bot.services.contributions import Contributions
 from db.models import TierChange, TierState
+from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.ladder import (
     GraceClock,
     LadderRepository,
@@ -46,6 +47,9 @@ from db.repositories.ladder import (
     Totals,
 )
 from db.repositories.tiers import TierRepository
+
+#: ``guild_settings`` key of the time the daily sweep last finished.
+LAST_SWEEP_KEY = "ladder_sweep_at"
 
 ChangeAction = Literal["promote", "demote", "warn"]
 
@@ -236,6 +240,20 @@ class LadderService(Service):
             else {}
         )
         return _Numbers(now, members, totals, weeks, givers)
+
+    async def record_sweep(self) -> None:
+        """Remember that the daily sweep finished now (``/healthz`` reports it)."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            await GuildSettingsRepository(session, self.guild_id).set(
+                LAST_SWEEP_KEY, now.isoformat(), now=now
+            )
+
+    async def last_sweep_at(self) -> datetime | None:
+        """When the daily sweep last finished (in any process on this store); None: never."""
+        async with self.sessions() as session:
+            value = await GuildSettingsRepository(session, self.guild_id).get(LAST_SWEEP_KEY)
+        return None if value is None else datetime.fromisoformat(value)
 
     async def seats_taken(self) -> dict[str, int]:
         """Members holding each tier now (members who left the server hold no seat)."""

@@ -139,6 +139,10 @@ class LadderAutomation:
         self.roles.retry_refused()
         await self.deliver(report.changes)
         await self.reconcile_all()
+        try:
+            await self.ladder.record_sweep()
+        except Exception:  # only /healthz reads it: the sweep itself is done
+            log.warning("ladder: could not record the time of today's sweep", exc_info=True)
         return report
 
     async def reconcile_all(self) -> tuple[int, int]:

@@ -1,5 +1,6 @@
 """Read-only views of the ladder for people: a member's outlook and the what-if report.
 
+* :func:`requirements`: a tier's requirements in one line, for /tiers and the web ladder.
 * :func:`outlook`: where one member stands (next tier, what is missing, at risk) for /profile.
 * :func:`build_report`/:func:`render`: who the ladder would promote, warn or demote right now,
   changing nothing; shared by ``python -m bot tiers preview`` and ``/tier preview`` so a
@@ -12,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.config import TierConfig
+from bot.core.kinds import KindTable
 from bot.core.ladder import (
     Criterion,
     Decision,
@@ -22,6 +25,28 @@ from bot.core.ladder import (
 )
 from bot.services.ladder import LadderService
 from db.repositories.ladder import LadderRepository
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def requirements(tier: TierConfig, kinds: KindTable) -> str:
+    """ "50 points · 3 accepted answers · active in 2 weeks (last 90 days) · nomination"."""
+    window: list[str] = []
+    if tier.min_points:
+        window.append(_count(tier.min_points, "point", "points"))
+    for kind, count in tier.min_counts.items():
+        if count:
+            window.append(kinds.count_phrase(kind, count))
+    if tier.min_active_weeks:
+        window.append(f"active in {_count(tier.min_active_weeks, 'week', 'different weeks')}")
+    parts = [f"{', '.join(window)} in the last {tier.window_days} days"] if window else []
+    if tier.min_tenure_days:
+        parts.append(f"a member for {_count(tier.min_tenure_days, 'day', 'days')}")
+    if tier.nomination_required:
+        parts.append("a moderator's approved nomination")
+    return " · ".join(parts) or "none"
 
 
 @dataclass(frozen=True)

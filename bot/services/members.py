@@ -51,6 +51,12 @@ class MembersService:
     def guild_id(self) -> int:
         return self.settings.discord.guild_id
 
+    async def display_names(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """Display names as the bot last saw them, for pages that show members by name (no
+        mentions); members it never saw by name are left out."""
+        async with self.sessions() as session:
+            return await MemberRepository(session, self.guild_id).display_names(user_ids)
+
     async def sync(self, present: Sequence[MemberInfo]) -> SyncResult:
         """Record everyone in the guild now; members in the table but not here have left."""
         now = self.clock.now()

@@ -169,6 +169,13 @@ class RoleSyncQueue:
                 self._queue.task_done()
 
     @property
+    def waiting(self) -> int:
+        """Members with a role change still to make: queued, waiting for a retry, or waiting
+        for a role Discord refused (``flywheel_pending_role_changes``, ``/healthz``)."""
+        refused = {user for users in self.pending.values() for user in users}
+        return len(self._queued | set(self._retries) | refused)
+
+    @property
     def retrying(self) -> frozenset[int]:
         """Members waiting for a retry of a failed edit."""
         return frozenset(self._retries)

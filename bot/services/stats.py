@@ -111,8 +111,12 @@ class StatsService:
         page: int,
         *,
         is_present: Callable[[int], bool] = lambda _user_id: True,
+        page_size: int = PAGE_SIZE,
+        known_only: bool = False,
     ) -> LeaderboardPage:
-        """Page ``page`` (from 0) of members by points; ``is_present`` drops members who left.
+        """Page ``page`` (from 0) of ``page_size`` members by points; ``is_present`` drops
+        members who left; ``known_only`` drops members the members table never saw (for a
+        caller without the server's member list: after the start-up sync they are not here).
 
         The database groups, orders and pages; rows are read from the top in batches so that
         members filtered out here (departures the member table does not know yet) leave no
@@ -121,7 +125,7 @@ class StatsService:
         if kind is not None and self.settings.kinds.find(kind) is None:
             raise ValueError(f"unknown contribution kind {kind!r}")
         page = max(page, 0)
-        start, end = page * PAGE_SIZE, (page + 1) * PAGE_SIZE
+        start, end = page * page_size, (page + 1) * page_size
         batch = end + 1
         rows: list[Row] = []
         rank = offset = 0
@@ -130,7 +134,11 @@ class StatsService:
             stats = StatsRepository(session, self.guild_id)
             while not has_more:
                 standings = await stats.leaderboard(
-                    since=self.since(period), kind=kind, limit=batch, offset=offset
+                    since=self.since(period),
+                    kind=kind,
+                    limit=batch,
+                    offset=offset,
+                    known_only=known_only,
                 )
                 for standing in standings:
                     if not is_present(standing.user_id):

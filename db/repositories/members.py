@@ -34,6 +34,20 @@ class MemberRepository:
         # populate_existing: ``seen`` writes through Core, so a cached object may be stale.
         return await self.session.get(Member, (self.guild_id, user_id), populate_existing=True)
 
+    async def display_names(self, user_ids: Iterable[int]) -> dict[int, str]:
+        """The stored display names of ``user_ids`` (members never seen, or nameless, left out)."""
+        wanted = sorted(set(user_ids))
+        names: dict[int, str] = {}
+        for start in range(0, len(wanted), BATCH_SIZE):
+            rows = await self.session.execute(
+                select(Member.user_id, Member.display_name).where(
+                    Member.guild_id == self.guild_id,
+                    Member.user_id.in_(wanted[start : start + BATCH_SIZE]),
+                )
+            )
+            names.update({int(user): name for user, name in rows.all() if name.strip()})
+        return names
+
     async def seen(
         self,
         user_id: int,

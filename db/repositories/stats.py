@@ -75,11 +75,13 @@ class StatsRepository:
         kind: str | None,
         limit: int,
         offset: int = 0,
+        known_only: bool = False,
     ) -> list[Standing]:
         """Members by net points, highest first; opted-out and departed members left out.
 
         Departures are known here only once the member table records them; callers that know
-        who is present filter the rows too.
+        who is present filter the rows too, and callers that do not (the web) ask for
+        ``known_only``: members the table has never seen are left out as well.
         """
         points = func.sum(Contribution.points).label("points")
         conditions = [Contribution.guild_id == self.guild_id]
@@ -87,10 +89,8 @@ class StatsRepository:
             conditions.append(Contribution.occurred_at >= since)
         if kind is not None:
             conditions.append(Contribution.kind == kind)
-        visible = or_(
-            Member.user_id.is_(None),
-            and_(Member.recognition_opt_out == false(), Member.left_at.is_(None)),
-        )
+        here = and_(Member.recognition_opt_out == false(), Member.left_at.is_(None))
+        visible = here if known_only else or_(Member.user_id.is_(None), here)
         stmt = (
             select(Contribution.user_id, points, _count())
             .outerjoin(

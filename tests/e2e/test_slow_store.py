@@ -109,6 +109,9 @@ async def test_share_with_a_slow_store(flywheel, emulator, community, faults):
     await settled(emulator, flywheel.bot)
     assert len(await content.rows(flywheel.bot, ContentSubmission)) == 1
     assert len(content.cards(emulator, community)) == 1
+    # Counted for /metrics as an interaction answered late.
+    registry = flywheel.bot.services.metrics.registry
+    assert registry.get_sample_value("flywheel_interactions_answered_late_total") == 1
 
 
 async def test_mark_as_answer_with_a_slow_store(flywheel, emulator, community, faults):

@@ -142,6 +142,27 @@ async def test_missed_beyond_the_grace_is_skipped_and_reported(schedule, claims,
     assert len(sent.skipped) == 1, "a skip is recorded (and reported) once"
 
 
+async def test_posts_made_late_and_skipped_are_counted(schedule, claims, clock):
+    sent = Sent(claims)
+    schedule.add(weekly_entry(sent, grace_days=3))
+    await schedule.run_due("weekly")
+    clock.set(next_occurrence(WEEKLY, clock.now(), UTC) + timedelta(minutes=1))
+    await schedule.run_due("weekly")  # on time
+    clock.set(next_occurrence(WEEKLY, clock.now(), UTC) + timedelta(days=2))
+    await schedule.run_due("weekly")  # caught up two days late
+    clock.set(next_occurrence(WEEKLY, clock.now(), UTC) + timedelta(days=6))
+    await schedule.run_due("weekly")  # beyond the grace: skipped
+    await schedule.run_due("weekly")  # a skip is counted once
+
+    def counted(outcome: str) -> float | None:
+        return schedule.metrics.registry.get_sample_value(
+            "flywheel_scheduled_posts_total", {"kind": "weekly", "outcome": outcome}
+        )
+
+    assert len(sent.periods) == 2 and len(sent.skipped) == 1
+    assert (counted("made"), counted("late"), counted("skipped")) == (1, 1, 1)
+
+
 async def test_recovery_finishes_with_the_owning_entry_and_drops_unknown_kinds(
     schedule, claims, clock
 ):

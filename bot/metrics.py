@@ -1,0 +1,91 @@
+"""Every Prometheus metric Flywheel exports, defined once, in a registry of its own.
+
+The composition root makes one :class:`Metrics` per process and hands it to the services, the
+bot and the web app; they count through it (``metrics.messages_seen.inc()``), never through
+module-level globals, so two bots in one test process never share a counter. ``/metrics``
+serves :meth:`Metrics.exposition`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, Literal
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+#: The content type of :meth:`Metrics.exposition` (Prometheus text format 0.0.4).
+CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+
+ScheduledOutcome = Literal["made", "late", "skipped"]
+
+#: Activity flushes take milliseconds; a slow store shows up in the upper buckets.
+FLUSH_BUCKETS: Final = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """The process's metrics; ``registry`` is this object's alone."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.messages_seen = Counter(
+            "flywheel_messages_seen",
+            "Messages the bot received from the gateway.",
+            registry=registry,
+        )
+        self.contributions_credited = Counter(
+            "flywheel_contributions_credited",
+            "Contributions recorded in the ledger, by kind (repeats and reversals not counted; "
+            "a write whose transaction then rolls back is).",
+            ["kind"],
+            registry=registry,
+        )
+        self.activity_flush_seconds = Histogram(
+            "flywheel_activity_flush_seconds",
+            "How long writing one batch of buffered activity to the store took.",
+            buckets=FLUSH_BUCKETS,
+            registry=registry,
+        )
+        self.pending_role_changes = Gauge(
+            "flywheel_pending_role_changes",
+            "Members waiting in the role queue for a tier role edit.",
+            registry=registry,
+        )
+        self.discord_http_errors = Counter(
+            "flywheel_discord_http_errors",
+            "Discord API answers that were rate limits (429) or server errors (5xx), by route.",
+            ["route", "status"],
+            registry=registry,
+        )
+        self.scheduled_posts = Counter(
+            "flywheel_scheduled_posts",
+            "Once-per-period posts by outcome: made on time, made late (caught up), skipped.",
+            ["kind", "outcome"],
+            registry=registry,
+        )
+        self.interactions_late = Counter(
+            "flywheel_interactions_answered_late",
+            "Interactions whose handler was slow enough that the bot deferred for it.",
+            registry=registry,
+        )
+
+    def credited(self, kind: str, count: int = 1) -> None:
+        if count > 0:
+            self.contributions_credited.labels(kind=kind).inc(count)
+
+    def scheduled(self, kind: str, outcome: ScheduledOutcome) -> None:
+        self.scheduled_posts.labels(kind=kind, outcome=outcome).inc()
+
+    def discord_error(self, route: str, status: int) -> None:
+        """A 429 or 5xx from Discord; ``route`` is the route template, not the URL (no ids)."""
+        label = "429" if status == 429 else "5xx"
+        self.discord_http_errors.labels(route=route, status=label).inc()
+
+    def watch_pending_role_changes(self, read: Callable[[], float]) -> None:
+        """Read the role queue's length at scrape time (the queue owns the number)."""
+        self.pending_role_changes.set_function(read)
+
+    def exposition(self) -> bytes:
+        """Every metric in the Prometheus text format."""
+        return generate_latest(self.registry)
