@@ -1,21 +1,22 @@
 """Backfill benchmark: how close the history backfill reads to what Discord's rate limits allow.
 
-The emulator enforces Discord's limits as Flywheel meets them (a history bucket of 5 requests
-per 5 s per channel, 50 requests a second in all). ``--messages`` past messages (1,000,000 by
-default) from ``--members`` members (10,000) are seeded across ``--channels`` text channels
-(50) over the last 180 days; the real bot connects, then its backfill reads them all (100 a
-page) and credits them. The rate the limits allow is
+The emulator, in a child process, enforces Discord's limits as Flywheel meets them (a history
+bucket of 5 requests per 5 s per channel, 50 requests a second in all). ``--messages`` past
+messages (1,000,000 by default) from ``--members`` members (10,000) are seeded across
+``--channels`` text channels (50) over the last 180 days; in each of ``--rounds`` rounds (3) a
+fresh bot on a fresh store connects, then its backfill reads them all (100 a page) and credits
+them. The rate the limits allow is
 
     min(channels × 5 / 5 s, 50 / s) × 100 messages a page
 
 and the rate achieved is the messages read over the reading time (from the first page to the
 last channel done). Crediting after the reading (the cooldown in time order, day credits, the
 closing ladder sweep) is timed and printed apart. The last line is
-``backfill_ratio <achieved/allowed>``; peak memory (RSS of this process, which also holds the
-emulator) is printed before it.
+``backfill_ratio <median achieved/allowed>``; the peak memory of the bot's process and of the
+emulator's is printed before it.
 
-    python bench/backfill.py                          # 1,000,000 messages, a few minutes
-    python bench/backfill.py --messages 100000        # quicker
+    python bench/backfill.py                          # 1,000,000 messages, about 17 minutes
+    python bench/backfill.py --messages 100000 --rounds 1     # quicker
     python bench/backfill.py --database postgresql+asyncpg://postgres@127.0.0.1/test
 """
 

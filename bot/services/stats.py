@@ -5,6 +5,8 @@ Periods are rolling: the last 7 days, the last 30 days, and all time.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,13 +16,28 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from db.repositories.stats import StatsRepository, Totals
+from db.repositories.stats import Standing, StatsRepository, Totals
 from db.repositories.tiers import TierRepository
+
+log = logging.getLogger(__name__)
 
 Period = Literal["week", "month", "all"]
 PERIODS: tuple[Period, ...] = get_args(Period)
 PERIOD_DAYS: dict[Period, int | None] = {"week": 7, "month": 30, "all": None}
 PAGE_SIZE = 10
+#: How much of a leaderboard a cached copy keeps: a hundred pages of the web's 50.
+CACHED_STANDINGS = 5_000
+#: A cached leaderboard older than this many times its ``max_age`` is not served while a
+#: fresh one is computed: the page waits for it instead.
+STALE_LIMIT = 10
+
+_BoardKey = tuple[Period, str | None, bool]
+
+
+@dataclass
+class _Cached:
+    standings: list[Standing]
+    computed_at: float
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,8 @@ class StatsService:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
+        self._boards: dict[_BoardKey, _Cached] = {}
+        self._computing: dict[_BoardKey, asyncio.Task[_Cached]] = {}
 
     @property
     def guild_id(self) -> int:
@@ -113,6 +132,7 @@ class StatsService:
         is_present: Callable[[int], bool] = lambda _user_id: True,
         page_size: int = PAGE_SIZE,
         known_only: bool = False,
+        max_age: float = 0.0,
     ) -> LeaderboardPage:
         """Page ``page`` (from 0) of ``page_size`` members by points; ``is_present`` drops
         members who left; ``known_only`` drops members the members table never saw (for a
@@ -121,25 +141,34 @@ class StatsService:
         The database groups, orders and pages; rows are read from the top in batches so that
         members filtered out here (departures the member table does not know yet) leave no
         gaps. Opted-out members are filtered in the query.
+
+        ``max_age`` (seconds): the top of the board may come from a copy computed that long
+        ago, for pages many people load at once (the web): over millions of ledger rows the
+        grouping takes seconds, and a copy past its age is served while a fresh one is
+        computed in the background. 0 (``/leaderboard``): always computed now.
         """
         if kind is not None and self.settings.kinds.find(kind) is None:
             raise ValueError(f"unknown contribution kind {kind!r}")
         page = max(page, 0)
         start, end = page * page_size, (page + 1) * page_size
         batch = end + 1
+        top = await self._top((period, kind, known_only), max_age) if max_age > 0 else None
         rows: list[Row] = []
         rank = offset = 0
         has_more = False
         async with self.sessions() as session:
             stats = StatsRepository(session, self.guild_id)
             while not has_more:
-                standings = await stats.leaderboard(
-                    since=self.since(period),
-                    kind=kind,
-                    limit=batch,
-                    offset=offset,
-                    known_only=known_only,
-                )
+                if top is not None and (offset + batch <= len(top) or len(top) < CACHED_STANDINGS):
+                    standings = top[offset : offset + batch]
+                else:  # past what the copy keeps: a deep page is computed now
+                    standings = await stats.leaderboard(
+                        since=self.since(period),
+                        kind=kind,
+                        limit=batch,
+                        offset=offset,
+                        known_only=known_only,
+                    )
                 for standing in standings:
                     if not is_present(standing.user_id):
                         continue
@@ -153,6 +182,43 @@ class StatsService:
                     break
                 offset += batch
         return LeaderboardPage(period, kind, page, rows, has_more)
+
+    async def _top(self, key: _BoardKey, max_age: float) -> list[Standing]:
+        """The cached top of a board; one computation at a time per board, however many
+        pages ask for it at once."""
+        cached = self._boards.get(key)
+        age = None if cached is None else self.clock.monotonic() - cached.computed_at
+        if cached is not None and age is not None and age <= max_age:
+            return cached.standings
+        task = self._computing.get(key)
+        if task is None:
+            task = asyncio.create_task(self._compute(key))
+            self._computing[key] = task
+            task.add_done_callback(lambda done: self._computed(key, done))
+        if cached is not None and age is not None and age <= max_age * STALE_LIMIT:
+            return cached.standings  # the fresh copy replaces it when done
+        return (await asyncio.shield(task)).standings
+
+    def _computed(self, key: _BoardKey, done: asyncio.Task[_Cached]) -> None:
+        self._computing.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here (and logged in _compute) if no page awaited it
+
+    async def _compute(self, key: _BoardKey) -> _Cached:
+        period, kind, known_only = key
+        try:
+            async with self.sessions() as session:
+                standings = await StatsRepository(session, self.guild_id).leaderboard(
+                    since=self.since(period),
+                    kind=kind,
+                    limit=CACHED_STANDINGS,
+                    known_only=known_only,
+                )
+        except Exception:
+            log.exception("leaderboard %s could not be computed", key)
+            raise
+        cached = self._boards[key] = _Cached(standings, self.clock.monotonic())
+        return cached
 
     def _tier_name(self, key: str | None) -> str | None:
         if key is None:

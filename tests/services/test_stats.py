@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from bot.config import Settings, parse_config
 from bot.services.answers import AnswersService, HelpThread
@@ -193,3 +195,52 @@ async def test_answer_is_only_moved_from_the_answer_that_was_read(
         assert not await repo.accept(7, replacing=69, message_id=71, **accept)
         assert await repo.accept(7, replacing=70, message_id=71, **accept)
         assert (await repo.get(7)).answer_message_id == 71
+
+
+async def test_a_cached_leaderboard_is_shared_then_refreshed_in_the_background(
+    sessions, engine, settings, clock, contributions
+):
+    """``max_age``: one grouping of the ledger for every page loaded at once; a copy past its
+    age is served while a fresh one is computed; ``max_age=0`` is always exact."""
+    now = clock.now()
+    for n, user in enumerate((ADA, GRACE, LINUS)):
+        for i in range(n + 1):
+            await credit(sessions, contributions, "answer", user, f"a:{user}:{i}", at=now)
+    stats = StatsService(sessions, settings, clock)
+    groupings: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if "GROUP BY" in statement and "contributions" in statement:
+            groupings.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        pages = await asyncio.gather(
+            *(stats.leaderboard("week", None, 0, max_age=60) for _ in range(20))
+        )
+        assert {tuple(r.user_id for r in p.rows) for p in pages} == {(LINUS, GRACE, ADA)}
+        assert len(groupings) == 1, "twenty pages, one grouping"
+
+        for i in range(3):  # ada overtakes everyone
+            await credit(sessions, contributions, "content", ADA, f"c:{i}", at=now)
+        cached = await stats.leaderboard("week", None, 0, max_age=60)
+        assert cached.rows[0].user_id == LINUS, "within a minute: the copy"
+        exact = await stats.leaderboard("week", None, 0)
+        assert exact.rows[0].user_id == ADA, "max_age=0 groups now"
+
+        clock.advance(61)
+        stale = await stats.leaderboard("week", None, 0, max_age=60)
+        assert stale.rows[0].user_id == LINUS, "past its age the copy is served once more..."
+        for _ in range(100):  # ...while the fresh one is computed
+            await asyncio.sleep(0.01)
+            fresh = await stats.leaderboard("week", None, 0, max_age=60)
+            if fresh.rows[0].user_id == ADA:
+                break
+        assert fresh.rows[0].user_id == ADA
+        clock.advance(60 * 11)
+        groupings.clear()
+        await credit(sessions, contributions, "answer", LINUS, "a:late", at=clock.now())
+        waited = await stats.leaderboard("week", None, 0, max_age=60)
+        assert len(groupings) == 1 and waited.rows[0].user_id == ADA, "too old: waits for one"
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
