@@ -159,8 +159,13 @@ class StatsService:
         async with self.sessions() as session:
             stats = StatsRepository(session, self.guild_id)
             while not has_more:
+                hidden: set[int] = set()
                 if top is not None and (offset + batch <= len(top) or len(top) < CACHED_STANDINGS):
                     standings = top[offset : offset + batch]
+                    # The copy may predate an opt-out or a departure: asked again, now.
+                    hidden = await stats.hidden(
+                        [s.user_id for s in standings], known_only=known_only
+                    )
                 else:  # past what the copy keeps: a deep page is computed now
                     standings = await stats.leaderboard(
                         since=self.since(period),
@@ -170,7 +175,7 @@ class StatsService:
                         known_only=known_only,
                     )
                 for standing in standings:
-                    if not is_present(standing.user_id):
+                    if standing.user_id in hidden or not is_present(standing.user_id):
                         continue
                     if rank == end:
                         has_more = True

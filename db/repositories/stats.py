@@ -6,6 +6,7 @@ a count is the number of positive rows minus the number of reversals of positive
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -67,6 +68,26 @@ class StatsRepository:
         if since is not None:
             stmt = stmt.where(ActivityDay.day >= since)
         return int(await self.session.scalar(stmt) or 0)
+
+    async def hidden(self, user_ids: Collection[int], *, known_only: bool = False) -> set[int]:
+        """Of ``user_ids``, those a leaderboard must not show now: opted out or departed (and,
+        with ``known_only``, never seen by the members table). For a copy computed earlier."""
+        if not user_ids:
+            return set()
+        rows = await self.session.execute(
+            select(Member.user_id, Member.recognition_opt_out, Member.left_at).where(
+                Member.guild_id == self.guild_id, Member.user_id.in_(list(user_ids))
+            )
+        )
+        seen: set[int] = set()
+        gone: set[int] = set()
+        for user_id, opted_out, left_at in rows:
+            seen.add(user_id)
+            if opted_out or left_at is not None:
+                gone.add(user_id)
+        if known_only:
+            gone |= set(user_ids) - seen
+        return gone
 
     async def leaderboard(
         self,

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from bot.config import Settings, parse_config
 from bot.services.answers import AnswersService, HelpThread
 from bot.services.contributions import Contributions
+from bot.services.members import MembersService
 from bot.services.stats import StatsService
 from db.models import Member
 from db.repositories.activity import ActivityRepository
@@ -244,3 +245,26 @@ async def test_a_cached_leaderboard_is_shared_then_refreshed_in_the_background(
         assert len(groupings) == 1 and waited.rows[0].user_id == ADA, "too old: waits for one"
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_a_cached_leaderboard_never_shows_who_opted_out_or_left_since(
+    sessions, settings, clock, contributions
+):
+    """The copy is up to a minute old; an opt-out or a departure counts at once."""
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        for user, name in ((ADA, "Ada"), (GRACE, "Grace"), (LINUS, "Linus")):
+            session.add(Member(guild_id=GUILD, user_id=user, display_name=name, first_seen_at=now))
+    for n, user in enumerate((ADA, GRACE, LINUS)):
+        for i in range(n + 1):
+            await credit(sessions, contributions, "answer", user, f"a:{user}:{i}", at=now)
+    stats = StatsService(sessions, settings, clock)
+    first = await stats.leaderboard("week", None, 0, max_age=60, known_only=True)
+    assert [r.user_id for r in first.rows] == [LINUS, GRACE, ADA]
+
+    members = MembersService(sessions, settings, clock)
+    await members.set_recognition_opt_out(LINUS, True, name="Linus")
+    await members.left(ADA)
+    again = await stats.leaderboard("week", None, 0, max_age=60, known_only=True)
+
+    assert [(r.rank, r.user_id) for r in again.rows] == [(1, GRACE)]
