@@ -40,7 +40,9 @@ PREVIEW_SECTIONS = tuple(
 )
 #: ``web`` shows the program and reads the store; it needs the server's id (every table is keyed
 #: by it) but no channels, roles or token.
-WEB_SECTIONS = tuple(name for name in Settings.model_fields if name not in ("channels", "roles"))
+#: ``web`` reads everything but the channels: the staff pages need ``roles`` (who moderates)
+#: and, with ``with_discord``, where Discord is and the token's variable.
+WEB_SECTIONS = tuple(name for name in Settings.model_fields if name != "channels")
 #: ``import`` reads the program (tiers, points, kinds) and the store, and the server's id.
 IMPORT_SECTIONS = PREVIEW_SECTIONS
 UPGRADE_HINT = "run `python -m bot db upgrade` to create it"
@@ -216,7 +218,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     from bot.logging_setup import configure_logging
 
     try:
-        config = load_offline_config(args.config, WEB_SECTIONS)
+        config = load_offline_config(args.config, WEB_SECTIONS, with_discord=True)
     except ConfigError as err:
         return _report(args.config, err)
     if config.settings.discord.guild_id == STAND_IN_ID:

@@ -178,19 +178,25 @@ def load_config(
 STAND_IN_ID: Final = 1
 
 
-def load_offline_config(path: str | Path, sections: Collection[str]) -> Config:
-    """The config for a command that never talks to Discord (no token, no server IDs).
+def load_offline_config(
+    path: str | Path, sections: Collection[str], *, with_discord: bool = False
+) -> Config:
+    """The config for a command that never connects to the gateway (no token needed, no
+    channel IDs).
 
     Only ``sections`` are read (every other takes its defaults) and the server's IDs (guild,
     channels, tier roles) are :data:`STAND_IN_ID` unless given, so ``db upgrade`` on a copy of
     ``config.example.toml`` needs its ``[database]`` filled in and nothing else. A valid
-    ``discord.guild_id`` is kept: the store keeps each server's data apart.
+    ``discord.guild_id`` is kept: the store keeps each server's data apart. ``with_discord``
+    keeps the rest of ``[discord]`` too (``api_base``, ``token_env``…), for a command that
+    asks Discord's REST API (``python -m bot web`` reads members' roles).
     """
     data = read_toml(path)
     kept: dict[str, Any] = {name: data[name] for name in sections if name in data}
     discord = data.get("discord")
     guild_id = lenient_snowflake(discord.get("guild_id")) if isinstance(discord, Mapping) else None
-    kept["discord"] = {"guild_id": guild_id or STAND_IN_ID}
+    given = dict(discord) if with_discord and isinstance(discord, Mapping) else {}
+    kept["discord"] = {**given, "guild_id": guild_id or STAND_IN_ID}
     kept["channels"] = dict.fromkeys(("announcements", "review", "mod_log"), STAND_IN_ID)
     if isinstance(kept.get("tiers"), list):
         kept["tiers"] = [

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
 
 import aiohttp
 import pytest
@@ -22,6 +25,8 @@ from tests.e2e.test_nominations import (
 )
 from tests.e2e.util import eventually, members_synced
 from tests.e2e.web_util import EPHEMERAL, dashboard_link, free_port, web_config
+from tests.helpers import write_config
+from tests.test_cli import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -204,3 +209,41 @@ class TestStandaloneWeb:
                 assert signed_in.status == 200
             async with web.get(f"{standalone.web.url}/staff/nominations") as refused:
                 assert refused.status == 403
+
+
+async def test_python_m_bot_web_reads_discord_where_the_config_says_and_its_staff_roles(
+    flywheel, emulator, community, database_url, tmp_path
+):
+    """The standalone command, as operators run it, with the bot's own config file: it asks the
+    configured Discord (not discord.com) for the member, and ``roles.moderators`` makes morgan
+    staff (his role has no Manage Server)."""
+    data = community_config(
+        community, emulator, database_url=database_url, web={"bind": "127.0.0.1:0"}
+    )
+    data["logging"] = {"level": "INFO"}  # the address it serves on is logged at INFO
+    config = write_config(tmp_path / "bot.toml", data)
+    env = {**os.environ, "DISCORD_TOKEN": EMULATOR_TOKEN}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "web", "--config", str(config),
+        cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        lines: list[str] = []
+        while not (found := re.search(r"web: serving on (http://\S+)", "".join(lines))):
+            try:
+                line = await asyncio.wait_for(process.stderr.readline(), timeout=30)
+            except TimeoutError:
+                raise AssertionError("".join(lines)) from None
+            assert line, "".join(lines)
+            lines.append(line.decode())
+        base = found.group(1)
+        token = await flywheel.bot.services.web_sign_in.issue(community.moderators["morgan"])
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+            async with web.get(f"{base}/sign-in?token={token}") as signed_in:
+                assert signed_in.status == 200 and signed_in.url.path == "/me"
+            async with web.get(f"{base}/staff/health") as health:
+                assert health.status == 200, await health.text()
+    finally:
+        process.terminate()
+        await process.wait()
