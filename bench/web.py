@@ -258,6 +258,11 @@ async def bench(args: argparse.Namespace) -> float:
                     "gateway_url": info["gateway_url"],
                 },
                 "database": {"url": url},
+                "channels": {
+                    "announcements": info["channels"]["announcements"],
+                    "review": info["channels"]["review"],
+                    "mod_log": info["channels"]["mod-log"],
+                },
                 "logging": {"level": "WARNING"},
                 "roles": {"moderators": [info["moderator_role_id"]]},
                 "web": {"enabled": True, "bind": f"127.0.0.1:{port}"},

@@ -36,6 +36,7 @@ from bot.core.health import (
 from bot.core.nps import nps_result
 from bot.core.periods import Period, days_label, iso_week_key, monthly_period
 from bot.services.base import Service
+from bot.services.shared_copy import SharedCopies
 from db.repositories.feedback import FeedbackRepository
 from db.repositories.health import HealthRepository
 from db.repositories.recognition import RecognitionRepository
@@ -49,8 +50,22 @@ REFERRAL_RETENTION_DAYS = 30
 
 
 class HealthService(Service):
-    async def report(self) -> HealthReport:
-        """The health report for the last complete month, compared with the month before."""
+    _copies: SharedCopies[None, HealthReport] | None = None
+
+    async def report(self, *, max_age: float = 0.0) -> HealthReport:
+        """The health report for the last complete month, compared with the month before.
+
+        ``max_age`` (seconds): a report computed that long ago will do, shared by everyone who
+        asks meanwhile (the web's staff page: over millions of ledger rows the report takes
+        seconds). 0 (``/program health``, the export): computed now.
+        """
+        if max_age <= 0:
+            return await self._report()
+        if self._copies is None:
+            self._copies = SharedCopies(self.clock, lambda _key: self._report(), "health report")
+        return await self._copies.get(None, max_age)
+
+    async def _report(self) -> HealthReport:
         tz = self.settings.schedule.tz
         now = self.clock.now().astimezone(tz)
         months = [monthly_period(now, tz)]

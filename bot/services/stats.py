@@ -5,8 +5,6 @@ Periods are rolling: the last 7 days, the last 30 days, and all time.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.shared_copy import SharedCopies
 from db.repositories.stats import Standing, StatsRepository, Totals
 from db.repositories.tiers import TierRepository
-
-log = logging.getLogger(__name__)
 
 Period = Literal["week", "month", "all"]
 PERIODS: tuple[Period, ...] = get_args(Period)
@@ -27,17 +24,8 @@ PERIOD_DAYS: dict[Period, int | None] = {"week": 7, "month": 30, "all": None}
 PAGE_SIZE = 10
 #: How much of a leaderboard a cached copy keeps: a hundred pages of the web's 50.
 CACHED_STANDINGS = 5_000
-#: A cached leaderboard older than this many times its ``max_age`` is not served while a
-#: fresh one is computed: the page waits for it instead.
-STALE_LIMIT = 10
 
 _BoardKey = tuple[Period, str | None, bool]
-
-
-@dataclass
-class _Cached:
-    standings: list[Standing]
-    computed_at: float
 
 
 @dataclass(frozen=True)
@@ -88,8 +76,7 @@ class StatsService:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
-        self._boards: dict[_BoardKey, _Cached] = {}
-        self._computing: dict[_BoardKey, asyncio.Task[_Cached]] = {}
+        self._boards = SharedCopies(clock, self._compute, "leaderboard")
 
     @property
     def guild_id(self) -> int:
@@ -152,7 +139,7 @@ class StatsService:
         page = max(page, 0)
         start, end = page * page_size, (page + 1) * page_size
         batch = end + 1
-        top = await self._top((period, kind, known_only), max_age) if max_age > 0 else None
+        top = await self._boards.get((period, kind, known_only), max_age) if max_age > 0 else None
         rows: list[Row] = []
         rank = offset = 0
         has_more = False
@@ -188,42 +175,15 @@ class StatsService:
                 offset += batch
         return LeaderboardPage(period, kind, page, rows, has_more)
 
-    async def _top(self, key: _BoardKey, max_age: float) -> list[Standing]:
-        """The cached top of a board; one computation at a time per board, however many
-        pages ask for it at once."""
-        cached = self._boards.get(key)
-        age = None if cached is None else self.clock.monotonic() - cached.computed_at
-        if cached is not None and age is not None and age <= max_age:
-            return cached.standings
-        task = self._computing.get(key)
-        if task is None:
-            task = asyncio.create_task(self._compute(key))
-            self._computing[key] = task
-            task.add_done_callback(lambda done: self._computed(key, done))
-        if cached is not None and age is not None and age <= max_age * STALE_LIMIT:
-            return cached.standings  # the fresh copy replaces it when done
-        return (await asyncio.shield(task)).standings
-
-    def _computed(self, key: _BoardKey, done: asyncio.Task[_Cached]) -> None:
-        self._computing.pop(key, None)
-        if not done.cancelled():
-            done.exception()  # retrieved here (and logged in _compute) if no page awaited it
-
-    async def _compute(self, key: _BoardKey) -> _Cached:
+    async def _compute(self, key: _BoardKey) -> list[Standing]:
         period, kind, known_only = key
-        try:
-            async with self.sessions() as session:
-                standings = await StatsRepository(session, self.guild_id).leaderboard(
-                    since=self.since(period),
-                    kind=kind,
-                    limit=CACHED_STANDINGS,
-                    known_only=known_only,
-                )
-        except Exception:
-            log.exception("leaderboard %s could not be computed", key)
-            raise
-        cached = self._boards[key] = _Cached(standings, self.clock.monotonic())
-        return cached
+        async with self.sessions() as session:
+            return await StatsRepository(session, self.guild_id).leaderboard(
+                since=self.since(period),
+                kind=kind,
+                limit=CACHED_STANDINGS,
+                known_only=known_only,
+            )
 
     def _tier_name(self, key: str | None) -> str | None:
         if key is None:

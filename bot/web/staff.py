@@ -235,10 +235,15 @@ def _metric_chart(metric: Metric) -> Chart:
     )
 
 
+#: Seconds the health page may be behind the ledger: its trends move by the week, and every
+#: staff member loading it shares one computation (bench/web.py).
+HEALTH_MAX_AGE = 300.0
+
+
 @routes.get("/staff/health")
 async def health(request: web.Request) -> web.StreamResponse:
     staff_of(request)
-    report = await state_of(request).services.health.report()
+    report = await state_of(request).services.health.report(max_age=HEALTH_MAX_AGE)
     return await render(
         request, "staff_health.html", {"report": report, "charts": health_charts(report)}
     )
