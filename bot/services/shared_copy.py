@@ -35,10 +35,20 @@ class _Copy(Generic[V]):
 class SharedCopies(Generic[K, V]):
     """One shared copy per key, computed by ``compute(key)``; times from ``clock.monotonic``."""
 
-    def __init__(self, clock: Clock, compute: Callable[[K], Awaitable[V]], what: str) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        compute: Callable[[K], Awaitable[V]],
+        what: str,
+        *,
+        stale_limit: float = STALE_LIMIT,
+    ) -> None:
+        """``stale_limit``: how many times ``max_age`` a copy may be served while a fresh one
+        is computed; 1 never serves a copy past its age (what must not lag, like rights)."""
         self.clock = clock
         self.compute = compute
         self.what = what
+        self.stale_limit = stale_limit
         self._copies: dict[K, _Copy[V]] = {}
         self._computing: dict[K, asyncio.Task[_Copy[V]]] = {}
 
@@ -52,7 +62,7 @@ class SharedCopies(Generic[K, V]):
             task = asyncio.create_task(self._compute(key))
             self._computing[key] = task
             task.add_done_callback(lambda done: self._computed(key, done))
-        if copy is not None and age is not None and age <= max_age * STALE_LIMIT:
+        if copy is not None and age is not None and age <= max_age * self.stale_limit:
             return copy.value  # the fresh copy replaces it when done
         return (await asyncio.shield(task)).value
 

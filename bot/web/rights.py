@@ -24,11 +24,16 @@ import discord
 from bot.checks import is_moderator
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.shared_copy import SharedCopies
 
 log = logging.getLogger(__name__)
 
 #: How long a standalone web process reuses the server's roles (permissions) from REST.
 GUILD_TTL_SECONDS = 60.0
+#: How long a standalone web process reuses a member's rights: a page and the requests right
+#: after it (a form, the next page) ask Discord once, and twenty staff pages at once do not
+#: queue behind its rate limit; a demoted moderator loses the pages within this time.
+MEMBER_TTL_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -84,7 +89,8 @@ class GatewayRights:
 
 
 class RestRights:
-    """In a standalone web process: the member from Discord's REST API on every request."""
+    """In a standalone web process: the member from Discord's REST API, asked again once
+    :data:`MEMBER_TTL_SECONDS` have passed (requests meanwhile share one answer)."""
 
     def __init__(self, client: discord.Client, settings: Settings, clock: Clock) -> None:
         self.client = client
@@ -92,6 +98,7 @@ class RestRights:
         self.clock = clock
         self._guild: discord.Guild | None = None
         self._guild_read_at = 0.0
+        self._members = SharedCopies(clock, self._ask, "member rights", stale_limit=1)
 
     async def _server(self) -> discord.Guild:
         now = self.clock.monotonic()
@@ -101,6 +108,9 @@ class RestRights:
         return self._guild
 
     async def rights(self, user_id: int) -> Rights:
+        return await self._members.get(user_id, MEMBER_TTL_SECONDS)
+
+    async def _ask(self, user_id: int) -> Rights:
         try:
             guild = await self._server()
             member = await guild.fetch_member(user_id)

@@ -164,6 +164,28 @@ class TestStandaloneWeb:
         finally:
             await app.close()
 
+    async def test_a_demoted_moderator_loses_the_staff_pages_within_seconds(
+        self, flywheel, standalone, emulator, community, clock
+    ):
+        """Rights come from Discord's REST API, shared for MEMBER_TTL_SECONDS so twenty pages
+        at once ask once: the role taken away in Discord closes the pages after that."""
+        from bot.web.rights import MEMBER_TTL_SECONDS
+
+        morgan = community.moderators["morgan"]
+        link = await dashboard_link(emulator, community, morgan)
+        base = standalone.web.url
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+            async with web.get(link) as signed_in:
+                assert signed_in.status == 200
+            pages = await asyncio.gather(*(web.get(f"{base}/staff/health") for _ in range(20)))
+            assert [page.status for page in pages] == [200] * 20
+            asked = [r for r in emulator.request_log if r.path.endswith(f"/members/{morgan}")]
+            assert len(asked) == 1, "twenty pages, one question to Discord"
+            await emulator.set_member_roles(community.guild_id, morgan, [])
+            clock.advance(MEMBER_TTL_SECONDS + 0.1)
+            async with web.get(f"{base}/staff/health") as after:
+                assert after.status == 403
+
     async def test_a_decision_on_the_standalone_web_reaches_discord(
         self, flywheel, standalone, emulator, community
     ):
