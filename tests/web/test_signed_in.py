@@ -322,3 +322,37 @@ async def test_the_audit_log_lists_manual_credits_and_tier_changes(client, servi
 
     assert "Answered in the livestream" in page and "Founding member" in page
     assert "no tier → Champion" in page and "<td>Mo</td>" in page
+
+
+@pytest.mark.parametrize("token", [None, "forged"], ids=["no token", "a wrong token"])
+async def test_every_staff_form_needs_the_forms_token(client, services, token):
+    """A page elsewhere that posts to the staff forms in a moderator's browser decides nothing."""
+    nomination = await services.nominations.nominate(
+        Nominee(ADA, "Ada", False, True), "mentor", nominated_by=GRACE, reason="Helps everyone"
+    )
+    shared = await services.content.share(
+        author_id=ADA, url="https://blog.example/post", title="A post", kind="blog"
+    )
+    await sign_in(client, services, MOD)
+    form = {} if token is None else {"csrf": token}
+    posts = {
+        f"/staff/nominations/{nomination.id}": {**form, "action": "approve", "reason": ""},
+        f"/staff/content/{shared.submission.id}": {**form, "action": "approve"},
+        "/staff/ladder": {**form, "tiers": "[[tiers]]\nkey = 'x'"},
+    }
+    for path, data in posts.items():
+        response = await client.post(path, data=data)
+        assert response.status == 403, path
+    assert (await services.nominations.get(nomination.id)).status == "pending"
+    assert (await services.content.get(shared.submission.id)).status == "pending"
+
+
+async def test_the_product_role_sees_health_what_if_and_audit_but_not_the_queues(
+    client, services, roles
+):
+    roles.table[GRACE] = Rights(in_server=True, moderator=False, product=True)
+    await sign_in(client, services, GRACE)
+    for page in ("/staff/health", "/staff/ladder", "/staff/audit"):
+        assert (await client.get(page)).status == 200, page
+    for queue in ("/staff/nominations", "/staff/content"):
+        assert (await client.get(queue)).status == 403, queue
