@@ -188,8 +188,9 @@ def load_offline_config(
     channels, tier roles) are :data:`STAND_IN_ID` unless given, so ``db upgrade`` on a copy of
     ``config.example.toml`` needs its ``[database]`` filled in and nothing else. A valid
     ``discord.guild_id`` is kept: the store keeps each server's data apart. ``with_discord``
-    keeps the rest of ``[discord]`` too (``api_base``, ``token_env``…), for a command that
-    asks Discord's REST API (``python -m bot web`` reads members' roles).
+    keeps the rest of ``[discord]`` too (``api_base``, ``token_env``…) and the tiers' own role
+    ids, for a command that asks Discord's REST API and shows the ladder as configured
+    (``python -m bot web``).
     """
     data = read_toml(path)
     kept: dict[str, Any] = {name: data[name] for name in sections if name in data}
@@ -198,7 +199,7 @@ def load_offline_config(
     given = dict(discord) if with_discord and isinstance(discord, Mapping) else {}
     kept["discord"] = {**given, "guild_id": guild_id or STAND_IN_ID}
     kept["channels"] = dict.fromkeys(("announcements", "review", "mod_log"), STAND_IN_ID)
-    if isinstance(kept.get("tiers"), list):
+    if isinstance(kept.get("tiers"), list) and not with_discord:
         kept["tiers"] = [
             {**tier, "role_id": STAND_IN_ID + 1 + n} if isinstance(tier, Mapping) else tier
             for n, tier in enumerate(kept["tiers"])

@@ -266,6 +266,8 @@ async def test_python_m_bot_web_reads_discord_where_the_config_says_and_its_staf
                 assert signed_in.status == 200 and signed_in.url.path == "/me"
             async with web.get(f"{base}/staff/health") as health:
                 assert health.status == 200, await health.text()
+            async with web.get(f"{base}/staff/ladder") as ladder:  # the tiers as configured
+                assert f"role_id = {community.tier_role_ids['champion']}" in await ladder.text()
     finally:
         process.terminate()
         await process.wait()
