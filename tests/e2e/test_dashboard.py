@@ -92,6 +92,42 @@ async def test_a_moderator_approves_on_the_web_and_discord_follows(flywheel, emu
     await eventually(lambda: advisor in emulator.member_roles(community.guild_id, ada))
 
 
+async def approve_content_on_the_web(emulator, community, base: str | None = None) -> int:
+    """morgan signs in from /dashboard and approves the one shared post; its number."""
+    link = await dashboard_link(emulator, community, community.moderators["morgan"])
+    base = base or link.split("/sign-in", 1)[0]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+        async with web.get(link) as signed_in:
+            assert signed_in.status == 200
+        async with web.get(f"{base}/staff/content") as queue:
+            page = await queue.text()
+        number = int(re.findall(r'action="/staff/content/(\d+)"', page)[0])
+        async with web.post(
+            f"{base}/staff/content/{number}",
+            data={"csrf": csrf_of(page), "action": "approve"},
+        ) as decided:
+            assert decided.status == 200, await decided.text()
+    return number
+
+
+async def test_content_approved_on_the_web_shows_on_its_card_and_credits_the_author(
+    flywheel, emulator, community
+):
+    from tests.e2e.test_content import button_ids as content_buttons
+    from tests.e2e.test_content import shared_card
+    from tests.e2e.test_content import status as content_status
+
+    card = await shared_card(emulator, community)
+    await approve_content_on_the_web(emulator, community)
+    edited = await eventually(
+        lambda: not content_buttons(emulator.message(card["id"])) and emulator.message(card["id"])
+    )
+    assert content_status(edited) == "Approved by morgan: +10 points to the author"
+    ada = community.members["ada"]
+    dm = await eventually(lambda: [m for m in emulator.dms(ada) if m["author"]["bot"]])
+    assert "was approved — +10 points" in dm[-1]["content"]
+
+
 async def test_a_decision_on_the_card_leaves_the_web_queue(flywheel, emulator, community):
     bot = flywheel.bot
     ada, morgan = community.members["ada"], community.moderators["morgan"]
@@ -185,6 +221,23 @@ class TestStandaloneWeb:
             clock.advance(MEMBER_TTL_SECONDS + 0.1)
             async with web.get(f"{base}/staff/health") as after:
                 assert after.status == 403
+
+    async def test_content_approved_on_the_standalone_web_reaches_its_card(
+        self, flywheel, standalone, emulator, community
+    ):
+        from tests.e2e.test_content import button_ids as content_buttons
+        from tests.e2e.test_content import shared_card
+        from tests.e2e.test_content import status as content_status
+
+        card = await shared_card(emulator, community)
+        await approve_content_on_the_web(emulator, community, standalone.web.url)
+        edited = await eventually(
+            lambda: (
+                not content_buttons(emulator.message(card["id"])) and emulator.message(card["id"])
+            ),
+            within=10,
+        )
+        assert content_status(edited) == "Approved by morgan: +10 points to the author"
 
     async def test_a_decision_on_the_standalone_web_reaches_discord(
         self, flywheel, standalone, emulator, community
