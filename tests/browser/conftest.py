@@ -68,7 +68,13 @@ async def browser() -> AsyncIterator[object]:
             await chromium.close()
 
 
+#: Set to 1 to refresh the README's screenshots (docs/screenshots); otherwise each run's
+#: pictures go to its temporary directory, and a test run leaves the checkout as it was.
+REFRESH_ENV = "FLYWHEEL_SCREENSHOTS"
+
+
 @pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path: Path) -> Path:
+    folder = SCREENSHOTS if os.environ.get(REFRESH_ENV) == "1" else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

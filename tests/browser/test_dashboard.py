@@ -2,8 +2,8 @@
 
 A moderator types /dashboard in Discord, opens the link, approves a nomination on the web, and
 the member gets the role in Discord; a member opts out of recognition on the web and the
-public leaderboard stops naming them. Every page visited is saved to docs/screenshots/ (the
-README shows them), and any console error fails the test.
+public leaderboard stops naming them. Every page visited is photographed (into docs/screenshots/
+for the README with FLYWHEEL_SCREENSHOTS=1), and any console error fails the test.
 """
 
 from __future__ import annotations
