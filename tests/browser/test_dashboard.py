@@ -170,3 +170,85 @@ async def test_a_member_opts_out_and_the_leaderboard_stops_naming_them(
     finally:
         await context.close()
     assert console.errors == []
+
+
+#: WCAG 2.1 AA contrast of every visible text against the background it is drawn on.
+CONTRAST = """
+() => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const worst = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || style.display === "none") continue;
+    const a = lum(rgb(style.color).slice(0, 3)), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const text = el.textContent.trim().slice(0, 30);
+    if (ratio < (large ? 3 : 4.5)) worst.push(`${el.tagName} "${text}" ${ratio.toFixed(2)}`);
+  }
+  return worst;
+}
+"""
+
+
+async def test_pages_read_on_a_phone_with_enough_contrast_and_work_by_keyboard(
+    flywheel, emulator, community, browser, screenshots
+):
+    """Every page fits a phone's width and passes AA contrast; a moderator approves a
+    nomination with the keyboard alone (Tab to the button, Enter)."""
+    bot = flywheel.bot
+    ada, morgan = community.members["ada"], community.moderators["morgan"]
+    await members_synced(bot, community.members.values())
+    await credit(bot, community.members["grace"], "answer", 3, "g", weekly=True)
+    await give_advisor_minimums(bot, ada, tell=True)
+    card = await card_for(emulator, community, morgan, ada, "advisor")
+    nomination_id = int(button_ids(card)[0].rsplit(":", 1)[1])
+
+    context, page, console, base = await signed_in_page(browser, emulator, community, morgan)
+    try:
+        await page.set_viewport_size({"width": 390, "height": 844})
+        for path in (
+            "/leaderboard", "/ladder", "/roadmap", "/me", "/me/history", "/me/privacy",
+            "/staff", "/staff/nominations", "/staff/content", "/staff/health", "/staff/ladder",
+            "/staff/audit",
+        ):  # fmt: skip
+            await page.goto(base + path)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{path} scrolls sideways on a phone ({width}px)"
+            assert await page.evaluate(CONTRAST) == [], path
+        await page.goto(base + "/leaderboard")
+        await shoot(page, screenshots, "leaderboard-phone")
+
+        await page.set_viewport_size(DESKTOP)
+        await page.goto(base + "/staff/nominations")
+        approve = f"Approve #{nomination_id}"
+        for _ in range(60):
+            await page.keyboard.press("Tab")
+            focused = await page.evaluate("document.activeElement.textContent.trim()")
+            if focused == approve:
+                break
+        else:
+            raise AssertionError(f"Tab never reached {approve!r}")
+        await page.keyboard.press("Enter")
+        await page.get_by_text(f"#{nomination_id} is approved").wait_for()
+        assert await tier_of(bot, ada) == "advisor"
+    finally:
+        await context.close()
+    assert console.errors == []
