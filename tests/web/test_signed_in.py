@@ -273,8 +273,18 @@ async def test_health_draws_its_trends_and_offers_the_csv(client, services):
     page = await (await client.get("/staff/health")).text()
     csv = await client.get("/staff/health.csv")
 
-    assert page.count('role="img"') >= 2
-    assert "Engagement, week by week" in page
+    # Every trend the issue names: 8-week engagement, content per tier member, referrals and
+    # their retention, NPS, six-month cohort retention, time to first response.
+    for caption in (
+        "Engagement, week by week",
+        "Content per tier member",
+        "Referrals",
+        "Ambassador NPS",
+        "Promotion cohorts still active six months later",
+        "Median time to first response",
+    ):
+        assert f"<figcaption>{caption}" in unescape(page), caption
+    assert page.count('role="img"') >= 6
     assert "<script" not in page
     assert csv.headers["Content-Type"].startswith("text/csv")
     assert (await csv.text()).lstrip("\ufeff").startswith("metric,period,value,target,status")
