@@ -125,6 +125,18 @@ def _top(series: Sequence[Series], target: float | None) -> float:
     return _nice_max(max([*values, target or 0, 0]))
 
 
+def _plot_area(
+    labels: Sequence[str], series: Sequence[Series], target: float | None
+) -> tuple[float, float, float, int]:
+    """The value at the top of the axis, the plot's width and height, and the label slots;
+    ValueError if a series does not have one value per label."""
+    for one in series:
+        if len(one.values) != len(labels):
+            raise ValueError(f"series {one.name!r} has {len(one.values)} values, not {len(labels)}")
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    return _top(series, target), plot_w, plot_h, max(len(labels), 1)
+
+
 def line_chart(
     ident: str,
     title: str,
@@ -135,12 +147,7 @@ def line_chart(
     target: float | None = None,
 ) -> str:
     """One line per series over ``labels`` (oldest first); a gap where a value is None."""
-    for one in series:
-        if len(one.values) != len(labels):
-            raise ValueError(f"series {one.name!r} has {len(one.values)} values, not {len(labels)}")
-    top = _top(series, target)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    count = max(len(labels), 1)
+    top, plot_w, plot_h, count = _plot_area(labels, series, target)
     xs = [LEFT + plot_w * (i + 0.5) / count for i in range(len(labels))]
     body = _x_labels(labels, xs)
     for index, one in enumerate(series):
@@ -179,12 +186,7 @@ def bar_chart(
     target: float | None = None,
 ) -> str:
     """Grouped bars: for each label, one bar per series; a missing value draws no bar."""
-    for one in series:
-        if len(one.values) != len(labels):
-            raise ValueError(f"series {one.name!r} has {len(one.values)} values, not {len(labels)}")
-    top = _top(series, target)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    count = max(len(labels), 1)
+    top, plot_w, plot_h, count = _plot_area(labels, series, target)
     slot = plot_w / count
     bar = slot * 0.7 / max(len(series), 1)
     centres = [LEFT + slot * (i + 0.5) for i in range(len(labels))]

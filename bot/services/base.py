@@ -1,4 +1,4 @@
-"""What every contribution-crediting service is given, in one place."""
+"""What every service over the store is given, in one place."""
 
 from __future__ import annotations
 
@@ -9,8 +9,23 @@ from bot.config import Settings
 from bot.services.contributions import Contributions
 
 
-class Service:
-    """The store, the settings, the injected clock and the ledger, for one guild."""
+class StoreService:
+    """The store, the settings and the injected clock, for one guild."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+
+    @property
+    def guild_id(self) -> int:
+        return self.settings.discord.guild_id
+
+
+class Service(StoreService):
+    """A service that credits contributions: the store, settings and clock, and the ledger."""
 
     def __init__(
         self,
@@ -19,11 +34,5 @@ class Service:
         clock: Clock,
         contributions: Contributions,
     ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
+        super().__init__(sessions, settings, clock)
         self.contributions = contributions
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id

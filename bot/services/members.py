@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.base import StoreService
 from db.repositories.members import MemberRepository, SeenMember
 
 JoinKind = Literal["new", "rejoin", "present"]
@@ -44,20 +45,14 @@ class SyncResult:
     marked_left: int
 
 
-class MembersService:
+class MembersService(StoreService):
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
     ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
+        super().__init__(sessions, settings, clock)
         # Gateway events are handled in separate tasks: a quick leave-and-rejoin must be
         # written in the order it happened.
         self._lock = asyncio.Lock()
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
 
     async def display_names(self, user_ids: Sequence[int]) -> dict[int, str]:
         """Display names as the bot last saw them, for pages that show members by name (no

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.config import Settings, TierConfig
 from bot.errors import UserFacingError
+from bot.services.base import StoreService
 from bot.services.member_input import required
 from db.models import Nomination
 from db.repositories.nominations import DuplicateNominationError, NominationRepository
@@ -119,7 +120,7 @@ def clean_reason(raw: str) -> str:
     return required(raw, what="reason", low=REASON_MIN, high=REASON_MAX)
 
 
-class NominationService:
+class NominationService(StoreService):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -129,15 +130,9 @@ class NominationService:
         reevaluate: Reevaluate,
         standing: Standing | None = None,
     ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
+        super().__init__(sessions, settings, clock)
         self.reevaluate = reevaluate
         self.standing = standing
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
 
     # ------------------------------------------------------------------ tiers
     def tier(self, key: str) -> TierConfig:

@@ -14,10 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.clock import Clock
-from bot.config import Settings
+from bot.services.base import StoreService
 from db.repositories.privacy import ABOUT, FORMER_MEMBER, Erasure, PrivacyRepository
 from db.repositories.tiers import TierRepository
 
@@ -40,18 +37,7 @@ def encode(document: dict[str, Any]) -> bytes:
     return json.dumps(document, indent=2, ensure_ascii=False).encode()
 
 
-class PrivacyService:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
-    ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
-
+class PrivacyService(StoreService):
     async def export(self, user_id: int) -> dict[str, Any]:
         """Everything stored about the member, as one JSON-ready document."""
         async with self.sessions() as session:

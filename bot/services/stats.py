@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.base import StoreService
 from bot.services.shared_copy import SharedCopies
 from db.repositories.stats import Standing, StatsRepository, Totals
 from db.repositories.tiers import TierRepository
@@ -69,18 +70,12 @@ class LeaderboardPage:
     has_more: bool
 
 
-class StatsService:
+class StatsService(StoreService):
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
     ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
+        super().__init__(sessions, settings, clock)
         self._boards = SharedCopies(clock, self._compute, "leaderboard")
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
 
     def since(self, period: Period) -> datetime | None:
         days = PERIOD_DAYS[period]

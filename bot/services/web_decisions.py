@@ -11,10 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.clock import Clock
-from bot.config import Settings
+from bot.services.base import StoreService
 from db.repositories.web_sign_in import WebDecisionRepository
 
 
@@ -27,18 +24,7 @@ class WebDecision:
     decided_at: datetime
 
 
-class WebDecisionsService:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
-    ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
-
+class WebDecisionsService(StoreService):
     async def record(self, kind: str, record_id: int, moderator_id: int) -> None:
         async with self.sessions.begin() as session:
             await WebDecisionRepository(session, self.guild_id).add(

@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.clock import Clock
-from bot.config import Settings
+from bot.services.base import StoreService
 from db.repositories.web_sign_in import WebSignInRepository
 
 log = logging.getLogger(__name__)
@@ -56,18 +53,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class WebSignInService:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
-    ) -> None:
-        self.sessions = sessions
-        self.settings = settings
-        self.clock = clock
-
-    @property
-    def guild_id(self) -> int:
-        return self.settings.discord.guild_id
-
+class WebSignInService(StoreService):
     async def issue(self, user_id: int) -> str:
         """A new token for the member, valid ``SIGN_IN_TTL``; old expired tokens are dropped."""
         token = secrets.token_urlsafe(32)
