@@ -78,9 +78,22 @@ class Dashboard(commands.Cog):
             await asyncio.sleep(RELAY_SECONDS)
 
     async def relay_once(self) -> int:
-        """Show each waiting web decision in Discord; how many were handled."""
+        """Show each waiting web decision in Discord; how many were handled.
+
+        Each is claimed before it is shown, so a relay that stops halfway (or a second
+        process) never edits a card or sends a DM twice; a failure to show is logged, as a
+        click's would be.
+        """
         handled = 0
         for decision in await self.decisions.waiting():
+            try:
+                self.bot.reviews.kind(decision.kind)
+            except LookupError:
+                log.warning("web: a %s decision waits for its cog to be loaded", decision.kind)
+                continue
+            if not await self.decisions.claim(decision.id):
+                continue
+            handled += 1
             try:
                 shown = await self.bot.reviews.show_decided_elsewhere(
                     decision.kind, decision.record_id, decision.moderator_id
@@ -88,15 +101,10 @@ class Dashboard(commands.Cog):
                 nomination = getattr(shown, "nomination", None)
                 if nomination is not None and nomination.status == "approved":
                     self.bot.services.tiers.roles.enqueue([nomination.nominee_id])
-            except LookupError:
-                log.warning("web: a %s decision waits for its cog to be loaded", decision.kind)
-                continue
             except Exception:
                 # The decision itself is stored; only its showing in Discord is lost.
                 log.exception("web: could not show %s #%s in Discord", decision.kind,
                               decision.record_id)  # fmt: skip
-            await self.decisions.done(decision.id)
-            handled += 1
         return handled
 
     @app_commands.command(

@@ -14,8 +14,10 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
+from bot.config import Settings
 from bot.core.feedback import FeedbackFigures, ItemFacts, Status
 from bot.core.feedback import figures as feedback_figures
 from bot.core.health import (
@@ -36,6 +38,7 @@ from bot.core.health import (
 from bot.core.nps import nps_result
 from bot.core.periods import Period, days_label, iso_week_key, monthly_period
 from bot.services.base import Service
+from bot.services.contributions import Contributions
 from bot.services.shared_copy import SharedCopies
 from db.repositories.feedback import FeedbackRepository
 from db.repositories.health import HealthRepository
@@ -50,7 +53,17 @@ REFERRAL_RETENTION_DAYS = 30
 
 
 class HealthService(Service):
-    _copies: SharedCopies[None, HealthReport] | None = None
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        contributions: Contributions,
+    ) -> None:
+        super().__init__(sessions, settings, clock, contributions)
+        self._copies: SharedCopies[None, HealthReport] = SharedCopies(
+            clock, lambda _key: self._report(), "health report"
+        )
 
     async def report(self, *, max_age: float = 0.0) -> HealthReport:
         """The health report for the last complete month, compared with the month before.
@@ -61,8 +74,6 @@ class HealthService(Service):
         """
         if max_age <= 0:
             return await self._report()
-        if self._copies is None:
-            self._copies = SharedCopies(self.clock, lambda _key: self._report(), "health report")
         return await self._copies.get(None, max_age)
 
     async def _report(self) -> HealthReport:

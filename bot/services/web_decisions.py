@@ -37,6 +37,8 @@ class WebDecisionsService(StoreService):
             rows = await WebDecisionRepository(session, self.guild_id).waiting(limit=limit)
         return [WebDecision(r.id, r.kind, r.record_id, r.moderator_id, r.decided_at) for r in rows]
 
-    async def done(self, decision_id: int) -> None:
+    async def claim(self, decision_id: int) -> bool:
+        """Take the decision off the list before it is shown in Discord; False if another
+        relay took it first (it is shown by whoever claims it, once)."""
         async with self.sessions.begin() as session:
-            await WebDecisionRepository(session, self.guild_id).remove(decision_id)
+            return await WebDecisionRepository(session, self.guild_id).remove(decision_id)

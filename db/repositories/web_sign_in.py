@@ -93,9 +93,11 @@ class WebDecisionRepository:
         )
         return list(rows)
 
-    async def remove(self, decision_id: int) -> None:
-        await self.session.execute(
+    async def remove(self, decision_id: int) -> bool:
+        """Delete the row; True if this call deleted it."""
+        result = await self.session.execute(
             delete(WebReviewDecision).where(
                 WebReviewDecision.guild_id == self.guild_id, WebReviewDecision.id == decision_id
             )
         )
+        return bool(getattr(result, "rowcount", 0))

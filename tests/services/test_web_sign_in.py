@@ -159,5 +159,6 @@ async def test_web_decisions_wait_in_order_until_done(sessions, clock):
         ("nomination", 7, GRACE),
         ("content", 3, GRACE),
     ]
-    await decisions.done(waiting[0].id)
+    assert await decisions.claim(waiting[0].id) is True
+    assert await decisions.claim(waiting[0].id) is False, "claimed once: shown once"
     assert [d.record_id for d in await decisions.waiting()] == [3]
