@@ -187,7 +187,14 @@ async def test_run_serves_the_web_and_stops_it_on_sigterm(emulator, community, t
 
         await eventually(connected, within=20, interval=0.1)
         process.send_signal(signal.SIGTERM)
-        _, stderr_bytes = await asyncio.wait_for(process.communicate(), timeout=20)
+        try:
+            _, stderr_bytes = await asyncio.wait_for(process.communicate(), timeout=20)
+        except TimeoutError:  # say how far the shutdown got: the bot's own log
+            process.kill()
+            _, rest = await process.communicate()
+            raise AssertionError(
+                "not stopped 20 s after SIGTERM; its log:\n" + (early + rest).decode()
+            ) from None
     finally:
         if process.returncode is None:
             process.kill()
