@@ -16,14 +16,17 @@ from typing import Any
 import aiohttp
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import endpoints, startup
 from bot.client import Flywheel
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.community import Community
+from bot.config import Config, Settings
 from bot.errors import StartupError
+from bot.leases import Leases, LeasesLost, SqliteLock, holder_name
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.scheduling import Schedule
@@ -35,6 +38,7 @@ from bot.web.rights import GatewayRights, RestRights
 from bot.web.state import GatewayProbe, SchedulerProbe
 from db import migrate
 from db.engine import create_engine, create_session_factory
+from db.repositories.leases import FENCE, Fence
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,38 @@ async def open_store(config: Config) -> AsyncEngine:
         await engine.dispose()
         raise
     return engine
+
+
+def sessions_of(
+    engine: AsyncEngine, settings: Settings, holder: str | None
+) -> async_sessionmaker[AsyncSession]:
+    """A server's sessions; with a lease ``holder``, each claim checks the server's lease."""
+    if holder is None:
+        return create_session_factory(engine)
+    return create_session_factory(engine, info={FENCE: Fence(settings.discord.guild_id, holder)})
+
+
+def community_of(
+    settings: Settings,
+    clock: Clock,
+    sessions: async_sessionmaker[AsyncSession],
+    metrics: Metrics,
+) -> Community:
+    """One server's program: its services over the shared store, outbox and schedule (in the
+    server's own time zone)."""
+    outbox = Outbox(settings)
+    services = build_services(settings, clock, sessions, outbox, metrics)
+    tz = settings.schedule.tz
+    schedule = Schedule(
+        AsyncIOScheduler(timezone=tz),
+        services.recognition,
+        clock,
+        tz,
+        services.background,
+        alert=outbox.alert,
+        metrics=metrics,
+    )
+    return Community(settings, services, outbox, schedule)
 
 
 @dataclass
@@ -116,47 +152,44 @@ async def build(
     *,
     clock: Clock | None = None,
     extensions: Sequence[str] | None = None,
+    holder: str | None = None,
     **client_options: Any,
 ) -> App:
-    """Build the store, every service and the bot. The caller starts it and must ``close`` it."""
+    """Build the store, every service and the bot. The caller starts it and must ``close`` it.
+
+    ``holder`` names this process in the servers' leases (PostgreSQL, several processes): each
+    server's claims then check its lease (``bot.leases``).
+    """
     settings = config.settings
     endpoints.point_at(settings.discord.api_base, settings.discord.gateway_url)
     engine = await open_store(config)
-    outbox = Outbox(settings)
+    clock = clock or SystemClock()
     metrics = Metrics()
-    services = build_services(
-        settings, clock or SystemClock(), create_session_factory(engine), outbox, metrics
-    )
-    tz = settings.schedule.tz
-    schedule = Schedule(
-        AsyncIOScheduler(timezone=tz),
-        services.recognition,
-        services.clock,
-        tz,
-        services.background,
-        alert=outbox.alert,
-        metrics=metrics,
-    )
+    communities = [
+        community_of(server, clock, sessions_of(engine, server, holder), metrics)
+        for server in config.communities
+    ]
     bot = Flywheel(
         config=config,
-        services=services,
-        outbox=outbox,
-        schedule=schedule,
+        communities=communities,
+        metrics=metrics,
+        clock=clock,
         extensions=extensions,
         **client_options,
     )
+    first = communities[0]
     web = None
     if settings.web.enabled:
         web = web_server(
             config,
-            services,
+            first.services,
             gateway=lambda: gateway_status(bot),
-            scheduler=lambda: bool(schedule.scheduler.running),
+            scheduler=lambda: bool(first.schedule.scheduler.running),
             plugins=[
                 signed_in_pages(
-                    services,
+                    first.services,
                     rights=GatewayRights(bot, settings),
-                    decide=review_decider(bot.reviews),
+                    decide=review_decider(first.reviews),
                 )
             ],
         )
@@ -255,23 +288,83 @@ async def serve_web(config: Config, *, clock: Clock | None = None) -> None:
     log.info("shut down cleanly")
 
 
-async def serve(config: Config, *, clock: Clock | None = None) -> None:
-    """Run until SIGINT/SIGTERM or the connection closes, then shut down cleanly."""
+async def serve(config: Config, *, clock: Clock | None = None, standby: bool = False) -> None:
+    """Run until SIGINT/SIGTERM or the connection closes, then shut down cleanly.
+
+    On PostgreSQL the process first takes its servers' leases (``standby``: waits for them);
+    on SQLite it takes the database's one-process lock (``bot.leases``).
+    """
     if config.token is None:
         raise StartupError(f"set {config.settings.discord.token_env} to the bot's token")
-    # This process runs nothing but the bot: its start-up heap can leave the collector's passes.
-    app = await build(config, clock=clock, freeze_heap_when_ready=True)
+    database = startup.sqlite_file(config.settings.database.url)
+    is_sqlite = make_url(config.settings.database.url).get_backend_name() == "sqlite"
+    if standby and is_sqlite:
+        raise StartupError(
+            "--standby needs PostgreSQL: SQLite serves one process (README: Running at scale)"
+        )
+    lock = SqliteLock(database) if database is not None else None
+    if lock is not None:
+        lock.take()
+    holder = None if is_sqlite else holder_name()
+    try:
+        # This process runs nothing but the bot: its start-up heap can leave the collector's
+        # passes.
+        app = await build(
+            config,
+            clock=clock,
+            holder=holder,
+            freeze_heap_when_ready=True,
+            catch_up_history=True,
+        )
+        try:
+            await _serve_app(app, config, holder, standby=standby)
+        finally:
+            await app.close()
+    finally:
+        if lock is not None:
+            lock.release()
+    log.info("shut down cleanly")
+
+
+async def _serve_app(app: App, config: Config, holder: str | None, *, standby: bool) -> None:
+    assert config.token is not None
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
+    leases = None
+    waiting: asyncio.Task[None] | None = None
+    lost_lease = False
 
     def request_stop(name: str) -> None:
         log.info("received %s: shutting down", name)
+        if waiting is not None:
+            waiting.cancel()
+        if not stopping:
+            stopping.append(loop.create_task(app.bot.close()))
+
+    def lease_lost() -> None:
+        nonlocal lost_lease
+        lost_lease = True
+        for community in app.bot.communities:
+            community.schedule.stop()
         if not stopping:
             stopping.append(loop.create_task(app.bot.close()))
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, request_stop, sig.name)
     try:
+        if holder is not None:
+            leases = Leases(app.engine, [c.guild_id for c in app.bot.communities], holder=holder)
+            if standby:
+                waiting = asyncio.create_task(leases.wait_and_take(), name="standby")
+                try:
+                    await waiting
+                except asyncio.CancelledError:
+                    if stopping:
+                        return
+                    raise
+            else:
+                await leases.take_or_refuse()
+            leases.keep(lease_lost)
         await app.start_web()
         async with app.bot:
             await app.bot.start(config.token.get_secret_value())
@@ -288,5 +381,10 @@ async def serve(config: Config, *, clock: Clock | None = None) -> None:
             loop.remove_signal_handler(sig)
         if stopping:
             await stopping[0]
-        await app.close()
-    log.info("shut down cleanly")
+        if leases is not None:
+            await leases.release()
+    if lost_lease:
+        raise LeasesLost(
+            "this process lost its servers' leases: another process runs them now. Restart "
+            "this one with --standby to take over when that one stops"
+        )

@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 
 from bot.config import Settings
+from bot.routing import community_of
 
 T = TypeVar("T")
 
@@ -33,7 +34,7 @@ def moderator_only() -> Callable[[T], T]:
     """App-command check: refuse non-moderators with a clear (ephemeral) message."""
 
     async def predicate(interaction: discord.Interaction[Any]) -> bool:
-        if is_moderator(interaction.user, interaction.client.settings):
+        if is_moderator(interaction.user, community_of(interaction).settings):
             return True
         raise app_commands.CheckFailure(MODERATORS_ONLY)
 

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="connect to Discord and serve (token from the environment)")
     _config_arg(run)
+    run.add_argument(
+        "--standby",
+        action="store_true",
+        help="wait until the process running these servers stops or dies, then take over "
+        "(PostgreSQL; see README: Running at scale)",
+    )
 
     web = sub.add_parser(
         "web",
@@ -183,6 +189,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import serve
+    from bot.leases import LeasesLost
     from bot.logging_setup import configure_logging
 
     try:
@@ -206,10 +213,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 1
     try:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, standby=args.standby))
     except StartupError as err:
         logging.getLogger("bot").error("not starting: %s", err)
         return 1
+    except LeasesLost as err:
+        logging.getLogger("bot").error("stopped: %s", err)
+        return 3
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,15 +14,19 @@ from discord.ext import commands
 
 import cogs
 from bot import runtime
+from bot.clock import Clock
 from bot.command_sync import sync_if_changed
+from bot.community import Community, guild_of
 from bot.config import Config, Settings
+from bot.history import DiscordHistory
 from bot.http_metrics import label_routes, trace_config
 from bot.interaction_gate import InteractionGate
+from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.review_card import ReviewDesk
 from bot.scheduling import Schedule
-from bot.services.background import finish_or_cancel
-from bot.services.container import Services
+from bot.services.background import Background, finish_or_cancel
+from bot.services.container import CLOSE_GRACE_SECONDS, Services
 from bot.tree import FlywheelTree
 
 log = logging.getLogger(__name__)
@@ -50,24 +55,19 @@ def required_intents() -> discord.Intents:
     return intents
 
 
-def services_of(interaction: discord.Interaction[Any]) -> Services:
-    """The program's services, for a persistent button or form that outlives its message."""
-    client = interaction.client
-    if not isinstance(client, Flywheel):
-        raise TypeError("Flywheel's components only run in the Flywheel bot")
-    return client.services
-
-
 class Flywheel(commands.Bot):
+    """One Discord connection serving the :class:`~bot.community.Community` of each server."""
+
     def __init__(
         self,
         *,
         config: Config,
-        services: Services,
-        outbox: Outbox,
-        schedule: Schedule,
+        communities: Sequence[Community],
+        metrics: Metrics,
+        clock: Clock,
         extensions: Sequence[str] | None = None,
         freeze_heap_when_ready: bool = False,
+        catch_up_history: bool = False,
         **client_options: Any,
     ) -> None:
         # Voice presence comes from gateway events; the bot never joins a voice channel, so
@@ -81,35 +81,37 @@ class Flywheel(commands.Bot):
             tree_cls=FlywheelTree,
             # Nobody is pinged unless a message names them explicitly.
             allowed_mentions=discord.AllowedMentions.none(),
-            http_trace=trace_config(services.metrics),
+            http_trace=trace_config(metrics),
             **client_options,
         )
         label_routes(self.http)
         self.config = config
-        #: Every program service, built once by the composition root (``bot.app``).
-        self.services = services
-        #: What the bot sends on its own initiative (mod log, DMs, posts, role edits).
-        self.outbox = outbox
-        outbox.attach(self)
-        #: The one approve/reject flow of review cards; each kind's cog registers its kind.
-        self.reviews = ReviewDesk(config.settings, outbox)
+        self.metrics = metrics
+        self.clock = clock
+        #: Each server's program, in config order; events reach the one of their guild.
+        self.communities: tuple[Community, ...] = tuple(communities)
+        self._by_guild = {community.guild_id: community for community in self.communities}
+        for community in self.communities:
+            community.attach(self)
+        #: Process-wide background work (interaction acknowledgements); each server has its own.
+        self.background = Background()
         #: Every interaction passes it first: replays are dropped, slow handlers deferred for.
         self.interaction_gate = InteractionGate(
             lambda work: self.spawn(work, name="interaction-ack"),
-            on_late=services.metrics.interactions_late.inc,
+            on_late=metrics.interactions_late.inc,
         )
         self.interaction_gate.install(self)
-        self.clock = services.clock
-        #: Every scheduled job and once-per-period post (``bot.scheduling``).
-        self.schedule = schedule
         self.extension_names = list(extensions) if extensions is not None else all_extensions()
         #: Only for a process that runs nothing but this bot (``serve``), not tests or the demo.
         self.freeze_heap_when_ready = freeze_heap_when_ready
+        #: Count from history what was said while no process listened (``BackfillService.
+        #: fill_gap``): for ``run``, where a restart or a takeover follows a gap.
+        self.catch_up_history = catch_up_history
         self._shutdown_hooks: list[ShutdownHook] = []
-        self._message_hooks: list[MessageHook] = []
-        self._messages_seen = services.metrics.messages_seen
+        self._messages_seen = metrics.messages_seen
+        self._injecting: Community | None = None
         self._startup: asyncio.Task[None] | None = None
-        #: Set once the guild is known, commands are synced and preflight has run.
+        #: Set once every server is ready (commands synced, preflight run).
         self.flywheel_ready = asyncio.Event()
         #: The gateway session is live: READY or RESUMED came after the last disconnect.
         self.gateway_up = False
@@ -117,14 +119,105 @@ class Flywheel(commands.Bot):
         self.add_listener(self._session_live, "on_resumed")
         self.add_listener(self._session_lost, "on_disconnect")
 
+    # ------------------------------------------------------------------ the communities
+    def community(self, guild_id: int | None) -> Community:
+        """The community of ``guild_id``; with one server, also what a DM belongs to."""
+        if guild_id is None and len(self.communities) == 1:
+            return self.communities[0]
+        try:
+            return self._by_guild[guild_id]  # type: ignore[index]
+        except KeyError:
+            raise LookupError(f"this bot does not serve the server {guild_id}") from None
+
+    @property
+    def only(self) -> Community:
+        """The one community of a single-server bot (tools and tests that serve one server)."""
+        if len(self.communities) != 1:
+            raise LookupError(
+                f"this bot serves {len(self.communities)} servers: use bot.community(guild_id)"
+            )
+        return self.communities[0]
+
     @property
     def settings(self) -> Settings:
-        return self.config.settings
+        return self.only.settings
+
+    @property
+    def services(self) -> Services:
+        return self.only.services
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.only.outbox
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.only.schedule
+
+    @property
+    def reviews(self) -> ReviewDesk:
+        return self.only.reviews
 
     @property
     def guild_id(self) -> int:
-        return self.settings.discord.guild_id
+        return self.only.guild_id
 
+    async def add_community_cog(self, community: Community, cog: commands.Cog) -> None:
+        """Add one server's instance of a cog: its slash commands are that guild's, its
+        listeners hear that guild's events only (see :meth:`dispatch`)."""
+        name = cog.__cog_name__
+        if len(self.communities) > 1:
+            cog.__cog_name__ = f"{name} {community.guild_id}"
+        community.cog_names[name] = cog.__cog_name__
+        self._injecting = community
+        try:
+            await super().add_cog(cog, guilds=[discord.Object(community.guild_id)])
+        finally:
+            self._injecting = None
+
+    def add_listener(self, func: Any, name: str = discord.utils.MISSING) -> None:
+        if self._injecting is not None:
+            self._injecting.add_listener(func, name or None)
+        else:
+            super().add_listener(func, name)
+
+    def remove_listener(self, func: Any, name: str = discord.utils.MISSING) -> None:
+        for community in self.communities:
+            community.remove_listener(func, name or None)
+        super().remove_listener(func, name)
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        """discord.py's dispatch, then the listeners of the community the event is about
+        (every community's for an event about no guild: a DM, the connection)."""
+        super().dispatch(event_name, *args, **kwargs)
+        guild_id = guild_of(args)
+        if guild_id is None:
+            communities: Sequence[Community] = self.communities
+        else:
+            community = self._by_guild.get(guild_id)
+            communities = () if community is None else (community,)
+        self._to_listeners(communities, event_name, args, kwargs)
+
+    def dispatch_to(
+        self, community: Community, event_name: str, /, *args: Any, **kwargs: Any
+    ) -> None:
+        """Dispatch an event of one community's own (``flywheel_caught_up``…)."""
+        super().dispatch(event_name, *args, **kwargs)
+        self._to_listeners((community,), event_name, args, kwargs)
+
+    def _to_listeners(
+        self,
+        communities: Sequence[Community],
+        event_name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        method = "on_" + event_name
+        for community in communities:
+            for listener in community.listeners.get(method, ()):
+                self._schedule_event(listener, method, *args, **kwargs)
+
+    # ------------------------------------------------------------------ the connection
     async def _session_live(self) -> None:
         self.gateway_up = True
 
@@ -141,57 +234,68 @@ class Flywheel(commands.Bot):
         """Run ``hook`` on graceful shutdown, before the connection and store close."""
         self._shutdown_hooks.append(hook)
 
-    def on_every_message(self, hook: MessageHook) -> None:
-        """Call ``hook`` synchronously for every message the bot receives.
-
-        The hot path: a listener per feature would cost a task per message each, and hooks
-        keep message ingestion close to a bare client's speed. Hooks must not block; slow work
-        goes through :meth:`spawn`.
-        """
-        self._message_hooks.append(hook)
-
-    def remove_message_hook(self, hook: MessageHook) -> None:
-        self._message_hooks.remove(hook)
-
     async def on_message(self, message: discord.Message, /) -> None:
-        # Every command is an application command: messages are never parsed for a prefix.
+        """The hot path: each community's message hooks, called synchronously.
+
+        A listener per feature would cost a task per message each, and hooks keep message
+        ingestion close to a bare client's speed. Hooks must not block; slow work goes
+        through ``spawn``. Every command is an application command: messages are never
+        parsed for a prefix.
+        """
         self._messages_seen.inc()
-        for hook in self._message_hooks:
-            try:
-                hook(message)
-            except Exception:
-                log.exception("message hook %r failed on message %s", hook, message.id)
+        guild = message.guild
+        if guild is None:
+            communities: Sequence[Community] = self.communities
+        else:
+            community = self._by_guild.get(guild.id)
+            communities = () if community is None else (community,)
+        for community in communities:
+            for hook in community.message_hooks:
+                try:
+                    hook(message)
+                except Exception:
+                    log.exception("message hook %r failed on message %s", hook, message.id)
 
     def spawn(self, coro: Awaitable[None], *, name: str) -> None:
         """Run ``coro`` in the background, tracked: errors are logged, close() cancels it."""
-        self.services.background.spawn(coro, name=name)
+        self.background.spawn(coro, name=name)
 
     async def setup_hook(self) -> None:
-        self.services.start()
-        self.reviews.install(self)
-        for name in self.extension_names:
-            await self.load_extension(name)
-        self.schedule.start()
+        for community in self.communities:
+            if self.catch_up_history:
+                community.services.activity.hold()
+            community.services.start()
+            community.reviews.install(community)
+            for name in self.extension_names:
+                await importlib.import_module(name).setup(community)
+            community.schedule.start()
         # Not on_ready: that fires again after every reconnect.
         self._startup = asyncio.create_task(self._after_first_ready(), name="flywheel-startup")
 
     async def _after_first_ready(self) -> None:
         await self.wait_until_ready()
-        guild = self.get_guild(self.guild_id)
+        await asyncio.gather(*(self._community_ready(c) for c in self.communities))
+        self.flywheel_ready.set()
+        if self.freeze_heap_when_ready:
+            frozen = runtime.freeze_startup_heap()
+            log.info("start-up heap frozen: %d objects left out of full collections", frozen)
+
+    async def _community_ready(self, community: Community) -> None:
+        guild = self.get_guild(community.guild_id)
         if guild is None:
             log.error(
                 "the bot is not in the configured guild %s (discord.guild_id); invite it with "
                 "the OAuth2 URL from the README, or fix the id",
-                self.guild_id,
+                community.guild_id,
             )
             return
-        if self.settings.discord.sync_commands:
+        if community.settings.discord.sync_commands:
             try:
                 await sync_if_changed(
                     self.tree,
                     guild,
                     application_id=self.application_id,
-                    sessions=self.services.sessions,
+                    sessions=community.services.sessions,
                     clock=self.clock,
                 )
             except discord.HTTPException as exc:
@@ -200,17 +304,27 @@ class Flywheel(commands.Bot):
                     "applications.commands scope",
                     exc,
                 )
-        self.dispatch("flywheel_ready", guild)
-        self.spawn(self._catch_up(), name="schedule-catch-up")
-        self.flywheel_ready.set()
-        if self.freeze_heap_when_ready:
-            frozen = runtime.freeze_startup_heap()
-            log.info("start-up heap frozen: %d objects left out of full collections", frozen)
+        community.dispatch("flywheel_ready", guild)
+        if self.catch_up_history:
+            community.spawn(self._fill_gap(community, guild), name="history-catch-up")
+        community.spawn(self._catch_up(community), name="schedule-catch-up")
+        community.flywheel_ready.set()
 
-    async def _catch_up(self) -> None:
+    async def _fill_gap(self, community: Community, guild: discord.Guild) -> None:
+        try:
+            await community.services.backfill.fill_gap(DiscordHistory(guild, guild.me))
+        except Exception as exc:
+            log.exception("history catch-up failed")
+            await community.outbox.alert(
+                f"Flywheel could not read the history since it last stopped ({exc}): messages "
+                "sent while it was away are not counted. Check that the bot can View Channel "
+                "and Read Message History, then restart it"
+            )
+
+    async def _catch_up(self, community: Community) -> None:
         """Posts a restart interrupted or missed; features that follow up listen for the end."""
-        await self.schedule.catch_up()
-        self.dispatch("flywheel_caught_up")
+        await community.schedule.catch_up()
+        community.dispatch("flywheel_caught_up")
 
     async def _finish_in_flight_work(self) -> None:
         """Let event handlers and spawned work still running finish briefly, then cancel them.
@@ -219,15 +333,15 @@ class Flywheel(commands.Bot):
         names the tasks it runs listeners in ``discord.py: on_<event>``.
         """
         current = asyncio.current_task()
+        spawned = set(self.background.pending).union(
+            *(community.services.background.pending for community in self.communities)
+        )
         in_flight = {
             task
             for task in asyncio.all_tasks()
             if task is not current
             and not task.done()
-            and (
-                task in self.services.background.pending
-                or task.get_name().startswith("discord.py: on_")
-            )
+            and (task in spawned or task.get_name().startswith("discord.py: on_"))
         }
         await finish_or_cancel(in_flight, IN_FLIGHT_GRACE_SECONDS)
 
@@ -241,6 +355,24 @@ class Flywheel(commands.Bot):
             except Exception:
                 log.exception("shutdown hook %r failed", hook)
         self._shutdown_hooks.clear()
-        await self.services.close()
-        self.schedule.stop()
+        await self.background.finish(CLOSE_GRACE_SECONDS)
+        for community in self.communities:
+            await community.services.close()
+            community.schedule.stop()
         await super().close()
+
+
+class ShardedFlywheel(Flywheel, commands.AutoShardedBot):
+    """Flywheel on discord.py's ``AutoShardedClient``: a websocket per shard this process runs
+    (``[discord] shard_count`` and ``shard_ids``); each guild's events come on its own shard."""
+
+    @property
+    def gateway_connected(self) -> bool:
+        """Every shard of this process has a live session."""
+        shards = self.shards
+        return (
+            self.gateway_up
+            and not self.is_closed()
+            and bool(shards)
+            and all(not shard.is_closed() for shard in shards.values())
+        )

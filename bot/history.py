@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import Any
 
 import discord
 from discord.http import Route
@@ -78,7 +79,7 @@ class RequestWindow:
             original = http.request
             loop_time = asyncio.get_running_loop().time
 
-            async def request(route: Route, **kwargs: object) -> object:
+            async def request(route: Route, **kwargs: Any) -> Any:
                 if not _PACED.get():  # a backfill read took its place in ``_space`` already
                     window.record(loop_time())
                 return await original(route, **kwargs)

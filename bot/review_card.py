@@ -17,7 +17,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import discord
 from discord.ext import commands
@@ -27,7 +27,11 @@ from bot.config import Settings
 from bot.core.text import day_label
 from bot.interaction_gate import if_quick
 from bot.outbox import NO_MENTIONS, Outbox, member_name
+from bot.routing import community_of
 from bot.tree import follow_up, handled
+
+if TYPE_CHECKING:
+    from bot.community import Community
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +117,7 @@ class ReviewDesk:
         self.outbox = outbox
         self._kinds: dict[str, ReviewKind[Any]] = {}
 
-    def install(self, bot: commands.Bot) -> None:
+    def install(self, bot: commands.Bot | Community) -> None:
         """Route every card's buttons and forms here (once, before the cogs load)."""
         bot.add_dynamic_items(ReviewButton)
         bot.add_listener(self.on_interaction)
@@ -328,10 +332,7 @@ async def refuse(interaction: discord.Interaction[Any], text: str) -> None:
 
 
 def _desk(interaction: discord.Interaction[Any]) -> ReviewDesk:
-    desk = getattr(interaction.client, "reviews", None)
-    if not isinstance(desk, ReviewDesk):
-        raise TypeError("review cards only work in a bot that carries a ReviewDesk")
-    return desk
+    return community_of(interaction).reviews
 
 
 class ReviewButton(

@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
+from bot.routing import community_of
 
 CogT = TypeVar("CogT", bound=commands.Cog)
 
@@ -153,8 +154,7 @@ class FlywheelTree(app_commands.CommandTree):
 
 def loaded_cog(interaction: discord.Interaction[Any], cog_type: type[CogT]) -> CogT:
     """The loaded cog of ``cog_type``, for a persistent button or form (they hold no state)."""
-    client = interaction.client
-    cog = client.get_cog(cog_type.__cog_name__) if isinstance(client, commands.Bot) else None
+    cog = community_of(interaction).get_cog(cog_type.__cog_name__)
     if not isinstance(cog, cog_type):
         raise RuntimeError(f"the {cog_type.__cog_name__} cog is not loaded")
     return cog

@@ -12,7 +12,7 @@ import logging
 import discord
 from discord.ext import commands
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.activity import MessageFacts
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def message_facts(message: discord.Message, guild_id: int) -> MessageFacts:
 
 
 class Activity(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.activity
         self.guild_id = bot.guild_id
@@ -92,5 +92,5 @@ class Activity(commands.Cog):
                 self.service.deleted(message_id)
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Activity(bot))

@@ -10,7 +10,7 @@ from discord.ext import commands
 from discord.utils import snowflake_time
 
 from bot.checks import is_moderator
-from bot.client import Flywheel
+from bot.community import Community
 from bot.errors import UserFacingError
 from bot.outbox import only
 from bot.services.answers import (
@@ -28,7 +28,7 @@ MAX_FORUM_TAGS = 5
 
 
 class Answers(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.answers
         self.menu = app_commands.ContextMenu(name="Mark as answer", callback=self.mark_as_answer)
@@ -161,5 +161,5 @@ class Answers(commands.Cog):
         return None
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Answers(bot))

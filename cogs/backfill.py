@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.backfill import parse_span
 from bot.errors import UserFacingError
 from bot.history import DiscordHistory
@@ -59,7 +59,7 @@ class Backfill(commands.Cog):
         default_permissions=discord.Permissions(administrator=True),
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.backfill
         self._task: asyncio.Task[None] | None = None
@@ -162,5 +162,5 @@ class Backfill(commands.Cog):
         )
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Backfill(bot))

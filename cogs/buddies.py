@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.errors import UserFacingError
 from bot.outbox import only
 from bot.scheduling import Recurring, daily
@@ -32,7 +32,7 @@ class Buddies(commands.Cog):
         name="buddy", description="Welcome newcomers as their buddy", guild_only=True
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.buddies
 
@@ -223,5 +223,5 @@ class Buddies(commands.Cog):
         return report
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Buddies(bot))

@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.text import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_LIMIT,
@@ -165,7 +165,7 @@ def pending(sub: Submission) -> Decision:
 
 
 class ContentCog(commands.Cog, name="Content"):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.content
         self.review = ContentReview(self.service)
@@ -199,7 +199,10 @@ class ContentCog(commands.Cog, name="Content"):
 
 
 async def send_for_review(
-    bot: Flywheel, interaction: discord.Interaction[Any], review: ContentReview, result: ShareResult
+    bot: Community,
+    interaction: discord.Interaction[Any],
+    review: ContentReview,
+    result: ShareResult,
 ) -> None:
     """Answer a /share or /contribution submit: an earlier submission of the link is refused by
     name and day; a new one gets its review card and the member hears where it went."""
@@ -228,5 +231,5 @@ async def send_for_review(
     await follow_up(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(ContentCog(bot))

@@ -17,7 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel
+from bot.community import Community
 from bot.kind_choices import chosen_kind, key_of, kind_choices
 from bot.outbox import NO_MENTIONS, member_name
 from bot.services.adjustments import (
@@ -44,7 +44,7 @@ class Contributions(commands.Cog):
         guild_only=True,
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.adjustments
 
@@ -168,5 +168,5 @@ class Contributions(commands.Cog):
         return kind_choices(self.bot.services.content.reviewed_kinds(), current)
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Contributions(bot))

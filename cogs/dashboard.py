@@ -22,7 +22,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.config import Settings
 from bot.outbox import NO_MENTIONS
 
@@ -49,7 +49,7 @@ def sign_in_link(settings: Settings, token: str) -> str:
 
 
 class Dashboard(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.sign_in = bot.services.web_sign_in
         self.decisions = bot.services.web_decisions
@@ -125,5 +125,5 @@ class Dashboard(commands.Cog):
         )
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Dashboard(bot))

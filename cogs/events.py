@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel
+from bot.community import Community
 from bot.errors import UserFacingError
 from bot.services.events import (
     EventInfo,
@@ -108,7 +108,7 @@ class Events(commands.Cog):
         name="event", description="Scheduled events and their credits", guild_only=True
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.events
 
@@ -230,5 +230,5 @@ class Events(commands.Cog):
         ]
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Events(bot))

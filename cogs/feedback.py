@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_moderator
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.feedback import CLOSED, STATUS_TAGS, Status, status_named
 from bot.core.text import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, clip
 from bot.errors import UserFacingError
@@ -58,7 +58,7 @@ RECORD_RETRY = RetryPolicy(attempts=3, first_wait=0.5, max_wait=2.0)
 DM_FOOTER = "You get these because you asked for it or voted; /privacy updates off stops them."
 
 
-def is_staff(user: discord.abc.User, bot: Flywheel) -> bool:
+def is_staff(user: discord.abc.User, bot: Community) -> bool:
     if is_moderator(user, bot.settings):
         return True
     roles = [role.id for role in getattr(user, "roles", [])]
@@ -256,7 +256,7 @@ class FeedbackCog(commands.Cog, name="Feedback"):
         guild_only=True,
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service: FeedbackService = bot.services.feedback
         #: One round of DMs at a time: two changes in a row share Discord's DM limit.
@@ -626,5 +626,5 @@ def similar_text(similar: list[Similar]) -> str:
     )
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(FeedbackCog(bot))

@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_moderator, moderator_only
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.groups import KIND_LABELS, NAME_MAX, REGION_MAX, channel_name
 from bot.core.text import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, clip
 from bot.errors import UserFacingError
@@ -52,7 +52,7 @@ class Groups(commands.Cog):
         name="group", description="User groups: local, virtual, industry, use case", guild_only=True
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.groups
 
@@ -389,5 +389,5 @@ class Groups(commands.Cog):
         return interaction.user
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Groups(bot))

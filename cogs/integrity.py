@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel
+from bot.community import Community
 from bot.config import WEEKDAYS
 from bot.outbox import NO_MENTIONS
 from bot.scheduling import Recurring
@@ -23,7 +23,7 @@ NOTE_JOB_ID = "integrity-note"
 
 
 class Integrity(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.integrity
 
@@ -59,5 +59,5 @@ class Integrity(commands.Cog):
         return await self.bot.outbox.mod_log(text)
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Integrity(bot))

@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.member_text import clean_text
 from bot.core.text import clip, day_label
 from bot.errors import UserFacingError
@@ -48,7 +48,7 @@ class Ladder(commands.Cog):
         name="tier", description="Members' tiers on the ladder (moderators)", guild_only=True
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.ladder
         self.automation = bot.services.tiers
@@ -284,5 +284,5 @@ class Ladder(commands.Cog):
         await follow_up(interaction, text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Ladder(bot))

@@ -13,7 +13,7 @@ import logging
 import discord
 from discord.ext import commands
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.services.members import MemberInfo
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def member_info(member: discord.Member) -> MemberInfo:
 
 
 class Members(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.members
 
@@ -65,5 +65,5 @@ class Members(commands.Cog):
             await self.service.updated(member_info(member))
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Members(bot))

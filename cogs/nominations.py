@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.text import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_LIMIT,
@@ -175,7 +175,7 @@ def _approved_text(decided: Decided) -> str:
 
 
 class Nominations(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.nominations
         self.review = NominationReview(self.service)
@@ -293,5 +293,5 @@ class Nominations(commands.Cog):
         return line
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Nominations(bot))

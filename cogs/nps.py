@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel, services_of
+from bot.community import Community
 from bot.core.embeds import paginate
 from bot.core.nps import closes_on, is_open, period_from_key, render_report, survey_period
 from bot.core.periods import Period
@@ -29,6 +29,7 @@ from bot.errors import UserFacingError
 from bot.interaction_gate import if_quick
 from bot.outbox import NO_MENTIONS, paced
 from bot.posting import to_embed
+from bot.routing import services_of
 from bot.scheduling import OncePerPeriod
 from bot.services.nps import NPS_KIND
 from bot.services.recognition import Claim
@@ -201,7 +202,7 @@ class Nps(commands.Cog):
         name="nps", description="Ambassador NPS surveys (moderators)", guild_only=True
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.nps
 
@@ -379,6 +380,6 @@ class Nps(commands.Cog):
         )
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     bot.add_dynamic_items(ScoreButton, CommentButton)
     await bot.add_cog(Nps(bot))

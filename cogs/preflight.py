@@ -8,7 +8,7 @@ import discord
 from discord.ext import commands
 from discord.flags import alias_flag_value, flag_value
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.config import Settings
 from bot.core import preflight
 from bot.core.preflight import ChannelInfo, GuildSnapshot, Problem, Requirements, RoleInfo
@@ -96,7 +96,7 @@ def report(problems: list[Problem]) -> str:
 
 
 class Preflight(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.problems: list[Problem] = []
 
@@ -111,5 +111,5 @@ class Preflight(commands.Cog):
         await self.bot.outbox.mod_log(report(self.problems))
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Preflight(bot))

@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.scheduling import Recurring, daily
 from bot.services.privacy import Erasure, encode
 from bot.tree import follow_up, handled
@@ -117,7 +117,7 @@ class Privacy(commands.Cog):
         name="privacy", description="Your data and how you appear", guild_only=True
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.members = bot.services.members
         self.service = bot.services.privacy
@@ -285,5 +285,5 @@ def _leaderless(erasure: Erasure) -> str:
     )
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Privacy(bot))

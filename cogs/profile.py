@@ -15,13 +15,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_moderator
-from bot.client import Flywheel, services_of
+from bot.community import Community
 from bot.config import Settings
 from bot.core.kinds import KindTable
 from bot.errors import UserFacingError
 from bot.interaction_gate import PUBLIC_ANSWER
 from bot.kind_choices import chosen_kind, kind_choices
 from bot.outbox import NO_MENTIONS
+from bot.routing import services_of
 from bot.services.ladder_views import Outlook, outlook
 from bot.services.stats import PERIODS, LeaderboardPage, Period, Profile, StatsService
 
@@ -223,7 +224,7 @@ def page_buttons(board: LeaderboardPage, kind: str, owner: int) -> discord.ui.Vi
 
 
 class Profiles(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.stats = bot.services.stats
 
@@ -285,6 +286,6 @@ class Profiles(commands.Cog):
         return kind_choices(self.bot.settings.kinds, current, first=(EVERY_KIND,))
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     bot.add_dynamic_items(PageButton)
     await bot.add_cog(Profiles(bot))

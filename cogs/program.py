@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.embeds import paginate
 from bot.core.health import render_health
 from bot.outbox import NO_MENTIONS
@@ -31,7 +31,7 @@ class Program(commands.Cog):
         name="program", description="Program health and its numbers (moderators)", guild_only=True
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.health
 
@@ -69,5 +69,5 @@ class Program(commands.Cog):
         )
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Program(bot))

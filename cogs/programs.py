@@ -22,7 +22,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import is_moderator
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.text import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, EMBED_TITLE_LIMIT, clip
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS, member_name, paced
@@ -49,7 +49,7 @@ STATUS_COLOURS = {
 }
 
 
-def is_staff(user: discord.abc.User, bot: Flywheel) -> bool:
+def is_staff(user: discord.abc.User, bot: Community) -> bool:
     if is_moderator(user, bot.settings):
         return True
     return bot.services.programs.is_product_staff([r.id for r in getattr(user, "roles", [])])
@@ -288,7 +288,7 @@ class ProgramsCog(commands.Cog, name="Programs"):
         name="research", description="User research: calls for volunteers", guild_only=True
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service: ProgramsService = bot.services.programs
         self.review = BetaReview(self.service)
@@ -689,5 +689,5 @@ class ProgramsCog(commands.Cog, name="Programs"):
         )
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(ProgramsCog(bot))

@@ -22,7 +22,7 @@ from discord.ext import commands
 
 from bot.charts import daily_activity_png
 from bot.checks import moderator_only
-from bot.client import Flywheel
+from bot.community import Community
 from bot.config import RitualConfig
 from bot.core.embeds import EmbedSpec, paginate
 from bot.core.newsletter import render_newsletter
@@ -108,7 +108,7 @@ class Recognition(commands.Cog):
         name="spotlight", description="Member spotlights (moderators)", guild_only=True
     )
 
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.recognition
         self.poster = Poster(bot, self.service)
@@ -535,5 +535,5 @@ def _jump(guild_id: int | None, channel_id: int | None, message_id: int | None) 
     return f" (https://discord.com/channels/{guild_id}/{channel_id}/{message_id})"
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Recognition(bot))

@@ -9,7 +9,7 @@ from datetime import timedelta
 import discord
 from discord.ext import commands
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.core.referrals import InviteState
 from bot.scheduling import Recurring
 from bot.services.members import JoinKind
@@ -54,7 +54,7 @@ def credited_lines(outcomes: Sequence[ReferralOutcome]) -> str | None:
 
 
 class Referrals(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.referrals
 
@@ -142,5 +142,5 @@ class Referrals(commands.Cog):
         await self._announce(await self.service.settle_pending(user_id))
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Referrals(bot))

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import Flywheel
+from bot.community import Community
 from bot.errors import UserFacingError
 from bot.interaction_gate import PUBLIC_ANSWER
 from bot.outbox import only
@@ -28,7 +28,7 @@ def thank_you(given: ThanksGiven) -> str:
 
 
 class Thanks(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.thanks
 
@@ -70,5 +70,5 @@ class Thanks(commands.Cog):
         )
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Thanks(bot))

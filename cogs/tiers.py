@@ -15,11 +15,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import moderator_only
-from bot.client import Flywheel, services_of
+from bot.community import Community
 from bot.config import TierConfig
 from bot.core.kinds import KindTable
 from bot.errors import UserFacingError
 from bot.outbox import NO_MENTIONS
+from bot.routing import services_of
 from bot.services.ladder import LadderService
 from bot.services.ladder_views import build_report, render, requirements
 from bot.tree import follow_up
@@ -89,7 +90,7 @@ def clip_lines(lines: list[str], limit: int = 4000) -> str:
 
 
 class Tiers(commands.Cog):
-    def __init__(self, bot: Flywheel) -> None:
+    def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.ladder = bot.services.ladder
 
@@ -147,9 +148,9 @@ def preview_command() -> app_commands.Command[Any, ..., None]:
     return preview
 
 
-def _tier_group(bot: Flywheel) -> tuple[app_commands.Group, bool]:
+def _tier_group(bot: Community) -> tuple[app_commands.Group, bool]:
     """The ``/tier`` group (the ladder cog's) and whether it was created here."""
-    existing = bot.tree.get_command("tier")
+    existing = bot.tree.get_command("tier", guild=discord.Object(bot.guild_id))
     if isinstance(existing, app_commands.Group):
         return existing, False
     group = app_commands.Group(
@@ -158,15 +159,9 @@ def _tier_group(bot: Flywheel) -> tuple[app_commands.Group, bool]:
     return group, True
 
 
-async def setup(bot: Flywheel) -> None:
+async def setup(bot: Community) -> None:
     await bot.add_cog(Tiers(bot))
     group, created = _tier_group(bot)
     group.add_command(preview_command())
     if created:
-        bot.tree.add_command(group)
-
-
-async def teardown(bot: Flywheel) -> None:
-    group = bot.tree.get_command("tier")
-    if isinstance(group, app_commands.Group):
-        group.remove_command("preview")
+        bot.tree.add_command(group, guild=discord.Object(bot.guild_id))

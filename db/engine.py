@@ -47,9 +47,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit (no lazy reload on access)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_session_factory(
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (no lazy reload on access).
+
+    ``info`` is carried by every session (a server's lease fence, see ``bot.leases``).
+    """
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 def create_what_if_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:

@@ -909,3 +909,22 @@ class WebReviewDecision(Base):
     record_id: Mapped[int] = mapped_column(IdColumn)
     moderator_id: Mapped[int] = mapped_column(Snowflake)
     decided_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class CommunityLease(Base):
+    """Which process runs a server's once-per-server work, until when (PostgreSQL only).
+
+    Scheduled posts, sweeps, role reconciliation and campaign DMs must happen once per server
+    however many processes run. The holder renews ``expires_at`` (the database's clock, the
+    one clock every process shares) while alive; a standby takes an expired lease, raising
+    ``epoch``. Claims check the lease in their own transaction, so a stale holder can't post.
+    """
+
+    __tablename__ = "community_leases"
+
+    guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
+    #: host, process id and a random part: unique to one run of one process.
+    holder: Mapped[str] = mapped_column(String(200))
+    epoch: Mapped[int] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(TZDateTime)
+    expires_at: Mapped[datetime] = mapped_column(TZDateTime)

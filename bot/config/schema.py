@@ -651,6 +651,12 @@ class Config:
     settings: Settings
     token: SecretStr | None
     source: Path
+    #: Every server's settings (placeholder until the servers directory lands).
+    communities: tuple[Settings, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.communities:
+            object.__setattr__(self, "communities", (self.settings,))
 
 
 # --------------------------------------------------------------------------------------------

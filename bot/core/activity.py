@@ -399,6 +399,20 @@ class ActivityCounter:
         """Members whose last counted time is kept for the cooldown."""
         return len(self._last_counted)
 
+    def continue_from(self, earlier: ActivityCounter) -> None:
+        """Carry on where ``earlier`` stopped: its cooldowns and the messages it has seen.
+
+        A history catch-up counts the messages before a moment with a counter of its own;
+        the live counter then takes over, so a post just after that moment is judged against
+        the member's last counted post just before it, as one uninterrupted bot would.
+        """
+        for message_id, counted in earlier._seen.items():
+            self._seen.setdefault(message_id, counted)
+        for author, at in earlier._last_counted.items():
+            last = self._last_counted.get(author)
+            if last is None or at > last:
+                self._remember_counted(author, at)
+
     def _remember_counted(self, author: int, created: datetime) -> None:
         last_counted = self._last_counted
         last_counted[author] = created

@@ -51,6 +51,7 @@ from db.repositories.presence import PresenceKey, PresenceRepository
 log = logging.getLogger(__name__)
 
 _OTHER_GUILD = Verdict(False, "other server")
+_HELD = Verdict(False, "held for the history catch-up")
 #: /thanks asks "posted here in the last N hours", so a stored presence may lag the latest post
 #: by this much: a chatty member's row is rewritten every few minutes, not on every flush.
 PRESENCE_PRECISION = timedelta(minutes=5)
@@ -85,6 +86,16 @@ class _PendingDay(NamedTuple):
     due: datetime
     #: Messages counted for the day since it became pending, minus those taken back.
     net: int
+
+
+class HeldPost(NamedTuple):
+    message_id: int
+    author_id: int
+    channel_id: int
+    parent_channel_id: int | None
+    category_id: int | None
+    created_at: datetime
+    content: str
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,8 @@ class ActivityService:
         self._flusher: asyncio.Task[None] | None = None
         self._failing_since: float | None = None
         self._last_failure_log = 0.0
+        #: Members' posts kept aside while a history catch-up recounts their days (``hold``).
+        self._held: list[HeldPost] | None = None
 
     # --- hot path: no awaits -------------------------------------------------------------------
 
@@ -167,6 +180,19 @@ class ActivityService:
     ) -> Verdict:
         """``observe`` for a member's own post in this server, from plain values (the hot path)."""
         self._posted(channel_id, parent_channel_id, author_id, created_at)
+        if self._held is not None:
+            self._held.append(
+                HeldPost(
+                    message_id,
+                    author_id,
+                    channel_id,
+                    parent_channel_id,
+                    category_id,
+                    created_at,
+                    content,
+                )
+            )
+            return _HELD
         return self.counter.observe_post(
             message_id,
             author_id,
@@ -176,6 +202,28 @@ class ActivityService:
             created_at,
             content,
         )
+
+    def hold(self) -> None:
+        """Keep members' posts aside, uncounted, until :meth:`release`.
+
+        A catch-up from history (``BackfillService.fill_gap``) recounts the days since the
+        last stored message and writes each day's count as history shows it; a live post
+        counted meanwhile would be added on top of a day the catch-up then raises, or be
+        counted twice. Held posts are counted on release, after the catch-up's.
+        """
+        if self._held is None:
+            self._held = []
+
+    def release(self, until: datetime | None = None, earlier: ActivityCounter | None = None) -> int:
+        """Count the held posts written at or after ``until`` (those before it are in the
+        catch-up's count), continuing ``earlier``'s cooldowns; returns how many were held."""
+        held, self._held = self._held or [], None
+        if earlier is not None:
+            self.counter.continue_from(earlier)
+        for post in held:
+            if until is None or post.created_at >= until:
+                self.counter.observe_post(*post)
+        return len(held)
 
     def deleted(self, message_id: int) -> bool:
         """A message was deleted; True if it had counted and was taken back."""

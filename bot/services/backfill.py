@@ -28,7 +28,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +41,7 @@ from bot.services.activity import ActivityService, activity_rules
 from bot.services.answers import AnswersService, HelpThread, MarkRequest, solved_tag
 from bot.services.effects import DiscordEffects
 from bot.services.ladder_automation import LadderAutomation
+from db.repositories.activity import ActivityRepository
 from db.repositories.backfill import BackfillRepository, Staged
 from db.repositories.privacy import Erasures
 from db.repositories.questions import QuestionRepository
@@ -111,6 +112,16 @@ class Progress:
     messages_read: int = 0
     problems: list[str] = field(default_factory=list)
     finished: bool = False
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """What a history catch-up did (``since`` None: nothing was stored, nothing to catch up)."""
+
+    since: datetime | None
+    messages_read: int
+    member_days: int
+    held_posts: int
 
 
 @dataclass(frozen=True)
@@ -246,6 +257,79 @@ class BackfillService:
             return BackfillReport(
                 progress, members, days, questions, answers, promoted, dry_run, summary
             )
+
+    async def fill_gap(self, history: History) -> GapReport:
+        """After a start, a restart or a takeover: count what was said while no process was
+        listening, from the start of the last day with a stored message up to now.
+
+        The live counter holds members' posts meanwhile (``ActivityService.hold``, set before
+        the gateway connects). Each day read is recounted whole from history, and its stored
+        count raised to it (a count is raised, never added to, so what the previous process
+        stored is not counted twice); then the held posts written since are counted on top,
+        continuing the catch-up's cooldowns. Only activity is caught up: a question thread
+        opened while no process listened is credited when it is next answered live.
+        """
+        async with self._lock:
+            try:
+                return await self._fill_gap(history)
+            finally:
+                self.activity.release()  # on failure too: live counting must not stay held
+
+    async def _fill_gap(self, history: History) -> GapReport:
+        rules = activity_rules(self.settings)
+        async with self.sessions() as session:
+            last_day = await ActivityRepository(session, self.guild_id).last_day()
+            erased = await Erasures.load(session, self.guild_id)
+        if last_day is None:  # nothing stored yet: a new server's history is /backfill's
+            return GapReport(None, 0, 0, 0)
+        since = datetime.combine(last_day, time.min, tzinfo=rules.timezone)
+        until = self.clock.now()
+        staged: list[Staged] = []
+        read = [0]
+        screen = ActivityCounter(rules)
+
+        async def one(channel: PastChannel) -> None:
+            cursor = snowflake_at(until)
+            while True:
+                page = await history.page(channel.channel_id, cursor)
+                for m in page:
+                    if m.created_at < since or m.author_is_bot or m.is_webhook or m.is_system:
+                        continue
+                    if erased.erased_after(m.author_id, m.created_at):
+                        continue
+                    read[0] += 1
+                    if (
+                        screen.screen(
+                            channel.channel_id, channel.parent_id, channel.category_id, m.content
+                        )
+                        is None
+                    ):
+                        staged.append((m.message_id, m.author_id, m.created_at))
+                if len(page) < PAGE or page[-1].created_at < since:
+                    return
+                cursor = page[-1].message_id
+
+        channels = [c for c in await history.channels(None) if c.readable]
+        channels = [c for c in channels if c.created_at is None or c.created_at < until]
+        await _each(channels, one, readers=READERS)
+        counter = ActivityCounter(rules)
+        for message_id, author_id, at in sorted(staged, key=lambda s: (s[2], s[0])):
+            counter.count_screened(message_id, author_id, at)
+        members: set[int] = set()
+        days = await self._write_counts(counter.drain().increments, until, members)
+        held = self.activity.release(until, counter)
+        if members:
+            await self.activity.contributions.changed(frozenset(members))
+        log.info(
+            "history catch-up: %d message(s) read in %d channel(s) since %s, %d member-day(s) "
+            "recounted, %d live post(s) held meanwhile",
+            read[0],
+            len(channels),
+            last_day,
+            days,
+            held,
+        )
+        return GapReport(since, read[0], days, held)
 
     # --- reading -------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ActivityDay
@@ -35,6 +35,12 @@ class ActivityRepository:
                 set_={"messages": ActivityDay.messages + stmt.excluded.messages},
             ).returning(ActivityDay.user_id),
             rows,
+        )
+
+    async def last_day(self) -> date | None:
+        """The latest day with a counted message stored: where a catch-up from history starts."""
+        return await self.session.scalar(
+            select(func.max(ActivityDay.day)).where(ActivityDay.guild_id == self.guild_id)
         )
 
     async def member_days_since(self, since: date) -> list[tuple[int, date]]:

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import EventRsvp, TrackedEvent, VoiceSession
+from db.repositories.leases import check_fence
 from db.upsert import insert_for
 
 #: Events that can still change: their channel is watched and their host can be set.
@@ -83,6 +84,7 @@ class EventRepository:
 
     async def claim_settlement(self, event_id: int, *, now: datetime, attendee_count: int) -> bool:
         """Mark the event settled; False if it already was (so credits are written once)."""
+        await check_fence(self.session)
         result = await self.session.execute(
             update(TrackedEvent)
             .where(

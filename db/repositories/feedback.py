@@ -21,6 +21,7 @@ from db.models import (
     Member,
     TierState,
 )
+from db.repositories.leases import check_fence
 from db.upsert import insert_for
 
 
@@ -265,6 +266,7 @@ class FeedbackRepository:
 
     async def claim_notice(self, change_id: int, user_id: int, *, now: datetime) -> bool:
         """Claim one DM before it is sent: False if it was claimed (or sent) before."""
+        await check_fence(self.session)
         stmt = (
             insert_for(self.session, FeedbackNotice)
             .values(

@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import NewsletterDelivery, NewsletterSubscription
+from db.repositories.leases import check_fence
 from db.upsert import insert_for
 
 
@@ -66,6 +67,7 @@ class NewsletterRepository:
 
     async def claim_delivery(self, period: str, user_id: int, *, now: datetime) -> bool:
         """Claim the member's DM before it is sent; False if anyone claimed it before."""
+        await check_fence(self.session)
         stmt = (
             insert_for(self.session, NewsletterDelivery)
             .values(guild_id=self.guild_id, period=period, user_id=user_id, state="sending", at=now)

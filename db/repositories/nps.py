@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Member, NpsResponse, SurveyInvite, TierState
+from db.repositories.leases import check_fence
 from db.upsert import insert_for
 
 
@@ -47,6 +48,7 @@ class NpsRepository:
 
     async def claim_invite(self, period: str, user_id: int, *, now: datetime) -> bool:
         """Claim the member's invite before it is sent; False if anyone claimed it before."""
+        await check_fence(self.session)
         stmt = (
             insert_for(self.session, SurveyInvite)
             .values(guild_id=self.guild_id, period=period, user_id=user_id, state="sending", at=now)

@@ -23,6 +23,7 @@ from db.models import (
     TierState,
     UserGroup,
 )
+from db.repositories.leases import check_fence
 from db.upsert import insert_for
 
 
@@ -197,6 +198,7 @@ class ProgramsRepository:
         return [int(u) for u in rows]
 
     async def claim_thanks(self, program_id: int, user_id: int, *, now: datetime) -> bool:
+        await check_fence(self.session)
         result = await self.session.execute(
             update(BetaTester)
             .where(
@@ -390,6 +392,7 @@ class ProgramsRepository:
         return "picked" if _count(seat) == 1 else "full"
 
     async def claim_pick_notice(self, call_id: int, user_id: int) -> bool:
+        await check_fence(self.session)
         result = await self.session.execute(
             update(ResearchVolunteer)
             .where(

@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ScheduledPost
+from db.repositories.leases import check_fence
 from db.upsert import insert_for
 
 
@@ -21,6 +22,7 @@ class ScheduledPostRepository:
         self, *, kind: str, period: str, nonce: str, now: datetime, delayed: bool = False
     ) -> ScheduledPost | None:
         """Claim ``(kind, period)``; None if it was already claimed (posted or not)."""
+        await check_fence(self.session)
         stmt = (
             insert_for(self.session, ScheduledPost)
             .values(
@@ -79,6 +81,7 @@ class ScheduledPostRepository:
         flight, or a missing row, is left alone so two senders never hold one period. The
         previous post's channel and message ids stay until ``mark_posted`` replaces them.
         """
+        await check_fence(self.session)
         result: CursorResult[Any] = await self.session.execute(  # type: ignore[assignment]
             update(ScheduledPost)
             .where(
