@@ -18,11 +18,19 @@ from emulator import Emulator, GuildHandle, permissions
 from emulator.world import Channel, Member, Role
 
 TOKEN = "emulator-token"
+#: The identify window (Discord: 5 s) scaled down so tests that re-identify stay quick; clients
+#: that re-identify wait this long first, as discord.py waits 5 s against Discord.
+IDENTIFY_WINDOW = 0.2
 
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    emulator = Emulator(bot_token=TOKEN, bot_name="Flywheel", heartbeat_interval=500)
+    emulator = Emulator(
+        bot_token=TOKEN,
+        bot_name="Flywheel",
+        heartbeat_interval=500,
+        identify_window=IDENTIFY_WINDOW,
+    )
     await emulator.start()
     old_base = discord.http.Route.BASE
     old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
