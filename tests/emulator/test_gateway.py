@@ -14,7 +14,7 @@ import pytest
 from emulator import Emulator, intents, permissions
 from tests.e2e.util import eventually
 
-from .conftest import IDENTIFY_WINDOW, TOKEN, make_client, running
+from .conftest import TOKEN, ScaledClient, make_client, running
 
 
 async def test_ready_delivers_the_whole_guild(emu, world):
@@ -224,17 +224,8 @@ async def test_resume_replays_events_missed_while_disconnected(emu, world):
     assert session.resumes == 1 and len(emu.sessions) == 1
 
 
-class NoIdentifyDelay(discord.Client):
-    """discord.py sleeps 5 s (Discord's identify window) before a non-initial IDENTIFY; tests
-    run the emulator with a shorter window and wait that instead."""
-
-    async def before_identify_hook(self, shard_id, *, initial=False):
-        if not initial:
-            await asyncio.sleep(IDENTIFY_WINDOW)
-
-
 async def test_unknown_session_gets_invalid_session_and_reidentifies(emu, world):
-    client = NoIdentifyDelay(intents=discord.Intents.all(), guild_ready_timeout=0.05)
+    client = ScaledClient(intents=discord.Intents.all(), guild_ready_timeout=0.05)
     async with running(client):
         [session] = emu.sessions
         emu.invalidate_session(session)

@@ -46,8 +46,7 @@ async def fresh():
 
 
 class Sharded(discord.AutoShardedClient):
-    """discord.py waits 5 s (Discord's window) before each non-initial IDENTIFY; against an
-    emulator with a shorter window it waits that instead."""
+    """An AutoShardedClient scaled to the fixture's identify window (see ``ScaledClient``)."""
 
     async def before_identify_hook(self, shard_id, *, initial=False):
         if not initial:
