@@ -11,7 +11,10 @@ identify again); more than 120 frames in 60 seconds close it with 4008; a frame 
 JSON closes it with 4002, any other than heartbeat, identify and resume before identifying
 with 4003. The server side of the protocol is public: :meth:`Gateway.request_heartbeat`
 (op 1), :meth:`Gateway.reconnect` (op 7), :meth:`Gateway.invalid_session` (op 9, resumable
-or not), :meth:`Gateway.drop` (a lost connection).
+or not), :meth:`Gateway.drop` (a lost connection). Sharding and IDENTIFY limits follow
+Discord's (:mod:`emulator.sharding`): 4010 for an invalid ``shard``, 4011 past the guilds a shard
+may carry, op 9 for an IDENTIFY too soon on its rate-limit key, a token reset once the session
+start budget is spent; each session gets only its shard's guilds and events.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from . import intents as I
-from . import payloads
+from . import payloads, sharding
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -74,7 +77,7 @@ class GatewaySession:
             return True
         if guild_id is None:
             return (self.shard_id or 0) == 0
-        return (guild_id >> 22) % self.shard_count == (self.shard_id or 0)
+        return sharding.shard_of(guild_id, self.shard_count) == (self.shard_id or 0)
 
     def has(self, intent: int) -> bool:
         return self.intents & intent == intent
@@ -335,7 +338,7 @@ class Gateway:
             g
             for g in world.guilds.values()
             if world.bot_id in g.members
-            and (shard_count is None or (g.id >> 22) % shard_count == shard_id)
+            and (shard_count is None or sharding.shard_of(g.id, shard_count) == shard_id)
         ]
         if len(carried) > self.emu.max_guilds_per_shard:
             # Discord: "The session would have handled too many guilds - you are required to
