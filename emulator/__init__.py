@@ -98,6 +98,15 @@ every connected one: ``emu.reconnect()`` (op 7), ``emu.request_heartbeat()`` (op
 (:mod:`emulator.chaos`) does drops, op 7, resumable op 9 and op 1 at random moments;
 ``emu.chaos.made`` counts them.
 
+Sharding (:mod:`emulator.sharding`, as Discord): each guild's events go only to sessions of
+shard ``(guild_id >> 22) % count``, DMs only to shard 0; READY lists only the shard's guilds.
+``Emulator(max_guilds_per_shard=2500, max_concurrency=1, identify_window=5.0,
+session_start_total=1000, recommended_shards=None)``: past ``max_guilds_per_shard`` an IDENTIFY
+closes with 4011; a second IDENTIFY on a rate-limit key (``shard_id % max_concurrency``) within
+``identify_window`` gets op 9; a spent session start budget resets ``emu.bot_token`` and closes
+every connection with 4004 (``emu.session_starts.advance(s)`` ages the 24-hour budget). Guilds on
+a chosen shard: ``emu.create_guild("Name", shard=(shard_id, shard_count))``.
+
 Realism notes: GUILD_CREATE carries the full member list only with GUILD_PRESENCES
 on a non-large guild (otherwise discord.py chunks via op 8, which is served);
 INVITE_CREATE/DELETE need MANAGE_CHANNELS; interaction callbacks after

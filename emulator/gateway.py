@@ -11,7 +11,10 @@ identify again); more than 120 frames in 60 seconds close it with 4008; a frame 
 JSON closes it with 4002, any other than heartbeat, identify and resume before identifying
 with 4003. The server side of the protocol is public: :meth:`Gateway.request_heartbeat`
 (op 1), :meth:`Gateway.reconnect` (op 7), :meth:`Gateway.invalid_session` (op 9, resumable
-or not), :meth:`Gateway.drop` (a lost connection).
+or not), :meth:`Gateway.drop` (a lost connection). Sharding and IDENTIFY limits follow
+Discord's (:mod:`emulator.sharding`): 4010 for an invalid ``shard``, 4011 past the guilds a shard
+may carry, op 9 for an IDENTIFY too soon on its rate-limit key, a token reset once the session
+start budget is spent; each session gets only its shard's guilds and events.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from . import intents as I
-from . import payloads
+from . import payloads, sharding
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -74,7 +77,7 @@ class GatewaySession:
             return True
         if guild_id is None:
             return (self.shard_id or 0) == 0
-        return (guild_id >> 22) % self.shard_count == (self.shard_id or 0)
+        return sharding.shard_of(guild_id, self.shard_count) == (self.shard_id or 0)
 
     def has(self, intent: int) -> bool:
         return self.intents & intent == intent
@@ -155,7 +158,14 @@ class Gateway:
         session.seq += 1
         frame = {"op": DISPATCH, "t": event, "s": session.seq, "d": data}
         session.buffer.append(frame)
-        self._log("send", DISPATCH, event, s=session.seq, session_id=session.session_id)
+        self._log(
+            "send",
+            DISPATCH,
+            event,
+            s=session.seq,
+            session_id=session.session_id,
+            shard=session.shard_id,
+        )
         if session.connection is not None:
             session.connection.send(frame)
 
@@ -306,14 +316,41 @@ class Gateway:
         shard = data.get("shard")
         shard_id = shard_count = None
         if shard is not None:
-            try:
-                shard_id, shard_count = int(shard[0]), int(shard[1])
-            except (TypeError, ValueError, IndexError):
-                await conn.close(4010)
+            if (
+                not isinstance(shard, list)
+                or len(shard) != 2
+                or not all(isinstance(n, int) and not isinstance(n, bool) for n in shard)
+            ):
+                await self._refuse(conn, 4010, "Invalid shard.")
                 return
+            shard_id, shard_count = shard
             if shard_count < 1 or not 0 <= shard_id < shard_count:
-                await conn.close(4010)  # Invalid shard
+                await self._refuse(conn, 4010, "Invalid shard.")
                 return
+        starts = self.emu.session_starts
+        if not starts.start():
+            # Discord: "Upon hitting this limit, all active sessions for the app will be
+            # terminated, the bot token will be reset" (topics/gateway, Identifying).
+            await self._reset_token(conn)
+            return
+        world = self.emu.world
+        carried = [
+            g
+            for g in world.guilds.values()
+            if world.bot_id in g.members
+            and (shard_count is None or sharding.shard_of(g.id, shard_count) == shard_id)
+        ]
+        if len(carried) > self.emu.max_guilds_per_shard:
+            # Discord: "The session would have handled too many guilds - you are required to
+            # shard your connection in order to connect."
+            await self._refuse(conn, 4011, "Sharding required.")
+            return
+        if not starts.try_identify(shard_id or 0):
+            # Discord: beyond max_concurrency identifies per 5 seconds "the Gateway will
+            # respond with an Invalid Session (opcode 9)" (topics/gateway, Rate Limiting).
+            self._log("send", INVALID_SESSION, None, reason="identify rate limited", shard=shard)
+            conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+            return
         session = GatewaySession(
             session_id=secrets.token_hex(16),
             intents=intents,
@@ -326,12 +363,7 @@ class Gateway:
         session.connection = conn
         conn.session = session
         self.sessions[session.session_id] = session
-        world = self.emu.world
-        guilds = [
-            g
-            for g in world.guilds.values()
-            if world.bot_id in g.members and session.owns_guild(g.id)
-        ]
+        guilds = carried
         app = world.application
         assert app is not None
         ready: dict[str, Any] = {
@@ -362,6 +394,22 @@ class Gateway:
                     world, g, intents=session.intents, large_threshold=session.large_threshold
                 ),
             )
+
+    async def _refuse(self, conn: Connection, code: int, reason: str) -> None:
+        self._log("send", -1, "CLOSE", code=code, reason=reason)
+        await conn.close(code)
+
+    async def _reset_token(self, conn: Connection) -> None:
+        """The session start limit is spent: the token changes and every session ends."""
+        self.emu.bot_token = f"reset-{secrets.token_hex(12)}"
+        self.emu.token_resets += 1
+        self._log("send", -1, "TOKEN_RESET", reason="session start limit reached")
+        self.sessions.clear()
+        others = [c for c in self.connections if c is not conn]
+        for other in others:
+            other.session = None
+        await conn.close(4004)  # Authentication failed: the token it sent is no longer valid
+        await asyncio.gather(*(other.close(4004) for other in others))
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> None:
         if not self._token_ok(data.get("token")):
@@ -403,6 +451,13 @@ class Gateway:
         for gid in guild_ids:
             guild = world.guilds.get(int(gid)) if gid is not None else None
             if guild is None or world.bot_id not in guild.members:
+                continue
+            if not session.owns_guild(guild.id):
+                # Another shard's guild is unknown to this session: nothing comes back, so a
+                # client that asks the wrong shard waits for chunks that never arrive.
+                self._log(
+                    "send", -1, "IGNORED", reason="guild not on this shard", guild_id=str(guild.id)
+                )
                 continue
             not_found: list[str] = []
             if user_ids is not None:

@@ -46,17 +46,18 @@ def emulator_busy(emu: Emulator) -> list[str]:
 
 
 def client_busy(emu: Emulator, client: Any) -> list[str]:
-    """What a (single-shard) discord.py client connected to ``emu`` still has to do."""
+    """What a discord.py client (one shard, or an AutoShardedClient's every shard) connected
+    to ``emu`` still has to do."""
     reasons = []
-    ws = getattr(client, "ws", None)
-    if ws is None or not ws.open:
-        reasons.append("the client is not connected to the gateway")
-    else:
+    for name, ws in _websockets(client):
+        if ws is None or not ws.open:
+            reasons.append(f"{name} is not connected to the gateway")
+            continue
         session = emu.gateway.sessions.get(ws.session_id)
         if session is None:
-            reasons.append("the client's gateway session is unknown: it has to identify again")
+            reasons.append(f"{name}'s gateway session is unknown: it has to identify again")
         elif (ws.sequence or 0) < session.seq:
-            reasons.append(f"the client has read dispatches up to {ws.sequence} of {session.seq}")
+            reasons.append(f"{name} has read dispatches up to {ws.sequence} of {session.seq}")
     reasons += rate_limit_waits(client)
     current = asyncio.current_task()
     reasons += sorted(
@@ -65,6 +66,15 @@ def client_busy(emu: Emulator, client: Any) -> list[str]:
         if task is not current and not task.done() and task.get_name().startswith(HANDLER_TASKS)
     )
     return reasons
+
+
+def _websockets(client: Any) -> list[tuple[str, Any]]:
+    """(name, websocket) per shard the client runs; an AutoShardedClient has one per shard."""
+    shards = getattr(client, "shards", None)
+    if not isinstance(shards, dict):
+        return [("the client", getattr(client, "ws", None))]
+    wanted = client.shard_ids if client.shard_ids is not None else range(client.shard_count or 1)
+    return [(f"shard {i}", shards[i]._parent.ws if i in shards else None) for i in wanted]
 
 
 def rate_limit_waits(client: Any) -> list[str]:

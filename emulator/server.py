@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import idle, payloads, spec
+from . import idle, payloads, sharding, spec
 from . import intents as I
 from . import permissions as perms
 from .actors import ActorMixin
@@ -47,7 +47,11 @@ class Emulator(ActorMixin, HistoryMixin):
         privileged_intents: int = I.PRIVILEGED,
         interaction_ack_timeout: float | None = 3.0,
         interaction_token_lifetime: float | None = 15 * 60,
-        recommended_shards: int = 1,
+        recommended_shards: int | None = None,
+        max_guilds_per_shard: int = sharding.MAX_GUILDS_PER_SHARD,
+        max_concurrency: int = 1,
+        identify_window: float = sharding.IDENTIFY_WINDOW_SECONDS,
+        session_start_total: int = sharding.SESSION_START_TOTAL,
         host: str = "127.0.0.1",
         port: int = 0,
         validate_requests: bool = True,
@@ -63,7 +67,18 @@ class Emulator(ActorMixin, HistoryMixin):
         self.interaction_token_lifetime = interaction_token_lifetime
         #: Seconds added to the loop's clock when aging interactions (advance_interaction_time).
         self._interaction_clock_offset = 0.0
+        #: GET /gateway/bot's ``shards``; None: Discord's one per 1,000 guilds the bot is in.
         self.recommended_shards = recommended_shards
+        #: An IDENTIFY whose shard would carry more guilds is closed with 4011 (Discord: 2,500).
+        self.max_guilds_per_shard = max_guilds_per_shard
+        #: The session start budget and identify concurrency (:mod:`emulator.sharding`).
+        self.session_starts = sharding.SessionStarts(
+            total=session_start_total,
+            max_concurrency=max_concurrency,
+            identify_window=identify_window,
+        )
+        #: Times the bot token was reset for overrunning the session start limit.
+        self.token_resets = 0
         self.host = host
         self.port = port
         #: Refuse requests off Discord's spec with 50035 (see :mod:`emulator.spec`).
@@ -110,6 +125,19 @@ class Emulator(ActorMixin, HistoryMixin):
     @property
     def bot_id(self) -> int:
         return self.world.bot_id
+
+    @property
+    def recommended_shards(self) -> int:
+        if self._recommended_shards is not None:
+            return self._recommended_shards
+        bot = self.world.bot_id
+        return sharding.recommended_shards(
+            sum(1 for g in self.world.guilds.values() if bot in g.members)
+        )
+
+    @recommended_shards.setter
+    def recommended_shards(self, value: int | None) -> None:
+        self._recommended_shards = value
 
     @property
     def bot_user_id(self) -> int:
@@ -186,13 +214,20 @@ class Emulator(ActorMixin, HistoryMixin):
         owner_name: str = "owner",
         *,
         guild_id: int | None = None,
+        shard: tuple[int, int] | None = None,
         everyone_permissions: Any = perms.DEFAULT_EVERYONE,
         features: Iterable[str] | None = None,
     ) -> GuildHandle:
-        """A guild with its owner and @everyone (``guild_id`` to pin its shard)."""
+        """A guild with its owner and @everyone.
+
+        ``shard=(shard_id, shard_count)`` picks an id that Discord's formula puts on that shard
+        (``guild_id`` pins the id itself).
+        """
         world = self.world
         owner = world.add_user(owner_name)
-        gid = guild_id or world.new_id()
+        if guild_id is not None and shard is not None:
+            raise ValueError("give guild_id or shard, not both")
+        gid = guild_id or (world.ids.next_on_shard(*shard) if shard else world.new_id())
         guild = Guild(id=gid, name=name, owner_id=owner.id)
         if features is not None:
             guild.features = list(features)

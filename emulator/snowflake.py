@@ -37,6 +37,19 @@ class SnowflakeGenerator:
             self._last_ms = ms
             return (ms << 22) | (self._worker << 17) | (self._process << 12) | self._increment
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next id whose shard is ``shard_id`` of ``shard_count`` (``(id >> 22) % count``).
+
+        Moves the timestamp at most ``shard_count - 1`` ms ahead; later ids stay monotonic.
+        """
+        if shard_count < 1 or not 0 <= shard_id < shard_count:
+            raise ValueError(f"no shard {shard_id} of {shard_count}")
+        with self._lock:
+            ms = max(int(time.time() * 1000) - DISCORD_EPOCH_MS, self._last_ms + 1)
+            ms += (shard_id - ms) % shard_count
+            self._last_ms, self._increment = ms, 0
+            return (ms << 22) | (self._worker << 17) | (self._process << 12)
+
 
 def snowflake_time(snowflake: int) -> dt.datetime:
     ms = (snowflake >> 22) + DISCORD_EPOCH_MS

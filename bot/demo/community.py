@@ -88,13 +88,17 @@ def build_sample_community(
     member_count: int = len(MEMBER_NAMES),
     bot_role_position: int = 10,
     tiers: Sequence[Mapping[str, Any]] = TIERS,
+    name: str = "Flywheel Demo Community",
+    shard: tuple[int, int] | None = None,
 ) -> SampleCommunity:
     """A server with tier roles, a help forum, announcement/review/mod-log channels and members.
 
     ``bot_role_position`` below a tier role's position (Champion 3, Ambassador 5, Advisor 7)
     reproduces the commonest setup mistake: a bot that cannot assign the role.
+    ``shard=(shard_id, shard_count)`` gives the guild an id on that shard, so several
+    communities in one emulator can be spread over a sharded bot's shards.
     """
-    guild = emu.create_guild("Flywheel Demo Community", owner_name="owner")
+    guild = emu.create_guild(name, owner_name="owner", shard=shard)
     bot_role = guild.create_role(
         "Flywheel", permissions=BOT_PERMISSIONS, position=bot_role_position
     )

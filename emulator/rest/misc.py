@@ -79,12 +79,7 @@ def register(r: Router) -> None:
         return {
             "url": ctx.emu.gateway_url.rstrip("/"),
             "shards": ctx.emu.recommended_shards,
-            "session_start_limit": {
-                "total": 1000,
-                "remaining": 999,
-                "reset_after": 14400000,
-                "max_concurrency": 1,
-            },
+            "session_start_limit": ctx.emu.session_starts.as_payload(),
         }
 
     # ----------------------------------------------------------- application

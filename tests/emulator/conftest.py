@@ -18,11 +18,19 @@ from emulator import Emulator, GuildHandle, permissions
 from emulator.world import Channel, Member, Role
 
 TOKEN = "emulator-token"
+#: The identify window (Discord: 5 s) scaled down so tests that re-identify stay quick; clients
+#: that re-identify wait this long first, as discord.py waits 5 s against Discord.
+IDENTIFY_WINDOW = 0.2
 
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
-    emulator = Emulator(bot_token=TOKEN, bot_name="Flywheel", heartbeat_interval=500)
+    emulator = Emulator(
+        bot_token=TOKEN,
+        bot_name="Flywheel",
+        heartbeat_interval=500,
+        identify_window=IDENTIFY_WINDOW,
+    )
     await emulator.start()
     old_base = discord.http.Route.BASE
     old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
@@ -104,9 +112,19 @@ def world(emu: Emulator) -> DemoWorld:
     )
 
 
+class ScaledClient(discord.Client):
+    """discord.py waits 5 s (Discord's identify window) before a non-initial IDENTIFY; against
+    the fixture's scaled-down window it waits that instead, so a test that starts a second
+    client (and gets op 9, as a second process would from Discord) is not held up 5 s."""
+
+    async def before_identify_hook(self, shard_id, *, initial=False):
+        if not initial:
+            await asyncio.sleep(IDENTIFY_WINDOW)
+
+
 def make_client(intents: discord.Intents | None = None, **kwargs) -> discord.Client:
     kwargs.setdefault("guild_ready_timeout", 0.05)
-    return discord.Client(intents=intents or discord.Intents.all(), **kwargs)
+    return ScaledClient(intents=intents or discord.Intents.all(), **kwargs)
 
 
 @contextlib.asynccontextmanager

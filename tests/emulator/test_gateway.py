@@ -14,7 +14,7 @@ import pytest
 from emulator import Emulator, intents, permissions
 from tests.e2e.util import eventually
 
-from .conftest import TOKEN, make_client, running
+from .conftest import TOKEN, ScaledClient, make_client, running
 
 
 async def test_ready_delivers_the_whole_guild(emu, world):
@@ -224,15 +224,8 @@ async def test_resume_replays_events_missed_while_disconnected(emu, world):
     assert session.resumes == 1 and len(emu.sessions) == 1
 
 
-class NoIdentifyDelay(discord.Client):
-    """discord.py sleeps 5 s before a non-initial IDENTIFY; tests need not."""
-
-    async def before_identify_hook(self, shard_id, *, initial=False):
-        return None
-
-
 async def test_unknown_session_gets_invalid_session_and_reidentifies(emu, world):
-    client = NoIdentifyDelay(intents=discord.Intents.all(), guild_ready_timeout=0.05)
+    client = ScaledClient(intents=discord.Intents.all(), guild_ready_timeout=0.05)
     async with running(client):
         [session] = emu.sessions
         emu.invalidate_session(session)
@@ -295,43 +288,3 @@ async def test_zlib_stream_transport_compression(emu, world):
         assert guild_create["t"] == "GUILD_CREATE" and guild_create["s"] == 2
         members = guild_create["d"]["members"]
         assert [m["user"]["id"] for m in members] == [str(emu.bot_user_id)]
-
-
-async def _identify_raw(emu: Emulator, shard: list[int]) -> list[str]:
-    async with aiohttp.ClientSession() as session, session.ws_connect(emu.gateway_url) as ws:
-        await ws.receive_json()
-        await ws.send_json(
-            {
-                "op": 2,
-                "d": {"token": TOKEN, "intents": intents.GUILDS, "properties": {}, "shard": shard},
-            }
-        )
-        ready = await ws.receive_json()
-        assert ready["d"]["shard"] == shard
-        return [g["id"] for g in ready["d"]["guilds"]]
-
-
-async def test_guilds_are_routed_to_the_owning_shard(emu):
-    even = emu.create_guild("Even", guild_id=(1 << 22) * 1000)
-    odd = emu.create_guild("Odd", guild_id=(1 << 22) * 1001)
-    even.add_bot()
-    odd.add_bot()
-    assert await _identify_raw(emu, [0, 2]) == [str(even.id)]
-    assert await _identify_raw(emu, [1, 2]) == [str(odd.id)]
-
-
-async def test_auto_sharded_client_uses_gateway_bot(emu):
-    emu.recommended_shards = 2
-    guilds = [emu.create_guild(f"G{i}", guild_id=(1 << 22) * (2000 + i)) for i in range(2)]
-    for g in guilds:
-        g.add_bot()
-
-    class Fast(discord.AutoShardedClient):
-        async def before_identify_hook(self, shard_id, *, initial=False):
-            return None
-
-    client = Fast(intents=discord.Intents.default(), guild_ready_timeout=0.05)
-    async with running(client):
-        assert client.shard_count == 2
-        assert {g.id: g.shard_id for g in client.guilds} == {guilds[0].id: 0, guilds[1].id: 1}
-    assert [r.path for r in emu.requests("GET", r"^/gateway/bot$")] == ["/gateway/bot"]

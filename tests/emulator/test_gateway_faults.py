@@ -11,8 +11,8 @@ import discord
 from emulator import Chaos, Emulator
 from tests.e2e.util import eventually
 
-from .conftest import TOKEN, make_client, running
-from .test_gateway import NoIdentifyDelay, _collector
+from .conftest import TOKEN, ScaledClient, make_client, running
+from .test_gateway import _collector
 
 
 async def _raw(emu: Emulator) -> tuple[aiohttp.ClientSession, aiohttp.ClientWebSocketResponse]:
@@ -97,7 +97,7 @@ async def test_op_7_and_resumable_op_9_resume_and_replay_what_was_missed(emu, wo
 
 
 async def test_op_9_not_resumable_makes_the_client_identify_again(emu, world):
-    client = NoIdentifyDelay(intents=discord.Intents.all(), guild_ready_timeout=0.05)
+    client = ScaledClient(intents=discord.Intents.all(), guild_ready_timeout=0.05)
     async with running(client):
         [session] = emu.sessions
         emu.invalid_session(resumable=False)
