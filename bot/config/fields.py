@@ -225,6 +225,21 @@ def _check_path(value: object) -> object:
 FilePath = Annotated[Path, BeforeValidator(_check_path)]
 
 
+def _check_shard_count(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise problem(
+        'must be a number of shards from 1 up, or "auto" for the count Discord recommends '
+        f"(got {show(value)})"
+    )
+
+
+ShardCount = Annotated[int | Literal["auto"], BeforeValidator(_check_shard_count)]
+"""How many shards the bot's connections split the servers into; "auto": Discord's count."""
+
+
 class CountMap(Mapping[str, int]):
     """An immutable, hashable ``kind -> count`` mapping (``TierConfig.min_counts``)."""
 
