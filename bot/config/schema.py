@@ -846,7 +846,10 @@ def _shard_conflicts(ids: object, discord: object) -> list[InitErrorDetails]:
             continue  # reported by the field's type
         where = (*loc, index)
         if shard >= count:
-            message = f"shard {shard} does not exist: with shard_count = {count} the shards are 0 to {count - 1}"
+            message = (
+                f"shard {shard} does not exist: with shard_count = {count} the shards are "
+                f"0 to {count - 1}"
+            )
             found.append(_conflict(where, shard, message))
         elif shard in seen:
             message = f"shard {shard} is listed twice (also shard_ids[{seen[shard]}])"
