@@ -186,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
         "empty field; booleans true/false; timestamps ISO-8601 UTC) and a manifest.json with "
         "the schema revision, row counts, column types and a sha256 per file. The export is "
         "one consistent snapshot, written beside DIR and renamed into place when complete; "
-        "members who erased their data stay erased. Without discord.guild_id in the config, "
-        "the one server the database holds is exported.",
+        "members who erased their data stay erased. Without discord.guild_id in the config "
+        "(or --guild), the one server the database holds is exported; a config serving "
+        "several servers needs --guild.",
     )
     export.add_argument("directory", type=Path, metavar="DIR", help="a new or empty directory")
     _config_and_guild_args(export)
