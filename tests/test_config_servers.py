@@ -150,6 +150,30 @@ def test_two_files_for_one_server(tmp_path: Path) -> None:
     assert "servers/a.toml" in found["servers/b.toml: discord.guild_id"]
 
 
+def test_a_role_or_channel_named_by_two_servers_is_refused(tmp_path: Path) -> None:
+    tiers = [{"key": "pro", "name": "Pro", "role_id": 77}]
+    path = deployment(
+        tmp_path,
+        {
+            "a.toml": server(ACME),
+            "b.toml": {**server(BETA), "channels": {**channels(BETA), "review": ACME + 2}},
+        },
+        tiers=tiers,
+    )
+    found = problems(path)
+    assert set(found) == {"servers/b.toml: channels.review", "servers/b.toml: tiers[0].role_id"}
+    assert "tiers[0].role_id of servers/a.toml" in found["servers/b.toml: tiers[0].role_id"]
+    assert "config.toml's [tiers]" in found["servers/b.toml: tiers[0].role_id"]
+    assert "config.toml" not in found["servers/b.toml: channels.review"]
+
+    (tmp_path / "servers/b.toml").write_text(
+        to_toml(server(BETA, tiers=[{"key": "pro", "name": "Pro", "role_id": 78}])),
+        encoding="utf-8",
+    )
+    config = load_config(path, env=ENV)
+    assert [s.tiers[0].role_id for s in config.communities] == [77, 78]
+
+
 def test_a_server_file_with_bad_toml_is_named_with_its_line(tmp_path: Path) -> None:
     bad = "guild_id = 5\n\n[channels\nannouncements = 1\n"
     path = deployment(tmp_path, {"acme.toml": server(ACME), "bad.toml": bad})
@@ -232,6 +256,17 @@ def test_shard_ids_are_checked_beside_other_problems() -> None:
     assert {p.key for p in caught.value.problems} == {"discord.guild_id", "discord.shard_ids[0]"}
 
 
+def test_servers_dir_must_be_a_folder_path() -> None:
+    [problem] = problems_of_data(minimal_config(discord={"servers_dir": ""}))
+    assert problem.key == "discord.servers_dir" and "this file the one server" in problem.message
+
+
+def problems_of_data(data: dict[str, Any]) -> tuple[Any, ...]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, env=ENV)
+    return caught.value.problems
+
+
 def test_shard_settings_that_are_valid() -> None:
     auto = parse_config(shards_config(shard_count="AUTO"), env=ENV).settings.discord
     assert (auto.shard_count, auto.shard_ids) == ("auto", None)
@@ -291,7 +326,10 @@ def test_check_config_summarises_each_server_after_the_deployment(tmp_path: Path
     assert result.returncode == 0, result.stderr
     out = result.stdout
     deployment_part, acme, beta = out.split("\n\nServer ")
-    assert "Shards:        2; this process runs" in deployment_part
+    serving = sum(shard_of(guild_id, 2) == shard for guild_id in (ACME, BETA))
+    assert f"Shards:        2; this process runs {shard}, serving {serving} of the 2" in (
+        deployment_part
+    )
     assert "Database:" in deployment_part and "Guild:" not in deployment_part
     assert acme.startswith("servers/acme.toml:")
     assert f"Guild:         {ACME} (shard {shard} of 2, run here)" in acme

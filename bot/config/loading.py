@@ -27,6 +27,7 @@ from bot.config.servers import (
     merged,
     read_servers,
     servers_dir,
+    shared_ids,
 )
 from bot.config.translate import problems_from
 
@@ -120,7 +121,7 @@ def parse_servers(
     """
     environ: Mapping[str, str] = os.environ if env is None else env
     problems = [*found, *base_guild_problem(base)]
-    built: list[tuple[Settings, Path]] = []
+    built: list[tuple[Settings, ServerFile]] = []
     read: list[tuple[ServerFile, Mapping[str, Any]]] = []
     for server in servers:
         data, refused = merged(base, server)
@@ -134,8 +135,11 @@ def parse_servers(
             for p in wrong
         )
         if settings is not None:
-            built.append((settings, server.path))
-    problems.extend(duplicate_guilds(read))
+            built.append((settings, server))
+    twice = duplicate_guilds(read)
+    problems.extend(twice)
+    if shape is None and not twice:  # offline, the IDs are stand-ins
+        problems.extend(shared_ids(built))
     if not servers:  # config.toml's own deployment settings are still checked
         deployment = _offline_data(base, DEPLOYMENT_SECTIONS, with_discord=True, keep_guild=False)
         problems.extend(_validated(deployment)[1])
@@ -150,7 +154,7 @@ def parse_servers(
         token=token,
         source=source,
         servers=tuple(settings for settings, _ in built),
-        server_files=tuple(path for _, path in built),
+        server_files=tuple(server.path for _, server in built),
     )
 
 

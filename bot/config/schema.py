@@ -45,6 +45,7 @@ from bot.config.fields import (
     DatabaseUrl,
     EnvName,
     FilePath,
+    FolderPath,
     HttpBase,
     HttpLink,
     MinCounts,
@@ -75,7 +76,7 @@ class DiscordConfig(_Section):
     api_base: HttpBase = "https://discord.com/api/v10"
     gateway_url: WsUrl | None = Field(None, examples=["wss://gateway.discord.gg"])
     sync_commands: StrictFlag = True
-    servers_dir: FilePath | None = Field(None, examples=["servers"])
+    servers_dir: FolderPath | None = Field(None, examples=["servers"])
     """A folder of server files, one ``*.toml`` per server (see :mod:`bot.config.servers`);
     relative to the config file's folder. None: this file is the one server."""
     shard_count: ShardCount | None = Field(None, examples=[4])

@@ -14,7 +14,7 @@ problems come with that file's name and line numbers, and adding a server is add
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -22,7 +22,7 @@ from typing import Any, Final
 from bot.config.examples import example_for
 from bot.config.fields import EXAMPLE_ID, lenient_snowflake
 from bot.config.problems import ConfigError, ConfigProblem
-from bot.config.schema import DiscordConfig
+from bot.config.schema import DiscordConfig, Settings
 
 DEPLOYMENT_SECTIONS: Final = ("database", "logging", "web")
 """Sections that hold for the whole deployment, so only config.toml has them."""
@@ -59,7 +59,7 @@ def _label(path: Path, source: Path) -> str:
 
 
 def read_servers(
-    folder: Path, source: Path, read: Any
+    folder: Path, source: Path, read: Callable[[Path], Mapping[str, Any]]
 ) -> tuple[list[ServerFile], list[ConfigProblem]]:
     """Every server file in ``folder`` (``read`` parses one TOML file or raises ConfigError),
     and every problem reading them; no file at all is a problem too."""
@@ -183,4 +183,42 @@ def duplicate_guilds(servers: list[tuple[ServerFile, Mapping[str, Any]]]) -> lis
             )
         else:
             seen[guild_id] = server.label
+    return problems
+
+
+def _owned_ids(settings: Settings) -> dict[int, tuple[str, str]]:
+    """The IDs of one server's own roles and channels: id → (key, section it is in)."""
+    ids: dict[int, tuple[str, str]] = {}
+    for index, tier in enumerate(settings.tiers):
+        ids.setdefault(tier.role_id, (f"tiers[{index}].role_id", "tiers"))
+    channels = settings.channels
+    for name in ("announcements", "review", "mod_log", "newsletter"):
+        ids.setdefault(getattr(channels, name), (f"channels.{name}", "channels"))
+    return ids
+
+
+def shared_ids(servers: Sequence[tuple[Settings, ServerFile]]) -> list[ConfigProblem]:
+    """A tier role or channel named by two servers: a role or channel is in one server only,
+    so one of them has the wrong ID, often because both inherit config.toml's section."""
+    seen: dict[int, tuple[str, str]] = {}
+    problems: list[ConfigProblem] = []
+    for settings, server in servers:
+        for value, (key, section) in _owned_ids(settings).items():
+            if value not in seen:
+                seen[value] = (server.label, key)
+                continue
+            other, other_key = seen[value]
+            inherited = (
+                ""
+                if section in server.data
+                else f" (both use config.toml's [{section}]: give each server its own)"
+            )
+            problems.append(
+                ConfigProblem(
+                    f"{server.label}: {key}",
+                    f"{value} is also {other_key} of {other}, and a role or channel belongs to "
+                    f"one server{inherited}",
+                    f"{key.rpartition('.')[2]} = {EXAMPLE_ID}",
+                )
+            )
     return problems

@@ -70,7 +70,8 @@ def _shard_note(config: Config, server: Settings) -> str:
     count = config.settings.discord.shard_count
     if not isinstance(count, int):
         return ""
-    where = "run here" if server in config.served() else "run by another process"
+    served = {settings.discord.guild_id for settings in config.served()}
+    where = "run here" if server.discord.guild_id in served else "run by another process"
     return f" (shard {shard_of(server.discord.guild_id, count)} of {count}, {where})"
 
 
@@ -85,6 +86,11 @@ def _deployment_lines(config: Config) -> list[str]:
         count = "auto (the count Discord recommends)" if d.shard_count == "auto" else d.shard_count
         mine = "all of them" if d.shard_ids is None else _ids(d.shard_ids)
         shards = f"{count}; this process runs {mine}"
+        if d.shard_ids is not None:
+            shards += (
+                f", serving {len(config.served())} of the {len(config.communities)} "
+                "configured server(s)"
+            )
     return [
         f"Token:         {token_state} (environment variable {d.token_env})",
         f"Discord API:   {d.api_base}; gateway {d.gateway_url or 'Discord default'}; "
