@@ -468,8 +468,8 @@ async def _with_the_stored_guild(settings: Settings, sessions: Any) -> Settings:
         guilds = list((await session.scalars(select(Member.guild_id).distinct())).all())
     if len(guilds) > 1:
         raise StartupError(
-            f"the database holds {len(guilds)} servers' data: set discord.guild_id to the one "
-            "to preview"
+            f"the database holds {len(guilds)} servers' data: set discord.guild_id (or give "
+            "--guild) to the one to preview"
         )
     if not guilds:
         return settings  # an empty store: nobody to evaluate

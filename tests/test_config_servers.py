@@ -358,6 +358,13 @@ def test_one_server_picks_by_guild_and_names_the_servers_otherwise(tmp_path: Pat
         assert f"{ACME} (servers/acme.toml), {BETA} (servers/beta.toml)" in problem.message
     single = parse_config(minimal_config(), env=ENV)
     assert one_server(single, None) is single
+    assert one_server(single, ACME).settings == single.settings
+    # read offline without a guild_id, a single server is the one --guild names
+    unnamed = write_config(
+        tmp_path / "unnamed.toml", {"database": {"url": "sqlite+aiosqlite:///x.db"}}
+    )
+    offline = load_offline_config(unnamed, ("database",))
+    assert one_server(offline, BETA).settings.discord.guild_id == BETA
 
 
 def test_export_of_one_server_of_several_needs_guild(tmp_path: Path) -> None:
