@@ -391,3 +391,15 @@ def test_config_stays_frozen() -> None:
     with pytest.raises(AttributeError):
         config.servers = ()  # type: ignore[misc]
     assert isinstance(config, Config)
+
+
+def test_the_example_server_file_is_valid_once_its_ids_are_filled_in(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "servers.example" / "acme.toml"
+    ids = iter(range(ACME, ACME + 100))
+    text = "\n".join(
+        line.replace("= 0", f"= {next(ids)}") if line.endswith("= 0") else line
+        for line in example.read_text(encoding="utf-8").splitlines()
+    )
+    config = load_config(deployment(tmp_path, {"acme.toml": text}), env=ENV)
+    assert config.settings.discord.guild_id == ACME
+    assert config.settings.schedule.timezone == "Europe/Berlin"
