@@ -22,11 +22,13 @@ from bot.config import (
     STAND_IN_ID,
     Config,
     ConfigError,
+    ConfigProblem,
     Settings,
     load_config,
     load_offline_config,
     summarize,
 )
+from bot.config.fields import EXAMPLE_ID, lenient_snowflake
 from bot.errors import StartupError
 
 if TYPE_CHECKING:
@@ -55,6 +57,62 @@ def _config_arg(parser: argparse.ArgumentParser) -> None:
         default=Path(os.environ.get("FLYWHEEL_CONFIG", DEFAULT_CONFIG)),
         help=f"TOML configuration file (default: $FLYWHEEL_CONFIG or {DEFAULT_CONFIG})",
     )
+
+
+def _guild_id(text: str) -> int:
+    guild_id = lenient_snowflake(text)
+    if guild_id is None:
+        raise argparse.ArgumentTypeError(f"must be a server's ID, like {EXAMPLE_ID} (got {text!r})")
+    return guild_id
+
+
+def _config_and_guild_args(parser: argparse.ArgumentParser) -> None:
+    """``--config`` and ``--guild`` for a command that acts on one server."""
+    _config_arg(parser)
+    parser.add_argument(
+        "--guild",
+        type=_guild_id,
+        metavar="ID",
+        help="the server to act on, by its ID; needed when the config serves several servers "
+        "([discord] servers_dir)",
+    )
+
+
+def one_server(config: Config, guild_id: int | None) -> Config:
+    """``config`` narrowed to the one server a command acts on (``--guild``); ConfigError
+    naming the configured servers when it is not said which, or names none of them.
+
+    A single-server config without ``discord.guild_id`` (read offline) takes ``--guild`` as
+    its server; one with several servers needs it.
+    """
+    if guild_id is None:
+        if len(config.communities) == 1:
+            return config
+        message = (
+            f"this config serves {len(config.communities)} servers: say which with --guild "
+            f"({config.listing()})"
+        )
+        raise ConfigError(
+            [ConfigProblem("--guild", message, f"--guild {config.settings.discord.guild_id}")],
+            config.source,
+        )
+    settings = config.community(guild_id)
+    if settings is None and not config.servers and config.settings.discord.guild_id == STAND_IN_ID:
+        discord = config.settings.discord.model_copy(update={"guild_id": guild_id})
+        settings = config.settings.model_copy(update={"discord": discord})
+    if settings is None:
+        example = config.communities[0].discord.guild_id
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    "--guild",
+                    f"no server {guild_id} in this config; its servers: {config.listing()}",
+                    f"--guild {example}",
+                )
+            ],
+            config.source,
+        )
+    return dataclasses.replace(config, settings=settings, servers=(), server_files=())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tiers = sub.add_parser("tiers", help="the tier ladder")
     tiers_sub = tiers.add_subparsers(dest="tiers_command", required=True, metavar="TIERS_COMMAND")
-    _config_arg(
+    _config_and_guild_args(
         tiers_sub.add_parser(
             "preview",
             help="what-if: who would be promoted, warned or demoted under the config's rules "
@@ -124,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--dry-run", action="store_true", help="read history and print what would be credited"
     )
-    _config_arg(backfill)
+    _config_and_guild_args(backfill)
 
     export = sub.add_parser(
         "export",
@@ -134,15 +192,16 @@ def build_parser() -> argparse.ArgumentParser:
         "empty field; booleans true/false; timestamps ISO-8601 UTC) and a manifest.json with "
         "the schema revision, row counts, column types and a sha256 per file. The export is "
         "one consistent snapshot, written beside DIR and renamed into place when complete; "
-        "members who erased their data stay erased. Without discord.guild_id in the config, "
-        "the one server the database holds is exported.",
+        "members who erased their data stay erased. Without discord.guild_id in the config "
+        "(or --guild), the one server the database holds is exported; a config serving "
+        "several servers needs --guild.",
     )
     export.add_argument("directory", type=Path, metavar="DIR", help="a new or empty directory")
-    _config_arg(export)
+    _config_and_guild_args(export)
 
     from bot.import_cli import add_parser as add_import
 
-    add_import(sub, _config_arg)
+    add_import(sub, _config_and_guild_args)
 
     demo = sub.add_parser("demo", help="run Flywheel against a local Discord emulator (no token)")
     demo.add_argument("--quiet", action="store_true", help="print only the transcript, no logs")
@@ -326,7 +385,7 @@ def _store_missing(url: str) -> str | None:
 
 def cmd_db(args: argparse.Namespace) -> int:
     try:
-        config = load_offline_config(args.config, DB_SECTIONS)
+        config = load_offline_config(args.config, DB_SECTIONS, servers=False)
     except ConfigError as err:
         return _report(args.config, err)
     url = config.settings.database.url
@@ -419,8 +478,8 @@ async def _with_the_stored_guild(settings: Settings, sessions: Any) -> Settings:
         guilds = list((await session.scalars(select(Member.guild_id).distinct())).all())
     if len(guilds) > 1:
         raise StartupError(
-            f"the database holds {len(guilds)} servers' data: set discord.guild_id to the one "
-            "to preview"
+            f"the database holds {len(guilds)} servers' data: set discord.guild_id (or give "
+            "--guild) to the one to preview"
         )
     if not guilds:
         return settings  # an empty store: nobody to evaluate
@@ -430,7 +489,7 @@ async def _with_the_stored_guild(settings: Settings, sessions: Any) -> Settings:
 
 def cmd_tiers(args: argparse.Namespace) -> int:
     try:
-        config = load_offline_config(args.config, PREVIEW_SECTIONS)
+        config = one_server(load_offline_config(args.config, PREVIEW_SECTIONS), args.guild)
     except ConfigError as err:
         return _report(args.config, err)
     if not config.settings.tiers:
@@ -458,7 +517,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     except ValueError as err:
         return _fail(f"--since {err}")
     try:
-        config = load_config(args.config, require_token=True)
+        config = one_server(load_config(args.config, require_token=True), args.guild)
     except ConfigError as err:
         return _report(args.config, err)
     from bot.logging_setup import configure_logging
@@ -657,7 +716,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from db.export import MANIFEST, ExportError
 
     try:
-        config = load_offline_config(args.config, DB_SECTIONS)
+        config = one_server(load_offline_config(args.config, DB_SECTIONS), args.guild)
     except ConfigError as err:
         return _report(args.config, err)
     url = config.settings.database.url
@@ -684,7 +743,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from bot.import_cli import command
 
-    return command(args, lambda path: load_offline_config(path, IMPORT_SECTIONS))
+    return command(
+        args, lambda path: one_server(load_offline_config(path, IMPORT_SECTIONS), args.guild)
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

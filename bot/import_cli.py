@@ -197,7 +197,10 @@ def command(args: argparse.Namespace, load: object) -> int:
     except ConfigError as err:
         return _report(args.config, err)
     if config.settings.discord.guild_id == STAND_IN_ID:
-        return _fail(f"{args.config}: set discord.guild_id: imported points belong to one server")
+        return _fail(
+            f"{args.config}: set discord.guild_id (or give --guild): imported points belong to "
+            "one server"
+        )
     source = args.source.strip().lower()
     if not SOURCE.fullmatch(source):
         return _fail(

@@ -128,7 +128,8 @@ def test_tiers_sample_a_ladder_with_every_key_in_the_first() -> None:
 
 def _valid_base() -> dict[str, Any]:
     return {
-        "discord": {"guild_id": 1},
+        # shard_ids' example picks shards out of a number of them
+        "discord": {"guild_id": 1, "shard_count": 4},
         "channels": {"announcements": 2, "review": 3, "mod_log": 4},
         "tiers": [{"key": "base", "name": "Base", "role_id": 5}],
         "rituals": [{"key": "base", "when": "mon 10:00", "title": "Base", "text": "Base"}],

@@ -13,7 +13,8 @@ Modules, one concept each: :mod:`~bot.config.problems` (what a problem is),
 :mod:`~bot.config.schema` (sections, defaults, examples, cross-checks),
 :mod:`~bot.config.examples` (example lines derived from the schema),
 :mod:`~bot.config.translate` (pydantic errors → problems), :mod:`~bot.config.loading`
-(file → Config) and :mod:`~bot.config.summary` (``check-config`` output).
+(file → Config), :mod:`~bot.config.servers` (several servers: a folder of server files laid
+over config.toml) and :mod:`~bot.config.summary` (``check-config`` output).
 """
 
 from bot.config.cadence import WEEKDAYS, MonthlyAt, WeeklyAt
@@ -55,6 +56,7 @@ from bot.config.schema import (
     ThanksConfig,
     TierConfig,
     WebConfig,
+    shard_of,
 )
 from bot.config.summary import summarize
 
@@ -99,6 +101,7 @@ __all__ = [
     "mask_database_url",
     "parse_config",
     "read_toml",
+    "shard_of",
     "split_bind",
     "summarize",
 ]

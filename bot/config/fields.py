@@ -212,17 +212,38 @@ AnyCaseLogLevel = Annotated[LogLevel, BeforeValidator(_upper)]
 """A log level written in any case (``debug`` becomes ``DEBUG``)."""
 
 
-def _check_path(value: object) -> object:
-    if isinstance(value, Path):
+def _path_checker(what: str, if_left_out: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if isinstance(value, Path):
+            return value
+        if isinstance(value, str):
+            if not value.strip():
+                raise problem(f"must not be empty; leave the key out {if_left_out}")
+            return Path(value.strip())
+        raise problem(f"must be a {what} path in quotes (got {show(value)})")
+
+    return check
+
+
+FilePath = Annotated[Path, BeforeValidator(_path_checker("file", "to log to the console only"))]
+FolderPath = Annotated[
+    Path, BeforeValidator(_path_checker("folder", "to make this file the one server"))
+]
+
+
+def _check_shard_count(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
-    if isinstance(value, str):
-        if not value.strip():
-            raise problem("must not be empty; leave the key out to log to the console only")
-        return Path(value.strip())
-    raise problem(f"must be a file path in quotes (got {show(value)})")
+    raise problem(
+        'must be a number of shards from 1 up, or "auto" for the count Discord recommends '
+        f"(got {show(value)})"
+    )
 
 
-FilePath = Annotated[Path, BeforeValidator(_check_path)]
+ShardCount = Annotated[int | Literal["auto"], BeforeValidator(_check_shard_count)]
+"""How many shards the bot's connections split the servers into; "auto": Discord's count."""
 
 
 class CountMap(Mapping[str, int]):

@@ -45,12 +45,14 @@ from bot.config.fields import (
     DatabaseUrl,
     EnvName,
     FilePath,
+    FolderPath,
     HttpBase,
     HttpLink,
     MinCounts,
     NonNegInt,
     Percent,
     PositiveInt,
+    ShardCount,
     Snowflake,
     StrictFlag,
     StrictText,
@@ -74,6 +76,14 @@ class DiscordConfig(_Section):
     api_base: HttpBase = "https://discord.com/api/v10"
     gateway_url: WsUrl | None = Field(None, examples=["wss://gateway.discord.gg"])
     sync_commands: StrictFlag = True
+    servers_dir: FolderPath | None = Field(None, examples=["servers"])
+    """A folder of server files, one ``*.toml`` per server (see :mod:`bot.config.servers`);
+    relative to the config file's folder. None: this file is the one server."""
+    shard_count: ShardCount | None = Field(None, examples=[4])
+    """Shards the servers are split into (``auto``: the count Discord recommends); None:
+    one connection, no sharding."""
+    shard_ids: tuple[NonNegInt, ...] | None = Field(None, examples=[[0, 1]])
+    """The shards this process runs (each below ``shard_count``); None: all of them."""
 
 
 class DatabaseConfig(_Section):
@@ -644,19 +654,95 @@ class Settings(_Section):
         return self.tier_keys.index(self.tier(key).key)
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord gives a server's events to: ``(guild_id >> 22) % shard_count``."""
+    return (guild_id >> 22) % shard_count
+
+
 @dataclass(frozen=True)
 class Config:
-    """Validated settings plus the bot token (held as a SecretStr, never shown)."""
+    """Validated settings plus the bot token (held as a SecretStr, never shown).
+
+    One deployment serves one or several servers ("communities"): with ``[discord]
+    servers_dir`` each server file gives one :class:`Settings` in :attr:`servers`, in file
+    order, and ``settings`` is the first of them. The deployment-wide sections (``[database]``,
+    ``[logging]``, ``[web]``, ``[discord]`` but ``guild_id``) are refused in a server file, so
+    ``settings`` answers for them in every community.
+    """
 
     settings: Settings
     token: SecretStr | None
     source: Path
-    #: Every server's settings (placeholder until the servers directory lands).
-    communities: tuple[Settings, ...] = ()
+    servers: tuple[Settings, ...] = ()
+    """Every server of a ``servers_dir`` deployment; empty for a config.toml that is the one
+    server (read :attr:`communities`, which holds ``settings`` then)."""
+    server_files: tuple[Path, ...] = ()
+    """The file each of :attr:`servers` was read from, in the same order."""
 
-    def __post_init__(self) -> None:
-        if not self.communities:
-            object.__setattr__(self, "communities", (self.settings,))
+    @property
+    def communities(self) -> tuple[Settings, ...]:
+        """Each server's settings, in file order; a single-server config gives ``(settings,)``."""
+        return self.servers or (self.settings,)
+
+    def community(self, guild_id: int) -> Settings | None:
+        """The settings of server ``guild_id``; None when this deployment does not serve it
+        (the caller words it: a CLI names :meth:`listing`, the bot leaves the server alone)."""
+        for settings in self.communities:
+            if settings.discord.guild_id == guild_id:
+                return settings
+        return None
+
+    def file_of(self, guild_id: int) -> Path:
+        """The file holding server ``guild_id``'s settings (``source`` for a single server)."""
+        for settings, path in zip(self.servers, self.server_files, strict=True):
+            if settings.discord.guild_id == guild_id:
+                return path
+        return self.source
+
+    def listing(self) -> str:
+        """The configured servers as ``id (file)``, for messages asking to pick one."""
+        return ", ".join(
+            f"{settings.discord.guild_id} ({self.label_of(settings.discord.guild_id)})"
+            for settings in self.communities
+        )
+
+    def label_of(self, guild_id: int) -> str:
+        """:meth:`file_of` as problems name it: relative to the config file's folder."""
+        path = self.file_of(guild_id)
+        return (
+            str(path.relative_to(self.source.parent))
+            if path.is_relative_to(self.source.parent)
+            else str(path)
+        )
+
+    def by_shard(self, shard_count: int | None = None) -> dict[int, tuple[Settings, ...]]:
+        """Every shard (0 to count - 1) and the configured servers Discord gives it.
+
+        ``shard_count`` is the configured one unless given; with ``shard_count = "auto"`` pass
+        the count Discord gave at connection. Unsharded: ``{0: communities}``.
+        """
+        count = shard_count if shard_count is not None else self.settings.discord.shard_count
+        if count is None:
+            return {0: self.communities}
+        if count == "auto":
+            raise ValueError('shard_count is "auto": pass the count Discord gave at connection')
+        return {
+            shard: tuple(
+                s for s in self.communities if shard_of(s.discord.guild_id, count) == shard
+            )
+            for shard in range(count)
+        }
+
+    def served(self) -> tuple[Settings, ...]:
+        """The configured servers whose shard this process runs (``shard_ids``; all when it is
+        not set, which is also how ``auto`` runs)."""
+        discord = self.settings.discord
+        if discord.shard_ids is None or not isinstance(discord.shard_count, int):
+            return self.communities
+        mine = frozenset(discord.shard_ids)
+        return tuple(
+            s for s in self.communities if shard_of(s.discord.guild_id, discord.shard_count) in mine
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -687,6 +773,7 @@ def _conflicts(data: Mapping[str, Any]) -> list[InitErrorDetails]:
     """Duplicate tier keys and roles, a tier role that is @everyone, duplicate ritual keys,
     kinds of the server's own that reuse a key, and tier rules counting a kind nobody defines."""
     found, kind_keys = _kind_conflicts(data)
+    found.extend(_shard_conflicts(_get(data.get("discord"), "shard_ids"), data.get("discord")))
     guild_id = lenient_snowflake(_get(data.get("discord"), "guild_id"))
     keys: dict[str, int] = {}
     roles: dict[int, int] = {}
@@ -730,6 +817,46 @@ def _conflicts(data: Mapping[str, Any]) -> list[InitErrorDetails]:
             found.append(_conflict(("rituals", index, "key"), key, message))
         else:
             rituals[key] = index
+    return found
+
+
+def _shard_conflicts(ids: object, discord: object) -> list[InitErrorDetails]:
+    """``shard_ids`` against ``shard_count``: a number of shards to pick from, each id below
+    it, none twice, at least one."""
+    if ids is None or not isinstance(ids, list | tuple):
+        return []  # absent, or a type error reported on its own
+    count = _get(discord, "shard_count")
+    loc: tuple[str | int, ...] = ("discord", "shard_ids")
+    if count is None or count == "auto" or (isinstance(count, str) and count.lower() == "auto"):
+        said = "is not set" if count is None else 'is "auto"'
+        message = (
+            f"needs a number of shards: shard_count {said}, and each process must know the "
+            "same count to split the shards between them; set shard_count = 4 (for example) "
+            "or leave shard_ids out to run every shard"
+        )
+        return [_conflict(loc, ids, message)]
+    if not ids:
+        message = "must list at least one shard; leave shard_ids out to run every shard"
+        return [_conflict(loc, ids, message)]
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        return []  # shard_count's own problem is reported
+    found: list[InitErrorDetails] = []
+    seen: dict[int, int] = {}
+    for index, shard in enumerate(ids):
+        if not isinstance(shard, int) or isinstance(shard, bool) or shard < 0:
+            continue  # reported by the field's type
+        where = (*loc, index)
+        if shard >= count:
+            message = (
+                f"shard {shard} does not exist: with shard_count = {count} the shards are "
+                f"0 to {count - 1}"
+            )
+            found.append(_conflict(where, shard, message))
+        elif shard in seen:
+            message = f"shard {shard} is listed twice (also shard_ids[{seen[shard]}])"
+            found.append(_conflict(where, shard, message))
+        else:
+            seen[shard] = index
     return found
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.config.schema import Config, Settings, TierConfig
+from bot.config.schema import Config, Settings, TierConfig, shard_of
 from bot.core.kinds import KindTable
 
 
@@ -35,24 +35,82 @@ def _tier_requirements(tier: TierConfig, kinds: KindTable) -> str:
 
 
 def summarize(config: Config) -> str:
-    """A human summary of ``config`` for ``check-config``. Never includes the token."""
+    """A human summary of ``config`` for ``check-config``. Never includes the token.
+
+    A single-server config reads top to bottom as before; with several servers the
+    deployment's lines come first, then each server's under its file's name.
+    """
     s = config.settings
-    d, ch, sch, act, lad = s.discord, s.channels, s.schedule, s.activity, s.ladder
+    if not config.servers:
+        return "\n".join(
+            [
+                f"Config file:   {config.source}",
+                f"Guild:         {s.discord.guild_id}{_shard_note(config, s)}",
+                *_deployment_lines(config),
+                *_server_lines(s),
+                _web_line(s),
+            ]
+        )
+    lines = [
+        f"Config file:   {config.source}",
+        f"Servers:       {len(config.servers)} in {s.discord.servers_dir} "
+        "(each file laid over this one)",
+        *_deployment_lines(config),
+        _web_line(s),
+    ]
+    for server in config.servers:
+        guild_id = server.discord.guild_id
+        lines += ["", f"Server {config.label_of(guild_id)}:"]
+        lines.append(f"  Guild:         {guild_id}{_shard_note(config, server)}")
+        lines += [f"  {line}" for line in _server_lines(server)]
+    return "\n".join(lines)
+
+
+def _shard_note(config: Config, server: Settings) -> str:
+    count = config.settings.discord.shard_count
+    if not isinstance(count, int):
+        return ""
+    served = {settings.discord.guild_id for settings in config.served()}
+    where = "run here" if server.discord.guild_id in served else "run by another process"
+    return f" (shard {shard_of(server.discord.guild_id, count)} of {count}, {where})"
+
+
+def _deployment_lines(config: Config) -> list[str]:
+    """What holds for every server: the token, Discord, shards, database and logging."""
+    s = config.settings
+    d = s.discord
     token_state = "set (hidden)" if config.token is not None else "NOT SET"
+    if d.shard_count is None:
+        shards = "none (one connection serves every server)"
+    else:
+        count = "auto (the count Discord recommends)" if d.shard_count == "auto" else d.shard_count
+        mine = "all of them" if d.shard_ids is None else _ids(d.shard_ids)
+        shards = f"{count}; this process runs {mine}"
+        if d.shard_ids is not None:
+            shards += (
+                f", serving {len(config.served())} of the {len(config.communities)} "
+                "configured server(s)"
+            )
+    return [
+        f"Token:         {token_state} (environment variable {d.token_env})",
+        f"Discord API:   {d.api_base}; gateway {d.gateway_url or 'Discord default'}; "
+        f"sync commands {'on' if d.sync_commands else 'off'}",
+        f"Shards:        {shards}",
+        f"Database:      {s.database.url_masked} "
+        f"(auto-migrate {'on' if s.database.auto_migrate else 'off'}"
+        f"{', echo SQL' if s.database.echo else ''})",
+        f"Logging:       {s.logging.level}" + (f" to {s.logging.file}" if s.logging.file else ""),
+    ]
+
+
+def _server_lines(s: Settings) -> list[str]:
+    """One server's program: its time zone, schedule, channels, points, tiers and rituals."""
+    ch, sch, act, lad = s.channels, s.schedule, s.activity, s.ladder
     newsletter = f"{ch.newsletter}" + (
         " (same as announcements)" if ch.newsletter == ch.announcements else ""
     )
     quarter = sch.quarterly_awards
     lines = [
-        f"Config file:   {config.source}",
-        f"Guild:         {d.guild_id}",
-        f"Token:         {token_state} (environment variable {d.token_env})",
-        f"Discord API:   {d.api_base}; gateway {d.gateway_url or 'Discord default'}; "
-        f"sync commands {'on' if d.sync_commands else 'off'}",
-        f"Database:      {s.database.url_masked} "
-        f"(auto-migrate {'on' if s.database.auto_migrate else 'off'}"
-        f"{', echo SQL' if s.database.echo else ''})",
-        f"Logging:       {s.logging.level}" + (f" to {s.logging.file}" if s.logging.file else ""),
         f"Timezone:      {sch.timezone}",
         f"Schedule:      weekly recognition {sch.weekly_recognition}; newsletter on day "
         f"{sch.newsletter.day} at {sch.newsletter.time:%H:%M}; quarterly awards on day "
@@ -116,15 +174,18 @@ def summarize(config: Config) -> str:
         f"{lad.min_days_after_promotion} days after promotion before demotion; "
         f"at-risk notice {lad.at_risk_notice_days} days"
     )
+    return lines
+
+
+def _web_line(s: Settings) -> str:
     web = s.web
-    lines.append(
+    return (
         f"Web:           on http://{web.bind} inside `run`"
         + (f", linked as {web.public_url}" if web.public_url else "")
         + f"; cookie key from {web.secret_env}"
         if web.enabled
         else f"Web:           off in `run` ([web] enabled); `python -m bot web` serves {web.bind}"
     )
-    return "\n".join(lines)
 
 
 def _own_kinds(s: Settings) -> list[str]:
