@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import endpoints, startup
-from bot.client import Flywheel
+from bot.client import Flywheel, ShardedFlywheel
 from bot.clock import Clock, SystemClock
 from bot.community import Community
 from bot.config import Config, Settings
@@ -167,9 +167,22 @@ async def build(
     metrics = Metrics()
     communities = [
         community_of(server, clock, sessions_of(engine, server, holder), metrics)
-        for server in config.communities
+        for server in config.served()
     ]
-    bot = Flywheel(
+    if not communities:
+        await engine.dispose()
+        raise StartupError(
+            f"none of the configured servers is on this process's shards "
+            f"(shard_ids {list(settings.discord.shard_ids or ())} of "
+            f"{settings.discord.shard_count}): {config.listing()}"
+        )
+    sharding = settings.discord.shard_count
+    if sharding is not None:
+        client_options.setdefault("shard_count", sharding if isinstance(sharding, int) else None)
+        if settings.discord.shard_ids is not None:
+            client_options.setdefault("shard_ids", list(settings.discord.shard_ids))
+    client = Flywheel if sharding is None else ShardedFlywheel
+    bot = client(
         config=config,
         communities=communities,
         metrics=metrics,

@@ -33,14 +33,16 @@ class Answers(commands.Cog):
         self.service = bot.services.answers
         self.menu = app_commands.ContextMenu(name="Mark as answer", callback=self.mark_as_answer)
         self.menu.guild_only = True
-        bot.tree.add_command(self.menu)
+        bot.tree.add_command(self.menu, guild=discord.Object(bot.guild_id))
 
     async def cog_load(self) -> None:
         self.bot.on_every_message(self.observe)
 
     async def cog_unload(self) -> None:
         self.bot.remove_message_hook(self.observe)
-        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+        self.bot.tree.remove_command(
+            self.menu.name, guild=discord.Object(self.bot.guild_id), type=self.menu.type
+        )
 
     def help_thread(self, channel: object) -> HelpThread | None:
         """Facts about ``channel`` if it is a thread in a configured help forum or channel."""
