@@ -29,6 +29,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
+        self._role_queues: list[Callable[[], float]] = []
         self.messages_seen = Counter(
             "flywheel_messages_seen",
             "Messages the bot received from the gateway.",
@@ -83,8 +84,11 @@ class Metrics:
         self.discord_http_errors.labels(route=route, status=label).inc()
 
     def watch_pending_role_changes(self, read: Callable[[], float]) -> None:
-        """Read the role queue's length at scrape time (the queue owns the number)."""
-        self.pending_role_changes.set_function(read)
+        """Read the role queues' lengths at scrape time (each queue owns its number; a process
+        serving several servers has one queue per server, and the gauge is their sum)."""
+        self._role_queues.append(read)
+        queues = self._role_queues
+        self.pending_role_changes.set_function(lambda: sum(read() for read in queues))
 
     def exposition(self) -> bytes:
         """Every metric in the Prometheus text format."""

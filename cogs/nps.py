@@ -40,7 +40,12 @@ log = logging.getLogger(__name__)
 QUESTION: Final = "How likely are you to recommend the ambassador program to a friend or colleague?"
 COMMENT_INPUT: Final = "comment"
 _PERIOD: Final = r"\d{4}-Q[1-4]"
-_COMMENT_FORM: Final = re.compile(rf"nps:comment-form:(?P<period>{_PERIOD})(?P<keep>:keep)?")
+#: Surveys go by DM, where Discord names no server: each custom id ends with its server's id
+#: (ids sent before a deployment served several servers have none; they belong to the one).
+_SERVER: Final = r"(?::(?P<guild>[0-9]{15,20}))?"
+_COMMENT_FORM: Final = re.compile(
+    rf"nps:comment-form:(?P<period>{_PERIOD})(?P<keep>:keep)?{_SERVER}"
+)
 KEPT: Final = "Your comment is unchanged."
 #: Discord allows five buttons per row: 0-4, 5-9, then 10 beside "Add a comment".
 _ROWS: Final = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9), (10,))
@@ -48,18 +53,26 @@ _ROWS: Final = ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9), (10,))
 
 class ScoreButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"nps:score:(?P<period>{_PERIOD}):(?P<score>10|[0-9])",
+    template=rf"nps:score:(?P<period>{_PERIOD}):(?P<score>10|[0-9]){_SERVER}",
 ):
-    def __init__(self, period: str, score: int, *, chosen: bool = False, row: int = 0) -> None:
+    def __init__(
+        self,
+        period: str,
+        score: int,
+        guild_id: int | None,
+        *,
+        chosen: bool = False,
+        row: int = 0,
+    ) -> None:
         super().__init__(
             discord.ui.Button(
                 label=str(score),
                 style=discord.ButtonStyle.success if chosen else discord.ButtonStyle.secondary,
-                custom_id=f"nps:score:{period}:{score}",
+                custom_id=f"nps:score:{period}:{score}{_server(guild_id)}",
                 row=row,
             )
         )
-        self.period, self.score = period, score
+        self.period, self.score, self.guild_id = period, score, guild_id
 
     @classmethod
     async def from_custom_id(
@@ -69,35 +82,35 @@ class ScoreButton(
         match: re.Match[str],
         /,
     ) -> ScoreButton:
-        return cls(match["period"], int(match["score"]))
+        return cls(match["period"], int(match["score"]), _guild(match))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        service = services_of(interaction).nps
+        service = services_of(interaction, self.guild_id).nps
         async with handled(interaction, "recording an NPS answer"):
             answered = await service.answer(self.period, interaction.user.id, self.score)
             _, comment = await service.comment_for(self.period, interaction.user.id)
             await interaction.response.edit_message(
                 content=survey_text(answered.period, chosen=self.score, commented=bool(comment)),
-                view=survey_view(answered.period.key, chosen=self.score),
+                view=survey_view(answered.period.key, service.guild_id, chosen=self.score),
                 allowed_mentions=NO_MENTIONS,
             )
 
 
 class CommentButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=rf"nps:comment:(?P<period>{_PERIOD})",
+    template=rf"nps:comment:(?P<period>{_PERIOD}){_SERVER}",
 ):
-    def __init__(self, period: str) -> None:
+    def __init__(self, period: str, guild_id: int | None) -> None:
         super().__init__(
             discord.ui.Button(
                 label="Add a comment",
                 emoji="💬",
                 style=discord.ButtonStyle.primary,
-                custom_id=f"nps:comment:{period}",
+                custom_id=f"nps:comment:{period}{_server(guild_id)}",
                 row=2,
             )
         )
-        self.period = period
+        self.period, self.guild_id = period, guild_id
 
     @classmethod
     async def from_custom_id(
@@ -107,28 +120,36 @@ class CommentButton(
         match: re.Match[str],
         /,
     ) -> CommentButton:
-        return cls(match["period"])
+        return cls(match["period"], _guild(match))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        service = services_of(interaction).nps
+        service = services_of(interaction, self.guild_id).nps
         async with handled(interaction, "opening the NPS comment form"):
             # The form must be the first answer within Discord's 3 seconds: with a slow store
             # it opens without the current comment, and an empty submission then keeps it.
             found = await if_quick(service.comment_for(self.period, interaction.user.id))
             if found is None:
-                form = comment_form(service.open_period(self.period), None)
+                form = comment_form(service.open_period(self.period), None, service.guild_id)
             else:
-                form = comment_form(*found)
+                form = comment_form(*found, service.guild_id)
             await interaction.response.send_modal(form)
             form.stop()  # the submission is handled by custom id in on_interaction
 
 
-def survey_view(period: str, *, chosen: int | None = None) -> discord.ui.View:
+def _server(guild_id: int | None) -> str:
+    return "" if guild_id is None else f":{guild_id}"
+
+
+def _guild(match: re.Match[str]) -> int | None:
+    return int(match["guild"]) if match["guild"] else None
+
+
+def survey_view(period: str, guild_id: int, *, chosen: int | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for row, scores in enumerate(_ROWS):
         for score in scores:
-            view.add_item(ScoreButton(period, score, chosen=score == chosen, row=row))
-    view.add_item(CommentButton(period))
+            view.add_item(ScoreButton(period, score, guild_id, chosen=score == chosen, row=row))
+    view.add_item(CommentButton(period, guild_id))
     return view
 
 
@@ -145,7 +166,7 @@ def survey_text(period: Period, *, chosen: int | None = None, commented: bool = 
     return "\n".join(lines)
 
 
-def comment_form(period: Period, current: str | None) -> discord.ui.Modal:
+def comment_form(period: Period, current: str | None, guild_id: int) -> discord.ui.Modal:
     """Routed by its custom id (``on_interaction``), so a form opened before a restart works.
 
     ``current`` None: the current comment is unknown (a slow store), so the form is marked
@@ -154,7 +175,7 @@ def comment_form(period: Period, current: str | None) -> discord.ui.Modal:
     keep = ":keep" if current is None else ""
     modal = discord.ui.Modal(
         title=f"Your comment · survey {period.label}",
-        custom_id=f"nps:comment-form:{period.key}{keep}",
+        custom_id=f"nps:comment-form:{period.key}{keep}{_server(guild_id)}",
     )
     modal.add_item(
         discord.ui.TextInput(
@@ -171,9 +192,11 @@ def comment_form(period: Period, current: str | None) -> discord.ui.Modal:
     return modal
 
 
-def _submitted(interaction: discord.Interaction[Any]) -> tuple[str, str | None] | None:
-    """``(period, comment)`` if this interaction submits an NPS comment form; the comment is
-    None when a ``:keep`` form came back empty."""
+def _submitted(
+    interaction: discord.Interaction[Any],
+) -> tuple[str, str | None, int | None] | None:
+    """``(period, comment, server)`` if this interaction submits an NPS comment form; the
+    comment is None when a ``:keep`` form came back empty."""
     if interaction.type is not discord.InteractionType.modal_submit:
         return None
     data: dict[str, Any] = dict(interaction.data or {})
@@ -181,7 +204,7 @@ def _submitted(interaction: discord.Interaction[Any]) -> tuple[str, str | None] 
     if match is None:
         return None
     text = _value(list(data.get("components") or []))
-    return match["period"], None if match["keep"] and not text.strip() else text
+    return match["period"], None if match["keep"] and not text.strip() else text, _guild(match)
 
 
 def _value(components: list[dict[str, Any]]) -> str:
@@ -270,7 +293,7 @@ class Nps(commands.Cog):
                 if not await self.service.claim_invite(period, user_id):
                     continue  # asked already: claimed before the DM, so never twice
                 ok = await self.bot.outbox.dm(
-                    user_id, survey_text(period), view=survey_view(period.key)
+                    user_id, survey_text(period), view=survey_view(period.key, self.bot.guild_id)
                 )
                 await self.service.record_invite(period, user_id, ok=ok)
         except asyncio.CancelledError:
@@ -308,7 +331,9 @@ class Nps(commands.Cog):
         submitted = _submitted(interaction)
         if submitted is None:
             return
-        period, text = submitted
+        period, text, guild_id = submitted
+        if (guild_id or interaction.guild_id or self.bot.guild_id) != self.bot.guild_id:
+            return  # another server's form: its own cog answers it
         async with handled(interaction, "saving an NPS comment"):
             if text is None:
                 await interaction.response.send_message(KEPT, ephemeral=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -111,8 +112,13 @@ async def answers(bot: Any) -> dict[int, tuple[str, int, str | None]]:
 
 
 async def click(emu: Any, user_id: int, custom_id: str, message: dict[str, Any] | None = None):
+    """Click the survey's button ``custom_id`` (followed on the DM by its server's id)."""
     survey = message or dms(emu, user_id)[-1]
-    return await emu.click_button(survey, user_id, custom_id)
+    ids = [c["custom_id"] for row in survey["components"] for c in row["components"]]
+    [full] = [i for i in ids if i == custom_id or re.fullmatch(rf"{custom_id}:[0-9]+", i)] or [
+        custom_id
+    ]
+    return await emu.click_button(survey, user_id, full)
 
 
 async def answer(emu: Any, user_id: int, period: str, score: int) -> dict[str, Any]:
@@ -135,11 +141,12 @@ async def test_survey_dm_buttons_answers_that_change_and_the_comment_form(
 
     [survey] = dms(emulator, m["ada"])
     assert "How likely are you to recommend" in survey["content"]
-    key = period.key
+    key, server = period.key, community.guild_id
+    # A DM names no server: each button names its own.
     assert rows_of(survey) == [
-        [f"nps:score:{key}:{n}" for n in range(5)],
-        [f"nps:score:{key}:{n}" for n in range(5, 10)],
-        [f"nps:score:{key}:10", f"nps:comment:{key}"],
+        [f"nps:score:{key}:{n}:{server}" for n in range(5)],
+        [f"nps:score:{key}:{n}:{server}" for n in range(5, 10)],
+        [f"nps:score:{key}:10:{server}", f"nps:comment:{key}:{server}"],
     ]
     labels = [c["label"] for row in survey["components"] for c in row["components"]]
     assert labels == [str(n) for n in range(11)] + ["Add a comment"]
@@ -160,7 +167,7 @@ async def test_survey_dm_buttons_answers_that_change_and_the_comment_form(
 
     opened = await click(emulator, m["ada"], f"nps:comment:{key}")
     form = await opened.wait_response()
-    assert form["type"] == 9 and form["data"]["custom_id"] == f"nps:comment-form:{key}"
+    assert form["type"] == 9 and form["data"]["custom_id"] == f"nps:comment-form:{key}:{server}"
     saved = await emulator.submit_modal(opened, m["ada"], values={"comment": " Loved it "})
     assert "comment is saved" in (await private_reply(saved))["content"]
     assert (await answers(bot))[m["ada"]] == (key, 9, "Loved it")
@@ -271,7 +278,9 @@ async def test_one_survey_per_quarter_and_a_closed_survey_refuses_answers(
     nxt = survey_period(due, tz)
     assert nxt.key != period.key
     await eventually(lambda: len(dms(emulator, m["ada"])) == 2)
-    assert rows_of(dms(emulator, m["ada"])[-1])[0][0] == f"nps:score:{nxt.key}:0"
+    assert (
+        rows_of(dms(emulator, m["ada"])[-1])[0][0] == f"nps:score:{nxt.key}:0:{community.guild_id}"
+    )
     await eventually(
         lambda: len([t for t in mod_log(emulator, community) if t.startswith("📋")]) == 2
     )
@@ -326,7 +335,9 @@ async def test_buttons_work_after_a_restart_and_a_missed_survey_is_caught_up(
     # A new process: the old DM's buttons still work.
     async with running_bot(bot_config, clock=clock, extensions=EXTENSIONS) as app:
         await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
-        record = await emulator.click_button(survey, m["ada"], f"nps:score:{key}:6")
+        record = await emulator.click_button(
+            survey, m["ada"], f"nps:score:{key}:6:{community.guild_id}"
+        )
         assert "Your answer: **6**" in (await record.wait_response())["data"]["content"]
         assert (await answers(app.bot))[m["ada"]] == (key, 6, None)
     assert len(dms(emulator, m["ada"])) == 1, "restarts send nothing more"
@@ -406,7 +417,10 @@ async def test_a_slow_store_still_answers_the_buttons_and_opens_the_form(
         lookup = faults.slow(4.0, match=r"(?s)^SELECT .*FROM nps_responses", times=1)
         opened = await click(emulator, ada, f"nps:comment:{key}")
         form = await opened.wait_response(timeout=3)
-        assert form["type"] == 9 and form["data"]["custom_id"] == f"nps:comment-form:{key}:keep"
+        assert (
+            form["type"] == 9
+            and form["data"]["custom_id"] == f"nps:comment-form:{key}:keep:{community.guild_id}"
+        )
         assert lookup.hits == 1
         kept = await emulator.submit_modal(opened, ada, values={"comment": ""})
         assert (await private_reply(kept))["content"] == "Your comment is unchanged."

@@ -62,7 +62,8 @@ async def settled(emu: Emulator, bot: Any, *, within: float = 10.0) -> None:
     """
 
     def spawned() -> list[str]:
-        return [f"background task {t.get_name()!r}" for t in bot.services.background.pending]
+        backgrounds = [bot.background] + [c.services.background for c in bot.communities]
+        return [f"background task {t.get_name()!r}" for b in backgrounds for t in b.pending]
 
     await emu.wait_idle(bot, busy=spawned, timeout=within)
 
