@@ -5,35 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {value!r} as TOML")
+import tomli_w
 
 
 def to_toml(data: dict[str, Any]) -> str:
-    """A small TOML writer for config dicts: tables of scalars and arrays of tables."""
-    lines: list[str] = []
-    for section, body in data.items():
-        if isinstance(body, list):
-            for item in body:
-                lines.append(f"[[{section}]]")
-                lines += [f"{k} = {_toml_value(v)}" for k, v in item.items()]
-                lines.append("")
-        else:
-            lines.append(f"[{section}]")
-            lines += [f"{k} = {_toml_value(v)}" for k, v in body.items()]
-            lines.append("")
-    return "\n".join(lines)
+    return tomli_w.dumps(data)
 
 
 def minimal_config(

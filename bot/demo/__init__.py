@@ -19,8 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+from sqlalchemy import func, make_url, select
+
 from bot.clock import FakeClock
-from bot.config import Settings, parse_config, read_toml
+from bot.config import Settings, load_config, parse_config, read_toml
 from bot.demo.community import (
     EMULATOR_TOKEN,
     TIERS,
@@ -31,6 +34,9 @@ from bot.demo.community import (
 )
 from bot.demo.scenes.referrals import VANITY_CODE
 from bot.emulated import running_bot
+from bot.errors import StartupError
+from bot.leases import SqliteLock
+from db.models import ActivityDay
 from emulator import Emulator
 
 CALLBACKS = {4: "replied", 5: "deferred", 6: "acknowledged", 7: "updated", 9: "opened a form"}
@@ -335,6 +341,90 @@ async def _serve(app: Any, community: SampleCommunity, transcript: Transcript) -
             loop.remove_signal_handler(sig)
 
 
+async def _several_servers(
+    emu: Emulator,
+    community: SampleCommunity,
+    data: dict[str, Any],
+    tmp: Path,
+    transcript: Transcript,
+) -> None:
+    """The same store, now one process serving two servers: a file per server, one
+    connection; and the one-process guard of a SQLite store."""
+    transcript.step(
+        "One deployment, two servers: `[discord] servers_dir`, a file per server "
+        "(README: Running at scale)"
+    )
+    side = build_sample_community(emu, member_count=4, name="Side Project Community")
+    (tmp / "servers").mkdir()
+    deployment = {
+        "discord": {k: v for k, v in data["discord"].items() if k != "guild_id"},
+        "database": data["database"],
+        "logging": data["logging"],
+    }
+    deployment["discord"]["servers_dir"] = "servers"
+    (tmp / "config.toml").write_text(tomli_w.dumps(deployment))
+    for name, server, settings in (
+        ("demo.toml", community, data),
+        (
+            "side.toml",
+            side,
+            community_config(
+                side, emu, database_url="unused", schedule={"timezone": "America/New_York"}
+            ),
+        ),
+    ):
+        own = {k: v for k, v in settings.items() if k not in ("database", "logging", "web")}
+        own["discord"] = {"guild_id": server.guild_id}
+        (tmp / "servers" / name).write_text(tomli_w.dumps(own))
+    config = load_config(tmp / "config.toml", env={"DISCORD_TOKEN": EMULATOR_TOKEN})
+    transcript.say(
+        "config.toml holds the connection and the database; servers/demo.toml and "
+        "servers/side.toml each hold one server's program"
+    )
+    async with running_bot(config, clock=transcript.clock) as app:
+        await _settle(emu)
+        transcript.flush()
+        for server, name in ((community, "ada"), (side, "grace")):
+            await emu.post_message(
+                server.channels["general"],
+                server.members[name],
+                "How do I make the sync engine retry a failed upload?",
+            )
+        await _settle(emu)
+        for each in app.bot.communities:
+            await each.services.activity.flush()
+            async with each.services.sessions() as session:
+                counted = await session.scalar(
+                    select(func.coalesce(func.sum(ActivityDay.messages), 0)).where(
+                        ActivityDay.guild_id == each.guild_id
+                    )
+                )
+            guild = emu.world.guilds[each.guild_id]
+            transcript.say(
+                f"{guild.name}: its own commands, schedule ({each.settings.schedule.timezone}) "
+                f"and program; {counted} message(s) counted in it"
+            )
+        transcript.say(
+            "both on one gateway connection; with `shard_count` the servers split over shards, "
+            "and processes over shards (`shard_ids`)"
+        )
+        database = Path(str(make_url(data["database"]["url"]).database))
+        second = SqliteLock(database)
+        running = SqliteLock(database)
+        running.take()  # as `python -m bot run` holds it
+        try:
+            second.take()
+        except StartupError as refused:
+            transcript.say(f"a second `run` on the same SQLite file: not starting: {refused}")
+        finally:
+            running.release()
+        transcript.say(
+            "on PostgreSQL, `run --standby` waits for the leases and takes over within 30 s "
+            "of a crash, catching up from history (bench/failover.py)"
+        )
+    transcript.step("Flywheel shuts down cleanly")
+
+
 async def run_demo(
     *,
     quiet: bool = False,
@@ -393,6 +483,7 @@ async def run_demo(
                     transcript.flush()
                     await _serve(app, community, transcript)
             transcript.step("Flywheel shuts down cleanly")
+            await _several_servers(emu, community, data, Path(tmp), transcript)
         unknown = getattr(emu, "unknown_routes", [])
         if unknown:
             out(f"\nwarning: the emulator saw {len(unknown)} request(s) it does not implement")

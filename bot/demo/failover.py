@@ -16,7 +16,6 @@ import os
 import signal
 import sys
 import time
-import tomllib
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -25,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 from sqlalchemy import make_url, select
 
 from bot.config import parse_config
@@ -123,37 +123,6 @@ async def fresh_database(admin_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-def _toml(data: dict[str, Any]) -> str:
-    """The few TOML shapes a config needs (tables, arrays of tables, scalars and lists)."""
-    lines: list[str] = []
-
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return str(v)
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if isinstance(v, list | tuple):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
-        raise TypeError(type(v))
-
-    for section, body in data.items():
-        if isinstance(body, list):
-            for entry in body:
-                lines.append(f"[[{section}]]")
-                lines += [f"{k} = {value(v)}" for k, v in entry.items()]
-        else:
-            lines.append(f"[{section}]")
-            lines += [f"{k} = {value(v)}" for k, v in body.items()]
-        lines.append("")
-    text = "\n".join(lines)
-    tomllib.loads(text)  # what is written must read back
-    return text
-
-
 def write_deployment(
     workdir: Path, emu: Emulator, servers: list[SampleCommunity], database_url: str
 ) -> Path:
@@ -176,7 +145,7 @@ def write_deployment(
         "database": {"url": database_url},
         "logging": {"level": "INFO"},
     }
-    (workdir / "config.toml").write_text(_toml(deployment))
+    (workdir / "config.toml").write_text(tomli_w.dumps(deployment))
     for n, server in enumerate(servers):
         data = community_config(
             server,
@@ -189,7 +158,7 @@ def write_deployment(
         for section in ("database", "logging"):
             data.pop(section)
         data["discord"] = {"guild_id": server.guild_id}
-        (workdir / "servers" / f"server{n}.toml").write_text(_toml(data))
+        (workdir / "servers" / f"server{n}.toml").write_text(tomli_w.dumps(data))
     return workdir / "config.toml"
 
 

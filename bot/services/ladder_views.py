@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import tomli_w
 
 from bot.config import ConfigError, ConfigProblem, Settings, TierConfig, parse_config
 from bot.core.kinds import KindTable
@@ -191,31 +192,10 @@ def render(
 WHAT_IF_EXAMPLE = '[[tiers]]\nkey = "helper"\nname = "Helper"\nrole_id = 123456789012345678'
 
 
-def _toml_value(value: object) -> str:
-    """A TOML literal for a config value (strings as JSON strings, which TOML reads alike)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, Mapping):
-        inner = ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items())
-        return "{ " + inner + " }" if inner else "{}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    raise TypeError(f"no TOML literal for {type(value).__name__}")
-
-
 def tiers_as_toml(settings: Settings) -> str:
     """The configured tiers as the ``[[tiers]]`` tables of a config file (set keys only)."""
-    blocks = []
-    for tier in settings.tiers:
-        fields = tier.model_dump(mode="python", exclude_unset=True)
-        lines = ["[[tiers]]"]
-        lines.extend(f"{key} = {_toml_value(value)}" for key, value in fields.items())
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + "\n"
+    tiers = [tier.model_dump(mode="json", exclude_unset=True) for tier in settings.tiers]
+    return tomli_w.dumps({"tiers": tiers})
 
 
 def with_tiers_from_toml(settings: Settings, text: str) -> Settings:

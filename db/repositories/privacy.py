@@ -209,6 +209,7 @@ NOT_MEMBER_TEXT: Mapping[str, str] = {
     "content_submissions.url": "a link someone shared, not text about a person",
     "guild_settings.value": "the server's settings",
     "backfill_channels.problem": "the bot's own note on why a channel could not be read",
+    "community_leases.holder": "the host and process id of the bot process holding a lease",
     "referrals.candidates": "invite codes",
     "referrals.invite_code": "an invite code (cleared for the inviter)",
     "user_groups.name": "a group's name, shown on its Discord role",
