@@ -16,6 +16,8 @@ doubled summed over the rounds.
     python bench/failover.py                              # 100,000 messages
     python bench/failover.py --messages 10000 --rounds 1  # quicker
     python bench/failover.py --database postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+CI runs it with ``--messages 20000 --rounds 1 --require-goals`` (exit 1 when a goal is missed).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from bot.demo.failover import DrillResult, fresh_database, run_drill
 from emulator import Emulator
 
 DEFAULT_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+GOAL_TAKEOVER_S = 30
 
 
 async def one_round(args: argparse.Namespace, number: int) -> DrillResult:
@@ -70,13 +73,19 @@ async def one_round(args: argparse.Namespace, number: int) -> DrillResult:
     return result
 
 
-async def main(args: argparse.Namespace) -> None:
+async def main(args: argparse.Namespace) -> int:
     results = [await one_round(args, n + 1) for n in range(args.rounds)]
     lost = sum(r.lost for r in results)
     doubled = sum(r.doubled for r in results)
     takeover = statistics.median(r.takeover_s for r in results)
     print(f"rounds: {args.rounds}; takeover: {', '.join(f'{r.takeover_s:.1f}' for r in results)} s")
     print(f"failover_lost {lost} doubled {doubled} takeover_s {takeover:.1f}")
+    others = sum(r.posts_doubled + r.roles_left for r in results)
+    met = lost == 0 and doubled == 0 and others == 0 and takeover < GOAL_TAKEOVER_S
+    if args.require_goals and not met:
+        print("goals not met: 0 lost, 0 doubled, each post once, no role left, takeover < 30 s")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
@@ -89,4 +98,9 @@ if __name__ == "__main__":
         help="a PostgreSQL URL; each round makes a fresh database beside it (the drill needs "
         "PostgreSQL: SQLite serves one process)",
     )
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--require-goals",
+        action="store_true",
+        help="exit 1 unless the goals are met (CI runs it so)",
+    )
+    sys.exit(asyncio.run(main(parser.parse_args())))
