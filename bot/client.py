@@ -283,6 +283,7 @@ class Flywheel(commands.Bot):
     async def _community_ready(self, community: Community) -> None:
         guild = self.get_guild(community.guild_id)
         if guild is None:
+            community.services.activity.release()  # no history to catch up from
             log.error(
                 "the bot is not in the configured guild %s (discord.guild_id); invite it with "
                 "the OAuth2 URL from the README, or fix the id",

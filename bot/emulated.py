@@ -23,6 +23,7 @@ async def running_bot(
     extensions: Sequence[str] | None = None,
     ready_timeout: float = 15.0,
     freeze_heap_when_ready: bool = False,
+    catch_up_history: bool = False,
 ) -> AsyncIterator[App]:
     """Start the bot, wait until it is connected, synced and preflighted, then yield it.
 
@@ -37,6 +38,7 @@ async def running_bot(
         extensions=extensions,
         guild_ready_timeout=0.1,
         freeze_heap_when_ready=freeze_heap_when_ready,
+        catch_up_history=catch_up_history,
     )
     try:
         await app.start_web()

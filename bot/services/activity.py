@@ -97,6 +97,9 @@ class HeldPost(NamedTuple):
     created_at: datetime
     content: str
 
+    def message_id_author_time(self) -> tuple[int, int, datetime]:
+        return self.message_id, self.author_id, self.created_at
+
 
 @dataclass(frozen=True)
 class FlushResult:
@@ -162,11 +165,17 @@ class ActivityService:
         """Count a message (or not) and note that its author posted in its channel."""
         if facts.guild_id != self.guild_id:
             return _OTHER_GUILD
-        if not (facts.author_is_bot or facts.is_webhook or facts.is_system):
-            self._posted(
-                facts.channel_id, facts.parent_channel_id, facts.author_id, facts.created_at
-            )
-        return self.counter.observe(facts)
+        if facts.author_is_bot or facts.is_webhook or facts.is_system:
+            return self.counter.observe(facts)
+        return self.observe_post(
+            facts.message_id,
+            facts.author_id,
+            facts.channel_id,
+            facts.parent_channel_id,
+            facts.category_id,
+            facts.created_at,
+            facts.content,
+        )
 
     def observe_post(
         self,
@@ -209,20 +218,33 @@ class ActivityService:
         A catch-up from history (``BackfillService.fill_gap``) recounts the days since the
         last stored message and writes each day's count as history shows it; a live post
         counted meanwhile would be added on top of a day the catch-up then raises, or be
-        counted twice. Held posts are counted on release, after the catch-up's.
+        counted twice. The catch-up counts the held posts with history's (``take_held``).
         """
         if self._held is None:
             self._held = []
 
-    def release(self, until: datetime | None = None, earlier: ActivityCounter | None = None) -> int:
-        """Count the held posts written at or after ``until`` (those before it are in the
-        catch-up's count), continuing ``earlier``'s cooldowns; returns how many were held."""
+    @property
+    def holding(self) -> bool:
+        """Whether members' posts are held for a history catch-up."""
+        return self._held is not None
+
+    def take_held(self) -> list[HeldPost]:
+        """The posts held so far (still holding): the catch-up counts them with history's,
+        told apart from history's by message id."""
+        if self._held is None:
+            return []
+        held, self._held = self._held, []
+        return held
+
+    def release(self, earlier: ActivityCounter | None = None) -> int:
+        """Stop holding: count the posts held since :meth:`take_held`, continuing
+        ``earlier``'s count (its cooldowns, and the messages it saw, which are not counted
+        again); returns how many were held."""
         held, self._held = self._held or [], None
         if earlier is not None:
             self.counter.continue_from(earlier)
         for post in held:
-            if until is None or post.created_at >= until:
-                self.counter.observe_post(*post)
+            self.counter.observe_post(*post)
         return len(held)
 
     def deleted(self, message_id: int) -> bool:

@@ -54,6 +54,9 @@ APPROVE = "✅"
 #: Discord), so reading one channel at a time would use a fiftieth of what the limits allow;
 #: the global pace (:mod:`bot.history`) caps the sum.
 READERS = 50
+#: The catch-up reads from the newest message on: anything stamped up to this far past our
+#: clock (Discord's clock may run ahead of ours).
+HISTORY_HORIZON = timedelta(hours=1)
 NO_HISTORY = "no Read Message History permission"
 
 
@@ -283,13 +286,15 @@ class BackfillService:
         if last_day is None:  # nothing stored yet: a new server's history is /backfill's
             return GapReport(None, 0, 0, 0)
         since = datetime.combine(last_day, time.min, tzinfo=rules.timezone)
-        until = self.clock.now()
-        staged: list[Staged] = []
+        now = self.clock.now()
+        staged: dict[int, Staged] = {}
         read = [0]
         screen = ActivityCounter(rules)
 
         async def one(channel: PastChannel) -> None:
-            cursor = snowflake_at(until)
+            # From the newest message on: what history and the held live posts both hold is
+            # told apart by message id, not by a moment (Discord's clock is not ours).
+            cursor = snowflake_at(now + HISTORY_HORIZON)
             while True:
                 page = await history.page(channel.channel_id, cursor)
                 for m in page:
@@ -304,20 +309,26 @@ class BackfillService:
                         )
                         is None
                     ):
-                        staged.append((m.message_id, m.author_id, m.created_at))
+                        staged[m.message_id] = (m.message_id, m.author_id, m.created_at)
                 if len(page) < PAGE or page[-1].created_at < since:
                     return
                 cursor = page[-1].message_id
 
         channels = [c for c in await history.channels(None) if c.readable]
-        channels = [c for c in channels if c.created_at is None or c.created_at < until]
         await _each(channels, one, readers=READERS)
+        held = self.activity.take_held()
+        for post in held:
+            refused = screen.screen(
+                post.channel_id, post.parent_channel_id, post.category_id, post.content
+            )
+            if refused is None and post.created_at >= since:
+                staged.setdefault(post.message_id, post.message_id_author_time())
         counter = ActivityCounter(rules)
-        for message_id, author_id, at in sorted(staged, key=lambda s: (s[2], s[0])):
+        for message_id, author_id, at in sorted(staged.values(), key=lambda s: (s[2], s[0])):
             counter.count_screened(message_id, author_id, at)
         members: set[int] = set()
-        days = await self._write_counts(counter.drain().increments, until, members)
-        held = self.activity.release(until, counter)
+        days = await self._write_counts(counter.drain().increments, self.clock.now(), members)
+        self.activity.release(counter)
         if members:
             await self.activity.contributions.changed(frozenset(members))
         log.info(
@@ -327,9 +338,9 @@ class BackfillService:
             len(channels),
             last_day,
             days,
-            held,
+            len(held),
         )
-        return GapReport(since, read[0], days, held)
+        return GapReport(since, read[0], days, len(held))
 
     # --- reading -------------------------------------------------------------------------------
 

@@ -602,3 +602,48 @@ def test_drained_totals_equal_counted_minus_uncounted(
     assert +written == +expected
     assert c.pending == 0
     assert c.pending_decrements == 0
+
+
+# --------------------------------------------------------------------------- continue_from
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    posts=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 40_000), st.sampled_from(_CONTENTS)),
+        max_size=60,
+    ),
+    split=st.integers(0, 40_000),
+    cooldown=st.sampled_from([0, 30, 60]),
+)
+def test_a_count_split_at_any_moment_and_continued_equals_one_uninterrupted_count(
+    posts: list[tuple[int, int, str]], split: int, cooldown: int
+) -> None:
+    """A history catch-up counts the posts before a moment; the live counter continues from
+    it (its cooldowns, the messages it saw) and counts the rest: together, exactly what one
+    counter that never stopped counts, whatever the moment."""
+    rules = ActivityRules(cooldown_seconds=cooldown, timezone=_BERLIN)
+    ordered = [
+        msg(message_id=n + 1, author=ALICE + author, at=later(offset), content=content)
+        for n, (author, offset, content) in enumerate(sorted(posts, key=lambda p: p[1]))
+    ]
+    whole = ActivityCounter(rules)
+    for facts in ordered:
+        whole.observe(facts)
+    before, after = ActivityCounter(rules), ActivityCounter(rules)
+    for facts in ordered:
+        if facts.created_at < later(split):
+            before.observe(facts)
+    after.continue_from(before)
+    for facts in ordered:
+        if facts.created_at >= later(split):
+            after.observe(facts)
+    together = Counter(before.drain().increments) + Counter(after.drain().increments)
+    assert together == Counter(whole.drain().increments)
+
+
+def test_continuing_skips_a_message_the_earlier_count_saw():
+    earlier, live = counter(), counter()
+    assert earlier.observe(msg(message_id=7)).counted
+    live.continue_from(earlier)
+    assert live.observe(msg(message_id=7)).reason == "already seen"
