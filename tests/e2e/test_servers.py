@@ -21,7 +21,7 @@ from bot.demo.community import (
     community_config,
 )
 from bot.emulated import running_bot
-from db.models import ActivityDay, Contribution, Nomination
+from db.models import ActivityDay, Contribution, Nomination, NpsResponse
 from tests.e2e.util import bot_posts, command_syncs, eventually, settled, slash
 from tests.helpers import write_config
 
@@ -161,3 +161,42 @@ async def test_a_moderator_credit_lands_in_the_server_it_was_given_in(
             )
         ).all()
     assert guilds == [first.guild_id]
+
+
+async def test_a_survey_answered_in_a_dm_lands_in_its_own_server(deployment, emulator, servers):
+    """A DM names no server: the survey's buttons name theirs, so with two servers the answer
+    and the comment go to the server that asked."""
+    first, second = servers
+    ada, morgan = second.members["ada"], second.moderators["morgan"]
+    record = await slash(
+        emulator,
+        second,
+        morgan,
+        "tier set",
+        member=ada,
+        tier="champion",
+        reason="long-time helper",
+    )
+    await record.wait_response(timeout=5)
+    sent = await slash(emulator, second, morgan, "nps send")
+    await sent.wait_response(timeout=5)
+    bot_id = str(emulator.bot_user_id)
+    [survey] = await eventually(
+        lambda: [m for m in emulator.dms(ada) if m["author"]["id"] == bot_id and m["components"]],
+        within=10,
+    )
+    ids = [c["custom_id"] for row in survey["components"] for c in row["components"]]
+    assert all(i.endswith(f":{second.guild_id}") for i in ids)
+    score = next(i for i in ids if i.startswith("nps:score:") and ":7:" in i)
+    clicked = await emulator.click_button(survey, ada, score)
+    await clicked.wait_response(timeout=5)
+
+    async def answered(server: SampleCommunity) -> list[int]:
+        async with program(deployment, server).services.sessions() as session:
+            rows = await session.scalars(
+                select(NpsResponse.score).where(NpsResponse.guild_id == server.guild_id)
+            )
+            return list(rows.all())
+
+    assert await eventually(lambda: answered(second)) == [7]
+    assert await answered(first) == []
