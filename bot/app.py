@@ -315,6 +315,9 @@ async def serve(config: Config, *, clock: Clock | None = None, standby: bool = F
         raise StartupError(
             "--standby needs PostgreSQL: SQLite serves one process (README: Running at scale)"
         )
+    unwritable = startup.sqlite_unwritable(config.settings.database.url)
+    if unwritable:
+        raise StartupError(unwritable)
     lock = SqliteLock(database) if database is not None else None
     if lock is not None:
         lock.take()

@@ -42,8 +42,15 @@ async def emulator() -> AsyncIterator[Emulator]:
     """Checks requests and responses against Discord's spec, with Discord's rate limits on; a
     test whose bot sent an off-spec request, or overran a bucket whose headers it had read,
     fails at teardown even if the bot swallowed the 400 or retried the 429."""
+    # A bot restarted within Discord's 5-second identify window is refused once and waits it
+    # out; many tests restart the bot, so theirs is short. tests/emulator/test_sharding.py
+    # and the fail-over drill keep Discord's own.
     emu = Emulator(
-        bot_token=EMULATOR_TOKEN, bot_name="Flywheel", check_responses=True, chaos=chaos_from_env()
+        bot_token=EMULATOR_TOKEN,
+        bot_name="Flywheel",
+        check_responses=True,
+        chaos=chaos_from_env(),
+        identify_window=0.2,
     )
     await emu.start()
     try:
