@@ -65,7 +65,8 @@ async def one_round(args: argparse.Namespace, number: int) -> DrillResult:
             flush=True,
         )
     print(
-        f"round {number}: takeover {result.takeover_s:.1f} s, lost {result.lost}, doubled "
+        f"round {number}: takeover {result.takeover_s:.1f} s, caught up from history "
+        f"{result.caught_up_s:.1f} s after the kill, lost {result.lost}, doubled "
         f"{result.doubled}, posts doubled {result.posts_doubled}, roles left "
         f"{result.roles_left} ({time.monotonic() - started:.0f} s in all)",
         flush=True,

@@ -42,6 +42,8 @@ from emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARDS = 2
+#: Chat channels per server.
+CHATS = 8
 #: One tier anyone active reaches, so promotions (and their roles) happen during the drill.
 TIER = {"key": "champion", "name": "Champion", "window_days": 90, "min_counts": {"message_day": 1}}
 #: Every qualifying message counts (no cooldown), so each one lost or doubled shows; days are
@@ -82,6 +84,8 @@ class ServerCheck:
 @dataclass
 class DrillResult:
     takeover_s: float
+    #: From the kill until the history catch-up was done (reading is paced by Discord's limits).
+    caught_up_s: float
     servers: list[ServerCheck] = field(default_factory=list)
 
     @property
@@ -227,6 +231,13 @@ async def run_drill(
         build_sample_community(emu, member_count=6, name=f"Server {n}", shard=(n % SHARDS, SHARDS))
         for n in range(4)
     ]
+    # Members talk in several channels, as in a real server: history is read a channel at a
+    # time under Discord's per-channel limit (5 requests per 5 s).
+    chats = {
+        s.guild_id: [s.channels["general"]]
+        + [emu.guild(s.guild_id).create_text_channel(f"chat-{k}").id for k in range(CHATS - 1)]
+        for s in servers
+    }
     config = write_deployment(workdir, emu, servers, database_url)
     active = BotProcess(config, workdir / "active.log")
     standby = BotProcess(config, workdir / "standby.log", standby=True)
@@ -248,7 +259,9 @@ async def run_drill(
                 members = list(server.members.values())
                 author = members[(n // len(servers)) % len(members)]
                 text = " ".join(WORDS[(n + k) % len(WORDS)] for k in range(4 + n % 6))
-                message = await emu.post_message(server.channels["general"], author, text)
+                channels = chats[server.guild_id]
+                channel = channels[(n // len(servers)) % len(channels)]
+                message = await emu.post_message(channel, author, text)
                 posted.append((server.guild_id, message))
                 if n % 20 == 0:
                     await asyncio.sleep(0.01)  # let the gateway write
@@ -280,9 +293,11 @@ async def run_drill(
         await _until(
             lambda: "history catch-up:" in standby.text() or "catch-up failed" in standby.text(),
             "the standby catches up from history",
-            120,
+            600,
             standby,
         )
+        caught_up = time.monotonic() - killed
+        say(f"the standby caught up from history {caught_up:.1f} s after the kill")
         await traffic(messages - before - after_post - during)
         engine = create_engine(database_url)
         try:
@@ -290,7 +305,7 @@ async def run_drill(
             returncode = await standby.signal(signal.SIGTERM, within=60)
             if returncode != 0:
                 raise AssertionError(f"the standby exited {returncode}:\n{standby.text()[-4000:]}")
-            result = DrillResult(takeover)
+            result = DrillResult(takeover, caught_up)
             for server in servers:
                 result.servers.append(await _check(engine, emu, server, posted))
         finally:
