@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -304,14 +304,20 @@ class Store:
             )
             return self._url(RUN_DB)
         run = self.scratch / "run.db"
+        await asyncio.to_thread(self._copy, self.scratch / "seed.db", run)
+        return f"sqlite+aiosqlite:///{run}"
+
+    @staticmethod
+    def _copy(seed: Path, run: Path) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{run}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(self.scratch / "seed.db", run)
-        return f"sqlite+aiosqlite:///{run}"
+        shutil.copyfile(seed, run)
 
     async def drop(self) -> None:
         if self.postgres:
-            await self._admin(f"DROP DATABASE IF EXISTS {RUN_DB}", f"DROP DATABASE IF EXISTS {SEED_DB}")
+            await self._admin(
+                f"DROP DATABASE IF EXISTS {RUN_DB}", f"DROP DATABASE IF EXISTS {SEED_DB}"
+            )
 
 
 # --- The clients' side (each in a fresh process) -------------------------------------------
@@ -409,19 +415,19 @@ async def flywheel(info: dict[str, Any], args: argparse.Namespace) -> dict[str, 
 
 async def handlers_done() -> None:
     """Until no start-up listener (``on_flywheel_*``, run by discord.py as tasks) is running."""
-    while any(
-        task.get_name().startswith("discord.py: on_flywheel") and not task.done()
+    while running := [
+        task
         for task in asyncio.all_tasks()
-    ):
-        await asyncio.sleep(0.01)
+        if task.get_name().startswith("discord.py: on_flywheel") and not task.done()
+    ]:
+        await asyncio.wait(running)
 
 
 CLIENTS = {"bare": bare_client, "flywheel": flywheel}
 
 
-async def client_process(args: argparse.Namespace) -> None:
+async def client_process(args: argparse.Namespace, info: dict[str, Any]) -> None:
     logging.basicConfig(level=logging.ERROR)
-    info = json.loads(Path(args.info).read_text())
     endpoints.point_at(info["api_base"], info["gateway_url"])
     profiler = cProfile.Profile() if args.profile else None
     if profiler is not None:
@@ -500,9 +506,7 @@ async def main(args: argparse.Namespace) -> None:
                     print(f"round {number} of {args.rounds}", flush=True)
                     for kind in ("bare", "flywheel"):
                         url = await store.fresh_copy() if kind == "flywheel" else ""
-                        profile = (
-                            args.profile if kind == "flywheel" and number == 1 else None
-                        )
+                        profile = args.profile if kind == "flywheel" and number == 1 else None
                         result = await run_client(kind, info_path, url, args, profile)
                         print(describe(kind, result), flush=True)
                         figures[kind].seconds.append(result["seconds"])
@@ -543,6 +547,6 @@ if __name__ == "__main__":
     if arguments.serve:
         asyncio.run(serve(arguments))
     elif arguments.client:
-        asyncio.run(client_process(arguments))
+        asyncio.run(client_process(arguments, json.loads(Path(arguments.info).read_text())))
     else:
         asyncio.run(main(arguments))
