@@ -20,8 +20,8 @@ each client starts in a fresh process of its own:
   and the ladder's catch-up done and every start-up handler finished.
 
 The clock starts before the client is built (for Flywheel that includes opening the store);
-imports are timed apart. Peak RSS is the process's ``ru_maxrss`` after ``--settle`` seconds
-past ready. Each round prints both; the medians follow, and the last line is
+imports are timed apart. Peak RSS is the process's high-water mark (``VmHWM``) ``--settle``
+seconds past ready. Each round prints both; the medians follow, and the last line is
 ``startup_extra_s <median Flywheel - bare> rss_extra_mb <median Flywheel - bare>``. Goals:
 3 s and 150 MB at 100,000 members. ``--database postgresql+asyncpg://…/test`` runs Flywheel
 on PostgreSQL: the store is seeded into a database of its own and each round gets a fresh
@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -132,12 +132,14 @@ def bench_config(info: dict[str, Any], url: str) -> dict[str, Any]:
     )
 
 
-def ledger_rows(
-    rng: random.Random, guild: int, users: list[int], per_member: int, now: datetime
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """One batch of members' year: their ledger rows and activity rollups (heavy-tailed)."""
-    contributions: list[dict[str, Any]] = []
-    days: list[dict[str, Any]] = []
+def history(
+    rng: random.Random, users: list[int], per_member: int, now: datetime
+) -> tuple[list[tuple[datetime, int, str, int, str]], list[tuple[int, str, int]]]:
+    """The members' year, oldest first as a live ledger grows: (when, user, kind, points,
+    source) ledger rows, and (user, day, messages) activity rollups. Heavy-tailed: a few very
+    active members, a long tail."""
+    ledger: list[tuple[datetime, int, str, int, str]] = []
+    days: list[tuple[int, str, int]] = []
     others = [kind for kind, _ in KINDS[1:]]
     weights = [share for _, share in KINDS[1:]]
     for user in users:
@@ -145,27 +147,73 @@ def ledger_rows(
         active = min(round(count * KINDS[0][1]), HISTORY_DAYS)
         for ago in rng.sample(range(1, HISTORY_DAYS + 1), active):
             moment = now - timedelta(days=ago, seconds=rng.randrange(36_000))
-            days.append({
-                "guild_id": guild, "user_id": user, "day": moment.date(),
-                "messages": rng.randint(1, 30),
-            })  # fmt: skip
-            contributions.append({
-                "guild_id": guild, "user_id": user, "kind": "message_day", "points": 1,
-                "source_id": f"day:{user}:{moment.date()}", "occurred_at": moment,
-                "recorded_at": moment,
-            })  # fmt: skip
-        for kind in rng.choices(others, weights=weights, k=count - active):
+            day = moment.date().isoformat()
+            days.append((user, day, rng.randint(1, 30)))
+            ledger.append((moment, user, "message_day", 1, f"day:{user}:{day}"))
+        for n, kind in enumerate(rng.choices(others, weights=weights, k=count - active)):
             moment = now - timedelta(seconds=rng.randrange(HISTORY_DAYS * 86_400))
-            contributions.append({
-                "guild_id": guild, "user_id": user, "kind": kind, "points": 2,
-                "source_id": f"bench:{user}:{len(contributions)}:{rng.random()}",
-                "occurred_at": moment, "recorded_at": moment,
-            })  # fmt: skip
-    return contributions, days
+            ledger.append((moment, user, kind, 2, f"bench:{user}:{n}"))
+    ledger.sort()
+    days.sort(key=lambda row: row[1])
+    return ledger, days
+
+
+def load_sqlite(path: str, guild: int, ledger: list[Any], days: list[Any]) -> None:
+    """Straight through sqlite3, timestamps as the store keeps them (naive UTC text)."""
+    import sqlite3
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.executemany(
+            "INSERT INTO contributions (guild_id, user_id, kind, points, source_id, occurred_at,"
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (guild, user, kind, points, source, stamp(at), stamp(at))
+                for at, user, kind, points, source in ledger
+            ),
+        )
+        db.executemany(
+            "INSERT INTO activity_days (guild_id, user_id, day, messages) VALUES (?, ?, ?, ?)",
+            ((guild, user, day, messages) for user, day, messages in days),
+        )
+
+
+async def load_postgres(url: str, guild: int, ledger: list[Any], days: list[Any]) -> None:
+    """Through asyncpg's COPY, then ANALYZE as autovacuum would have by now."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password,
+        database=parsed.database,
+    )  # fmt: skip
+    try:
+        await connection.copy_records_to_table(
+            "contributions",
+            records=(
+                (guild, user, kind, points, source, at, at)
+                for at, user, kind, points, source in ledger
+            ),
+            columns=[
+                "guild_id", "user_id", "kind", "points", "source_id", "occurred_at",
+                "recorded_at",
+            ],
+        )  # fmt: skip
+        await connection.copy_records_to_table(
+            "activity_days",
+            records=((guild, user, date.fromisoformat(day), n) for user, day, n in days),
+            columns=["guild_id", "user_id", "day", "messages"],
+        )
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
 
 
 async def seed_store(
-    url: str, info: dict[str, Any], emulator: EmulatorProcess, args: argparse.Namespace
+    store: Store, info: dict[str, Any], emulator: EmulatorProcess, args: argparse.Namespace
 ) -> dict[str, Any]:
     """A year of history for the guild's members, the ladder swept, the roles it gives worn."""
     from bot.clock import SystemClock
@@ -174,8 +222,9 @@ async def seed_store(
     from bot.services.role_sync import desired_roles
     from db import migrate
     from db.engine import create_engine, create_session_factory
-    from db.models import ActivityDay, Contribution, Member
+    from db.models import Member
 
+    url = store.seed_url
     started = time.perf_counter()
     guild = info["community"]["guild_id"]
     everyone: list[int] = info["members"]
@@ -187,7 +236,6 @@ async def seed_store(
     known = everyone[: len(everyone) - drift]
     departed = [10**17 + n for n in range(drift)]
     engine = create_engine(url)
-    rows = 0
     try:
         await migrate.upgrade(engine)
         async with engine.begin() as connection:
@@ -211,16 +259,14 @@ async def seed_store(
                         for n, user in enumerate(stored[first : first + BATCH], start=first)
                     ],
                 )
-        users = known + departed
-        step = max(1, BATCH // max(1, args.rows_per_member))
-        for first in range(0, len(users), step):
-            contributions, days = ledger_rows(
-                rng, guild, users[first : first + step], args.rows_per_member, now
-            )
-            rows += len(contributions)
-            async with engine.begin() as connection:
-                await connection.execute(Contribution.__table__.insert(), contributions)
-                await connection.execute(ActivityDay.__table__.insert(), days)
+        ledger, days = history(rng, known + departed, args.rows_per_member, now)
+        rows = len(ledger)
+        if store.postgres:
+            await load_postgres(url, guild, ledger, days)
+        else:
+            sqlite_path = url.split("///", 1)[1]
+            await asyncio.to_thread(load_sqlite, sqlite_path, guild, ledger, days)
+        del ledger, days
         filled = time.perf_counter() - started
         # The ladder as yesterday's bot left it: swept, its decisions recorded and worn.
         settings = parse_config(
@@ -324,6 +370,14 @@ class Store:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident set (``VmHWM``).
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux keeps that across ``exec``, so a client started by
+    a parent holding the seeded history in memory would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -488,7 +542,7 @@ async def main(args: argparse.Namespace) -> None:
             store = Store(args.database, scratch)
             await store.create()
             try:
-                seeded = await seed_store(store.seed_url, info, emulator, args)
+                seeded = await seed_store(store, info, emulator, args)
                 print(
                     f"store ({'PostgreSQL' if store.postgres else 'SQLite'}): "
                     f"{len(info['members']):,} members, {seeded['ledger_rows']:,} ledger rows over "
