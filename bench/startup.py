@@ -166,6 +166,13 @@ def load_sqlite(path: str, guild: int, ledger: list[Any], days: list[Any]) -> No
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     with contextlib.closing(sqlite3.connect(path)) as db, db:
+        # The indexes are built after the load, as bench/sweep.py does: minutes faster.
+        indexes = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            " AND tbl_name IN ('contributions', 'activity_days')"
+        ).fetchall()
+        for name, _sql in indexes:
+            db.execute(f"DROP INDEX {name}")
         db.executemany(
             "INSERT INTO contributions (guild_id, user_id, kind, points, source_id, occurred_at,"
             " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -178,6 +185,8 @@ def load_sqlite(path: str, guild: int, ledger: list[Any], days: list[Any]) -> No
             "INSERT INTO activity_days (guild_id, user_id, day, messages) VALUES (?, ?, ?, ?)",
             ((guild, user, day, messages) for user, day, messages in days),
         )
+        for _name, sql in indexes:
+            db.execute(sql)
 
 
 async def load_postgres(url: str, guild: int, ledger: list[Any], days: list[Any]) -> None:
@@ -191,6 +200,14 @@ async def load_postgres(url: str, guild: int, ledger: list[Any], days: list[Any]
         database=parsed.database,
     )  # fmt: skip
     try:
+        # The indexes are built after the load: minutes faster.
+        indexes = await connection.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN"
+            " ('contributions', 'activity_days') AND indexname NOT IN"
+            " (SELECT conname FROM pg_constraint)"
+        )
+        for row in indexes:
+            await connection.execute(f"DROP INDEX {row['indexname']}")
         await connection.copy_records_to_table(
             "contributions",
             records=(
@@ -207,6 +224,8 @@ async def load_postgres(url: str, guild: int, ledger: list[Any], days: list[Any]
             records=((guild, user, date.fromisoformat(day), n) for user, day, n in days),
             columns=["guild_id", "user_id", "day", "messages"],
         )
+        for row in indexes:
+            await connection.execute(row["indexdef"])
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
@@ -369,6 +388,14 @@ class Store:
 # --- The clients' side (each in a fresh process) -------------------------------------------
 
 
+def rss_mb() -> float:
+    """This process's resident set now (``VmRSS``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set (``VmHWM``).
 
@@ -419,9 +446,11 @@ async def flywheel(info: dict[str, Any], args: argparse.Namespace) -> dict[str, 
     imports = time.perf_counter() - imports
     started = time.perf_counter()
     marks: dict[str, float] = {}
+    rss: dict[str, float] = {}
 
     def mark(name: str) -> None:
         marks[name] = time.perf_counter() - started
+        rss[name] = rss_mb()
 
     config = parse_config(bench_config(info, args.url), env={"DISCORD_TOKEN": info["token"]})
     # As `python -m bot run` builds it (bot.app.serve): the start-up heap frozen when ready.
@@ -453,6 +482,7 @@ async def flywheel(info: dict[str, Any], args: argparse.Namespace) -> dict[str, 
         result: dict[str, Any] = {
             "seconds": seconds,
             "marks": marks,
+            "rss": rss,
             "imports": imports,
             "rss_ready_mb": peak_rss_mb(),
             "members": len(guild.members),
@@ -496,10 +526,15 @@ async def client_process(args: argparse.Namespace, info: dict[str, Any]) -> None
 
 
 async def run_client(
-    kind: str, info_path: Path, url: str, args: argparse.Namespace, profile: str | None
+    kind: str,
+    info_path: Path,
+    url: str,
+    args: argparse.Namespace,
+    profile: str | None,
+    script: Path = SCRIPT,
 ) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(SCRIPT), "--client", kind, "--info", str(info_path), "--url", url,
+        sys.executable, str(script), "--client", kind, "--info", str(info_path), "--url", url,
         "--settle", str(args.settle), *(["--profile", profile] if profile else []),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -518,7 +553,11 @@ class Figures:
 
 
 def describe(name: str, result: dict[str, Any]) -> str:
-    marks = ", ".join(f"{k} {v:.2f}" for k, v in result["marks"].items())
+    rss = result.get("rss", {})
+    marks = ", ".join(
+        f"{k} {v:.2f}" + (f" ({rss[k]:.0f} MB)" if k in rss else "")
+        for k, v in result["marks"].items()
+    )
     return (
         f"  {name:<9} ready in {result['seconds']:6.2f} s, peak RSS {result['peak_rss_mb']:6.0f} MB"
         f" ({result['rss_ready_mb']:.0f} at ready); {result['members']:,} members cached"
@@ -530,7 +569,11 @@ def describe(name: str, result: dict[str, Any]) -> str:
 async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
     emulator, info = await EmulatorProcess.start(SCRIPT, "--members", str(args.members))
-    figures = {"bare": Figures([], []), "flywheel": Figures([], [])}
+    clients = [("bare", "bare", SCRIPT), ("flywheel", "flywheel", SCRIPT)]
+    if args.baseline_root:
+        # Another checkout's bot (with this script copied in), on the same store: before/after.
+        clients.append(("baseline", "flywheel", Path(args.baseline_root) / "bench" / "startup.py"))
+    figures = {name: Figures([], []) for name, _, _ in clients}
     try:
         print(
             f"emulator: guild of {info['guild_members']:,} members built in "
@@ -558,19 +601,19 @@ async def main(args: argparse.Namespace) -> None:
                 info_path.write_text(json.dumps(info))
                 for number in range(1, args.rounds + 1):
                     print(f"round {number} of {args.rounds}", flush=True)
-                    for kind in ("bare", "flywheel"):
+                    for name, kind, script in clients:
                         url = await store.fresh_copy() if kind == "flywheel" else ""
-                        profile = args.profile if kind == "flywheel" and number == 1 else None
-                        result = await run_client(kind, info_path, url, args, profile)
-                        print(describe(kind, result), flush=True)
-                        figures[kind].seconds.append(result["seconds"])
-                        figures[kind].rss.append(result["peak_rss_mb"])
+                        profile = args.profile if name == "flywheel" and number == 1 else None
+                        result = await run_client(kind, info_path, url, args, profile, script)
+                        print(describe(name, result), flush=True)
+                        figures[name].seconds.append(result["seconds"])
+                        figures[name].rss.append(result["peak_rss_mb"])
             finally:
                 await store.drop()
     finally:
         await emulator.stop()
     bare, fly = figures["bare"], figures["flywheel"]
-    for name, f in (("bare", bare), ("Flywheel", fly)):
+    for name, f in figures.items():
         print(
             f"median of {args.rounds}: {name:<8} {statistics.median(f.seconds):6.2f} s, "
             f"{statistics.median(f.rss):5.0f} MB"
@@ -589,6 +632,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=3.0, help="seconds after ready for RSS")
     parser.add_argument("--database", help="a PostgreSQL URL (default: a temporary SQLite file)")
     parser.add_argument("--profile", help="cProfile Flywheel's first start-up into this file")
+    parser.add_argument(
+        "--baseline-root", help="also start the bot of this checkout (before/after figures)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--client", choices=sorted(CLIENTS), help=argparse.SUPPRESS)
     parser.add_argument("--info", help=argparse.SUPPRESS)
