@@ -42,6 +42,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -94,13 +95,18 @@ async def serve(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     community = build_sample_community(emu, bot_role_position=10)
     guild = emu.guild(community.guild_id)
-    members = [guild.add_member(f"member{i}").id for i in range(args.members)]
+    joined = datetime.now(UTC).replace(microsecond=0)
+    members = [
+        guild.add_member(f"member{n}", joined_at=joined_at(joined, n).isoformat()).id
+        for n in range(args.members)
+    ]
     reply({
         "token": EMULATOR_TOKEN,
         "api_base": emu.api_base,
         "gateway_url": emu.gateway_url,
         "community": community.__dict__,
         "members": members,
+        "joined": joined.isoformat(),
         "guild_members": len(guild.guild.members),
         "build_seconds": time.perf_counter() - started,
     })  # fmt: skip
@@ -117,6 +123,11 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 # --- The store --------------------------------------------------------------------------------
+
+
+def joined_at(base: datetime, n: int) -> datetime:
+    """When the ``n``th member joined: the emulator's guild and the seeded store agree."""
+    return base - timedelta(days=30 + n % 700, seconds=n)
 
 
 def bench_config(info: dict[str, Any], url: str) -> dict[str, Any]:
@@ -253,6 +264,7 @@ async def seed_store(
     # The last ``drift`` members joined while the bot was away: not in the store yet. As many
     # stored members left meanwhile: still present in the store, gone from the guild.
     known = everyone[: len(everyone) - drift]
+    joined = datetime.fromisoformat(info["joined"])
     departed = [10**17 + n for n in range(drift)]
     engine = create_engine(url)
     try:
@@ -270,7 +282,7 @@ async def seed_store(
                             "display_name": f"old name {n}" if n % 100 == 7 else f"member{n}",
                             "is_bot": False,
                             "first_seen_at": now - timedelta(days=400),
-                            "joined_at": now - timedelta(days=400 + n % 300),
+                            "joined_at": joined_at(joined, n) if n < len(known) else now,
                             "left_at": None,
                             "recognition_opt_out": n % 97 == 0,
                             "feedback_updates_opt_out": False,
@@ -437,6 +449,28 @@ async def bare_client(info: dict[str, Any], args: argparse.Namespace) -> dict[st
             await runner
 
 
+class PeakWatch:
+    """Samples the resident set every 20 ms in a thread: when the peak came, between which
+    milestones (the milestones' own readings miss a passing peak)."""
+
+    def __init__(self) -> None:
+        self.peak, self.at = 0.0, 0.0
+        self._started = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            rss = rss_mb()
+            if rss > self.peak:
+                self.peak, self.at = rss, time.perf_counter() - self._started
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 async def flywheel(info: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     imports = time.perf_counter()
     from bot.app import build
@@ -445,6 +479,7 @@ async def flywheel(info: dict[str, Any], args: argparse.Namespace) -> dict[str, 
 
     imports = time.perf_counter() - imports
     started = time.perf_counter()
+    watch = PeakWatch()
     marks: dict[str, float] = {}
     rss: dict[str, float] = {}
 
@@ -489,7 +524,9 @@ async def flywheel(info: dict[str, Any], args: argparse.Namespace) -> dict[str, 
             "chunked": guild.chunked,
         }
         await asyncio.sleep(args.settle)
+        watch.stop()
         result["peak_rss_mb"] = peak_rss_mb()
+        result["peak_at"] = watch.at
         return result
     finally:
         await app.close()
@@ -563,6 +600,7 @@ def describe(name: str, result: dict[str, Any]) -> str:
         f" ({result['rss_ready_mb']:.0f} at ready); {result['members']:,} members cached"
         f"{'' if result['chunked'] else ' (NOT chunked)'}; imports {result['imports']:.2f} s\n"
         f"  {'':<9} {marks}"
+        + (f"; peak at {result['peak_at']:.2f} s" if "peak_at" in result else "")
     )
 
 
