@@ -49,6 +49,9 @@ DataFactory = Callable[["GatewaySession"], dict[str, Any] | None]
 SEND_LIMIT, SEND_WINDOW_SECONDS = 120, 60.0
 #: A connection silent for this many heartbeat intervals is a zombie and is closed.
 HEARTBEAT_TOLERANCE = 1.5
+#: Op 8 as Discord answers it: members per GUILD_MEMBERS_CHUNK, members a name query returns
+#: at most (only the empty query with limit 0 lists everyone), the longest nonce echoed back.
+CHUNK_SIZE, QUERY_LIMIT, NONCE_BYTES = 1000, 100, 32
 
 
 @dataclass(eq=False)
@@ -447,6 +450,8 @@ class Gateway:
         limit = int(data.get("limit") or 0)
         user_ids = data.get("user_ids")
         nonce = data.get("nonce")
+        if not isinstance(nonce, str) or len(nonce.encode()) > NONCE_BYTES:
+            nonce = None  # Discord ignores an invalid nonce: the chunks carry none
         want_presences = bool(data.get("presences")) and session.has(I.GUILD_PRESENCES)
         for gid in guild_ids:
             guild = world.guilds.get(int(gid)) if gid is not None else None
@@ -480,11 +485,13 @@ class Gateway:
                     or world.users[m.user_id].username.lower().startswith(q)
                     or (m.nick or "").lower().startswith(q)
                 ]
-                if limit:
+                if q:
+                    members = members[: min(limit, QUERY_LIMIT) if limit else QUERY_LIMIT]
+                elif limit:
                     members = members[:limit]
-                elif q:
-                    members = members[:100]
-            chunks = [members[i : i + 1000] for i in range(0, len(members), 1000)] or [[]]
+            chunks = [members[i : i + CHUNK_SIZE] for i in range(0, len(members), CHUNK_SIZE)] or [
+                []
+            ]
             for index, chunk in enumerate(chunks):
                 event: dict[str, Any] = {
                     "guild_id": str(guild.id),

@@ -73,11 +73,11 @@ class MembersService(StoreService):
         now = self.clock.now()
         async with self._lock, self.sessions() as session, session.begin():
             repo = MemberRepository(session, self.guild_id)
-            here = {m.user_id for m in present}
-            gone = set(await repo.present_ids()) - here
-            await repo.seen_many([_seen(m) for m in present], now=now)
+            # Only rows that change are written: a restart rewrote every member's row before.
+            changed, gone = await repo.differing([_seen(m) for m in present])
+            await repo.seen_many(changed, now=now)
             await repo.left_many(gone, now=now)
-        return SyncResult(present=len(here), marked_left=len(gone))
+        return SyncResult(present=len({m.user_id for m in present}), marked_left=len(gone))
 
     async def joined(self, member: MemberInfo) -> JoinKind:
         """Record a join and say whether the member had been here before."""

@@ -288,3 +288,67 @@ async def test_zlib_stream_transport_compression(emu, world):
         assert guild_create["t"] == "GUILD_CREATE" and guild_create["s"] == 2
         members = guild_create["d"]["members"]
         assert [m["user"]["id"] for m in members] == [str(emu.bot_user_id)]
+
+
+async def _request_members(emu: Emulator, request: dict) -> list[dict]:
+    """Identify with the members intent, send op 8, return the GUILD_MEMBERS_CHUNKs' data."""
+    async with aiohttp.ClientSession() as session, session.ws_connect(emu.gateway_url) as ws:
+        await ws.receive_json()  # HELLO
+        await ws.send_json(
+            {
+                "op": 2,
+                "d": {
+                    "token": TOKEN,
+                    "intents": intents.GUILDS | intents.GUILD_MEMBERS,
+                    "properties": {},
+                },
+            }
+        )
+        while (await ws.receive_json())["t"] != "GUILD_CREATE":
+            pass
+        await ws.send_json({"op": 8, "d": request})
+        chunks: list[dict] = []
+        while not chunks or len(chunks) < chunks[0]["chunk_count"]:
+            frame = await ws.receive_json(timeout=5)
+            if frame["t"] == "GUILD_MEMBERS_CHUNK":
+                chunks.append(frame["d"])
+        return chunks
+
+
+def _crowd(emu: Emulator, members: int):
+    guild = emu.create_guild("Crowd", guild_id=(1 << 22) * 3000)
+    guild.add_bot()
+    for n in range(members):
+        guild.add_member(f"member{n}")
+    return guild
+
+
+async def test_the_whole_member_list_comes_in_chunks_of_at_most_1000(emu):
+    guild = _crowd(emu, 2498)  # 2,500 with the owner and the bot
+    chunks = await _request_members(
+        emu, {"guild_id": str(guild.id), "query": "", "limit": 0, "nonce": "n" * 32}
+    )
+    assert [len(c["members"]) for c in chunks] == [1000, 1000, 500]
+    assert [(c["chunk_index"], c["chunk_count"]) for c in chunks] == [(0, 3), (1, 3), (2, 3)]
+    assert {c["nonce"] for c in chunks} == {"n" * 32}
+    assert len({m["user"]["id"] for c in chunks for m in c["members"]}) == 2500
+
+
+async def test_a_nonce_longer_than_32_bytes_is_ignored(emu):
+    # Discord: "If you send an invalid nonce it will be ignored and the reply member_chunk(s)
+    # will not have a nonce set."
+    guild = _crowd(emu, 3)
+    chunks = await _request_members(
+        emu, {"guild_id": str(guild.id), "query": "", "limit": 0, "nonce": "n" * 33}
+    )
+    assert len(chunks) == 1 and "nonce" not in chunks[0]
+    assert len(chunks[0]["members"]) == 5
+
+
+async def test_a_query_returns_at_most_100_members_whatever_the_limit(emu):
+    # Discord caps a name query at 100 members; only the empty query with limit 0 lists all.
+    guild = _crowd(emu, 150)
+    chunks = await _request_members(
+        emu, {"guild_id": str(guild.id), "query": "member", "limit": 1000}
+    )
+    assert [len(c["members"]) for c in chunks] == [100]

@@ -16,7 +16,7 @@ from bot.services.members import MemberInfo, MembersService
 from bot.services.referrals import InviteSnapshot, ReferralService
 from db.models import Contribution, Member, VoiceSession
 from db.repositories.activity import ActivityRepository
-from db.repositories.members import BATCH_SIZE
+from db.repositories.members import BATCH_SIZE, MemberRepository, SeenMember
 from tests.helpers import minimal_config
 
 GUILD = 111111111111111111
@@ -61,6 +61,56 @@ async def test_member_sync_batches_upserts_and_marks_the_absent_as_left(sessions
         kept = await session.get(Member, (GUILD, everyone[6].user_id))
     assert kept is not None and kept.joined_at == JOINED, "an unknown joined_at keeps the old one"
     assert kept.first_seen_at == clock.now() - timedelta(hours=1)
+
+
+async def test_a_resync_writes_only_what_changed_and_ends_as_a_full_rewrite_would(
+    sessions, settings, clock
+):
+    service = MembersService(sessions, settings, clock)
+    ada, grace, linus, margaret = (
+        MemberInfo(ADA, "ada", False, JOINED),
+        MemberInfo(GRACE, "grace", False, JOINED),
+        MemberInfo(LINUS, "linus", False, JOINED),
+        MemberInfo(MARGARET, "margaret", False, JOINED),
+    )
+    await service.sync([ada, grace, linus, margaret])
+    await service.left(LINUS)
+    clock.advance(timedelta(hours=1))
+    later = JOINED + timedelta(days=3)
+    now_here = [
+        ada,  # unchanged
+        MemberInfo(GRACE, "grace hopper", False, None),  # renamed; joined_at unknown
+        MemberInfo(LINUS, "linus", False, later),  # came back
+        MemberInfo(BOT, "a bot", True, later),  # new
+        MemberInfo(10_000, "x" * 150, False, None),  # new, name clipped to 100
+    ]  # margaret left
+    async with sessions() as session:
+        changed, gone = await MemberRepository(session, GUILD).differing(
+            [SeenMember(m.user_id, m.display_name, m.is_bot, m.joined_at) for m in now_here]
+        )
+    assert [m.user_id for m in changed] == [GRACE, LINUS, BOT, 10_000]
+    assert gone == {MARGARET}
+
+    result = await service.sync(now_here)
+    assert (result.present, result.marked_left) == (5, 1)
+    async with sessions() as session:
+        rows = {
+            m.user_id: (m.display_name, m.is_bot, m.joined_at, m.left_at, m.first_seen_at)
+            for m in await session.scalars(select(Member))
+        }
+    start, now = clock.now() - timedelta(hours=1), clock.now()
+    assert rows == {
+        ADA: ("ada", False, JOINED, None, start),
+        GRACE: ("grace hopper", False, JOINED, None, start),
+        LINUS: ("linus", False, later, None, start),
+        MARGARET: ("margaret", False, JOINED, now, start),
+        BOT: ("a bot", True, later, None, now),
+        10_000: ("x" * 100, False, None, None, now),
+    }
+    async with sessions() as session:
+        assert await MemberRepository(session, GUILD).differing(
+            [SeenMember(m.user_id, m.display_name, m.is_bot, m.joined_at) for m in now_here]
+        ) == ([], set())
 
 
 async def test_joins_say_whether_the_member_was_here_before(sessions, settings, clock):
