@@ -55,6 +55,7 @@ class Contribution(Base):
         UniqueConstraint("guild_id", "kind", "source_id"),
         Index("ix_contributions_member_time", "guild_id", "user_id", "occurred_at"),
         Index("ix_contributions_guild_time", "guild_id", "occurred_at"),
+        Index("ix_contributions_guild_recorded", "guild_id", "recorded_at"),
         Index("ix_contributions_reverses", "guild_id", "reverses_id"),
     )
 

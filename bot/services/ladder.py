@@ -46,6 +46,7 @@ from db.repositories.ladder import (
     TierMove,
     Totals,
 )
+from db.repositories.ledger import LedgerRepository
 from db.repositories.tiers import TierRepository
 
 #: ``guild_settings`` key of the time the daily sweep last finished.
@@ -254,6 +255,12 @@ class LadderService(Service):
         async with self.sessions() as session:
             value = await GuildSettingsRepository(session, self.guild_id).get(LAST_SWEEP_KEY)
         return None if value is None else datetime.fromisoformat(value)
+
+    async def credited_since(self, since: datetime) -> set[int]:
+        """Members credited after ``since``: an import, a backfill or a web decision while the
+        bot was away, or the bot itself since its last sweep."""
+        async with self.sessions() as session:
+            return await LedgerRepository(session, self.guild_id).members_recorded_since(since)
 
     async def seats_taken(self) -> dict[str, int]:
         """Members holding each tier now (members who left the server hold no seat)."""

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime, timedelta
 
 from bot.config import Settings, TierConfig
 from bot.core.embeds import EmbedField, EmbedSpec
@@ -84,11 +85,27 @@ class LadderAutomation:
         self.background.spawn(self.deliver(list(changes)), name="ladder-news")
 
     async def catch_up(self) -> None:
-        """At start-up, once the members table knows who is here: the sweep that was missed."""
+        """At start-up, once the members table knows who is here: the daily sweep if it was
+        missed; else only the members credited since it ran (a restart costs a few
+        evaluations, not a sweep of every member), then every tier role checked."""
         try:
-            await self.run_sweep()
+            last = await self.ladder.last_sweep_at()
+            if last is None or last < self._sweep_due():
+                await self.run_sweep()
+                return
+            credited = await self.ladder.credited_since(last)
+            if credited:
+                await self.deliver(await self.ladder.evaluate(credited))
+            await self.reconcile_all()
         finally:
             self.caught_up.set()
+
+    def _sweep_due(self) -> datetime:
+        """When the daily sweep was last due (its time today, or yesterday if not yet today)."""
+        tz = self.settings.schedule.tz
+        now = self.ladder.clock.now().astimezone(tz)
+        due = datetime.combine(now.date(), self.settings.schedule.ladder_sweep, tzinfo=tz)
+        return due if due <= now else due - timedelta(days=1)
 
     async def place_quietly(self, user_ids: Collection[int] | None = None) -> dict[str, int]:
         """Evaluate ``user_ids`` (everyone for None) after credit given in bulk (a backfill, an

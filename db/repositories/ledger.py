@@ -31,6 +31,15 @@ class LedgerRepository:
         self.session = session
         self.guild_id = guild_id
 
+    async def members_recorded_since(self, since: datetime) -> set[int]:
+        """Members with ledger rows recorded after ``since`` (by any process or tool)."""
+        rows = await self.session.scalars(
+            select(Contribution.user_id)
+            .where(Contribution.guild_id == self.guild_id, Contribution.recorded_at > since)
+            .distinct()
+        )
+        return set(rows.all())
+
     async def record(self, credit: Credit, *, now: datetime) -> Contribution | None:
         """Insert the credit, or return None if this (kind, source) was already credited."""
         return await self._insert(credit, now=now, reverses_id=None)

@@ -612,3 +612,35 @@ async def test_a_sweep_on_a_busy_store_is_retried_and_a_lasting_failure_is_repor
         lambda: [m for m in mod_log(emulator, community) if "today's sweep failed" in m["content"]]
     )
     assert "after 3 tries" in alert["content"] and "Fix:" in alert["content"]
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+async def test_a_restart_after_the_daily_sweep_evaluates_only_those_credited_since(
+    emulator, community, database_url, clock
+):
+    """A restart of a big server must not sweep every member again: after today's sweep, the
+    start-up evaluates only the members credited since (here, by another process on the store
+    while the bot was away), then checks every tier role."""
+    config = parse_config(
+        community_config(community, emulator, database_url=database_url),
+        env={"DISCORD_TOKEN": EMULATOR_TOKEN},
+    )
+    ada, grace = community.members["ada"], community.members["grace"]
+    async with running_bot(config, clock=clock) as app:
+        await asyncio.wait_for(app.bot.services.tiers.caught_up.wait(), timeout=5)
+        swept = await app.bot.services.ladder.last_sweep_at()
+        assert swept is not None  # the first start swept: nothing was known yet
+        await make_champion_material(app.bot, ada)  # credited, but never evaluated
+    clock.advance(timedelta(minutes=5))
+    async with running_bot(config, clock=clock) as app:
+        bot = app.bot
+        await asyncio.wait_for(bot.services.tiers.caught_up.wait(), timeout=5)
+        assert await bot.services.ladder.last_sweep_at() == swept  # no second sweep
+        assert await tier_of(bot, ada) == "champion"  # yet ada, credited since, is placed
+        assert await tier_of(bot, grace) is None
+        role = community.tier_role_ids["champion"]
+        await eventually(lambda: role in emulator.member_roles(community.guild_id, ada))
+        # The members credited since the sweep are what the start-up evaluates.
+        assert await bot.services.ladder.credited_since(swept) == {ada}

@@ -1,4 +1,5 @@
-"""Leases: which process runs each server's once-per-server work (PostgreSQL deployments).
+"""Leases: which process runs each server's once-per-server work (PostgreSQL deployments);
+the ledger by when rows were recorded (start-up evaluates those credited while it was away).
 
 Revision ID: 0013
 Revises: 0012
@@ -31,7 +32,9 @@ def upgrade() -> None:
         sa.Column("expires_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_community_leases")),
     )
+    op.create_index("ix_contributions_guild_recorded", "contributions", ["guild_id", "recorded_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contributions_guild_recorded", table_name="contributions")
     op.drop_table("community_leases")
