@@ -121,6 +121,69 @@ class PresentMember:
     recognition_opt_out: bool
 
 
+@dataclass(frozen=True)
+class StateRow:
+    """A member's ``tier_states`` row as planning reads it (``updated_at`` is its version)."""
+
+    tier_key: str | None
+    tier_since: datetime | None
+    pinned: bool
+    leave_until: datetime | None
+    below_since: datetime | None
+    at_risk_notified_at: datetime | None
+    updated_at: datetime
+
+
+def window_columns(
+    windows: Sequence[int],
+    kinds: Sequence[str],
+    since: Mapping[int, Any],
+    time: Any,
+    points: Any,
+    original_points: Any,
+) -> list[Any]:
+    """Per window: the points since its start, then a count per kind (a ``Totals`` row).
+
+    ``time`` and ``original_points`` are the original credit's (a reversal counts in the
+    window its original falls in); a contribution counts once if its points are positive.
+    """
+    out: list[Any] = []
+    for window in windows:
+        inside = time >= since[window]
+        out.append(func.sum(case((inside, points), else_=0)))
+        for kind in kinds:
+            counted = and_(inside, Contribution.kind == kind, original_points > 0)
+            out.append(func.sum(case((counted, 1), else_=0)))
+    return out
+
+
+def giver_columns(since: Mapping[int, Any]) -> list[Any]:
+    """Per window (in order): different members who gave a credit since its start."""
+    c = Contribution
+    return [
+        func.count(distinct(case((c.occurred_at >= since[window], c.actor_id))))
+        for window in sorted(since)
+    ]
+
+
+def week_number(dialect: str) -> Any:
+    """Monday-based week number of ``activity_days.day`` (weeks since 1969-12-29)."""
+    day = ActivityDay.day
+    days: Any
+    if dialect == "sqlite":
+        days = cast(func.julianday(day) - literal(_JULIAN_EPOCH), Integer)
+    else:
+        days = day - cast(literal(date(1970, 1, 1)), Date)
+    # 1970-01-01 was a Thursday: three days after the Monday that starts week 0.
+    return (days + 3) // 7
+
+
+def week_columns(windows: Sequence[int], first_days: Mapping[int, Any], week: Any) -> list[Any]:
+    """Per window: distinct weeks with an active day on or after its first day."""
+    day = ActivityDay.day
+    return [func.count(distinct(case((day >= first_days[w], week)))) for w in windows]
+
+
 def _chunks(ids: Collection[int] | None) -> Iterator[list[int] | None]:
     """``None`` once (the whole guild), or the ids in statement-sized lists."""
     if ids is None:
@@ -173,14 +236,7 @@ class LadderRepository:
         earliest = min(since.values())
 
         def columns(time: Any, points: Any, original_points: Any) -> list[Any]:
-            out: list[Any] = []
-            for window in windows:
-                inside = time >= since[window]
-                out.append(func.sum(case((inside, points), else_=0)))
-                for kind in totals.kinds:
-                    counted = and_(inside, Contribution.kind == kind, original_points > 0)
-                    out.append(func.sum(case((counted, 1), else_=0)))
-            return out
+            return window_columns(windows, totals.kinds, since, time, points, original_points)
 
         c = Contribution
         original = aliased(Contribution)
@@ -231,10 +287,7 @@ class LadderRepository:
         windows = sorted(since)
         c = Contribution
         reversal = aliased(Contribution)
-        columns = [
-            func.count(distinct(case((c.occurred_at >= since[window], c.actor_id))))
-            for window in windows
-        ]
+        columns = giver_columns(since)
         reversed_ = (
             select(reversal.id)
             .where(reversal.guild_id == c.guild_id, reversal.reverses_id == c.id)
@@ -263,17 +316,6 @@ class LadderRepository:
         return result
 
     # ------------------------------------------------------------------ activity
-    def _week(self) -> Any:
-        """Monday-based week number of ``activity_days.day`` (weeks since 1969-12-29)."""
-        day = ActivityDay.day
-        days: Any
-        if self.session.get_bind().dialect.name == "sqlite":
-            days = cast(func.julianday(day) - literal(_JULIAN_EPOCH), Integer)
-        else:
-            days = day - cast(literal(date(1970, 1, 1)), Date)
-        # 1970-01-01 was a Thursday: three days after the Monday that starts week 0.
-        return (days + 3) // 7
-
     async def active_weeks(
         self, since: Mapping[int, date], user_ids: Collection[int] | None
     ) -> dict[int, dict[int, int]]:
@@ -281,9 +323,8 @@ class LadderRepository:
         if not since:
             return {}
         windows = sorted(since)
-        week = self._week()
         a = ActivityDay
-        columns = [func.count(distinct(case((a.day >= since[window], week)))) for window in windows]
+        columns = week_columns(windows, since, week_number(self.session.get_bind().dialect.name))
         result: dict[int, dict[int, int]] = {}
         for ids in _chunks(user_ids):
             stmt = (
@@ -298,13 +339,20 @@ class LadderRepository:
         return result
 
     # ------------------------------------------------------------------ tiers
-    async def states(self, user_ids: Collection[int] | None) -> dict[int, TierState]:
-        found: dict[int, TierState] = {}
+    async def states(self, user_ids: Collection[int] | None) -> dict[int, StateRow]:
+        """Members' ``tier_states`` as plain rows (a sweep reads every holder's)."""
+        found: dict[int, StateRow] = {}
+        t = TierState
+        columns = (t.tier_key, t.tier_since, t.pinned, t.leave_until, t.below_since)
         for ids in _chunks(user_ids):
-            stmt = select(TierState).where(TierState.guild_id == self.guild_id)
+            stmt = select(t.user_id, *columns, t.at_risk_notified_at, t.updated_at).where(
+                t.guild_id == self.guild_id
+            )
             if ids is not None:
-                stmt = stmt.where(TierState.user_id.in_(ids))
-            found.update({row.user_id: row for row in await self.session.scalars(stmt)})
+                stmt = stmt.where(t.user_id.in_(ids))
+            result = await self.session.execute(stmt)
+            for uid, key, since, pinned, leave, below, notified, at in result:
+                found[uid] = StateRow(key, since, pinned, leave, below, notified, at)
         return found
 
     async def versions(self, user_ids: Sequence[int]) -> dict[int, datetime]:
