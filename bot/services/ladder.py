@@ -30,7 +30,6 @@ from bot.core.ladder import (
     TierRule,
     WindowStats,
     evaluate,
-    meets_numbers,
     progress,
     required_windows,
 )
@@ -161,13 +160,12 @@ class _Snapshot:
     nominated: frozenset[int]
 
 
-def _no_count(kind: str) -> int:
-    return 0
+@dataclass(frozen=True)
+class _Minimums:
+    """A tier's contribution minimums as ``(position in a totals row, required)`` pairs."""
 
-
-def _counter(row: Sequence[int], columns: Mapping[str, int]) -> Callable[[str], int]:
-    """A kind's count in one member's totals row."""
-    return lambda kind: row[columns[kind]]
+    tier: TierRule
+    needs: tuple[tuple[int, int], ...]
 
 
 def _writes(item: Planned, snapshot: _Snapshot) -> bool:
@@ -405,45 +403,51 @@ class LadderService(Service):
                 nominations[uid] = read.nominations
         return _Numbers(now, members, totals, weeks, givers), rows, nominations
 
-    def _columns(self, totals: Totals) -> list[tuple[TierRule, int, dict[str, int]]]:
-        """Where each tier's numbers sit in a member's totals row: its window's points column
-        and each counted kind's column (worked out once per evaluation, not per member)."""
+    def _columns(self, totals: Totals) -> list[_Minimums]:
+        """Each tier's minimums against a member's totals row: the row positions of its
+        window's points and counted kinds (worked out once per evaluation, not per member)."""
         width, kinds = totals.width, totals.kinds
-        columns = []
+        compiled = []
         for tier in self.tiers:
             base = totals.windows.index(tier.window_days) * width
-            counts = {kind: base + 1 + kinds.index(kind) for kind in tier.min_counts}
-            columns.append((tier, base, counts))
-        return columns
+            needs = [(base, tier.min_points)] if tier.min_points > 0 else []
+            needs += [
+                (base + 1 + kinds.index(kind), required)
+                for kind, required in tier.min_counts.items()
+                if required > 0
+            ]
+            compiled.append(_Minimums(tier, tuple(needs)))
+        return compiled
 
     def _reach(
-        self,
-        numbers: _Numbers,
-        user_id: int,
-        columns: Sequence[tuple[TierRule, int, dict[str, int]]],
+        self, numbers: _Numbers, user_id: int, compiled: Sequence[_Minimums]
     ) -> frozenset[str]:
         """Tiers whose contribution numbers and tenure the member meets.
 
         Only a member who meets some tier's numbers can be promoted, and only a member with
         a state can be warned or demoted: everyone else is kept as they are without asking
         ``bot.core.ladder`` (a sweep of 100,000 members mostly meets such members). Nomination
-        and seats are left out: they only ever stop a promotion.
+        and seats are left out: they only ever stop a promotion. The same minimums as
+        ``bot.core.ladder.meets_numbers``, read straight from the totals row.
         """
         row = numbers.totals.rows.get(user_id)
-        weeks = numbers.weeks.get(user_id, {})
-        givers = numbers.givers.get(user_id, {})
-        tenure = numbers.tenure_days(user_id) if self._tenure_matters else 0
         met = []
-        for tier, base, counts in columns:
-            if meets_numbers(
-                tier,
-                points=0 if row is None else row[base],
-                count=_no_count if row is None else _counter(row, counts),
-                active_weeks=weeks.get(tier.window_days, 0),
-                tenure_days=tenure,
-                distinct_members=givers.get(tier.window_days, 0),
+        for minimums in compiled:
+            tier = minimums.tier
+            if minimums.needs and (
+                row is None or any(row[i] < required for i, required in minimums.needs)
             ):
-                met.append(tier.key)
+                continue
+            window = tier.window_days
+            weeks = numbers.weeks.get(user_id, {}).get(window, 0)
+            if tier.min_active_weeks > 0 and weeks < tier.min_active_weeks:
+                continue
+            givers = numbers.givers.get(user_id, {}).get(window, 0)
+            if tier.min_distinct_members > 0 and givers < tier.min_distinct_members:
+                continue
+            if tier.min_tenure_days > 0 and numbers.tenure_days(user_id) < tier.min_tenure_days:
+                continue
+            met.append(tier.key)
         return frozenset(met)
 
     def _seats_matter(

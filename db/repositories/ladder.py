@@ -88,6 +88,11 @@ class Totals:
         width = self.width
         for user_id, *values in rows:
             row = self.rows.get(user_id)
+            if row is None and not reversal:
+                # A sweep's credits: one row per member, taken as they come (most of a
+                # sweep's Python time was this loop).
+                self.rows[user_id] = [int(value or 0) for value in values]
+                continue
             if row is None:
                 row = self.rows[user_id] = [0] * len(values)
             for i, value in enumerate(values):
@@ -141,19 +146,26 @@ def window_columns(
     time: Any,
     points: Any,
     original_points: Any,
+    *,
+    total: bool = True,
 ) -> list[Any]:
     """Per window: the points since its start, then a count per kind (a ``Totals`` row).
 
     ``time`` and ``original_points`` are the original credit's (a reversal counts in the
     window its original falls in); a contribution counts once if its points are positive.
+    Summed, or (``total=False``) one contribution's share, for rows Totals adds up.
     """
+
+    def summed(value: Any) -> Any:
+        return func.sum(value) if total else value
+
     out: list[Any] = []
     for window in windows:
         inside = time >= since[window]
-        out.append(func.sum(case((inside, points), else_=0)))
+        out.append(summed(case((inside, points), else_=0)))
         for kind in kinds:
             counted = and_(inside, Contribution.kind == kind, original_points > 0)
-            out.append(func.sum(case((counted, 1), else_=0)))
+            out.append(summed(case((counted, 1), else_=0)))
     return out
 
 
@@ -251,21 +263,27 @@ class LadderRepository:
                 credits = credits.where(c.user_id.in_(ids))
             totals.add(await self.session.execute(credits))
 
-            reversals = (
-                select(c.user_id, *columns(original.occurred_at, c.points, original.points))
-                .join(original, original.id == c.reverses_id)
-                .where(c.guild_id == self.guild_id, original.occurred_at >= earliest)
-                .group_by(c.user_id)
-            )
             if ids is None:
-                # "> 0" rather than "IS NOT NULL": a range SQLite reads from the reversal index.
-                reversals = reversals.where(c.reverses_id > 0)
+                # The guild's few reversals, one row each (Totals adds them up): grouped by
+                # member, SQLite would walk the whole ledger through the covering member index
+                # for its order. "> 0" rather than "IS NOT NULL": a range on the reversal index.
+                each = window_columns(
+                    windows, totals.kinds, since, original.occurred_at, c.points, original.points,
+                    total=False,
+                )  # fmt: skip
+                reversals = select(c.user_id, *each).where(c.reverses_id > 0)
             else:
                 # A reversal comes after its original: with this bound one member's reversals
                 # are found through the member's own index, not among the guild's.
-                reversals = reversals.where(
-                    c.user_id.in_(ids), c.occurred_at >= earliest, c.reverses_id.is_not(None)
+                reversals = (
+                    select(c.user_id, *columns(original.occurred_at, c.points, original.points))
+                    .where(c.user_id.in_(ids), c.occurred_at >= earliest)
+                    .where(c.reverses_id.is_not(None))
+                    .group_by(c.user_id)
                 )
+            reversals = reversals.join(original, original.id == c.reverses_id).where(
+                c.guild_id == self.guild_id, original.occurred_at >= earliest
+            )
             totals.add(await self.session.execute(reversals), reversal=True)
         return totals
 

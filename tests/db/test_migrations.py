@@ -21,6 +21,7 @@ ALL_REVISIONS = [
     "0010",
     "0011",
     "0012",
+    "0013",
 ]
 TABLES = {
     "members",
