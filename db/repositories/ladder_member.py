@@ -165,7 +165,10 @@ class MemberQuery:
         params: dict[str, Any] = {"guild": guild_id, "user": user_id}
         params.update({f"since_{w}": since[w] for w in self.windows})
         params.update({f"day_{w}": first_days[w] for w in self.windows})
-        row = (await session.execute(self.statement, params)).first()
+        # Core execution on the session's connection: the ORM's result machinery costs more
+        # than this one-row read.
+        connection = await session.connection()
+        row = (await connection.execute(self.statement, params)).first()
         if row is None:
             return None
         joined_at, opt_out, state_user, *rest = row
