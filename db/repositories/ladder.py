@@ -164,9 +164,16 @@ def window_columns(
         inside = time >= since[window]
         out.append(summed(case((inside, points), else_=0)))
         for kind in kinds:
-            counted = and_(inside, Contribution.kind == kind, original_points > 0)
+            counted = and_(inside, Contribution.kind == written(kind), original_points > 0)
             out.append(summed(case((counted, 1), else_=0)))
     return out
+
+
+def written(value: str) -> Any:
+    """A constant string written into the SQL rather than bound: compared with a bound
+    parameter on every row, ``kind = ?`` made SQLite's one-member read nine times slower
+    (0.70 ms against 0.08 ms in ``sqlite3``). Only for names from the configuration."""
+    return literal(value, literal_execute=True)
 
 
 def giver_columns(since: Mapping[int, Any]) -> list[Any]:

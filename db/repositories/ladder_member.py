@@ -28,6 +28,7 @@ from db.repositories.ladder import (
     week_columns,
     week_number,
     window_columns,
+    written,
 )
 
 _STATE = (
@@ -125,10 +126,12 @@ class MemberQuery:
             parts.append(givers)
         if nomination_keys:
             n = Nomination
-            held = [func.max(case((n.tier_key == key, 1), else_=0)) for key in nomination_keys]
+            held = [
+                func.max(case((n.tier_key == written(key), 1), else_=0)) for key in nomination_keys
+            ]
             parts.append(
                 select(*held)
-                .where(n.guild_id == guild, n.nominee_id == user, n.status == "approved")
+                .where(n.guild_id == guild, n.nominee_id == user, n.status == written("approved"))
                 .subquery("nominated")
             )
         statement = (
