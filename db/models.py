@@ -53,7 +53,17 @@ class Contribution(Base):
     __tablename__ = "contributions"
     __table_args__ = (
         UniqueConstraint("guild_id", "kind", "source_id"),
-        Index("ix_contributions_member_time", "guild_id", "user_id", "occurred_at"),
+        # Covering: the ladder reads a member's rows (or every member's, in member order)
+        # from the index alone.
+        Index(
+            "ix_contributions_member_time",
+            "guild_id",
+            "user_id",
+            "occurred_at",
+            "kind",
+            "points",
+            "reverses_id",
+        ),
         Index("ix_contributions_guild_time", "guild_id", "occurred_at"),
         Index("ix_contributions_guild_recorded", "guild_id", "recorded_at"),
         Index("ix_contributions_reverses", "guild_id", "reverses_id"),
@@ -81,6 +91,8 @@ class ActivityDay(Base):
     __table_args__ = (
         CheckConstraint("messages >= 0", name="messages_not_negative"),
         Index("ix_activity_days_guild_day", "guild_id", "day"),
+        # Covering: the ladder's active weeks, member by member, from the index alone.
+        Index("ix_activity_days_member_day", "guild_id", "user_id", "day", "messages"),
     )
 
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)

@@ -30,7 +30,6 @@ from bot.core.ladder import (
     TierRule,
     WindowStats,
     evaluate,
-    meets_numbers,
     progress,
     required_windows,
 )
@@ -43,9 +42,11 @@ from db.repositories.ladder import (
     GraceClock,
     LadderRepository,
     PresentMember,
+    StateRow,
     TierMove,
     Totals,
 )
+from db.repositories.ladder_member import MemberQuery
 from db.repositories.ledger import LedgerRepository
 from db.repositories.tiers import TierRepository
 
@@ -58,6 +59,9 @@ ChangeAction = Literal["promote", "demote", "warn"]
 APPLY_BATCH = 500
 #: Decisions taken between two yields to the event loop during a sweep.
 YIELD_EVERY = 1000
+#: Up to this many members, an evaluation reads member by member with the compiled
+#: :class:`MemberQuery` (one statement each); more are read with the bulk queries.
+ONE_BY_ONE = 16
 #: The longest leave of absence a moderator can grant at once, in days.
 MAX_LEAVE_DAYS = 365
 
@@ -157,13 +161,12 @@ class _Snapshot:
     nominated: frozenset[int]
 
 
-def _no_count(kind: str) -> int:
-    return 0
+@dataclass(frozen=True)
+class _Minimums:
+    """A tier's contribution minimums as ``(position in a totals row, required)`` pairs."""
 
-
-def _counter(row: Sequence[int], columns: Mapping[str, int]) -> Callable[[str], int]:
-    """A kind's count in one member's totals row."""
-    return lambda kind: row[columns[kind]]
+    tier: TierRule
+    needs: tuple[tuple[int, int], ...]
 
 
 def _writes(item: Planned, snapshot: _Snapshot) -> bool:
@@ -176,7 +179,7 @@ def _writes(item: Planned, snapshot: _Snapshot) -> bool:
     return snapshot.states[item.user_id].below_since != decision.below_since
 
 
-def _state_of(row: TierState | None, nominations: Collection[str]) -> MemberState:
+def _state_of(row: StateRow | None, nominations: Collection[str]) -> MemberState:
     if row is None:
         return MemberState(approved_nominations=frozenset(nominations))
     return MemberState(
@@ -205,6 +208,8 @@ class LadderService(Service):
         self.rules = LadderRules.of(settings.ladder)
         self._rank = {tier.key: index for index, tier in enumerate(self.tiers)}
         self._tenure_matters = any(tier.min_tenure_days for tier in self.tiers)
+        #: The one-member read, built on first use for the store's dialect.
+        self._member_queries: dict[str, MemberQuery] = {}
         #: Decisions and moderator actions are serialised: the composition root builds one
         #: ladder service per store, which every feature shares.
         self._lock = asyncio.Lock()
@@ -314,20 +319,25 @@ class LadderService(Service):
             return [], _Snapshot({}, {}, {}, frozenset())
         async with self.sessions() as session:
             repo = LadderRepository(session, self.guild_id)
-            numbers = await self._numbers(repo, user_ids)
+            few = user_ids is not None and len(user_ids) <= ONE_BY_ONE
+            rows: Mapping[int, StateRow]
+            nominations: Mapping[int, Collection[str]]
+            if few:
+                assert user_ids is not None
+                numbers, rows, nominations = await self._read_few(session, user_ids)
+            else:
+                numbers = await self._numbers(repo, user_ids)
             members = numbers.members
             scope = None if user_ids is None else list(members)
             if scope == []:
                 return [], _Snapshot(members, {}, {}, frozenset())
-            rows = await repo.states(scope)
+            if not few:
+                rows = await repo.states(scope)
+                needs_nomination = any(t.nomination_required for t in self.tiers)
+                nominations = await repo.approved_nominations(scope) if needs_nomination else {}
             columns = self._columns(numbers.totals)
             reach = {uid: self._reach(numbers, uid, columns) for uid in members}
             candidates = [uid for uid in members if everyone or uid in rows or reach[uid]]
-            nominations = (
-                await repo.approved_nominations(scope)
-                if any(t.nomination_required for t in self.tiers)
-                else {}
-            )
             seated = any(t.seats is not None for t in self.tiers)
             count_seats = seated and (everyone or self._seats_matter(rows, reach))
             seats = await repo.seats_taken() if count_seats else {}
@@ -356,49 +366,99 @@ class LadderService(Service):
         nominated = frozenset(nominations)
         return planned, _Snapshot(members, states, versions, nominated)
 
-    def _columns(self, totals: Totals) -> list[tuple[TierRule, int, dict[str, int]]]:
-        """Where each tier's numbers sit in a member's totals row: its window's points column
-        and each counted kind's column (worked out once per evaluation, not per member)."""
+    def _member_query(self, dialect: str) -> MemberQuery:
+        """The one-member read for these tiers (built once: only the binds change)."""
+        query = self._member_queries.get(dialect)
+        if query is None:
+            needs_nomination = any(t.nomination_required for t in self.tiers)
+            query = self._member_queries[dialect] = MemberQuery.build(
+                dialect=dialect,
+                windows=required_windows(self.tiers),
+                kinds={kind for tier in self.tiers for kind in tier.min_counts},
+                giver_windows={t.window_days for t in self.tiers if t.min_distinct_members},
+                peer_kinds=self.settings.kinds.peer_keys(),
+                nomination_keys=[t.key for t in self.tiers] if needs_nomination else [],
+            )
+        return query
+
+    async def _read_few(
+        self, session: AsyncSession, user_ids: Collection[int]
+    ) -> tuple[_Numbers, dict[int, StateRow], dict[int, Collection[str]]]:
+        """What :meth:`_numbers`, the states and the nominations read, one statement a member."""
+        now = self.clock.now()
+        query = self._member_query(session.get_bind().dialect.name)
+        tz = self.settings.schedule.tz
+        starts = {w: now - timedelta(days=w) for w in query.windows}
+        first_days = {w: start.astimezone(tz).date() for w, start in starts.items()}
+        totals = Totals(query.windows, query.kinds)
+        members: dict[int, PresentMember] = {}
+        weeks: dict[int, dict[int, int]] = {}
+        givers: dict[int, dict[int, int]] = {}
+        rows: dict[int, StateRow] = {}
+        nominations: dict[int, Collection[str]] = {}
+        for uid in sorted(set(user_ids)):
+            read = await query.read(
+                session, self.guild_id, uid, since=starts, first_days=first_days, totals=totals
+            )
+            if read is None:
+                continue
+            members[uid] = read.member
+            weeks[uid], givers[uid] = read.weeks, read.givers
+            if read.state is not None:
+                rows[uid] = read.state
+            if read.nominations:
+                nominations[uid] = read.nominations
+        return _Numbers(now, members, totals, weeks, givers), rows, nominations
+
+    def _columns(self, totals: Totals) -> list[_Minimums]:
+        """Each tier's minimums against a member's totals row: the row positions of its
+        window's points and counted kinds (worked out once per evaluation, not per member)."""
         width, kinds = totals.width, totals.kinds
-        columns = []
+        compiled = []
         for tier in self.tiers:
             base = totals.windows.index(tier.window_days) * width
-            counts = {kind: base + 1 + kinds.index(kind) for kind in tier.min_counts}
-            columns.append((tier, base, counts))
-        return columns
+            needs = [(base, tier.min_points)] if tier.min_points > 0 else []
+            needs += [
+                (base + 1 + kinds.index(kind), required)
+                for kind, required in tier.min_counts.items()
+                if required > 0
+            ]
+            compiled.append(_Minimums(tier, tuple(needs)))
+        return compiled
 
     def _reach(
-        self,
-        numbers: _Numbers,
-        user_id: int,
-        columns: Sequence[tuple[TierRule, int, dict[str, int]]],
+        self, numbers: _Numbers, user_id: int, compiled: Sequence[_Minimums]
     ) -> frozenset[str]:
         """Tiers whose contribution numbers and tenure the member meets.
 
         Only a member who meets some tier's numbers can be promoted, and only a member with
         a state can be warned or demoted: everyone else is kept as they are without asking
         ``bot.core.ladder`` (a sweep of 100,000 members mostly meets such members). Nomination
-        and seats are left out: they only ever stop a promotion.
+        and seats are left out: they only ever stop a promotion. The same minimums as
+        ``bot.core.ladder.meets_numbers``, read straight from the totals row.
         """
         row = numbers.totals.rows.get(user_id)
-        weeks = numbers.weeks.get(user_id, {})
-        givers = numbers.givers.get(user_id, {})
-        tenure = numbers.tenure_days(user_id) if self._tenure_matters else 0
         met = []
-        for tier, base, counts in columns:
-            if meets_numbers(
-                tier,
-                points=0 if row is None else row[base],
-                count=_no_count if row is None else _counter(row, counts),
-                active_weeks=weeks.get(tier.window_days, 0),
-                tenure_days=tenure,
-                distinct_members=givers.get(tier.window_days, 0),
+        for minimums in compiled:
+            tier = minimums.tier
+            if minimums.needs and (
+                row is None or any(row[i] < required for i, required in minimums.needs)
             ):
-                met.append(tier.key)
+                continue
+            window = tier.window_days
+            weeks = numbers.weeks.get(user_id, {}).get(window, 0)
+            if tier.min_active_weeks > 0 and weeks < tier.min_active_weeks:
+                continue
+            givers = numbers.givers.get(user_id, {}).get(window, 0)
+            if tier.min_distinct_members > 0 and givers < tier.min_distinct_members:
+                continue
+            if tier.min_tenure_days > 0 and numbers.tenure_days(user_id) < tier.min_tenure_days:
+                continue
+            met.append(tier.key)
         return frozenset(met)
 
     def _seats_matter(
-        self, rows: Mapping[int, TierState], reach: Mapping[int, frozenset[str]]
+        self, rows: Mapping[int, StateRow], reach: Mapping[int, frozenset[str]]
     ) -> bool:
         """Whether anyone could take a seat: counting the seats is skipped otherwise."""
         seated = [tier for tier in self.tiers if tier.seats is not None]

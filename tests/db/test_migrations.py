@@ -22,6 +22,7 @@ ALL_REVISIONS = [
     "0011",
     "0012",
     "0013",
+    "0014",
 ]
 TABLES = {
     "members",
