@@ -36,8 +36,16 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in script.walk_revisions()}
 
 
+#: The PostgreSQL advisory lock that makes processes starting together migrate one at a time.
+MIGRATION_LOCK = 0x466C7977  # "Flyw"
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Migrate to ``revision`` in one transaction. On PostgreSQL, processes that start together
+    take turns (an advisory lock held until commit): the next one finds the work done."""
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 

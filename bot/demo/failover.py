@@ -46,25 +46,11 @@ SHARDS = 2
 CHATS = 8
 #: One tier anyone active reaches, so promotions (and their roles) happen during the drill.
 TIER = {"key": "champion", "name": "Champion", "window_days": 90, "min_counts": {"message_day": 1}}
+SENTENCE = "the release notes explain how the new sync works with offline drafts"
+WORDS = SENTENCE.split()
 #: Every qualifying message counts (no cooldown), so each one lost or doubled shows; days are
 #: credited at once.
 ACTIVITY = {"cooldown_seconds": 0, "uncount_deleted_within_seconds": 0}
-WORDS = tuple(
-    [
-        "the",
-        "release",
-        "notes",
-        "explain",
-        "how",
-        "the",
-        "new",
-        "sync",
-        "works",
-        "with",
-        "offline",
-        "drafts",
-    ]
-)
 
 
 @dataclass
@@ -130,7 +116,8 @@ async def fresh_database(admin_url: str) -> AsyncIterator[str]:
 def write_deployment(
     workdir: Path, emu: Emulator, servers: list[SampleCommunity], database_url: str
 ) -> Path:
-    """config.toml (the deployment: Discord, shards, database) and one file per server.
+    """config.toml (the deployment: Discord, shards, database) and one file per server;
+    shard0.toml and shard1.toml the same, for a process running that shard alone.
 
     Each server's weekly recognition falls due at the first whole minute 15 s from now: the
     active process posts it before it is killed, and the standby, catching up as it takes
@@ -150,6 +137,9 @@ def write_deployment(
         "logging": {"level": "INFO"},
     }
     (workdir / "config.toml").write_text(tomli_w.dumps(deployment))
+    for shard in range(SHARDS):  # for processes that split the shards between them
+        deployment["discord"]["shard_ids"] = [shard]
+        (workdir / f"shard{shard}.toml").write_text(tomli_w.dumps(deployment))
     for n, server in enumerate(servers):
         data = community_config(
             server,
@@ -207,7 +197,9 @@ def _connected(emu: Emulator) -> set[str]:
     return {sid for sid, s in emu.gateway.sessions.items() if s.connected}
 
 
-async def _until(check: Callable[[], bool], what: str, within: float, *logs: BotProcess) -> None:
+async def wait_until(
+    check: Callable[[], bool], what: str, within: float, *logs: BotProcess
+) -> None:
     deadline = time.monotonic() + within
     while not check():
         dead = [p for p in logs if p.process is not None and p.process.returncode is not None]
@@ -244,12 +236,14 @@ async def run_drill(
     posted: list[tuple[int, dict[str, Any]]] = []
     try:
         await active.start()
-        await _until(
+        await wait_until(
             lambda: len(_connected(emu)) == SHARDS, "the active process connects", 60, active
         )
         first_sessions = _connected(emu)
         await standby.start()
-        await _until(lambda: "standby: waiting" in standby.text(), "the standby waits", 30, standby)
+        await wait_until(
+            lambda: "standby: waiting" in standby.text(), "the standby waits", 30, standby
+        )
         say(f"active process connected ({SHARDS} shards, 4 servers); standby waiting")
 
         async def traffic(count: int) -> None:
@@ -287,10 +281,10 @@ async def run_drill(
             now = _connected(emu)
             return len(now) == SHARDS and not now & first_sessions
 
-        await _until(taken_over, "the standby takes over", 90, standby)
+        await wait_until(taken_over, "the standby takes over", 90, standby)
         takeover = time.monotonic() - killed
         say(f"the standby took over {takeover:.1f} s after the kill")
-        await _until(
+        await wait_until(
             lambda: "history catch-up:" in standby.text() or "catch-up failed" in standby.text(),
             "the standby catches up from history",
             600,

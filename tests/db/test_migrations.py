@@ -1,5 +1,8 @@
 """Migrations on SQLite and PostgreSQL: up, down, and in step with the models."""
 
+import asyncio
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -92,3 +95,17 @@ async def test_models_match_migrations(engine):
 
     async with engine.connect() as conn:
         assert await conn.run_sync(diff) == []
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_processes_starting_together_migrate_one_at_a_time(db_url):
+    """Two processes of one deployment start at once on an empty PostgreSQL database: one
+    migrates, the other waits for it and finds nothing left to do (both created the same
+    tables before, and one failed on a duplicate)."""
+    engines = [engine_for(db_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(migrate.upgrade(engine) for engine in engines))
+        assert await migrate.current_revision(engines[0]) == migrate.head_revision()
+    finally:
+        for engine in engines:
+            await engine.dispose()
