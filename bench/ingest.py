@@ -1,7 +1,7 @@
 """Message ingestion: the full Flywheel bot against a bare discord.py client, on the emulator.
 
-    python bench/ingest.py [--messages 100000] [--members 5000] [--channels 10] [--rounds 3]
-                           [--inject dispatch|post] [--seed 1] [--bare-gc-freeze]
+    python bench/ingest.py [--messages 100000] [--members 5000] [--channels 10] [--rounds 5]
+                           [--inject dispatch|post] [--seed 1] [--database URL] [--profile DIR]
 
 The emulator runs in a child process with a guild of ``--members`` members; each client in
 turn, in a fresh process of its own, connects to it (same intents as the bot) and receives the
@@ -10,18 +10,24 @@ as the emulator can (with the socket's back-pressure). Throughput is messages pe
 the first message sent until the client has handled the last one:
 
 * bare: a ``discord.Client`` whose ``on_message`` only counts;
-* tracked: the real bot (every cog, a temporary SQLite store, default settings, its start-up
-  heap frozen as ``python -m bot run`` does; ``--bare-gc-freeze`` does the same for the bare
-  client, to see the bot's own cost alone), counted by a
-  message hook registered after the bot's own, so the last message has been through the
-  activity cog when it is seen. The final flush of the activity buffer (rollups, presence and
-  the day credits still waiting out the uncount window) is timed separately.
+* tracked: the real bot (every cog, default settings, a fresh store: a temporary SQLite file,
+  or a fresh database on the server of ``--database``), counted by a message hook registered
+  after the bot's own, so the last message has been through the activity cog when it is seen.
+  The final flush of the activity buffer (rollups, presence and the day credits still waiting
+  out the uncount window) is timed separately.
+
+Both get the process tuning ``python -m bot run`` applies (``bot.runtime``: the start-up heap
+frozen once ready), so the comparison is on equal terms. Besides the wall-clock throughput,
+each client's CPU time over the timed window is divided by the messages: on a small machine
+where the emulator shares the cores, the CPU ratio is far steadier than the wall-clock one.
 
 The emulator's full ``post_message`` path costs about as much per message as the bare client,
 so by default the messages are created and rendered before the clock starts and only the
-gateway's own work is timed (``--inject dispatch``); see ``Injection``. The last line is
-``ratio <tracked/bare>``. Results and the machine are in bench/README.md. A benchmark, not a
-test: nothing here is asserted.
+gateway's own work is timed (``--inject dispatch``); see ``Injection``. The last two lines are
+``ratio <median tracked/bare throughput>`` and ``cpu_ratio <median bare/tracked CPU per
+message>``. ``--profile DIR`` writes each client's timed window as cProfile statistics.
+Results, the method and the machine are in bench/README.md. A benchmark, not a test: nothing
+here is asserted.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import gc
 import json
 import logging
@@ -37,6 +44,8 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -49,6 +58,7 @@ if str(ROOT) not in sys.path:
 
 import discord  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.child import EmulatorProcess, reply  # noqa: E402
 from bot import endpoints  # noqa: E402
@@ -204,6 +214,10 @@ class Run:
     def rate(self) -> float:
         return self.messages / self.seconds
 
+    @property
+    def cpu_per_message(self) -> float:
+        return self.cpu_seconds / self.messages
+
 
 class Tally:
     """Counts chat messages and fires when the last one is in."""
@@ -252,7 +266,7 @@ class RelayedEmulator:
 
 
 class CollectorClock:
-    """Time spent in the garbage collector, by generation, while installed."""
+    """CPU time spent in the garbage collector, by generation, while installed."""
 
     def __init__(self) -> None:
         self.seconds = [0.0, 0.0, 0.0]
@@ -267,22 +281,44 @@ class CollectorClock:
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            self._started = time.perf_counter()
+            self._started = time.thread_time()
         else:
-            self.seconds[info["generation"]] += time.perf_counter() - self._started
+            self.seconds[info["generation"]] += time.thread_time() - self._started
 
 
-async def measure(name: str, emulator: EmulatorControl, tally: Tally, count: int, seed: int) -> Run:
-    emulator.send({"op": "prepare", "count": count, "seed": seed})
+async def measure(name: str, emulator: EmulatorControl, tally: Tally, args: Any) -> Run:
+    """Time the messages from the first sent to the last handled: wall clock and CPU.
+
+    The CPU is the whole process's (the store's driver thread included); the main thread's
+    share is kept apart. With ``args.profile`` the window runs under cProfile.
+    """
+    count = args.messages
+    emulator.send({"op": "prepare", "count": count, "seed": args.seed})
     await emulator.read()
     tally.expect(count)
+    profiler = cProfile.Profile() if args.profile else None
+    collections = [generation["collections"] for generation in gc.get_stats()]
     with CollectorClock() as collector:
-        cpu, wall = time.process_time(), time.perf_counter()
+        cpu, thread_cpu = time.process_time(), time.thread_time()
+        wall = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         emulator.send({"op": "send"})
         await asyncio.wait_for(tally.done.wait(), timeout=max(120.0, count / 200))
+        if profiler is not None:
+            profiler.disable()
         seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+        thread_cpu_seconds = time.thread_time() - thread_cpu
+    collections = [g["collections"] - c for g, c in zip(gc.get_stats(), collections, strict=True)]
     sent = await emulator.read()
-    extra = {"gc_seconds": collector.seconds, "frozen": gc.get_freeze_count()}
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
+    extra = {
+        "gc_seconds": collector.seconds,
+        "gc_collections": collections,
+        "frozen": gc.get_freeze_count(),
+        "main_thread_cpu_seconds": thread_cpu_seconds,
+    }
     return Run(name, count, seconds, cpu_seconds, sent["seconds"], sent["cpu_seconds"], extra)
 
 
@@ -299,37 +335,77 @@ async def bare_client(info: dict[str, Any], emulator: EmulatorControl, args: Any
     runner = asyncio.create_task(client.start(EMULATOR_TOKEN))
     try:
         await asyncio.wait_for(ready.wait(), timeout=60)
-        if args.bare_gc_freeze:
-            freeze_startup_heap()
+        # Equal terms: the tuning `python -m bot run` gives the bot once it is ready.
+        freeze_startup_heap()
         await asyncio.sleep(SETTLE_SECONDS)
-        return await measure("bare discord.py", emulator, tally, args.messages, args.seed)
+        return await measure("bare discord.py", emulator, tally, args)
     finally:
         await client.close()
         with contextlib.suppress(asyncio.CancelledError):
             await runner
 
 
+def remove_sqlite(path: Path) -> None:
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+
+
+@contextlib.asynccontextmanager
+async def fresh_store(url: str | None) -> AsyncIterator[str]:
+    """An empty store for one run: a temporary SQLite file by default, or the SQLite file
+    given (deleted before and after the run); for a PostgreSQL URL, a new database on that
+    server, dropped afterwards (the tests' schemas are never touched)."""
+    if url is None:
+        with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as tmp:
+            yield f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        return
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database or "")
+        remove_sqlite(path)
+        try:
+            yield url
+        finally:
+            remove_sqlite(path)
+        return
+    import asyncpg
+
+    name = f"flywheel_ingest_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(
+        host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+        password=parsed.password, database=parsed.database,
+    )  # fmt: skip
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield parsed.set(database=name).render_as_string(hide_password=False)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 async def tracked_bot(info: dict[str, Any], emulator: EmulatorControl, args: Any) -> Run:
     community = SampleCommunity(**info["community"])
     endpoints_ = SimpleNamespace(api_base=info["api_base"], gateway_url=info["gateway_url"])
-    with tempfile.TemporaryDirectory(prefix="flywheel-bench-") as tmp:
+    async with fresh_store(args.database) as url:
         data = community_config(
             community,
             endpoints_,  # type: ignore[arg-type]
-            database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            database_url=url,
             logging={"level": "ERROR"},
         )
         config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
-        # Frozen start-up heap, as `python -m bot run` does (bot/runtime.py).
+        # The start-up heap frozen once ready, as `python -m bot run` does (bot/runtime.py).
         async with running_bot(
             config, clock=SystemClock(), ready_timeout=60, freeze_heap_when_ready=True
         ) as app:
             tally = Tally(set(info["chat"]))
             # A message hook, registered after the bot's own: it sees each message right after
             # the activity hook, in the same single task per message the bare client runs.
-            app.bot.on_every_message(tally.count)
+            app.bot.only.on_every_message(tally.count)
             await asyncio.sleep(SETTLE_SECONDS)  # start-up work (member sync) finishes first
-            run = await measure("Flywheel (tracking)", emulator, tally, args.messages, args.seed)
+            run = await measure("Flywheel (tracking)", emulator, tally, args)
             activity = app.bot.services.activity  # type: ignore[union-attr]
             started = time.perf_counter()
             flushed = await activity.flush(final=True)
@@ -367,7 +443,11 @@ async def client_process(args: argparse.Namespace) -> None:
 
 
 async def run_client(
-    kind: str, info: dict[str, Any], emulator: EmulatorProcess, args: argparse.Namespace
+    kind: str,
+    info: dict[str, Any],
+    emulator: EmulatorProcess,
+    args: argparse.Namespace,
+    round_: int,
 ) -> Run:
     """Measure ``kind`` in a fresh process, relaying its requests to the emulator.
 
@@ -378,7 +458,8 @@ async def run_client(
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(SCRIPT), "--client", kind,
         "--messages", str(args.messages), "--seed", str(args.seed),
-        *(["--bare-gc-freeze"] if args.bare_gc_freeze else []),
+        *(["--database", args.database] if args.database else []),
+        *(["--profile", str(Path(args.profile) / f"{kind}-{round_}.prof")] if args.profile else []),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         limit=2**20,
     )  # fmt: skip
@@ -401,14 +482,19 @@ async def run_client(
 
 def describe(run: Run) -> str:
     young, middle, full = run.extra["gc_seconds"]
+    *young_collections, full_passes = run.extra["gc_collections"]
+    young_passes = sum(young_collections)
+    others = run.cpu_seconds - run.extra["main_thread_cpu_seconds"]
     return (
         f"{run.name:<20} {run.rate:>8,.0f} msg/s  {run.seconds:6.2f} s  "
-        f"client: {run.cpu_seconds / run.messages * 1e6:5.1f} µs CPU/msg, "
+        f"client: {run.cpu_per_message * 1e6:5.1f} µs CPU/msg "
+        f"({others / run.messages * 1e6:.1f} in other threads), "
         f"{run.cpu_seconds / run.seconds:4.0%} busy  "
         f"emulator: sent in {run.emulator_seconds:.2f} s, "
         f"{run.emulator_cpu_seconds / run.emulator_seconds:4.0%} busy\n"
-        f"{'':<20} garbage collector: {young + middle:.2f} s young, {full:.2f} s full passes "
-        f"({run.extra['frozen']:,} objects frozen)"
+        f"{'':<20} garbage collector: {young + middle:.2f} s CPU in {young_passes:,} young "
+        f"passes, {full:.2f} s in {full_passes} full passes ({run.extra['frozen']:,} objects "
+        "frozen)"
     )
 
 
@@ -420,6 +506,7 @@ async def main(args: argparse.Namespace) -> None:
         "--inject", args.inject,
     )  # fmt: skip
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
     rates: dict[str, list[float]] = {"bare": [], "tracked": []}
     try:
         endpoints.point_at(info["api_base"], info["gateway_url"])
@@ -428,18 +515,19 @@ async def main(args: argparse.Namespace) -> None:
             f"channels built in {info['build_seconds']:.2f} s "
             f"(process ready after {time.perf_counter() - started:.2f} s)"
         )
+        store = args.database or "a temporary SQLite file"
         print(
             f"each client receives {args.messages:,} messages from random members "
-            f"(injection: {args.inject})\n"
+            f"(injection: {args.inject}); the bot's store: {store}\n"
         )
         # Bare and tracked runs alternate, and the median of the rounds' ratios is reported:
         # on a small shared machine one pair of runs varies by more than the effect measured.
         for round_ in range(1, args.rounds + 1):
             if args.rounds > 1:
                 print(f"round {round_} of {args.rounds}")
-            bare = await run_client("bare", info, emulator, args)
+            bare = await run_client("bare", info, emulator, args, round_)
             print(describe(bare))
-            tracked = await run_client("tracked", info, emulator, args)
+            tracked = await run_client("tracked", info, emulator, args, round_)
             print(describe(tracked))
             print(
                 f"{'':<20} then the final flush: {tracked.extra['final_flush_seconds']:.2f} s "
@@ -447,23 +535,28 @@ async def main(args: argparse.Namespace) -> None:
             )
             stored = ", ".join(f"{k} {v:,}" for k, v in tracked.extra["stored"].items())
             print(f"{'':<20} stored: {stored}")
-            per_message = (bare.cpu_seconds / bare.messages) / (
-                tracked.cpu_seconds / tracked.messages
-            )
-            print(f"client CPU per message, bare/tracked: {per_message:.2f}")
             ratios.append(tracked.rate / bare.rate)
+            cpu_ratios.append(bare.cpu_per_message / tracked.cpu_per_message)
             rates["bare"].append(bare.rate)
             rates["tracked"].append(tracked.rate)
             bound = [r.name for r in (bare, tracked) if r.emulator_seconds > 0.9 * r.seconds]
             note = f" (emulator-bound: {', '.join(bound)}; the machine slowed)" if bound else ""
-            print(f"round ratio {ratios[-1]:.2f}{note}\n")
+            print(
+                f"round ratio {ratios[-1]:.2f}{note}, "
+                f"CPU per message bare/tracked {cpu_ratios[-1]:.2f}\n"
+            )
     finally:
         await emulator.stop()
+    if args.profile:
+        print(f"cProfile statistics of each timed window: {args.profile}/<client>-<round>.prof")
     if len(ratios) > 1:
         best = max(rates["tracked"]) / max(rates["bare"])
         print(f"best of each, tracked/bare: {best:.2f} (a check on the median)")
-        print("ratios by round: " + ", ".join(f"{r:.2f}" for r in ratios) + " (median below)")
+        print("ratios by round: " + ", ".join(f"{r:.2f}" for r in ratios))
+        print("CPU ratios by round: " + ", ".join(f"{r:.2f}" for r in cpu_ratios))
+        print(f"medians of {len(ratios)} rounds:")
     print(f"ratio {statistics.median(ratios):.2f}")
+    print(f"cpu_ratio {statistics.median(cpu_ratios):.2f}")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -482,13 +575,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="dispatch: pre-rendered MESSAGE_CREATEs (default); post: emu.post_message",
     )
     parser.add_argument(
-        "--bare-gc-freeze",
-        action="store_true",
-        help="freeze the bare client's start-up heap too (a check: the bot's own cost alone)",
+        "--database",
+        help="the bot's store: a PostgreSQL URL (each run gets a fresh database on that server) "
+        "or a SQLite URL (the file is deleted before and after each run); default: a temporary "
+        "SQLite file",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="write cProfile statistics of each client's timed window to DIR/<client>-<round>.prof",
     )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--client", choices=sorted(CLIENTS), help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.profile and not args.client:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    return args
 
 
 if __name__ == "__main__":

@@ -65,9 +65,15 @@ class Activity(commands.Cog):
             verdict = self.service.observe(message_facts(message, guild.id))
         else:
             # A member's post (nearly every message): plain values, since building MessageFacts
-            # would cost as much as deciding.
+            # would cost as much as deciding. ``placement`` inline: its tuple was one of the two
+            # objects per message that made the collector run more often than a bare client's.
             channel = message.channel
-            parent_id, category_id = placement(channel)
+            if isinstance(channel, discord.Thread):
+                parent_id = channel.parent_id
+                parent = channel.parent
+                category_id = parent.category_id if parent is not None else None
+            else:
+                parent_id, category_id = None, getattr(channel, "category_id", None)
             verdict = self.service.observe_post(
                 message.id,
                 author.id,

@@ -57,6 +57,27 @@ async def test_timestamps_come_back_aware_in_utc(sessions):
         assert member.first_seen_at.utcoffset() == timedelta(0)
 
 
+async def test_every_time_is_stored_as_its_utc_time(sessions):
+    """A UTC time and one from another zone are stored alike: as the UTC time (on SQLite, the
+    text of its fields, with no zone: the form every stored row and comparison relies on)."""
+    utc = datetime(2026, 6, 1, 10, 0, 0, 5, tzinfo=UTC)
+    berlin = datetime(2026, 6, 1, 12, 0, 0, 5, tzinfo=timezone(timedelta(hours=2)))
+    async with sessions() as session, session.begin():
+        members = MemberRepository(session, GUILD)
+        await members.seen(ALICE, display_name="alice", is_bot=False, now=utc)
+        await members.seen(BOB, display_name="bob", is_bot=False, now=berlin)
+    async with sessions() as session:
+        rows = await session.execute(
+            text("SELECT first_seen_at FROM members WHERE guild_id = :g ORDER BY user_id"),
+            {"g": GUILD},
+        )
+        stored = [value for (value,) in rows]
+        if session.get_bind().dialect.name == "sqlite":
+            assert stored == ["2026-06-01 10:00:00.000005"] * 2
+        else:
+            assert stored == [utc, utc]
+
+
 async def test_ledger_credits_a_source_once(sessions):
     async with sessions() as session, session.begin():
         ledger = LedgerRepository(session, GUILD)
