@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import pkgutil
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 ShutdownHook = Callable[[], Awaitable[None]]
 MessageHook = Callable[[discord.Message], None]
 
+#: How long the heap freeze waits for the start-up work (member sync, catch-ups) to finish.
+STARTUP_WORK_SECONDS = 60.0
 #: How long shutdown waits for running event handlers before cancelling them.
 IN_FLIGHT_GRACE_SECONDS = 2.0
 
@@ -190,6 +193,9 @@ class Flywheel(commands.Bot):
         """discord.py's dispatch, then the listeners of the community the event is about
         (every community's for an event about no guild: a DM, the connection)."""
         super().dispatch(event_name, *args, **kwargs)
+        method = "on_" + event_name
+        if not any(method in community.listeners for community in self.communities):
+            return  # messages, most of all: they go to the message hooks (``on_message``)
         guild_id = guild_of(args)
         if guild_id is None:
             communities: Sequence[Community] = self.communities
@@ -277,6 +283,15 @@ class Flywheel(commands.Bot):
         await asyncio.gather(*(self._community_ready(c) for c in self.communities))
         self.flywheel_ready.set()
         if self.freeze_heap_when_ready:
+            # Once the start-up work is done too (member sync, the catch-ups): what it leaves
+            # behind is as long-lived as the rest of the start-up heap.
+            started = [
+                event.wait()
+                for c in self.communities
+                for event in (c.schedule.caught_up, c.services.tiers.caught_up)
+            ]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*started), STARTUP_WORK_SECONDS)
             frozen = runtime.freeze_startup_heap()
             log.info("start-up heap frozen: %d objects left out of full collections", frozen)
 
