@@ -113,6 +113,8 @@ class Flywheel(commands.Bot):
         self._shutdown_hooks: list[ShutdownHook] = []
         self._messages_seen = metrics.messages_seen
         self._injecting: Community | None = None
+        #: Events some server's cog listens to (``dispatch`` finds the guild of these only).
+        self.listened: set[str] = set()
         self._startup: asyncio.Task[None] | None = None
         #: Set once every server is ready (commands synced, preflight run).
         self.flywheel_ready = asyncio.Event()
@@ -193,8 +195,7 @@ class Flywheel(commands.Bot):
         """discord.py's dispatch, then the listeners of the community the event is about
         (every community's for an event about no guild: a DM, the connection)."""
         super().dispatch(event_name, *args, **kwargs)
-        method = "on_" + event_name
-        if not any(method in community.listeners for community in self.communities):
+        if "on_" + event_name not in self.listened:
             return  # messages, most of all: they go to the message hooks (``on_message``)
         guild_id = guild_of(args)
         if guild_id is None:

@@ -112,7 +112,9 @@ class Community:
         return self.client.get_cog(self.cog_names.get(name, name))
 
     def add_listener(self, func: Listener, name: str | None = None) -> None:
-        self.listeners.setdefault(name or func.__name__, []).append(func)
+        event = name or func.__name__
+        self.listeners.setdefault(event, []).append(func)
+        self.client.listened.add(event)
 
     def remove_listener(self, func: Listener, name: str | None = None) -> None:
         funcs = self.listeners.get(name or func.__name__, [])

@@ -40,6 +40,10 @@ LEASE_TTL = timedelta(seconds=15)
 STANDBY_POLL_SECONDS = 2.0
 
 
+class _TakenMeanwhile(Exception):
+    """Another process took a lease between the look and the take: take none."""
+
+
 class LeasesLost(Exception):
     """The process lost its servers' leases and stopped: another process runs them now."""
 
@@ -71,17 +75,19 @@ class Leases:
 
     async def take(self) -> list[Holding]:
         """Take every lease, or none: returns who holds those we could not take."""
-        async with self._sessions() as session, session.begin():
-            repo = LeaseRepository(session)
-            held = await repo.holders(self.guild_ids, self.holder)
-            if held:
-                return held
-            taken = await repo.take(self.guild_ids, self.holder, self.ttl)
-            if taken is None:  # taken between the look and the take
-                await session.rollback()
-                return await self.holders()
-            self.epochs = taken
-            return []
+        try:
+            async with self._sessions() as session, session.begin():
+                repo = LeaseRepository(session)
+                held = await repo.holders(self.guild_ids, self.holder)
+                if held:
+                    return held
+                taken = await repo.take(self.guild_ids, self.holder, self.ttl)
+                if taken is None:
+                    raise _TakenMeanwhile  # rolls back the leases taken so far
+        except _TakenMeanwhile:
+            return await self.holders()
+        self.epochs = taken
+        return []
 
     async def holders(self) -> list[Holding]:
         async with self._sessions() as session, session.begin():
