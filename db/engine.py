@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 #: How long a SQLite writer waits for a lock before failing, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -55,6 +56,16 @@ def create_session_factory(
     ``info`` is carried by every session (a server's lease fence, see ``bot.leases``).
     """
     return async_sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+def side_by_side(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether sessions of ``sessions`` get connections of their own, so their statements can
+    run at the same time: not on :func:`what_if`'s one connection, nor on an in-memory SQLite
+    database's."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        return False
+    return not isinstance(bind.sync_engine.pool, StaticPool | SingletonThreadPool)
 
 
 def create_what_if_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:

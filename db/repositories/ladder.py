@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Integer,
+    String,
     Table,
     and_,
     bindparam,
@@ -25,9 +26,12 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
+    or_,
     select,
     update,
 )
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -147,6 +151,7 @@ def window_columns(
     points: Any,
     original_points: Any,
     *,
+    counted: Mapping[int, Collection[str]] | None = None,
     total: bool = True,
 ) -> list[Any]:
     """Per window: the points since its start, then a count per kind (a ``Totals`` row).
@@ -154,6 +159,8 @@ def window_columns(
     ``time`` and ``original_points`` are the original credit's (a reversal counts in the
     window its original falls in); a contribution counts once if its points are positive.
     Summed, or (``total=False``) one contribution's share, for rows Totals adds up.
+    ``counted`` names, per window, the kinds some tier counts there: the other places of the
+    row are a constant 0 (nothing reads them), sparing a sum over every ledger row each.
     """
 
     def summed(value: Any) -> Any:
@@ -164,16 +171,31 @@ def window_columns(
         inside = time >= since[window]
         out.append(summed(case((inside, points), else_=0)))
         for kind in kinds:
-            counted = and_(inside, Contribution.kind == written(kind), original_points > 0)
-            out.append(summed(case((counted, 1), else_=0)))
+            if counted is not None and kind not in counted.get(window, ()):
+                out.append(literal_column("0").label(None))
+                continue
+            counts = and_(inside, Contribution.kind == written(kind), original_points > 0)
+            out.append(summed(case((counts, 1), else_=0)))
     return out
+
+
+def counted_kinds(counted: Mapping[int, Collection[str]]) -> tuple[str, ...]:
+    """The kinds counted in any window, in the order of a ``Totals`` row."""
+    return tuple(sorted({kind for kinds in counted.values() for kind in kinds}))
 
 
 def written(value: str) -> Any:
     """A constant string written into the SQL rather than bound: compared with a bound
     parameter on every row, ``kind = ?`` made SQLite's one-member read nine times slower
-    (0.70 ms against 0.08 ms in ``sqlite3``). Only for names from the configuration."""
-    return literal(value, literal_execute=True)
+    (0.70 ms against 0.08 ms in ``sqlite3``). Only for names from the configuration.
+
+    Quoted once, here, by SQLAlchemy's own literal rendering: a ``literal_execute`` parameter
+    is rendered anew at every execution (a sixth of a one-member read's time)."""
+    return literal_column(_QUOTE(value))
+
+
+#: SQL's quoting of a string constant (quotes doubled), the same on SQLite and PostgreSQL.
+_QUOTE: Any = String().literal_processor(DefaultDialect())
 
 
 def giver_columns(since: Mapping[int, Any]) -> list[Any]:
@@ -238,24 +260,27 @@ class LadderRepository:
     async def window_totals(
         self,
         since: Mapping[int, datetime],
-        kinds: Collection[str],
+        kinds: Mapping[int, Collection[str]],
         user_ids: Collection[int] | None,
     ) -> Totals:
         """Points and counts of contributions since each window's start (``{days: start}``).
 
-        Points count every kind; counts only the ``kinds`` asked for. A contribution counts
+        Points count every kind; counts only the ``kinds`` asked for in each window
+        (``{days: kinds}``); see :func:`window_columns`. A contribution counts
         once if its points are positive; a reversal cancels its original in the window the
         original falls in, so an old credit reversed today does not dent this month's numbers.
         One row per member: grouping by member alone keeps the sort small.
         """
         windows = tuple(sorted(since))
-        totals = Totals(windows, tuple(sorted(set(kinds))))
+        totals = Totals(windows, counted_kinds(kinds))
         if not since:
             return totals
         earliest = min(since.values())
 
         def columns(time: Any, points: Any, original_points: Any) -> list[Any]:
-            return window_columns(windows, totals.kinds, since, time, points, original_points)
+            return window_columns(
+                windows, totals.kinds, since, time, points, original_points, counted=kinds
+            )
 
         c = Contribution
         original = aliased(Contribution)
@@ -276,7 +301,7 @@ class LadderRepository:
                 # for its order. "> 0" rather than "IS NOT NULL": a range on the reversal index.
                 each = window_columns(
                     windows, totals.kinds, since, original.occurred_at, c.points, original.points,
-                    total=False,
+                    counted=kinds, total=False,
                 )  # fmt: skip
                 reversals = select(c.user_id, *each).where(c.reverses_id > 0)
             else:
@@ -293,6 +318,97 @@ class LadderRepository:
             )
             totals.add(await self.session.execute(reversals), reversal=True)
         return totals
+
+    async def totals_reaching(
+        self,
+        since: Mapping[int, datetime],
+        kinds: Mapping[int, Collection[str]],
+        minimums: Sequence[Sequence[tuple[int, int]]],
+        users: tuple[int | None, int | None] = (None, None),
+    ) -> Totals:
+        """The guild's members whose credits alone meet some tier's contribution minimums.
+
+        ``minimums`` has one entry per tier: ``(position in a totals row, required)`` pairs,
+        every entry non-empty. Only members meeting one entry in full come back, so a sweep
+        of 100,000 members hands Python the few thousand who could move, not everyone: their
+        credits alone, before reversals (:meth:`reversals`). ``users`` bounds the member ids
+        read, ``[low, high)``, so that parts of the guild can be read side by side.
+        """
+        windows = tuple(sorted(since))
+        totals = Totals(windows, counted_kinds(kinds))
+        if not since:
+            return totals
+        earliest = min(since.values())
+        c = Contribution
+        columns = window_columns(
+            windows, totals.kinds, since, c.occurred_at, c.points, c.points, counted=kinds
+        )
+        low, high = users
+        grouped = (
+            select(c.user_id, *[column.label(f"n{i}") for i, column in enumerate(columns)])
+            .where(c.guild_id == self.guild_id, c.occurred_at >= earliest)
+            .where(c.reverses_id.is_(None))
+            .where(*([c.user_id >= low] if low is not None else []))
+            .where(*([c.user_id < high] if high is not None else []))
+            .group_by(c.user_id)
+            .subquery("grouped")
+        )
+        # Filtered outside the GROUP BY rather than by HAVING: a HAVING repeating the sums
+        # with their own parameters made SQLite compute every sum twice.
+        n = list(grouped.c)[1:]
+        meets = or_(*[and_(*[n[i] >= required for i, required in tier]) for tier in minimums])
+        totals.add(await self.session.execute(select(*grouped.c).where(meets)))
+        return totals
+
+    async def reversals(
+        self, since: Mapping[int, datetime], kinds: Mapping[int, Collection[str]]
+    ) -> list[Any]:
+        """The guild's reversals of credits inside the windows, one ``Totals`` row each (to
+        add with ``reversal=True``): few, read apart from the credits' ``GROUP BY``."""
+        if not since:
+            return []
+        windows = tuple(sorted(since))
+        earliest = min(since.values())
+        c = Contribution
+        original = aliased(Contribution)
+        each = window_columns(
+            windows, counted_kinds(kinds), since, original.occurred_at, c.points,
+            original.points, counted=kinds, total=False,
+        )  # fmt: skip
+        stmt = (
+            select(c.user_id, *each)
+            .where(c.reverses_id > 0)
+            .join(original, original.id == c.reverses_id)
+            .where(c.guild_id == self.guild_id, original.occurred_at >= earliest)
+        )
+        return list((await self.session.execute(stmt)).all())
+
+    async def member_splits(self, parts: int) -> list[int]:
+        """Member ids that cut the guild's members into ``parts`` parts of about equal size."""
+        total = await self.session.scalar(
+            select(func.count()).where(Member.guild_id == self.guild_id)
+        )
+        step = (total or 0) // parts
+        splits = []
+        for index in range(1, parts if step else 1):
+            stmt = (
+                select(Member.user_id)
+                .where(Member.guild_id == self.guild_id)
+                .order_by(Member.user_id)
+                .offset(index * step)
+                .limit(1)
+            )
+            splits.append(int((await self.session.execute(stmt)).scalar_one()))
+        return splits
+
+    async def count_present(self) -> int:
+        """How many members are here and are not bots."""
+        stmt = select(func.count()).where(
+            Member.guild_id == self.guild_id,
+            Member.left_at.is_(None),
+            Member.is_bot.is_(False),
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
 
     async def distinct_givers(
         self,

@@ -24,6 +24,7 @@ from db.repositories.ladder import (
     PresentMember,
     StateRow,
     Totals,
+    counted_kinds,
     giver_columns,
     week_columns,
     week_number,
@@ -70,14 +71,14 @@ class MemberQuery:
         cls,
         *,
         dialect: str,
-        windows: Collection[int],
-        kinds: Collection[str],
+        kinds: Mapping[int, Collection[str]],
         giver_windows: Collection[int] = (),
         peer_kinds: Collection[str] = (),
         nomination_keys: Sequence[str] = (),
     ) -> MemberQuery:
-        ordered = tuple(sorted(windows))
-        counted = tuple(sorted(set(kinds)))
+        """``kinds``: per tier window (``{days: kinds}``), the kinds a tier counts there."""
+        ordered = tuple(sorted(kinds))
+        counted = counted_kinds(kinds)
         asked = tuple(sorted(giver_windows)) if peer_kinds else ()
         guild: Any = bindparam("guild", type_=Member.guild_id.type)
         user: Any = bindparam("user", type_=Member.user_id.type)
@@ -90,7 +91,9 @@ class MemberQuery:
         credits = (
             select(
                 func.count(),
-                *window_columns(ordered, counted, since, c.occurred_at, c.points, c.points),
+                *window_columns(
+                    ordered, counted, since, c.occurred_at, c.points, c.points, counted=kinds
+                ),
             )
             .where(c.guild_id == guild, c.user_id == user, c.occurred_at >= earliest)
             .where(c.reverses_id.is_(None))
@@ -100,7 +103,13 @@ class MemberQuery:
             select(
                 func.count(),
                 *window_columns(
-                    ordered, counted, since, original.occurred_at, c.points, original.points
+                    ordered,
+                    counted,
+                    since,
+                    original.occurred_at,
+                    c.points,
+                    original.points,
+                    counted=kinds,
                 ),
             )
             .join(original, original.id == c.reverses_id)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import random
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select, text, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import Settings, parse_config
 from bot.errors import UserFacingError
@@ -18,9 +20,10 @@ from bot.services.ladder import LadderService
 from bot.services.retry import RetryPolicy
 from bot.services.role_sync import RoleChangePlan, RoleSyncQueue, desired_roles, plan_roles
 from db import migrate
-from db.engine import create_session_factory
+from db.engine import create_session_factory, create_what_if_engine, side_by_side, what_if
 from db.models import Nomination, TierChange, TierState
 from db.repositories.activity import ActivityRepository
+from db.repositories.ladder import LadderRepository
 from db.repositories.members import MemberRepository
 from tests.conftest import engine_for
 from tests.helpers import minimal_config
@@ -175,7 +178,9 @@ async def test_stats_count_each_window_and_net_out_reversals(service, sessions, 
     # Counts are kept for the kinds some tier requires (here answers): net of the correction.
     assert dict(ada.windows[30].counts) == {"answer": 2}
     assert ada.windows[60].points == 26
-    assert ada.windows[60].counts["answer"] == 2
+    # ... and only in the windows of the tiers that require them: no 60-day tier counts any
+    # kind, so the database sums none there.
+    assert dict(ada.windows[60].counts) == {}
     assert stats[GRACE].windows == {} and stats[LINUS].windows == {}
     assert await service.stats_for([ADA]) == {ADA: ada}, "one member, the same numbers"
     assert await service.stats_for([GONE, BOT]) == {}
@@ -621,41 +626,88 @@ async def test_members_who_left_hold_no_seat(service, sessions, clock):
     assert await service.seats_taken() == {"guide": 2}
 
 
+#: A tier anyone might meet without contributing (active weeks only): the sweep cannot ask
+#: the database for the members who could move, and reads everyone.
+NO_LEDGER_MINIMUM = [
+    {
+        "key": "regular",
+        "name": "Regular",
+        "role_id": 9004,
+        "window_days": 30,
+        "min_points": 0,
+        "min_active_weeks": 3,
+    },
+    *TIERS,
+]
+
+
+@pytest.mark.parametrize(
+    ("tiers", "seed"),
+    [(TIERS, 5), (TIERS, 6), (TIERS, 7), (NO_LEDGER_MINIMUM, 5)],
+    ids=["ledger-minimums-5", "ledger-minimums-6", "ledger-minimums-7", "a-tier-without"],
+)
 async def test_the_sweep_skips_only_members_whose_decision_is_to_keep_them(
-    service, sessions, clock
+    sessions, clock, tiers, seed
 ):
-    """The sweep's shortcut (members off the ladder meeting no tier's numbers) changes nothing:
-    on random numbers it decides exactly what a full evaluation of everyone decides."""
-    rng = random.Random(5)
+    """The sweep reads only members with a state or whose credits meet some tier's minimums,
+    and skips members off the ladder meeting no tier's numbers: on random ledgers (penalties,
+    reversals of credits and of penalties, holders slipping, members who left) it decides
+    exactly what a full evaluation of everyone decides."""
+    config = minimal_config(guild_id=GUILD, tiers=tiers, ladder={})
+    settings = parse_config(config, env={"DISCORD_TOKEN": "x"}).settings
+    service = LadderService(sessions, settings, clock, Contributions(settings, clock))
+    rng = random.Random(seed)
     users = list(range(2000, 2060))
+    lifted = users[-1]  # a penalty taken back lifts her to helper: her credits alone don't
+    settled = users[-2]  # a helper meeting every helper number and no higher tier's
     now = clock.now()
     async with sessions() as session, session.begin():
         repo = MemberRepository(session, GUILD)
         for user in users:
             joined = now - timedelta(days=rng.randrange(400))
             await repo.seen(user, display_name="m", is_bot=False, now=now, joined_at=joined)
+        for user in users[8:11]:
+            await repo.left(user, now=now)
     for user in users[:8]:  # a few already on the ladder, some of them slipping
         tier = rng.choice(["helper", "mentor", "guide"])
         await service.set_tier(user, tier, reason="x", actor_id=7)
     clock.advance(timedelta(days=40))
-    for user in users:
+    await service.set_tier(settled, "helper", reason="x", actor_id=7)
+    for user in users[:-2]:
         await give(service, user, "answer", rng.randrange(5), days_ago=rng.randrange(40))
         await give(service, user, "content", rng.randrange(8), days_ago=rng.randrange(70))
-        await active_on(sessions, user, rng.sample(weeks_back(clock, 8), rng.randrange(4)))
+        for row in await give(
+            service, user, "content", rng.randrange(2), days_ago=rng.randrange(30), points=-15
+        ):
+            if rng.random() < 0.5:
+                async with sessions() as session, session.begin():
+                    await service.contributions.reverse(session, row, actor_id=7, reason="no")
+        await active_on(sessions, user, rng.sample(weeks_back(clock, 8), rng.randrange(5)))
+    await give(service, lifted, "answer", 2, days_ago=3)
+    [penalty] = await give(service, lifted, "content", days_ago=2, points=-15)
+    async with sessions() as session, session.begin():
+        await service.contributions.reverse(session, penalty, actor_id=7, reason="no")
+    await active_on(sessions, lifted, weeks_back(clock, 3))
+    await give(service, settled, "answer", 2, days_ago=1)
+    await active_on(sessions, settled, weeks_back(clock, 3))
 
     full = {p.user_id: p.decision for p in await service.plan()}
     planned, snapshot = await service._plan(None)
     shortcut = {p.user_id: p.decision for p in planned}
 
-    assert len(full) == len(snapshot.members) == len(users)
+    assert len(full) == snapshot.present == len(users) - 3
     assert 0 < len(shortcut) < len(full), "some members are skipped, some evaluated"
     assert {d.action for d in full.values()} >= {"promote", "keep"}, "the data exercises both"
     assert any(d.below_since for d in full.values()), "and members slipping below the mark"
+    assert full[lifted].action == "promote"
+    assert full[settled].action == "keep" and settled not in shortcut, "a settled holder"
     for user, decision in full.items():
         if user in shortcut:
             assert shortcut[user] == decision
         else:
             assert decision.action == "keep" and decision.below_since is None, decision
+    if tiers is TIERS:
+        assert len(snapshot.members) < len(full), "the database left out who can't move"
 
 
 async def test_one_member_reads_decide_what_the_bulk_reads_decide(sessions, clock):
@@ -723,3 +775,40 @@ async def test_one_member_reads_decide_what_the_bulk_reads_decide(sessions, cloc
     assert actions >= {"promote", "keep"}, "the data exercises both"
     assert any(d.below_since for d in everyone.values()), "and holders slipping"
     assert one_by_one == everyone
+
+
+async def test_a_sweep_reads_in_parts_side_by_side_and_alone_on_one_connection(
+    engine, db_url, sessions, settings, clock
+):
+    """On an engine the sweep reads the guild in parts, one session each; inside a what-if
+    (every session on one connection, which can't run two statements at once) in one part,
+    seeing what the what-if wrote."""
+    assert side_by_side(sessions)
+    async with engine.connect() as connection:
+        assert not side_by_side(async_sessionmaker(bind=connection))
+    on_engine = LadderService(sessions, settings, clock, Contributions(settings, clock))
+    assert on_engine._readers == min(os.cpu_count() or 1, 4)
+    scratch = engine_for(db_url, factory=create_what_if_engine)
+    try:
+        async with what_if(scratch) as inside:
+            service = LadderService(inside, settings, clock, Contributions(settings, clock))
+            assert service._readers == 1
+            await seed_members(inside, clock)
+            await helper_material(service, inside, clock, ADA)
+            report = await service.sweep()
+            assert [(c.user_id, c.action) for c in report.changes] == [(ADA, "promote")]
+    finally:
+        await scratch.dispose()
+    async with sessions() as session:
+        assert await session.get(TierState, (GUILD, ADA)) is None, "rolled back"
+
+
+async def test_members_are_split_into_parts_of_about_equal_size(sessions, clock):
+    async with sessions() as session:
+        assert await LadderRepository(session, GUILD).member_splits(2) == [], "no members"
+    await seed_members(sessions, clock)  # five members, one of them a bot
+    async with sessions() as session:
+        repo = LadderRepository(session, GUILD)
+        assert await repo.member_splits(2) == [LINUS]  # [ADA, GRACE], [LINUS, GONE, BOT]
+        assert await repo.member_splits(4) == [GRACE, LINUS, GONE]
+        assert await repo.member_splits(8) == [], "fewer members than parts: one part"
