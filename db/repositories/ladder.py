@@ -195,7 +195,7 @@ def written(value: str) -> Any:
 
 
 #: SQL's quoting of a string constant (quotes doubled), the same on SQLite and PostgreSQL.
-_QUOTE: Any = String().literal_processor(DefaultDialect())
+_QUOTE: Any = String().literal_processor(DefaultDialect())  # type: ignore[no-untyped-call]
 
 
 def giver_columns(since: Mapping[int, Any]) -> list[Any]:
