@@ -306,26 +306,35 @@ class Flywheel(commands.Bot):
                 community.guild_id,
             )
             return
+        synced = None
         if community.settings.discord.sync_commands:
-            try:
-                await sync_if_changed(
-                    self.tree,
-                    guild,
-                    application_id=self.application_id,
-                    sessions=community.services.sessions,
-                    clock=self.clock,
-                )
-            except discord.HTTPException as exc:
-                log.error(
-                    "could not sync slash commands (%s): re-invite the bot with the "
-                    "applications.commands scope",
-                    exc,
-                )
+            synced = asyncio.create_task(self._sync_commands(community, guild))
+        # The start-up work that reads the guild (the member sync of 100,000 members, the
+        # preflight) runs while the commands are synced: that waits on Discord, this mostly
+        # on the store (bench/startup.py).
         community.dispatch("flywheel_ready", guild)
+        if synced is not None:
+            await synced
         if self.catch_up_history:
             community.spawn(self._fill_gap(community, guild), name="history-catch-up")
         community.spawn(self._catch_up(community), name="schedule-catch-up")
         community.flywheel_ready.set()
+
+    async def _sync_commands(self, community: Community, guild: discord.Guild) -> None:
+        try:
+            await sync_if_changed(
+                self.tree,
+                guild,
+                application_id=self.application_id,
+                sessions=community.services.sessions,
+                clock=self.clock,
+            )
+        except discord.HTTPException as exc:
+            log.error(
+                "could not sync slash commands (%s): re-invite the bot with the "
+                "applications.commands scope",
+                exc,
+            )
 
     async def _fill_gap(self, community: Community, guild: discord.Guild) -> None:
         try:
