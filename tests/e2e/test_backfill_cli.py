@@ -48,9 +48,12 @@ def seed(emulator, community) -> None:
     )
 
 
-def config_file(emulator, community, tmp_path: Path, name: str) -> tuple[Path, str]:
+def config_file(
+    emulator, community, tmp_path: Path, name: str, level: str = "WARNING"
+) -> tuple[Path, str]:
     url = f"sqlite+aiosqlite:///{tmp_path / name}"
     data = community_config(community, emulator, database_url=url)
+    data["logging"] = {**data.get("logging", {}), "level": level}
     return write_config(tmp_path / f"{name}.toml", data), url
 
 
@@ -86,7 +89,7 @@ def history_pages(emulator, channel_id: int) -> int:
 async def test_killed_mid_run_then_resumed_equals_one_run(emulator, community, tmp_path):
     seed(emulator, community)
     general = community.channels["general"]
-    config, url = config_file(emulator, community, tmp_path, "resumed.db")
+    config, url = config_file(emulator, community, tmp_path, "resumed.db", level="INFO")
 
     process = await backfill(config)
     try:
@@ -103,6 +106,9 @@ async def test_killed_mid_run_then_resumed_equals_one_run(emulator, community, t
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, err.decode()
     assert "credited" in out.decode()
+    # Not a terminal: progress is plain log lines, one per channel finished, no bar.
+    lines = re.findall(r"backfill: (\d+)/(\d+) channel\(s\), \d+ message\(s\) read", err.decode())
+    assert lines and lines[-1][0] == lines[-1][1] and "\r" not in err.decode()
     # It went on from its checkpoint rather than reading #general from the top again.
     assert history_pages(emulator, general) - read_before < 5
 
