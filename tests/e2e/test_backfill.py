@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
 from bot.core.activity import ActivityCounter
 from bot.core.backfill import snowflake_at
+from bot.demo.community import EMULATOR_TOKEN
 from bot.history import DiscordHistory, RequestWindow
 from bot.services.activity import activity_rules, day_source
 from db.models import ActivityDay, BackfillChannel, Contribution, QuestionThread, TierState
@@ -226,6 +228,30 @@ async def test_the_live_bot_beside_the_backfill_counts_nothing_twice(
     # cy's post was seen by both and counts once; ada's three live posts sit in one cooldown.
     assert counts == {cy: 1, ada: 1}
     assert bea not in counts
+
+
+async def test_a_429_on_a_history_page_is_waited_out_and_every_page_read(
+    emulator, community, flywheel, clock
+):
+    """Another reader with the bot's token (a CLI backfill beside the bot) spent #general's
+    history bucket: the backfill, which has not seen its headers, meets a 429, waits its
+    ``retry_after`` and credits what an undisturbed run credits."""
+    now = clock.now()
+    seed(emulator, community, now)
+    general = community.channels["general"]
+    url = f"{emulator.api_base}/channels/{general}/messages"
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {EMULATOR_TOKEN}"}) as other:
+        for _ in range(5):
+            async with other.get(url) as drained:
+                assert drained.status == 200
+    report = await run(flywheel)
+    met = [hit for hit in emulator.limiter.served_429 if hit[0].endswith("/messages")]
+    assert met and all(scope != "global" for _, scope, _ in met)
+    emulator.limiter.served_429.clear()  # met on purpose and honoured: not an overrun
+    days = {(c.user_id, c.source_id) for c in await ledger(flywheel, "message_day")}
+    general_days = expected_days(community, flywheel.bot.settings, now)
+    assert {(u, day_source(u, d)) for u, d in general_days} <= days
+    assert report.answers == 4 and not report.progress.problems
 
 
 async def test_dry_run_writes_nothing(emulator, community, flywheel, clock):
