@@ -133,6 +133,8 @@ async def test_backfill_credits_what_the_live_bot_would_have(emulator, community
     assert questions[posts["ambiguous"]].answer_message_id is None  # never guessed
     answers = await ledger(flywheel, "answer")
     assert sorted(c.user_id for c in answers) == [ada] * 4
+    # "thank you so much" in history is not a /thanks: history adds none.
+    assert await ledger(flywheel, "thanks_received") == []
     assert report.answers == 4 and report.questions == 5
 
     # Quiet ladder: ada is a Champion at once, told by one summary post, not a DM.
@@ -320,6 +322,8 @@ async def test_backfill_cancel_keeps_the_checkpoints_and_start_resumes_from_them
     await slash(emulator, community, owner, "backfill start")
     # 13 pages, 5 per 5 seconds: the run is still reading when the cancel arrives.
     await eventually(lambda: history_pages(emulator, general) >= 2, within=20, interval=0.01)
+    status = await slash(emulator, community, owner, "backfill status")
+    assert "reading history" in (await private_reply(status))["content"]
     cancel = await slash(emulator, community, owner, "backfill cancel")
     assert (await private_reply(cancel))["content"].startswith("Cancelled")
     await settled(emulator, flywheel.bot)

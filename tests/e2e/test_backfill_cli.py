@@ -109,6 +109,13 @@ async def test_killed_mid_run_then_resumed_equals_one_run(emulator, community, t
     # Not a terminal: progress is plain log lines, one per channel finished, no bar.
     lines = re.findall(r"backfill: (\d+)/(\d+) channel\(s\), \d+ message\(s\) read", err.decode())
     assert lines and lines[-1][0] == lines[-1][1] and "\r" not in err.decode()
+    # Quiet ladder from the command line: one summary post and the mod-log report, over HTTP.
+    [summary] = bot_posts(emulator, community.channels["announcements"])
+    assert summary["content"].startswith("📜 The ladder now reflects the last 180 days")
+    assert any(
+        p["content"].startswith("**Backfill:** read")
+        for p in bot_posts(emulator, community.channels["mod-log"])
+    )
     # It went on from its checkpoint rather than reading #general from the top again.
     assert history_pages(emulator, general) - read_before < 5
 
