@@ -202,6 +202,18 @@ async def test_on_a_terminal_progress_is_a_bar_with_channels_messages_and_eta(
     assert "credited" in text and "backfill: 0/" not in text.replace("backfill: 0%", "")
 
 
+async def test_channels_limits_the_backfill_to_the_channels_named(emulator, community, tmp_path):
+    seed(emulator, community)
+    config, url = config_file(emulator, community, tmp_path, "some.db")
+    process = await backfill(config, "--channels", str(community.channels["programs"]))
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, err.decode()
+    assert "from 1 message(s) in 1 channel(s)" in out.decode()
+    assert history_pages(emulator, community.channels["general"]) == 0
+    days, messages, _ = await totals(url)
+    assert len(days) == 1 and messages == 1
+
+
 async def test_a_bad_span_is_refused_by_name(tmp_path):
     process = await backfill(tmp_path / "none.toml", "--since", "six months")
     _, err = await process.communicate()
