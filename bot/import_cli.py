@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import tempfile
 from dataclasses import replace
-from decimal import Decimal
 from pathlib import Path
 
 from bot.config import STAND_IN_ID, Config, ConfigError, Settings
@@ -30,7 +29,8 @@ from bot.services.imports import SOURCE, ImportResult
 
 SOURCES = {
     "mee6": "MEE6 leaderboard pages saved as JSON",
-    "csv": "a CSV with the header user_id,points[,messages][,note]; points taken as they are",
+    "csv": "a CSV with the header user_id,points[,messages][,note]; points taken as they are "
+    "unless --points-per-xp converts another bot's XP",
 }
 
 
@@ -59,6 +59,12 @@ def add_parser(
     csv = kinds.add_parser("csv", help=SOURCES["csv"])
     csv.add_argument("files", type=Path, nargs=1, metavar="FILE")
     csv.add_argument(
+        "--points-per-xp",
+        default="1",
+        help="points per unit of the points column, rounded half up (default 1: taken as "
+        "they are); when it holds another bot's XP, e.g. 0.01",
+    )
+    csv.add_argument(
         "--source",
         default="csv",
         help="where the points come from, e.g. tatsu or arcane (default csv): one imported "
@@ -73,7 +79,7 @@ def add_parser(
 
 def read_rows(args: argparse.Namespace, guild_id: int) -> tuple[list[ImportRow], list[Problem]]:
     """Every file's rows, one per member, and every problem found."""
-    factor = points_per_xp(args.points_per_xp) if args.format == "mee6" else Decimal(1)
+    factor = points_per_xp(args.points_per_xp)
     rows: list[ImportRow] = []
     problems: list[Problem] = []
     for path in args.files:
@@ -85,7 +91,7 @@ def read_rows(args: argparse.Namespace, guild_id: int) -> tuple[list[ImportRow],
         found, bad = (
             parse_mee6(str(path), text, factor, guild_id=guild_id)
             if args.format == "mee6"
-            else parse_csv(str(path), text)
+            else parse_csv(str(path), text, factor)
         )
         rows.extend(found)
         problems.extend(bad)

@@ -234,3 +234,17 @@ def test_the_help_names_both_formats_and_their_options():
     assert "--points-per-xp" in mee6.stdout and "default 0.01" in mee6.stdout
     csv = flywheel("import", "csv", "--help")
     assert "--source" in csv.stdout and "--dry-run" in csv.stdout
+    assert "--points-per-xp" in csv.stdout and "default 1" in csv.stdout
+
+
+def test_a_csv_of_another_bot_s_xp_converts_by_the_factor(tmp_path):
+    url = store(tmp_path)
+    cfg = config(tmp_path, url)
+    points = str(DATA / "points.csv")
+    bad = flywheel("import", "csv", points, "--points-per-xp", "none", "--config", cfg)
+    assert bad.returncode == 1 and "--points-per-xp must be a number" in bad.stderr
+    done = flywheel("import", "csv", points, "--points-per-xp", "0.5", "--config", cfg)
+    assert done.returncode == 0, done.stderr
+    assert [p for _, p, _ in credits(url)] == [750, 110]
+    again = flywheel("import", "csv", points, "--points-per-xp", "0.5", "--config", cfg)
+    assert "added 0 member(s)" in again.stdout and "2 already imported" in again.stdout

@@ -187,15 +187,9 @@ def parse_mee6(
             continue
         if user_id is None or xp is None or (messages is not None and count is None):
             continue
-        # Compared before rounding: quantizing past the context's 28 digits raises.
-        exact = Decimal(xp) * factor
-        if exact >= MAX_POINTS + 1:
-            shown = f"{exact:.0f}" if exact.adjusted() < _MAX_DIGITS else "more than 10**18"
-            problems.append(Problem(where, f"{_too_many_text(shown)} ({xp} XP × {factor})"))
-            continue
-        points = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        if too_many := _too_many(points):
-            problems.append(Problem(where, f"{too_many} ({xp} XP × {factor})"))
+        points, too_many = _scaled(xp, factor, "XP ")
+        if too_many:
+            problems.append(Problem(where, too_many))
             continue
         level = player.get("level")
         note = f"MEE6: {xp} XP" + (f", level {level}" if isinstance(level, int) else "")
@@ -203,8 +197,23 @@ def parse_mee6(
     return rows, problems
 
 
-def parse_csv(name: str, text: str) -> tuple[list[ImportRow], list[Problem]]:
-    """``user_id,points[,messages][,note]`` with a header row, points as Flywheel points."""
+def _scaled(value: int, factor: Decimal, unit: str) -> tuple[int, str | None]:
+    """``value × factor`` rounded half up, or a problem when it is more than a member can hold."""
+    # Compared before rounding: quantizing past the context's 28 digits raises.
+    exact = Decimal(value) * factor
+    if exact >= MAX_POINTS + 1:
+        shown = f"{exact:.0f}" if exact.adjusted() < _MAX_DIGITS else "more than 10**18"
+        return 0, f"{_too_many_text(shown)} ({value} {unit}× {factor})"
+    points = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    too_many = _too_many(points)
+    return points, (f"{too_many} ({value} {unit}× {factor})" if too_many else None)
+
+
+def parse_csv(
+    name: str, text: str, factor: Decimal = Decimal(1)
+) -> tuple[list[ImportRow], list[Problem]]:
+    """``user_id,points[,messages][,note]`` with a header row; points × ``factor`` rounded half
+    up (1: taken as Flywheel points; less, when the column holds another bot's XP)."""
     reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     try:
         header = [column.strip().lower() for column in reader.fieldnames or []]
@@ -245,10 +254,13 @@ def parse_csv(name: str, text: str) -> tuple[list[ImportRow], list[Problem]]:
                 f"user_id must be a Discord user id (got {_quoted(values['user_id'])})"
                 + _id_hint(values["user_id"])
             )
+        scaled = 0
         if _count(points) is None:
             bad.append(_not_a_count("points", points))
-        elif too_many := _too_many(int(points)):
-            bad.append(too_many)
+        else:
+            scaled, too_many = _scaled(int(points), factor, "")
+            if too_many:  # points taken as they are need no sum to explain them
+                bad.append(too_many if factor != 1 else _too_many_text(str(int(points))))
         if messages and _count(messages) is None:
             bad.append(_not_a_count("messages", messages))
         if len(note) > NOTE_MAX:
@@ -258,7 +270,7 @@ def parse_csv(name: str, text: str) -> tuple[list[ImportRow], list[Problem]]:
             continue
         assert user_id is not None
         count = _count(messages) if messages else None
-        rows.append(ImportRow(user_id, int(points), count, note, where))
+        rows.append(ImportRow(user_id, scaled, count, note, where))
     return rows, problems
 
 

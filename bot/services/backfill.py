@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Coroutine
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -41,6 +41,7 @@ from bot.services.activity import ActivityService, activity_rules
 from bot.services.answers import AnswersService, HelpThread, MarkRequest, solved_tag
 from bot.services.effects import DiscordEffects
 from bot.services.ladder_automation import LadderAutomation
+from db.models import BackfillChannel, BackfillRun
 from db.repositories.activity import ActivityRepository
 from db.repositories.backfill import BackfillRepository, Staged
 from db.repositories.privacy import Erasures
@@ -58,6 +59,8 @@ READERS = 50
 #: clock (Discord's clock may run ahead of ours).
 HISTORY_HORIZON = timedelta(hours=1)
 NO_HISTORY = "no Read Message History permission"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -193,14 +196,11 @@ class BackfillService:
             self.progress = progress = Progress()
             now = self.clock.now()
             staged: list[Staged] = []
-            done = {}
+            done: dict[int, BackfillChannel] = {}
             since, until = now - span, now
             if not dry_run:
-                async with self.sessions() as session, session.begin():
-                    repo = BackfillRepository(session, self.guild_id)
-                    run = await repo.begin(since=since, until=until, now=now)
-                    since, until, span = run.since, run.until, run.until - run.since
-                    done = await repo.checkpoints()
+                run, done = await _unbroken(self._begin(since, until, now))
+                since, until, span = run.since, run.until, run.until - run.since
             async with self.sessions() as session:
                 erased = await Erasures.load(session, self.guild_id)
             channels = await history.channels(channel_ids)
@@ -241,7 +241,7 @@ class BackfillService:
             if not dry_run:
                 # What the live bot counted before ``until`` is in the store before the raise
                 # to the backfilled counts (a count is raised, never added to).
-                await self.activity.flush()
+                await _unbroken(self.activity.flush())
             members, days = await self._count(staged, until, dry_run=dry_run)
             promoted: dict[str, int] = {}
             summary = ""
@@ -252,8 +252,7 @@ class BackfillService:
                 )
                 await self._announce(summary, progress, members, days, questions, answers)
             if not dry_run:
-                async with self.sessions() as session, session.begin():
-                    await BackfillRepository(session, self.guild_id).finish(self.clock.now())
+                await _unbroken(self._finish())
             progress.finished = True
             if on_progress is not None:
                 await on_progress(progress)
@@ -447,6 +446,15 @@ class BackfillService:
         answer = accepted_answer(asker_id=asker, solved=solved, replies=replies)
         if dry_run:
             return 1, int(answer is not None)
+        return await _unbroken(self._record(question, ordered, answer))
+
+    async def _record(
+        self, question: HelpThread, ordered: list[PastMessage], answer: Reply | None
+    ) -> tuple[int, int]:
+        """The question, its replies and the answer history shows, through the answers
+        service."""
+        asker = question.owner_id
+        assert asker is not None
         await self.answers.thread_opened(question)
         for m in ordered:
             await self.answers.message_posted(
@@ -473,6 +481,20 @@ class BackfillService:
         return 1, int(result.accepted is not None)
 
     # --- writing -------------------------------------------------------------------------------
+    # Every write runs to its end through ``_unbroken``: a cancelled backfill (/backfill cancel)
+    # stops after the transaction it is in, never inside it.
+
+    async def _begin(
+        self, since: datetime, until: datetime, now: datetime
+    ) -> tuple[BackfillRun, dict[int, BackfillChannel]]:
+        async with self.sessions() as session, session.begin():
+            repo = BackfillRepository(session, self.guild_id)
+            run = await repo.begin(since=since, until=until, now=now)
+            return run, await repo.checkpoints()
+
+    async def _finish(self) -> None:
+        async with self.sessions() as session, session.begin():
+            await BackfillRepository(session, self.guild_id).finish(self.clock.now())
 
     async def _checkpoint(
         self,
@@ -484,7 +506,19 @@ class BackfillService:
         read: int = 0,
         problem: str | None = None,
     ) -> None:
-        async with self._writes, self.sessions() as session, session.begin():
+        async with self._writes:
+            await _unbroken(self._stage(channel_id, oldest, batch, done, read, problem))
+
+    async def _stage(
+        self,
+        channel_id: int,
+        oldest: int | None,
+        batch: list[Staged],
+        done: bool,
+        read: int,
+        problem: str | None,
+    ) -> None:
+        async with self.sessions() as session, session.begin():
             repo = BackfillRepository(session, self.guild_id)
             await repo.stage(batch)
             await repo.advance(channel_id, oldest=oldest, read=read, done=done, problem=problem)
@@ -530,11 +564,14 @@ class BackfillService:
     ) -> int:
         if not counts:
             return 0
+        await _unbroken(self._raise(counts, until))
+        members.update(uid for uid, _ in counts)
+        return len(counts)
+
+    async def _raise(self, counts: dict[tuple[int, date], int], until: datetime) -> None:
         async with self.sessions() as session, session.begin():
             await BackfillRepository(session, self.guild_id).raise_rollups(counts)
             await self.activity.credit_days(session, counts.keys(), until)
-        members.update(uid for uid, _ in counts)
-        return len(counts)
 
     async def _quiet_ladder(self) -> dict[str, int]:
         """Everyone evaluated once, quietly (the summary post stands for each promotion)."""
@@ -559,6 +596,26 @@ class BackfillService:
             f"{questions} question thread(s), {answers} accepted answer(s) from history. "
             f"{summary}" + (f"\nNot read:{problems}" if problems else "")
         )
+
+
+async def _unbroken(work: Coroutine[Any, Any, T]) -> T:
+    """``work`` run to its end though the caller is cancelled meanwhile; the cancellation is
+    then raised. A transaction cut short by a cancellation left its SQLite connection holding
+    the write lock: after /backfill cancel every write, the live bot's too, failed with
+    "database is locked"."""
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():  # the work itself was cancelled (the loop is closing)
+                raise
+            cancelled = True
+            continue
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
 
 
 async def _each(

@@ -68,6 +68,18 @@ def test_a_csv_with_bom_blank_lines_and_optional_columns() -> None:
     ]
 
 
+def test_a_csv_of_another_bot_s_xp_converts_by_the_factor_rounding_half_up() -> None:
+    text = f"user_id,points,note\n{ADA},150,Tatsu XP\n{GRACE},{MAX_POINTS * 100 + 100},\n"
+    rows, problems = parse_csv("t.csv", text, Decimal("0.01"))
+    assert rows == [ImportRow(ADA, 2, None, "Tatsu XP", "t.csv:2")]  # 1.5 rounds up
+    assert [str(p) for p in problems] == [
+        f"t.csv:3: {MAX_POINTS + 1} points is more than the {MAX_POINTS:,} one member can be "
+        f"given ({MAX_POINTS * 100 + 100} × 0.01)"
+    ]
+    # By default the points column is taken as it is.
+    assert parse_csv("t.csv", text.replace(str(MAX_POINTS * 100 + 100), "7"))[0][1].points == 7
+
+
 def test_csv_problems_are_named_by_line() -> None:
     text = f"user_id,points\n{ADA},-1\nabc,5\n{GRACE},1.5\n{GRACE},3,extra\n"
     rows, problems = parse_csv("p.csv", text)

@@ -6,17 +6,20 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
 from bot.core.activity import ActivityCounter
 from bot.core.backfill import snowflake_at
+from bot.demo.community import EMULATOR_TOKEN
 from bot.history import DiscordHistory, RequestWindow
 from bot.services.activity import activity_rules, day_source
 from db.models import ActivityDay, BackfillChannel, Contribution, QuestionThread, TierState
 from emulator import permissions as perms
 from emulator.errors import EmulatorError
-from tests.e2e.util import bot_posts, private_reply, settled, slash
+from tests.e2e.test_backfill_cli import history_pages
+from tests.e2e.util import bot_posts, eventually, private_reply, settled, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -130,6 +133,8 @@ async def test_backfill_credits_what_the_live_bot_would_have(emulator, community
     assert questions[posts["ambiguous"]].answer_message_id is None  # never guessed
     answers = await ledger(flywheel, "answer")
     assert sorted(c.user_id for c in answers) == [ada] * 4
+    # "thank you so much" in history is not a /thanks: history adds none.
+    assert await ledger(flywheel, "thanks_received") == []
     assert report.answers == 4 and report.questions == 5
 
     # Quiet ladder: ada is a Champion at once, told by one summary post, not a DM.
@@ -144,6 +149,14 @@ async def test_backfill_credits_what_the_live_bot_would_have(emulator, community
     assert any(
         "Backfill" in p["content"] for p in bot_posts(emulator, community.channels["mod-log"])
     )
+    # The role comes through the paced role queue, with no announcement of its own.
+    champion = community.tier_role_ids["champion"]
+    await eventually(lambda: champion in emulator.member_roles(community.guild_id, ada))
+    await settled(emulator, flywheel.bot)
+    assert [p["content"] for p in bot_posts(emulator, community.channels["announcements"])] == [
+        report.summary
+    ]
+    assert emulator.messages(emulator.dm_channel(ada).id) == []
 
     # Run again: nothing changes twice.
     before = {k: len(await ledger(flywheel, k)) for k in ("message_day", "answer")}
@@ -219,6 +232,30 @@ async def test_the_live_bot_beside_the_backfill_counts_nothing_twice(
     assert bea not in counts
 
 
+async def test_a_429_on_a_history_page_is_waited_out_and_every_page_read(
+    emulator, community, flywheel, clock
+):
+    """Another reader with the bot's token (a CLI backfill beside the bot) spent #general's
+    history bucket: the backfill, which has not seen its headers, meets a 429, waits its
+    ``retry_after`` and credits what an undisturbed run credits."""
+    now = clock.now()
+    seed(emulator, community, now)
+    general = community.channels["general"]
+    url = f"{emulator.api_base}/channels/{general}/messages"
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {EMULATOR_TOKEN}"}) as other:
+        for _ in range(5):
+            async with other.get(url) as drained:
+                assert drained.status == 200
+    report = await run(flywheel)
+    met = [hit for hit in emulator.limiter.served_429 if hit[0].endswith("/messages")]
+    assert met and all(scope != "global" for _, scope, _ in met)
+    emulator.limiter.served_429.clear()  # met on purpose and honoured: not an overrun
+    days = {(c.user_id, c.source_id) for c in await ledger(flywheel, "message_day")}
+    general_days = expected_days(community, flywheel.bot.settings, now)
+    assert {(u, day_source(u, d)) for u, d in general_days} <= days
+    assert report.answers == 4 and not report.progress.problems
+
+
 async def test_dry_run_writes_nothing(emulator, community, flywheel, clock):
     seed(emulator, community, clock.now())
     report = await run(flywheel, dry_run=True)
@@ -262,6 +299,90 @@ async def test_backfill_command_reports_progress_in_one_edited_message(
     assert "finished" in (await private_reply(status))["content"]
     cancel = await slash(emulator, community, owner, "backfill cancel")
     assert (await private_reply(cancel))["content"] == "No backfill is running."
+
+
+async def test_backfill_cancel_keeps_the_checkpoints_and_start_resumes_from_them(
+    emulator, community, flywheel, clock
+):
+    """/backfill cancel mid-run: the message says so, the pages read are kept as checkpoints,
+    and /backfill start goes on from them to what one uninterrupted run credits."""
+    now = clock.now()
+    members = list(community.members.values())
+    general = community.channels["general"]
+    rows = sorted(
+        (
+            (members[i % len(members)], f"message {i} about the release notes", at)
+            for i in range(1200)
+            if (at := now - timedelta(minutes=7 * i + 1))
+        ),
+        key=lambda r: r[2],
+    )
+    ids = emulator.seed_history(general, rows)
+    owner = emulator.world.guilds[community.guild_id].owner_id
+    await slash(emulator, community, owner, "backfill start")
+    # 13 pages, 5 per 5 seconds: the run is still reading when the cancel arrives.
+    await eventually(lambda: history_pages(emulator, general) >= 2, within=20, interval=0.01)
+    status = await slash(emulator, community, owner, "backfill status")
+    assert "reading history" in (await private_reply(status))["content"]
+    cancel = await slash(emulator, community, owner, "backfill cancel")
+    assert (await private_reply(cancel))["content"].startswith("Cancelled")
+    await settled(emulator, flywheel.bot)
+    [message] = bot_posts(emulator, general)
+    assert "Cancelled: `/backfill start` resumes where it stopped." in message["content"]
+    async with flywheel.bot.services.sessions() as session:
+        [mark] = await session.scalars(
+            select(BackfillChannel).where(BackfillChannel.channel_id == general)
+        )
+    assert not mark.done and mark.message_id is not None
+    assert await ledger(flywheel, "message_day") == []  # credited only once all is read
+    read_before = history_pages(emulator, general)
+
+    await slash(emulator, community, owner, "backfill start")
+    await settled(emulator, flywheel.bot, within=60)
+    assert "finished" in bot_posts(emulator, general)[-1]["content"]
+    # From the checkpoint on: the pages older than it (and the last, short one), no more.
+    older = sum(1 for i in ids if i < mark.message_id)
+    assert history_pages(emulator, general) - read_before == older // 100 + 1 < 13
+    counter = ActivityCounter(activity_rules(flywheel.bot.settings))
+    for message_id, (author, content, at) in zip(ids, rows, strict=True):
+        counter.observe_post(message_id, author, general, None, None, at, content)
+    expected = counter.drain().increments
+    async with flywheel.bot.services.sessions() as session:
+        rollups = {
+            (r.user_id, r.day): r.messages for r in await session.scalars(select(ActivityDay))
+        }
+    assert rollups == expected
+    credited = sorted(c.source_id for c in await ledger(flywheel, "message_day"))
+    assert credited == sorted(day_source(u, d) for u, d in expected)
+
+
+async def test_threads_of_text_channels_are_read_and_channels_limits_the_walk(
+    emulator, community, flywheel, clock
+):
+    """A text channel's threads, archived and active, are part of its history; ``--channels``
+    (``channel_ids``) reads the channels named with their threads, and nothing else."""
+    now = clock.now()
+    ada, bea, cy = (community.members[n] for n in list(community.members)[:3])
+    general, programs = community.channels["general"], community.channels["programs"]
+    emulator.seed_history(programs, [(bea, f"{WORDS} in programs", now - timedelta(days=4))])
+    in_archived = now - timedelta(days=20)
+    in_active = now - timedelta(days=2)
+    emulator.seed_thread(
+        general, ada, "release notes", in_archived - timedelta(minutes=5), archived=True,
+        messages=[(cy, f"{WORDS} in an archived thread", in_archived)],
+    )  # fmt: skip
+    emulator.seed_thread(
+        general, ada, "plans", in_active - timedelta(minutes=5),
+        messages=[(cy, f"{WORDS} in an active thread", in_active)],
+    )  # fmt: skip
+    report = await run(flywheel, channel_ids=[general])
+    assert report.progress.channels_total == 3  # #general and its two threads
+    tz = activity_rules(flywheel.bot.settings).timezone
+    credited = {(c.user_id, c.source_id) for c in await ledger(flywheel, "message_day")}
+    assert credited == {
+        (cy, day_source(cy, at.astimezone(tz).date())) for at in (in_archived, in_active)
+    }
+    assert report.members == 1  # bea's post in #programs was not read
 
 
 async def test_only_administrators_see_the_backfill_command(emulator, community, flywheel):

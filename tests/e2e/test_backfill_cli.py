@@ -48,9 +48,12 @@ def seed(emulator, community) -> None:
     )
 
 
-def config_file(emulator, community, tmp_path: Path, name: str) -> tuple[Path, str]:
+def config_file(
+    emulator, community, tmp_path: Path, name: str, level: str = "WARNING"
+) -> tuple[Path, str]:
     url = f"sqlite+aiosqlite:///{tmp_path / name}"
     data = community_config(community, emulator, database_url=url)
+    data["logging"] = {**data.get("logging", {}), "level": level}
     return write_config(tmp_path / f"{name}.toml", data), url
 
 
@@ -86,7 +89,7 @@ def history_pages(emulator, channel_id: int) -> int:
 async def test_killed_mid_run_then_resumed_equals_one_run(emulator, community, tmp_path):
     seed(emulator, community)
     general = community.channels["general"]
-    config, url = config_file(emulator, community, tmp_path, "resumed.db")
+    config, url = config_file(emulator, community, tmp_path, "resumed.db", level="INFO")
 
     process = await backfill(config)
     try:
@@ -103,6 +106,16 @@ async def test_killed_mid_run_then_resumed_equals_one_run(emulator, community, t
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, err.decode()
     assert "credited" in out.decode()
+    # Not a terminal: progress is plain log lines, one per channel finished, no bar.
+    lines = re.findall(r"backfill: (\d+)/(\d+) channel\(s\), \d+ message\(s\) read", err.decode())
+    assert lines and lines[-1][0] == lines[-1][1] and "\r" not in err.decode()
+    # Quiet ladder from the command line: one summary post and the mod-log report, over HTTP.
+    [summary] = bot_posts(emulator, community.channels["announcements"])
+    assert summary["content"].startswith("📜 The ladder now reflects the last 180 days")
+    assert any(
+        p["content"].startswith("**Backfill:** read")
+        for p in bot_posts(emulator, community.channels["mod-log"])
+    )
     # It went on from its checkpoint rather than reading #general from the top again.
     assert history_pages(emulator, general) - read_before < 5
 
@@ -187,6 +200,18 @@ async def test_on_a_terminal_progress_is_a_bar_with_channels_messages_and_eta(
     )
     assert len([f for f in frames if "backfill:" in f]) >= 2, "the bar was redrawn as it went"
     assert "credited" in text and "backfill: 0/" not in text.replace("backfill: 0%", "")
+
+
+async def test_channels_limits_the_backfill_to_the_channels_named(emulator, community, tmp_path):
+    seed(emulator, community)
+    config, url = config_file(emulator, community, tmp_path, "some.db")
+    process = await backfill(config, "--channels", str(community.channels["programs"]))
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, err.decode()
+    assert "from 1 message(s) in 1 channel(s)" in out.decode()
+    assert history_pages(emulator, community.channels["general"]) == 0
+    days, messages, _ = await totals(url)
+    assert len(days) == 1 and messages == 1
 
 
 async def test_a_bad_span_is_refused_by_name(tmp_path):

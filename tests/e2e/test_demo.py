@@ -42,6 +42,14 @@ def test_demo_runs_without_a_token_and_shows_the_setup_check():
     # The owner exports everything while the bot runs.
     assert "`python -m bot export DIR`" in out
     assert "manifest.json (schema" in out and "members.csv " in out
+    # Day one with history: the backfill puts the long-time helpers on the ladder at once,
+    # with one summary post and their roles, no announcement each.
+    backfill = out[out.index("== Day one on a community with history") :]
+    backfill = backfill[: backfill.index("\n== ")]
+    assert "The ladder now reflects the last 90 days of history: 3 Champions." in backfill
+    for helper in ("leslie", "shafi", "edsger"):
+        assert f"gave role Champion to {helper}" in backfill
+    assert "Backfill finished" in backfill and "posted in DMs" not in backfill
     assert "warning: the emulator saw" not in out
     assert out.rstrip().endswith("== Flywheel shuts down cleanly")
     assert "Traceback" not in result.stderr
