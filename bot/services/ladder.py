@@ -307,10 +307,24 @@ class LadderService(Service):
         rest = (set(rows) | {row[0] for row in reversals}) - set(totals.rows)
         if rest:
             totals.rows.update((await repo.window_totals(starts, kinds, rest)).rows)
-        members = await repo.present_members(set(totals.rows) | set(rows))
-        scope = list(members)
-        numbers = await self._rest_of_numbers(repo, now, members, totals, scope)
+        candidates = sorted(set(totals.rows) | set(rows))
+        numbers = _Numbers(now, {}, totals, {})
+        # Their weeks and givers, read through the per-member indexes, side by side too.
+        size = -(-len(candidates) // self._readers)
+        parts = [candidates[i : i + size] for i in range(0, len(candidates), size or 1)]
+        for part in await asyncio.gather(*(self._candidates(now, ids) for ids in parts)):
+            numbers.members.update(part.members)
+            numbers.weeks.update(part.weeks)
+            numbers.givers.update(part.givers)
         return numbers, rows, await repo.count_present()
+
+    async def _candidates(self, now: datetime, user_ids: list[int]) -> _Numbers:
+        """Which of ``user_ids`` are present, and their active weeks and peer givers."""
+        async with self.sessions() as session:
+            repo = LadderRepository(session, self.guild_id)
+            members = await repo.present_members(user_ids)
+            empty = Totals(tuple(self._windows(now)[0]), ())
+            return await self._rest_of_numbers(repo, now, members, empty, list(members))
 
     async def record_sweep(self) -> None:
         """Remember that the daily sweep finished now (``/healthz`` reports it)."""

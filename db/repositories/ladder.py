@@ -161,20 +161,24 @@ def window_columns(
     Summed, or (``total=False``) one contribution's share, for rows Totals adds up.
     ``counted`` names, per window, the kinds some tier counts there: the other places of the
     row are a constant 0 (nothing reads them), sparing a sum over every ledger row each.
+
+    Every caller's ``WHERE`` keeps only rows whose ``time`` is inside the widest window, so
+    its columns ask nothing of the time (a fifth of the ``GROUP BY``'s cost on SQLite).
     """
 
     def summed(value: Any) -> Any:
         return func.sum(value) if total else value
 
+    widest = max(windows, default=0)
     out: list[Any] = []
     for window in windows:
-        inside = time >= since[window]
-        out.append(summed(case((inside, points), else_=0)))
+        inside = [] if window == widest else [time >= since[window]]
+        out.append(summed(case((and_(*inside), points), else_=0) if inside else points))
         for kind in kinds:
             if counted is not None and kind not in counted.get(window, ()):
                 out.append(literal_column("0").label(None))
                 continue
-            counts = and_(inside, Contribution.kind == written(kind), original_points > 0)
+            counts = and_(*inside, Contribution.kind == written(kind), original_points > 0)
             out.append(summed(case((counts, 1), else_=0)))
     return out
 
@@ -296,25 +300,17 @@ class LadderRepository:
             totals.add(await self.session.execute(credits))
 
             if ids is None:
-                # The guild's few reversals, one row each (Totals adds them up): grouped by
-                # member, SQLite would walk the whole ledger through the covering member index
-                # for its order. "> 0" rather than "IS NOT NULL": a range on the reversal index.
-                each = window_columns(
-                    windows, totals.kinds, since, original.occurred_at, c.points, original.points,
-                    counted=kinds, total=False,
-                )  # fmt: skip
-                reversals = select(c.user_id, *each).where(c.reverses_id > 0)
-            else:
-                # A reversal comes after its original: with this bound one member's reversals
-                # are found through the member's own index, not among the guild's.
-                reversals = (
-                    select(c.user_id, *columns(original.occurred_at, c.points, original.points))
-                    .where(c.user_id.in_(ids), c.occurred_at >= earliest)
-                    .where(c.reverses_id.is_not(None))
-                    .group_by(c.user_id)
-                )
-            reversals = reversals.join(original, original.id == c.reverses_id).where(
-                c.guild_id == self.guild_id, original.occurred_at >= earliest
+                totals.add(await self.reversals(since, kinds), reversal=True)
+                continue
+            # A reversal comes after its original: with this bound one member's reversals
+            # are found through the member's own index, not among the guild's.
+            reversals = (
+                select(c.user_id, *columns(original.occurred_at, c.points, original.points))
+                .where(c.user_id.in_(ids), c.occurred_at >= earliest)
+                .where(c.reverses_id.is_not(None))
+                .group_by(c.user_id)
+                .join(original, original.id == c.reverses_id)
+                .where(c.guild_id == self.guild_id, original.occurred_at >= earliest)
             )
             totals.add(await self.session.execute(reversals), reversal=True)
         return totals
@@ -364,7 +360,9 @@ class LadderRepository:
         self, since: Mapping[int, datetime], kinds: Mapping[int, Collection[str]]
     ) -> list[Any]:
         """The guild's reversals of credits inside the windows, one ``Totals`` row each (to
-        add with ``reversal=True``): few, read apart from the credits' ``GROUP BY``."""
+        add with ``reversal=True``): few, read apart from the credits' ``GROUP BY``. Grouped
+        by member, SQLite would walk the whole ledger through the covering member index for
+        its order; "> 0" rather than "IS NOT NULL" is a range on the reversal index."""
         if not since:
             return []
         windows = tuple(sorted(since))
