@@ -278,16 +278,34 @@ async def test_health_draws_its_trends_and_offers_the_csv(client, services):
     for caption in (
         "Engagement, week by week",
         "Content per tier member",
-        "Referrals",
+        "Referrals credited",
+        "Referred members still here after 30 days",
         "Ambassador NPS",
         "Promotion cohorts still active six months later",
         "Median time to first response",
     ):
         assert f"<figcaption>{caption}" in unescape(page), caption
-    assert page.count('role="img"') >= 6
+    assert page.count('role="img"') >= 7
     assert "<script" not in page
     assert csv.headers["Content-Type"].startswith("text/csv")
     assert (await csv.text()).lstrip("\ufeff").startswith("metric,period,value,target,status")
+
+
+async def test_the_nps_chart_compares_the_last_two_quarters(client, services, clock):
+    """NPS by quarter: each survey (one a quarter) is a bar labelled with its quarter."""
+    voters = list(range(2001, 2006))
+    for voter in voters:  # 2026-Q4: five promoters, +100
+        await services.nps.answer("2026-Q4", voter, 10)
+    clock.advance(timedelta(days=50))  # into 2027-Q1
+    for voter, score in zip(voters, (10, 10, 10, 0, 0), strict=True):  # +20
+        await services.nps.answer("2027-Q1", voter, score)
+    await sign_in(client, services, MOD)
+
+    page = unescape(await (await client.get("/staff/health")).text())
+    chart = page.split('id="metric-nps', 1)[1].split("</svg>", 1)[0]
+
+    assert "Ambassador NPS, 2026-Q4: 100</title>" in chart
+    assert "Ambassador NPS, 2027-Q1: 20</title>" in chart
 
 
 async def test_the_ladder_what_if_shows_who_would_move_and_reports_bad_tiers(client, services):
