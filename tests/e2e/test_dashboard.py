@@ -167,6 +167,32 @@ async def test_a_member_link_gets_no_staff_pages(flywheel, emulator, community):
             assert refused.status == 403
 
 
+async def test_a_moderator_demoted_in_discord_loses_the_staff_pages_at_once(
+    flywheel, emulator, community
+):
+    """Inside the bot, rights are the gateway's member: the request after the bot sees the
+    role taken away is refused, with the same session cookie."""
+    bot = flywheel.bot
+    morgan = community.moderators["morgan"]
+    link = await dashboard_link(emulator, community, morgan)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+        async with web.get(link) as signed_in:
+            assert signed_in.status == 200
+        base = link.split("/sign-in", 1)[0]
+        async with web.get(f"{base}/staff/nominations") as before:
+            assert before.status == 200
+
+        await emulator.set_member_roles(community.guild_id, morgan, [])
+        guild = bot.get_guild(community.guild_id)
+        await eventually(lambda: not guild.get_member(morgan).roles[1:])  # the gateway's update
+
+        for path in ("/staff/nominations", "/staff/health", "/staff/audit"):
+            async with web.get(f"{base}{path}") as after:
+                assert after.status == 403, path
+        async with web.get(f"{base}/me") as me:
+            assert me.status == 200 and ">Staff<" not in await me.text()
+
+
 class TestStandaloneWeb:
     """``python -m bot web`` beside the bot: same database, no gateway. The link from the bot's
     /dashboard is redeemed there, rights come from Discord's REST API, and a decision made there
