@@ -23,6 +23,7 @@ from bot.web import WebServer, create_app
 from bot.web.accounts import COOKIE, SIGN_IN_ATTEMPTS
 from bot.web.pages import signed_in_pages
 from bot.web.rights import NO_RIGHTS, Rights
+from bot.web.security import CONTENT_SECURITY_POLICY
 from tests.web.conftest import web_settings
 
 ADA, GRACE, MOD = 1001, 1002, 9001
@@ -257,6 +258,21 @@ async def test_a_demoted_moderator_loses_the_staff_pages_at_once(client, service
     assert (await client.get("/staff/nominations")).status == 403
     assert (await client.get("/staff/health")).status == 403
     assert ">Staff<" not in await (await client.get("/me")).text()
+
+
+async def test_signed_in_pages_have_no_inline_script_or_style_and_the_headers(client, services):
+    """The policy forbids inline scripts and styles: no page behind the sign-in needs one,
+    the health page's SVG charts included, and none may be framed or cached by a proxy."""
+    await sign_in(client, services, MOD)
+    for path in ("/me", "/me/history", "/me/privacy", "/sign-out", "/staff", "/staff/nominations",
+                 "/staff/content", "/staff/health", "/staff/ladder", "/staff/audit"):  # fmt: skip
+        response = await client.get(path)
+        html = await response.text()
+        assert response.status == 200, path
+        assert "<script" not in html and "<style" not in html and "style=" not in html, path
+        assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+        assert response.headers["Cache-Control"] == "private, no-store", path
 
 
 async def test_members_get_no_staff_pages(client, services):
