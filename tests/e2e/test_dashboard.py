@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import sys
@@ -14,6 +15,7 @@ from bot.app import build_web
 from bot.config import Config, parse_config
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
+from bot.web.accounts import COOKIE
 from cogs.dashboard import NOT_SET_UP
 from tests.e2e.test_nominations import (
     bot_dms,
@@ -165,6 +167,30 @@ async def test_a_member_link_gets_no_staff_pages(flywheel, emulator, community):
         base = link.split("/sign-in", 1)[0]
         async with web.get(f"{base}/staff/nominations") as refused:
             assert refused.status == 403
+
+
+async def test_no_sign_in_token_or_cookie_reaches_the_bots_log(
+    flywheel, emulator, community, caplog
+):
+    """Everything the bot's process logs, at DEBUG and discord.py's own included, while a link
+    is issued by /dashboard, redeemed, used and refused again: no token, no cookie."""
+    caplog.set_level(logging.DEBUG)
+    link = await dashboard_link(emulator, community, community.moderators["morgan"])
+    token = link.rsplit("token=", 1)[1]
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as web:
+        async with web.get(link) as signed_in:
+            assert signed_in.status == 200
+        async with web.get(link) as again:
+            assert again.status == 400
+        base = link.split("/sign-in", 1)[0]
+        async with web.get(f"{base}/staff/health") as health:
+            assert health.status == 200
+    [cookie] = [c.value for c in jar if c.key == COOKIE]
+
+    ours = [record.getMessage() for record in caplog.records]
+    assert any("web: a member signed in" in line for line in ours)
+    assert [line for line in ours if token in line or cookie in line] == []
 
 
 async def test_a_moderator_demoted_in_discord_loses_the_staff_pages_at_once(
