@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import sys
+from typing import Any
 
 import aiohttp
 import pytest
@@ -25,7 +26,7 @@ from tests.e2e.test_nominations import (
     status,
     tier_of,
 )
-from tests.e2e.util import eventually, members_synced
+from tests.e2e.util import bot_posts, eventually, members_synced, settled
 from tests.e2e.web_util import EPHEMERAL, dashboard_link, free_port, web_config
 from tests.helpers import write_config
 from tests.test_cli import ROOT
@@ -36,6 +37,29 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def bot_config(emulator, community, database_url):
     return web_config(emulator, community, database_url)
+
+
+async def promotion_told(emulator, community, bot, member: int, tier_name: str) -> None:
+    """The promotion as a click makes it: announced in the channel, the welcome card by DM,
+    each once."""
+    shown = f"<@{member}> is now an {tier_name}!"
+
+    def announced() -> list[Any]:
+        posts = bot_posts(emulator, community.channels["announcements"])
+        return [m for m in posts if shown in m["content"]]
+
+    def welcomed() -> list[Any]:
+        title = f"Welcome, {tier_name}!"
+        return [
+            d
+            for d in bot_dms(emulator, member)
+            if any(e.get("title") == title for e in d.get("embeds") or [])
+        ]
+
+    await eventually(announced)
+    await eventually(welcomed)
+    await settled(emulator, bot)
+    assert (len(announced()), len(welcomed())) == (1, 1)
 
 
 def csrf_of(html: str) -> str:
@@ -92,6 +116,7 @@ async def test_a_moderator_approves_on_the_web_and_discord_follows(flywheel, emu
     assert await tier_of(bot, ada) == "advisor"
     advisor = community.tier_role_ids["advisor"]
     await eventually(lambda: advisor in emulator.member_roles(community.guild_id, ada))
+    await promotion_told(emulator, community, bot, ada, "Advisor")
 
 
 async def approve_content_on_the_web(emulator, community, base: str | None = None) -> int:
@@ -326,6 +351,7 @@ class TestStandaloneWeb:
             lambda: [d for d in bot_dms(emulator, ada) if d["content"].startswith("🎉")]
         )
         assert "you're now an Advisor" in told[0]["content"]
+        await promotion_told(emulator, community, bot, ada, "Advisor")
         assert await bot.services.web_decisions.waiting() == []
 
     async def test_a_member_gets_no_staff_pages_there(self, flywheel, standalone, emulator,
