@@ -186,6 +186,30 @@ async def test_privacy_switches_are_the_same_as_slash_privacy(client, services):
     assert preferences.recognition_opt_out and not preferences.feedback_updates_opt_out
 
 
+async def test_my_progress_lists_each_criterion_toward_the_next_tier(client, services):
+    """The same criteria as /profile, each marked met or not, and the totals."""
+    from bot.services.ladder_views import outlook
+
+    contributions = services.contributions
+    async with services.sessions.begin() as session:
+        for n in range(4):
+            await contributions.record(session, contributions.credit("answer", ADA, f"a:{n}"))
+    await sign_in(client, services, ADA)
+
+    page = unescape(await (await client.get("/me")).text())
+    view = await outlook(services.ladder, ADA)
+
+    assert view is not None and view.progress is not None and view.progress.next == "champion"
+    criteria = view.progress.criteria
+    assert len(criteria) >= 2 and {c.met for c in criteria} == {True, False}
+    assert "Toward Champion" in page
+    missing = sum(not c.met for c in criteria)
+    assert f"{missing} of {len(criteria)} criteria still missing." in page
+    items = re.findall(r'<li class="(met|missing)">.*?</span> (.*?) <span', page)
+    assert items == [("met" if c.met else "missing", c.describe().rstrip(" ✓✗")) for c in criteria]
+    assert '<td class="num">40</td>' in page  # 4 answers, points in every period
+
+
 async def test_history_and_export_are_the_members_own(client, services):
     contributions = services.contributions
     async with services.sessions.begin() as session:
