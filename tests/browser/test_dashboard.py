@@ -91,6 +91,7 @@ async def test_a_moderator_signs_in_and_approves_a_nomination(
     try:
         await shoot(page, screenshots, "me")
         await page.get_by_role("link", name="Staff").click()
+        await shoot(page, screenshots, "staff")
         await page.get_by_role("link", name="Nominations to review").click()
         assert await page.get_by_role("heading", name=f"#{nomination_id}: ada for Advisor").count()
         await shoot(page, screenshots, "staff-nominations")
@@ -323,6 +324,7 @@ async def test_the_pages_work_with_javascript_turned_off(
         await page.get_by_role("button", name="Sign out").click()
         await page.goto(base + "/me")
         assert page.url == base + "/sign-in"
+        await shoot(page, screenshots, "sign-in")
     finally:
         await context.close()
     assert console.errors == []
