@@ -7,7 +7,8 @@ suppressed so Discord's link preview does not fetch, and so spend, it before the
 ``python -m bot web`` has no gateway: a nomination or submission decided there is stored and
 recorded (``WebDecisionsService``). Every few seconds this process takes those records, shows
 each decision on its review card and sends its DM (the review desk, as after a click), and
-queues the nominee's tier roles, which that process could not give.
+tells of the promotion an approval made there as the bot's ladder does (the tier role, the
+announcement, the welcome DM), which that process could not.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from discord.ext import commands
 from bot.community import Community
 from bot.config import Settings
 from bot.outbox import NO_MENTIONS
+from bot.services.ladder import Change
+from bot.services.nominations import NominationInfo
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +103,33 @@ class Dashboard(commands.Cog):
                 )
                 nomination = getattr(shown, "nomination", None)
                 if nomination is not None and nomination.status == "approved":
-                    self.bot.services.tiers.roles.enqueue([nomination.nominee_id])
+                    await self._tell_promotion(nomination)
             except Exception:
                 # The decision itself is stored; only its showing in Discord is lost.
                 log.exception("web: could not show %s #%s in Discord", decision.kind,
                               decision.record_id)  # fmt: skip
         return handled
+
+    async def _tell_promotion(self, nomination: NominationInfo) -> None:
+        """The role, announcement and welcome DM of the promotion the approval made (the web
+        process's ladder promoted with no Discord to tell); only the role if it made none."""
+        services = self.bot.services
+        history = await services.ladder.history(nomination.nominee_id)
+        latest = history[-1] if history else None
+        if nomination.applied_at is None or latest is None or latest.to_tier != nomination.tier_key:
+            services.tiers.roles.enqueue([nomination.nominee_id])
+            return
+        preferences = await services.members.preferences(nomination.nominee_id)
+        change = Change(
+            user_id=nomination.nominee_id,
+            from_tier=latest.from_tier,
+            to_tier=latest.to_tier,
+            action="promote",
+            reasons=(latest.reason,),
+            actor_id=latest.actor_id,
+            public=not preferences.recognition_opt_out,
+        )
+        await services.tiers.deliver([change])
 
     @app_commands.command(
         name="dashboard", description="A sign-in link to the web dashboard, only for you"

@@ -3,8 +3,8 @@
 ``GET /sign-in?token=…`` redeems the single-use token (rate-limited per client address), sets
 a signed, HttpOnly, SameSite=Lax cookie (Secure when ``public_url`` is https) and redirects
 (303) to ``/me``, so the token leaves the address bar and the history. ``POST /sign-out``
-(with the CSRF token) clears it. The access log is off in :class:`~bot.web.WebServer`, and
-nothing here logs a token or a cookie.
+(with the CSRF token) clears it. :class:`~bot.web.WebServer`'s access log prints paths
+without their query string, and nothing here logs a token or a cookie.
 
 A middleware reads the session on every request and asks the :class:`RightsSource` for the
 member's rights *now*; pages call :func:`member_of` or :func:`staff_of`, and every form is

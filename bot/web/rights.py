@@ -1,14 +1,16 @@
 """Who may see the staff pages, decided on every request from the member's current roles.
 
 Nothing about rights is kept in the session: a moderator whose role is taken away loses the
-staff pages on their next request. The rule is the bot's own (``bot.checks.is_moderator``:
-Manage Server, Administrator or a ``roles.moderators`` role; the product role from
-``feedback.product_role``), applied to the member as Discord has them now:
+staff pages on their next request (within :data:`MEMBER_TTL_SECONDS` standalone). The rule
+is the bot's own (``bot.checks.is_moderator``: Manage Server, Administrator or a
+``roles.moderators`` role; the product role from ``feedback.product_role``), applied to the
+member as Discord has them now:
 
 * in the bot's process, the member the gateway keeps up to date (:class:`GatewayRights`);
 * in a standalone ``python -m bot web``, which has no gateway, the member and the server's
-  roles read from Discord's REST API with the bot's token (:class:`RestRights`): the member on
-  every request, the roles' permissions cached a minute. The store keeps no roles, so this is
+  roles read from Discord's REST API with the bot's token (:class:`RestRights`): the member
+  asked again once :data:`MEMBER_TTL_SECONDS` have passed (the requests meanwhile share one
+  answer), the roles' permissions cached a minute. The store keeps no roles, so this is
   the closest thing to what the bot sees. When Discord can't be asked, the answer is "no
   rights" (closed, never open).
 """

@@ -91,6 +91,7 @@ async def test_a_moderator_signs_in_and_approves_a_nomination(
     try:
         await shoot(page, screenshots, "me")
         await page.get_by_role("link", name="Staff").click()
+        await shoot(page, screenshots, "staff")
         await page.get_by_role("link", name="Nominations to review").click()
         assert await page.get_by_role("heading", name=f"#{nomination_id}: ada for Advisor").count()
         await shoot(page, screenshots, "staff-nominations")
@@ -249,6 +250,81 @@ async def test_pages_read_on_a_phone_with_enough_contrast_and_work_by_keyboard(
         await page.keyboard.press("Enter")
         await page.get_by_text(f"#{nomination_id} is approved").wait_for()
         assert await tier_of(bot, ada) == "advisor"
+    finally:
+        await context.close()
+    assert console.errors == []
+
+
+async def test_the_pages_work_with_javascript_turned_off(
+    flywheel, emulator, community, browser, screenshots
+):
+    """No script at all: the leaderboard's filters, the roadmap a member's request reached
+    through Discord, a moderator's rejection with a reason (the Discord card follows), and
+    signing out are plain forms and links."""
+    from tests.e2e.test_content import button_ids as content_buttons
+    from tests.e2e.test_content import shared_card
+    from tests.e2e.test_content import status as content_status
+    from tests.e2e.test_feedback import REQUEST, button, posts, starter, submit
+
+    bot = flywheel.bot
+    members = community.members
+    await members_synced(bot, members.values())
+    await credit(bot, members["grace"], "answer", 3, "g")
+    await credit(bot, members["linus"], "thanks_received", 5, "l")
+    done = await submit(emulator, community, members["ada"])
+    assert "Your request is posted" in (await done.wait_edit(timeout=5))["content"]
+    [thread] = posts(emulator, community)
+    for voter in ("grace", "linus"):
+        vote = button(starter(emulator, thread), "Vote")["custom_id"]
+        await (await emulator.click_button(thread.id, members[voter], vote)).wait_response(5)
+    await eventually(lambda: button(starter(emulator, thread), "Vote")["label"] == "Vote (2)")
+    card = await shared_card(emulator, community)
+    number = int(content_buttons(card)[0].rsplit(":", 1)[1])
+
+    context = await browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    page = await context.new_page()
+    console = Console(page)
+    base = flywheel.web.url
+    try:
+        await page.goto(base + "/leaderboard")
+        board = page.locator("table.board tbody")
+        assert await board.get_by_text("linus", exact=True).count() == 1  # thanks count too
+        await page.get_by_label("Period").select_option("all")
+        await page.get_by_label("Kind").select_option("answer")
+        await page.get_by_role("button", name="Show").click()
+        await page.wait_for_url("**/leaderboard?period=all&kind=answer")
+        assert await page.get_by_text("All time: Answers").count() == 1
+        assert await board.get_by_text("grace", exact=True).count() == 1
+        assert await board.get_by_text("linus", exact=True).count() == 0
+
+        await page.get_by_role("link", name="Roadmap").click()
+        open_requests = page.locator("section[aria-labelledby=status-open]")
+        request = open_requests.get_by_role("link", name=REQUEST["title"])
+        assert await request.get_attribute("href") == (
+            f"https://discord.com/channels/{community.guild_id}/{thread.id}"
+        )
+        assert await open_requests.get_by_text("Mobile app · 2 votes").count() == 1
+        await shoot(page, screenshots, "roadmap")
+
+        await page.goto(await dashboard_link(emulator, community, community.moderators["morgan"]))
+        assert page.url == base + "/me"
+        await page.get_by_role("link", name="Staff").click()
+        await page.get_by_role("link", name="Content to review").click()
+        await page.get_by_label("Reason").fill("Not about our project")
+        await page.get_by_role("button", name=f"Reject #{number}").click()
+        await page.get_by_text(f"#{number} is rejected").wait_for()
+        edited = await eventually(
+            lambda: (
+                not content_buttons(emulator.message(card["id"])) and emulator.message(card["id"])
+            )
+        )
+        assert content_status(edited) == "Rejected by morgan: Not about our project"
+
+        await page.get_by_role("link", name="Sign out").click()
+        await page.get_by_role("button", name="Sign out").click()
+        await page.goto(base + "/me")
+        assert page.url == base + "/sign-in"
+        await shoot(page, screenshots, "sign-in")
     finally:
         await context.close()
     assert console.errors == []

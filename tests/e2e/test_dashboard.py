@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import sys
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,6 +16,7 @@ from bot.app import build_web
 from bot.config import Config, parse_config
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
+from bot.web.accounts import COOKIE
 from cogs.dashboard import NOT_SET_UP
 from tests.e2e.test_nominations import (
     bot_dms,
@@ -23,7 +26,7 @@ from tests.e2e.test_nominations import (
     status,
     tier_of,
 )
-from tests.e2e.util import eventually, members_synced
+from tests.e2e.util import bot_posts, eventually, members_synced, settled
 from tests.e2e.web_util import EPHEMERAL, dashboard_link, free_port, web_config
 from tests.helpers import write_config
 from tests.test_cli import ROOT
@@ -34,6 +37,29 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def bot_config(emulator, community, database_url):
     return web_config(emulator, community, database_url)
+
+
+async def promotion_told(emulator, community, bot, member: int, tier_name: str) -> None:
+    """The promotion as a click makes it: announced in the channel, the welcome card by DM,
+    each once."""
+    shown = f"<@{member}> is now an {tier_name}!"
+
+    def announced() -> list[Any]:
+        posts = bot_posts(emulator, community.channels["announcements"])
+        return [m for m in posts if shown in m["content"]]
+
+    def welcomed() -> list[Any]:
+        title = f"Welcome, {tier_name}!"
+        return [
+            d
+            for d in bot_dms(emulator, member)
+            if any(e.get("title") == title for e in d.get("embeds") or [])
+        ]
+
+    await eventually(announced)
+    await eventually(welcomed)
+    await settled(emulator, bot)
+    assert (len(announced()), len(welcomed())) == (1, 1)
 
 
 def csrf_of(html: str) -> str:
@@ -90,6 +116,7 @@ async def test_a_moderator_approves_on_the_web_and_discord_follows(flywheel, emu
     assert await tier_of(bot, ada) == "advisor"
     advisor = community.tier_role_ids["advisor"]
     await eventually(lambda: advisor in emulator.member_roles(community.guild_id, ada))
+    await promotion_told(emulator, community, bot, ada, "Advisor")
 
 
 async def approve_content_on_the_web(emulator, community, base: str | None = None) -> int:
@@ -165,6 +192,56 @@ async def test_a_member_link_gets_no_staff_pages(flywheel, emulator, community):
         base = link.split("/sign-in", 1)[0]
         async with web.get(f"{base}/staff/nominations") as refused:
             assert refused.status == 403
+
+
+async def test_no_sign_in_token_or_cookie_reaches_the_bots_log(
+    flywheel, emulator, community, caplog
+):
+    """Everything the bot's process logs, at DEBUG and discord.py's own included, while a link
+    is issued by /dashboard, redeemed, used and refused again: no token, no cookie."""
+    caplog.set_level(logging.DEBUG)
+    link = await dashboard_link(emulator, community, community.moderators["morgan"])
+    token = link.rsplit("token=", 1)[1]
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as web:
+        async with web.get(link) as signed_in:
+            assert signed_in.status == 200
+        async with web.get(link) as again:
+            assert again.status == 400
+        base = link.split("/sign-in", 1)[0]
+        async with web.get(f"{base}/staff/health") as health:
+            assert health.status == 200
+    [cookie] = [c.value for c in jar if c.key == COOKIE]
+
+    ours = [record.getMessage() for record in caplog.records]
+    assert any("web: a member signed in" in line for line in ours)
+    assert [line for line in ours if token in line or cookie in line] == []
+
+
+async def test_a_moderator_demoted_in_discord_loses_the_staff_pages_at_once(
+    flywheel, emulator, community
+):
+    """Inside the bot, rights are the gateway's member: the request after the bot sees the
+    role taken away is refused, with the same session cookie."""
+    bot = flywheel.bot
+    morgan = community.moderators["morgan"]
+    link = await dashboard_link(emulator, community, morgan)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as web:
+        async with web.get(link) as signed_in:
+            assert signed_in.status == 200
+        base = link.split("/sign-in", 1)[0]
+        async with web.get(f"{base}/staff/nominations") as before:
+            assert before.status == 200
+
+        await emulator.set_member_roles(community.guild_id, morgan, [])
+        guild = bot.get_guild(community.guild_id)
+        await eventually(lambda: not guild.get_member(morgan).roles[1:])  # the gateway's update
+
+        for path in ("/staff/nominations", "/staff/health", "/staff/audit"):
+            async with web.get(f"{base}{path}") as after:
+                assert after.status == 403, path
+        async with web.get(f"{base}/me") as me:
+            assert me.status == 200 and ">Staff<" not in await me.text()
 
 
 class TestStandaloneWeb:
@@ -274,6 +351,7 @@ class TestStandaloneWeb:
             lambda: [d for d in bot_dms(emulator, ada) if d["content"].startswith("🎉")]
         )
         assert "you're now an Advisor" in told[0]["content"]
+        await promotion_told(emulator, community, bot, ada, "Advisor")
         assert await bot.services.web_decisions.waiting() == []
 
     async def test_a_member_gets_no_staff_pages_there(self, flywheel, standalone, emulator,

@@ -112,9 +112,10 @@ def test_demo_refuses_a_broken_config_naming_the_key(tmp_path):
     assert "activity.cooldown_seconds" in result.stderr
 
 
-async def test_demo_serve_keeps_the_dashboard_up_with_a_sign_in_link_until_sigterm():
-    """`demo --serve`: after the transcript, the link signs the demo moderator in; SIGTERM
-    stops everything cleanly."""
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"], ids=["ctrl-c", "sigterm"])
+async def test_demo_serve_keeps_the_dashboard_up_with_a_sign_in_link_until_stopped(stop: str):
+    """`demo --serve`: after the transcript, the link signs the demo moderator in; Ctrl-C
+    (SIGINT) or SIGTERM stops everything cleanly."""
     import asyncio
     import re
     import signal
@@ -144,7 +145,8 @@ async def test_demo_serve_keeps_the_dashboard_up_with_a_sign_in_link_until_sigte
             assert "Hello, morgan" in await page.text()
     finally:
         if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.Signals[stop])
         out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, err.decode()[-2000:]
     assert "Flywheel shuts down cleanly" in out.decode()
+    assert "Traceback" not in err.decode()

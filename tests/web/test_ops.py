@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -10,6 +11,7 @@ from bot.metrics import CONTENT_TYPE
 from bot.services.container import build_services
 from bot.web import GatewayStatus
 from db.engine import create_engine, create_session_factory
+from tests.e2e.util import eventually
 
 ADA, GRACE = 1001, 1002
 
@@ -20,6 +22,10 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
+
+
+def aiosqlite_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
 
 
 def closed_port() -> int:
@@ -86,6 +92,7 @@ async def test_healthz_503_when_the_sqlite_file_cannot_be_opened(
     client_for, settings, clock, tmp_path
 ):
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'x.db'}")
+    before = aiosqlite_threads()
     try:
         services = build_services(settings, clock, create_session_factory(engine))
         client = await client_for(services, gateway=lambda: GatewayStatus(True, 0.01))
@@ -94,6 +101,9 @@ async def test_healthz_503_when_the_sqlite_file_cannot_be_opened(
         report = await response.json()
     finally:
         await engine.dispose()
+        # aiosqlite stops a connection that failed to open without waiting for its thread;
+        # let the thread finish while this test's loop still runs (it answers on the loop).
+        await eventually(lambda: not aiosqlite_threads() - before)
 
     assert response.status == 503
     assert report["database"] == {"reachable": False, "error": "OperationalError"}

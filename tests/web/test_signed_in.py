@@ -23,6 +23,7 @@ from bot.web import WebServer, create_app
 from bot.web.accounts import COOKIE, SIGN_IN_ATTEMPTS
 from bot.web.pages import signed_in_pages
 from bot.web.rights import NO_RIGHTS, Rights
+from bot.web.security import CONTENT_SECURITY_POLICY
 from tests.web.conftest import web_settings
 
 ADA, GRACE, MOD = 1001, 1002, 9001
@@ -185,6 +186,30 @@ async def test_privacy_switches_are_the_same_as_slash_privacy(client, services):
     assert preferences.recognition_opt_out and not preferences.feedback_updates_opt_out
 
 
+async def test_my_progress_lists_each_criterion_toward_the_next_tier(client, services):
+    """The same criteria as /profile, each marked met or not, and the totals."""
+    from bot.services.ladder_views import outlook
+
+    contributions = services.contributions
+    async with services.sessions.begin() as session:
+        for n in range(4):
+            await contributions.record(session, contributions.credit("answer", ADA, f"a:{n}"))
+    await sign_in(client, services, ADA)
+
+    page = unescape(await (await client.get("/me")).text())
+    view = await outlook(services.ladder, ADA)
+
+    assert view is not None and view.progress is not None and view.progress.next == "champion"
+    criteria = view.progress.criteria
+    assert len(criteria) >= 2 and {c.met for c in criteria} == {True, False}
+    assert "Toward Champion" in page
+    missing = sum(not c.met for c in criteria)
+    assert f"{missing} of {len(criteria)} criteria still missing." in page
+    items = re.findall(r'<li class="(met|missing)">.*?</span> (.*?) <span', page)
+    assert items == [("met" if c.met else "missing", c.describe().rstrip(" ✓✗")) for c in criteria]
+    assert '<td class="num">40</td>' in page  # 4 answers, points in every period
+
+
 async def test_history_and_export_are_the_members_own(client, services):
     contributions = services.contributions
     async with services.sessions.begin() as session:
@@ -259,6 +284,21 @@ async def test_a_demoted_moderator_loses_the_staff_pages_at_once(client, service
     assert ">Staff<" not in await (await client.get("/me")).text()
 
 
+async def test_signed_in_pages_have_no_inline_script_or_style_and_the_headers(client, services):
+    """The policy forbids inline scripts and styles: no page behind the sign-in needs one,
+    the health page's SVG charts included, and none may be framed or cached by a proxy."""
+    await sign_in(client, services, MOD)
+    for path in ("/me", "/me/history", "/me/privacy", "/sign-out", "/staff", "/staff/nominations",
+                 "/staff/content", "/staff/health", "/staff/ladder", "/staff/audit"):  # fmt: skip
+        response = await client.get(path)
+        html = await response.text()
+        assert response.status == 200, path
+        assert "<script" not in html and "<style" not in html and "style=" not in html, path
+        assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY, path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+        assert response.headers["Cache-Control"] == "private, no-store", path
+
+
 async def test_members_get_no_staff_pages(client, services):
     await sign_in(client, services, ADA)
     for path in ("/staff", "/staff/nominations", "/staff/content", "/staff/health",
@@ -278,16 +318,34 @@ async def test_health_draws_its_trends_and_offers_the_csv(client, services):
     for caption in (
         "Engagement, week by week",
         "Content per tier member",
-        "Referrals",
+        "Referrals credited",
+        "Referred members still here after 30 days",
         "Ambassador NPS",
         "Promotion cohorts still active six months later",
         "Median time to first response",
     ):
         assert f"<figcaption>{caption}" in unescape(page), caption
-    assert page.count('role="img"') >= 6
+    assert page.count('role="img"') >= 7
     assert "<script" not in page
     assert csv.headers["Content-Type"].startswith("text/csv")
     assert (await csv.text()).lstrip("\ufeff").startswith("metric,period,value,target,status")
+
+
+async def test_the_nps_chart_compares_the_last_two_quarters(client, services, clock):
+    """NPS by quarter: each survey (one a quarter) is a bar labelled with its quarter."""
+    voters = list(range(2001, 2006))
+    for voter in voters:  # 2026-Q4: five promoters, +100
+        await services.nps.answer("2026-Q4", voter, 10)
+    clock.advance(timedelta(days=50))  # into 2027-Q1
+    for voter, score in zip(voters, (10, 10, 10, 0, 0), strict=True):  # +20
+        await services.nps.answer("2027-Q1", voter, score)
+    await sign_in(client, services, MOD)
+
+    page = unescape(await (await client.get("/staff/health")).text())
+    chart = page.split('id="metric-nps', 1)[1].split("</svg>", 1)[0]
+
+    assert "Ambassador NPS, 2026-Q4: 100</title>" in chart
+    assert "Ambassador NPS, 2027-Q1: 20</title>" in chart
 
 
 async def test_the_ladder_what_if_shows_who_would_move_and_reports_bad_tiers(client, services):
