@@ -46,7 +46,7 @@ from bot.core.activity import (
 from bot.services.contributions import Contributions
 from db.repositories.activity import ActivityRepository
 from db.repositories.ledger import LedgerRepository
-from db.repositories.presence import PresenceKey, PresenceRepository
+from db.repositories.presence import PresenceRepository
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,11 @@ _HELD = Verdict(False, "held for the history catch-up")
 #: /thanks asks "posted here in the last N hours", so a stored presence may lag the latest post
 #: by this much: a chatty member's row is rewritten every few minutes, not on every flush.
 PRESENCE_PRECISION = timedelta(minutes=5)
+#: Presence is keyed by one integer per (channel, member), ``channel << 64 | member``: a dict
+#: of integers and times is one CPython's garbage collector never walks, where tuple keys made
+#: the buffer of 40,000 pairs part of every full collection (bench/ingest.py).
+Pair = int
+_PAIR = 1 << 64
 #: Presence is written at most this often, not with every flush: ``last_post`` reads the buffer
 #: first, so only a crash can lose it (then "posted here recently" misses this much at most).
 PRESENCE_WRITE_SECONDS = 10.0
@@ -136,11 +141,11 @@ class ActivityService:
         )
         self._tz: ZoneInfo = settings.schedule.tz
         #: (channel, member) -> latest post seen since the last flush.
-        self._presence: dict[PresenceKey, datetime] = {}
+        self._presence: dict[Pair, datetime] = {}
         #: The presence being written right now, still consulted by ``last_post``.
-        self._writing: dict[PresenceKey, datetime] = {}
+        self._writing: dict[Pair, datetime] = {}
         #: What the database holds for pairs written within the last PRESENCE_PRECISION.
-        self._stored: dict[PresenceKey, datetime] = {}
+        self._stored: dict[Pair, datetime] = {}
         self._stored_pruned: datetime | None = None
         self._presence_every = presence_write_seconds
         #: ``clock.monotonic()`` of the last presence write; None: due at the next flush.
@@ -261,7 +266,7 @@ class ActivityService:
             self._touch(parent_channel_id, user_id, at)
 
     def _touch(self, channel_id: int, user_id: int, at: datetime) -> None:
-        key = (channel_id, user_id)
+        key = channel_id << 64 | user_id
         previous = self._presence.get(key)
         if previous is None or at > previous:
             self._presence[key] = at
@@ -277,7 +282,7 @@ class ActivityService:
             at
             for pending in (self._presence, self._writing)
             for channel_id in channel_ids
-            if (at := pending.get((channel_id, user_id))) is not None
+            if (at := pending.get(channel_id << 64 | user_id)) is not None
         ]
         if buffered:
             return max(buffered)  # newer than anything already written
@@ -362,7 +367,7 @@ class ActivityService:
             with_presence = bool(self._presence) and (final or self._presence_due())
             if batch.empty and not settled and not with_presence:
                 return FlushResult()
-            presence: dict[PresenceKey, datetime] = {}
+            presence: dict[Pair, datetime] = {}
             if with_presence:
                 presence, self._presence = self._presence, {}
             self._writing = presence
@@ -400,7 +405,7 @@ class ActivityService:
         self,
         batch: RollupBatch,
         settled: list[RollupKey],
-        stale: dict[PresenceKey, datetime],
+        stale: dict[Pair, datetime],
         now: datetime,
     ) -> list[RollupKey]:
         """One flush's transaction: rollups, settled day credits, presence."""
@@ -410,7 +415,9 @@ class ActivityService:
             for user_id, day in batch.decrements:
                 await rollups.remove_message(user_id, day)
             credited = await self.credit_days(session, settled, now)
-            await PresenceRepository(session, self.guild_id).record(stale)
+            await PresenceRepository(session, self.guild_id).record(
+                {divmod(key, _PAIR): at for key, at in stale.items()}
+            )
         return credited
 
     def _pending_after(self, batch: RollupBatch, now: datetime) -> dict[RollupKey, _PendingDay]:
@@ -476,7 +483,7 @@ class ActivityService:
         last = self._presence_written
         return last is None or self.clock.monotonic() - last >= self._presence_every
 
-    def _stale_presence(self, presence: dict[PresenceKey, datetime]) -> dict[PresenceKey, datetime]:
+    def _stale_presence(self, presence: dict[Pair, datetime]) -> dict[Pair, datetime]:
         """The posts the database doesn't know about to within PRESENCE_PRECISION."""
         stored = self._stored
         return {
@@ -485,7 +492,7 @@ class ActivityService:
             if (known := stored.get(key)) is None or at - known >= PRESENCE_PRECISION
         }
 
-    def _remember_stored(self, written: dict[PresenceKey, datetime]) -> None:
+    def _remember_stored(self, written: dict[Pair, datetime]) -> None:
         if not written:
             return
         self._stored.update(written)
@@ -496,9 +503,11 @@ class ActivityService:
             self._stored = {key: at for key, at in self._stored.items() if at > horizon}
             self._stored_pruned = newest
 
-    def _merge_presence(self, presence: dict[PresenceKey, datetime]) -> None:
-        for (channel_id, user_id), at in presence.items():
-            self._touch(channel_id, user_id, at)
+    def _merge_presence(self, presence: dict[Pair, datetime]) -> None:
+        for key, at in presence.items():
+            previous = self._presence.get(key)
+            if previous is None or at > previous:
+                self._presence[key] = at
 
     def _log_failure(self, exc: Exception, rows: int) -> None:
         now = self.clock.monotonic()
