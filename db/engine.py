@@ -25,7 +25,16 @@ def is_sqlite(url: str | URL) -> bool:
 
 
 def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
-    """An async engine; on SQLite every connection gets WAL, foreign keys and a busy timeout."""
+    """An async engine; on SQLite every connection gets WAL, foreign keys and a busy timeout.
+
+    The pool hands out the connection returned last (``pool_use_lifo``): a sweep reads with
+    several connections side by side, and handing them out in turn afterwards left each
+    evaluation on a connection whose page cache (SQLite) or prepared statements (asyncpg)
+    were colder than the one just used.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database not in (None, "", ":memory:"):
+        kwargs.setdefault("pool_use_lifo", True)  # an in-memory SQLite has a pool of one
     engine = create_async_engine(url, echo=echo, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

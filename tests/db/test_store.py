@@ -250,3 +250,20 @@ async def test_sqlite_connection_pragmas(tmp_path):
             assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
     finally:
         await engine.dispose()
+
+
+async def test_the_pool_hands_out_the_connection_returned_last(tmp_path):
+    """After a sweep's readers return their connections, the next evaluation gets the one
+    used last (a warm SQLite page cache), not the longest idle."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    try:
+        first, second = await engine.connect(), await engine.connect()
+        one = (await first.get_raw_connection()).driver_connection
+        two = (await second.get_raw_connection()).driver_connection
+        await first.close()
+        await second.close()
+        async with engine.connect() as again:
+            assert (await again.get_raw_connection()).driver_connection is two
+        assert one is not two
+    finally:
+        await engine.dispose()
