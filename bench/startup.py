@@ -46,6 +46,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -157,7 +158,10 @@ def history(
         count = max(1, round(min(rng.paretovariate(1.3), 400.0) * per_member / 3.5))
         active = min(round(count * KINDS[0][1]), HISTORY_DAYS)
         for ago in rng.sample(range(1, HISTORY_DAYS + 1), active):
-            moment = now - timedelta(days=ago, seconds=rng.randrange(36_000))
+            # Within the day ``ago`` days back: an offset back from ``now`` crossed midnight
+            # when the benchmark ran early in the UTC day, and two days fell on one date.
+            midnight = datetime.combine((now - timedelta(days=ago)).date(), dtime(), tzinfo=UTC)
+            moment = midnight + timedelta(seconds=rng.randrange(36_000))
             day = moment.date().isoformat()
             days.append((user, day, rng.randint(1, 30)))
             ledger.append((moment, user, "message_day", 1, f"day:{user}:{day}"))
