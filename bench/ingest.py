@@ -332,10 +332,12 @@ async def bare_client(info: dict[str, Any], emulator: EmulatorControl, args: Any
     async def on_ready() -> None:
         ready.set()
 
+    # Equal terms: the tuning `python -m bot run` gives the bot, before connecting and once
+    # it is ready.
+    freeze_startup_heap()
     runner = asyncio.create_task(client.start(EMULATOR_TOKEN))
     try:
         await asyncio.wait_for(ready.wait(), timeout=60)
-        # Equal terms: the tuning `python -m bot run` gives the bot once it is ready.
         freeze_startup_heap()
         await asyncio.sleep(SETTLE_SECONDS)
         return await measure("bare discord.py", emulator, tally, args)

@@ -434,10 +434,12 @@ async def bare_client(info: dict[str, Any], args: argparse.Namespace) -> dict[st
     async def on_ready() -> None:
         ready.set()
 
+    # Equal terms: the bot freezes its heap before connecting and again when ready.
+    freeze_startup_heap()
     runner = asyncio.create_task(client.start(info["token"]))
     try:
         await asyncio.wait_for(ready.wait(), timeout=600)
-        freeze_startup_heap()  # as the bot does when ready (equal terms)
+        freeze_startup_heap()
         seconds = time.perf_counter() - started
         guild = client.get_guild(info["community"]["guild_id"])
         assert guild is not None

@@ -276,6 +276,10 @@ class Flywheel(commands.Bot):
             for name in self.extension_names:
                 await importlib.import_module(name).setup(community)
             community.schedule.start()
+        if self.freeze_heap_when_ready:
+            # The libraries, cogs and services are as long-lived as the process: frozen before
+            # connecting, the collections while 100,000 members are chunked don't walk them.
+            runtime.freeze_startup_heap()
         # Not on_ready: that fires again after every reconnect.
         self._startup = asyncio.create_task(self._after_first_ready(), name="flywheel-startup")
 
