@@ -60,6 +60,12 @@ PRESENCE_PRECISION = timedelta(minutes=5)
 #: the buffer of 40,000 pairs part of every full collection (bench/ingest.py).
 Pair = int
 _PAIR = 1 << 64
+
+
+def _pair(channel_id: int, user_id: int) -> Pair:
+    return channel_id * _PAIR + user_id
+
+
 #: Presence is written at most this often, not with every flush: ``last_post`` reads the buffer
 #: first, so only a crash can lose it (then "posted here recently" misses this much at most).
 PRESENCE_WRITE_SECONDS = 10.0
@@ -261,12 +267,11 @@ class ActivityService:
     ) -> None:
         """Presence is "posted here recently", counted or not; a thread post also counts for
         its parent, so a thanks in either place finds it."""
-        self._touch(channel_id, user_id, at)
+        self._touch(_pair(channel_id, user_id), at)
         if parent_channel_id is not None:
-            self._touch(parent_channel_id, user_id, at)
+            self._touch(_pair(parent_channel_id, user_id), at)
 
-    def _touch(self, channel_id: int, user_id: int, at: datetime) -> None:
-        key = channel_id << 64 | user_id
+    def _touch(self, key: Pair, at: datetime) -> None:
         previous = self._presence.get(key)
         if previous is None or at > previous:
             self._presence[key] = at
@@ -282,7 +287,7 @@ class ActivityService:
             at
             for pending in (self._presence, self._writing)
             for channel_id in channel_ids
-            if (at := pending.get(channel_id << 64 | user_id)) is not None
+            if (at := pending.get(_pair(channel_id, user_id))) is not None
         ]
         if buffered:
             return max(buffered)  # newer than anything already written
@@ -505,9 +510,7 @@ class ActivityService:
 
     def _merge_presence(self, presence: dict[Pair, datetime]) -> None:
         for key, at in presence.items():
-            previous = self._presence.get(key)
-            if previous is None or at > previous:
-                self._presence[key] = at
+            self._touch(key, at)
 
     def _log_failure(self, exc: Exception, rows: int) -> None:
         now = self.clock.monotonic()
