@@ -244,7 +244,8 @@ class LadderService(Service):
         if scope == []:
             return _Numbers(now, members, Totals(tuple(starts), counted_kinds(kinds)), {})
         totals = await repo.window_totals(starts, kinds, scope)
-        return await self._rest_of_numbers(repo, now, members, totals, scope)
+        weeks, givers = await self._weeks_and_givers(repo, now, scope)
+        return _Numbers(now, members, totals, weeks, givers)
 
     def _windows(self, now: datetime) -> tuple[dict[int, datetime], dict[int, date]]:
         """Each tier window's start (``{days: moment}``, shortest first) and its first day in
@@ -260,15 +261,10 @@ class LadderService(Service):
             counted[tier.window_days].update(k for k, n in tier.min_counts.items() if n > 0)
         return counted
 
-    async def _rest_of_numbers(
-        self,
-        repo: LadderRepository,
-        now: datetime,
-        members: dict[int, PresentMember],
-        totals: Totals,
-        scope: list[int] | None,
-    ) -> _Numbers:
-        """Active weeks and peer givers to go with ``totals``."""
+    async def _weeks_and_givers(
+        self, repo: LadderRepository, now: datetime, scope: list[int] | None
+    ) -> tuple[dict[int, dict[int, int]], dict[int, dict[int, int]]]:
+        """Active weeks, and peer givers where a tier asks, of ``scope`` (everyone: None)."""
         starts, first_days = self._windows(now)
         weeks = await repo.active_weeks(first_days, scope)
         asked = {t.window_days: starts[t.window_days] for t in self.tiers if t.min_distinct_members}
@@ -277,7 +273,7 @@ class LadderService(Service):
             if asked
             else {}
         )
-        return _Numbers(now, members, totals, weeks, givers)
+        return weeks, givers
 
     async def _sweep_numbers(
         self, repo: LadderRepository
@@ -312,19 +308,22 @@ class LadderService(Service):
         # Their weeks and givers, read through the per-member indexes, side by side too.
         size = -(-len(candidates) // self._readers)
         parts = [candidates[i : i + size] for i in range(0, len(candidates), size or 1)]
-        for part in await asyncio.gather(*(self._candidates(now, ids) for ids in parts)):
-            numbers.members.update(part.members)
-            numbers.weeks.update(part.weeks)
-            numbers.givers.update(part.givers)
+        for members, weeks, givers in await asyncio.gather(
+            *(self._candidates(now, ids) for ids in parts)
+        ):
+            numbers.members.update(members)
+            numbers.weeks.update(weeks)
+            numbers.givers.update(givers)
         return numbers, rows, await repo.count_present()
 
-    async def _candidates(self, now: datetime, user_ids: list[int]) -> _Numbers:
+    async def _candidates(
+        self, now: datetime, user_ids: list[int]
+    ) -> tuple[dict[int, PresentMember], dict[int, dict[int, int]], dict[int, dict[int, int]]]:
         """Which of ``user_ids`` are present, and their active weeks and peer givers."""
         async with self.sessions() as session:
             repo = LadderRepository(session, self.guild_id)
             members = await repo.present_members(user_ids)
-            empty = Totals(tuple(self._windows(now)[0]), ())
-            return await self._rest_of_numbers(repo, now, members, empty, list(members))
+            return members, *await self._weeks_and_givers(repo, now, list(members))
 
     async def record_sweep(self) -> None:
         """Remember that the daily sweep finished now (``/healthz`` reports it)."""
