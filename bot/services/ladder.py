@@ -160,8 +160,9 @@ class _Snapshot:
 
     members: dict[int, PresentMember]
     states: dict[int, MemberState]
-    #: ``tier_states.updated_at`` per planned member (None: no row yet).
-    versions: dict[int, datetime | None]
+    #: The ``tier_states`` row each planned member had (None: no row yet). Compared whole:
+    #: two writes can carry one ``updated_at``.
+    rows: dict[int, StateRow | None]
     #: Members with an approved nomination (marked applied when it promotes them).
     nominated: frozenset[int]
     #: Members present in the server (a sweep reads the numbers of those it could change).
@@ -181,7 +182,7 @@ def _writes(item: Planned, snapshot: _Snapshot) -> bool:
     decision = item.decision
     if decision.action != "keep":
         return True
-    if snapshot.versions[item.user_id] is None:
+    if snapshot.rows[item.user_id] is None:
         return False  # off the ladder and staying off: nothing to store
     return snapshot.states[item.user_id].below_since != decision.below_since
 
@@ -432,7 +433,7 @@ class LadderService(Service):
             count_seats = seated and (everyone or self._seats_matter(rows, reach))
             seats = await repo.seats_taken() if count_seats else {}
         states = {uid: _state_of(rows.get(uid), nominations.get(uid, ())) for uid in candidates}
-        versions = {uid: rows[uid].updated_at if uid in rows else None for uid in candidates}
+        seen = {uid: rows.get(uid) for uid in candidates}
         stats = {uid: numbers.stats(uid) for uid in candidates}
 
         def order(uid: int) -> tuple[int, int, int]:
@@ -454,7 +455,7 @@ class LadderService(Service):
                     seats[decision.to_tier] = seats.get(decision.to_tier, 0) + 1
             planned.append(Planned(uid, decision))
         nominated = frozenset(nominations)
-        return planned, _Snapshot(members, states, versions, nominated, present)
+        return planned, _Snapshot(members, states, seen, nominated, present)
 
     def _member_query(self, dialect: str) -> MemberQuery:
         """The one-member read for these tiers (built once: only the binds change)."""
@@ -621,8 +622,8 @@ class LadderService(Service):
             batch = todo[start : start + APPLY_BATCH]
             async with self.sessions() as session, session.begin():
                 ladder = LadderRepository(session, self.guild_id)
-                current = await ladder.versions([p.user_id for p in batch])
-                fresh = [p for p in batch if current.get(p.user_id) == snapshot.versions[p.user_id]]
+                current = await ladder.states([p.user_id for p in batch], lock=True)
+                fresh = [p for p in batch if current.get(p.user_id) == snapshot.rows[p.user_id]]
                 changes += await self._write(ladder, fresh, snapshot, now)
         return changes
 

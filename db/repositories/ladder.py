@@ -132,7 +132,7 @@ class PresentMember:
 
 @dataclass(frozen=True)
 class StateRow:
-    """A member's ``tier_states`` row as planning reads it (``updated_at`` is its version)."""
+    """A member's ``tier_states`` row as planning reads it, compared whole before a write."""
 
     tier_key: str | None
     tier_since: datetime | None
@@ -478,8 +478,15 @@ class LadderRepository:
         return result
 
     # ------------------------------------------------------------------ tiers
-    async def states(self, user_ids: Collection[int] | None) -> dict[int, StateRow]:
-        """Members' ``tier_states`` as plain rows (a sweep reads every holder's)."""
+    async def states(
+        self, user_ids: Collection[int] | None, *, lock: bool = False
+    ) -> dict[int, StateRow]:
+        """Members' ``tier_states`` as plain rows (a sweep reads every holder's).
+
+        ``lock`` holds the rows until the transaction ends (PostgreSQL; a SQLite writer holds
+        the whole database), so a decision checked against them is written before anyone else
+        can change them.
+        """
         found: dict[int, StateRow] = {}
         t = TierState
         columns = (t.tier_key, t.tier_since, t.pinned, t.leave_until, t.below_since)
@@ -489,20 +496,11 @@ class LadderRepository:
             )
             if ids is not None:
                 stmt = stmt.where(t.user_id.in_(ids))
+            if lock:
+                stmt = stmt.with_for_update()
             result = await self.session.execute(stmt)
             for uid, key, since, pinned, leave, below, notified, at in result:
                 found[uid] = StateRow(key, since, pinned, leave, below, notified, at)
-        return found
-
-    async def versions(self, user_ids: Sequence[int]) -> dict[int, datetime]:
-        """``updated_at`` of each member's state: a planned decision applies only if unchanged."""
-        found: dict[int, datetime] = {}
-        for ids in _chunks(user_ids):
-            assert ids is not None
-            stmt = select(TierState.user_id, TierState.updated_at).where(
-                TierState.guild_id == self.guild_id, TierState.user_id.in_(ids)
-            )
-            found.update({uid: at for uid, at in await self.session.execute(stmt)})
         return found
 
     async def move_tiers(

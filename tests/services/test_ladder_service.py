@@ -367,13 +367,18 @@ async def test_recovering_above_the_mark_stops_the_grace_clock(service, sessions
     assert (await state(sessions, ADA)).below_since is None
 
 
-async def test_a_decision_is_not_applied_over_a_change_made_meanwhile(service, sessions, clock):
+@pytest.mark.parametrize("later", [0, 1], ids=["same-instant", "a-second-later"])
+async def test_a_decision_is_not_applied_over_a_change_made_meanwhile(
+    service, sessions, clock, later
+):
+    """Two writes can carry one timestamp (a clock's resolution, a frozen test clock), so what
+    planning saw is compared whole, not by ``updated_at``."""
     await seed_members(sessions, clock)
     await helper_material(service, sessions, clock, ADA)
     async with sessions() as session, session.begin():
         session.add(TierState(guild_id=GUILD, user_id=ADA, pinned=False, updated_at=clock.now()))
     planned, snapshot = await service._plan({ADA})
-    clock.advance(1)
+    clock.advance(later)
     await service.pin(ADA, actor_id=7)  # a moderator, between planning and applying
 
     assert await service._apply(planned, snapshot) == []
