@@ -105,6 +105,8 @@ class TierState(Base):
     """A member's place on the ladder and what keeps it stable (pin, leave, grace period)."""
 
     __tablename__ = "tier_states"
+    # A seated tier's holders are counted before a member could take a seat.
+    __table_args__ = (Index("ix_tier_states_guild_tier", "guild_id", "tier_key"),)
 
     guild_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)
     user_id: Mapped[int] = mapped_column(Snowflake, primary_key=True)

@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import copied_example, minimal_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
-REVISIONS = [f"{n:04d}" for n in range(1, 15)]
+REVISIONS = [f"{n:04d}" for n in range(1, 16)]
 HEAD = REVISIONS[-1]
 TOKEN = "test-token-Zm9vYmFy.never-print-me"
 

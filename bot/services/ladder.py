@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -373,7 +374,7 @@ class LadderService(Service):
             repo = LadderRepository(session, self.guild_id)
             numbers = await self._numbers(repo, [user_id])
             nominations = (await repo.approved_nominations([user_id])).get(user_id, set())
-            seats = await repo.seats_taken()
+            seats = await repo.seats_taken(self._seated())
         stats = numbers.stats(user_id)
         # Progress toward a tier is measured from the tier right below it.
         below = self.tiers[rank - 1].key if rank > 0 else None
@@ -429,9 +430,9 @@ class LadderService(Service):
                 if everyone
                 or ((uid in rows or reach[uid]) and not self._settled(rows.get(uid), reach[uid]))
             ]
-            seated = any(t.seats is not None for t in self.tiers)
-            count_seats = seated and (everyone or self._seats_matter(rows, reach))
-            seats = await repo.seats_taken() if count_seats else {}
+            seated = self._seated()
+            count_seats = bool(seated) and (everyone or self._seats_matter(rows, reach))
+            seats = await repo.seats_taken(seated) if count_seats else {}
         states = {uid: _state_of(rows.get(uid), nominations.get(uid, ())) for uid in candidates}
         seen = {uid: rows.get(uid) for uid in candidates}
         stats = {uid: numbers.stats(uid) for uid in candidates}
@@ -457,12 +458,12 @@ class LadderService(Service):
         nominated = frozenset(nominations)
         return planned, _Snapshot(members, states, seen, nominated, present)
 
-    def _member_query(self, dialect: str) -> MemberQuery:
+    def _member_query(self, dialect: Dialect) -> MemberQuery:
         """The one-member read for these tiers (built once: only the binds change)."""
-        query = self._member_queries.get(dialect)
+        query = self._member_queries.get(dialect.name)
         if query is None:
             needs_nomination = any(t.nomination_required for t in self.tiers)
-            query = self._member_queries[dialect] = MemberQuery.build(
+            query = self._member_queries[dialect.name] = MemberQuery.build(
                 dialect=dialect,
                 kinds=self._counted_kinds(),
                 giver_windows={t.window_days for t in self.tiers if t.min_distinct_members},
@@ -476,7 +477,7 @@ class LadderService(Service):
     ) -> tuple[_Numbers, dict[int, StateRow], dict[int, Collection[str]]]:
         """What :meth:`_numbers`, the states and the nominations read, one statement a member."""
         now = self.clock.now()
-        query = self._member_query(session.get_bind().dialect.name)
+        query = self._member_query(session.get_bind().dialect)
         tz = self.settings.schedule.tz
         starts = {w: now - timedelta(days=w) for w in query.windows}
         first_days = {w: start.astimezone(tz).date() for w, start in starts.items()}
@@ -580,6 +581,10 @@ class LadderService(Service):
             return False
         held = self.rank(row.tier_key)
         return not any(self.rank(key) > held for key in reach)
+
+    def _seated(self) -> list[str]:
+        """The tiers with a seat limit: the only ones whose holders are ever counted here."""
+        return [tier.key for tier in self.tiers if tier.seats is not None]
 
     def _seats_matter(
         self, rows: Mapping[int, StateRow], reach: Mapping[int, frozenset[str]]

@@ -595,19 +595,21 @@ class LadderRepository:
         )
         return {uid: key for uid, key in await self.session.execute(stmt)}
 
-    async def seats_taken(self) -> dict[str, int]:
-        """Members holding each tier, counting only those still in the server."""
+    async def seats_taken(self, tier_keys: Collection[str] | None = None) -> dict[str, int]:
+        """Members holding each tier (only ``tier_keys``, if given: the seated ones), counting
+        only those still in the server."""
+        held = (
+            TierState.tier_key.in_([written(key) for key in sorted(tier_keys)])
+            if tier_keys is not None
+            else TierState.tier_key.is_not(None)
+        )
         stmt = (
             select(TierState.tier_key, func.count())
             .join(
                 Member,
                 and_(Member.guild_id == TierState.guild_id, Member.user_id == TierState.user_id),
             )
-            .where(
-                TierState.guild_id == self.guild_id,
-                TierState.tier_key.is_not(None),
-                Member.left_at.is_(None),
-            )
+            .where(TierState.guild_id == self.guild_id, held, Member.left_at.is_(None))
             .group_by(TierState.tier_key)
         )
         return {key: int(n) for key, n in await self.session.execute(stmt) if key is not None}

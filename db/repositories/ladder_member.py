@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select, true
+from sqlalchemy import Dialect, and_, bindparam, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from db.driver_statement import DriverStatement
 from db.models import ActivityDay, Contribution, Member, Nomination, TierState
 from db.repositories.ladder import (
     PresentMember,
@@ -64,13 +65,13 @@ class MemberQuery:
     kinds: tuple[str, ...]
     giver_windows: tuple[int, ...]
     nomination_keys: tuple[str, ...]
-    statement: Any
+    statement: DriverStatement
 
     @classmethod
     def build(
         cls,
         *,
-        dialect: str,
+        dialect: Dialect,
         kinds: Mapping[int, Collection[str]],
         giver_windows: Collection[int] = (),
         peer_kinds: Collection[str] = (),
@@ -118,7 +119,7 @@ class MemberQuery:
             .subquery("reversals")
         )
         weeks = (
-            select(*week_columns(ordered, days, week_number(dialect)))
+            select(*week_columns(ordered, days, week_number(dialect.name)))
             .where(a.guild_id == guild, a.user_id == user, a.day >= days[ordered[-1]])
             .where(a.messages > 0)
             .subquery("weeks")
@@ -161,7 +162,8 @@ class MemberQuery:
         )
         for part in parts:
             statement = statement.join(part, true())
-        return cls(ordered, counted, asked, tuple(nomination_keys), statement)
+        compiled = DriverStatement.compile(statement, dialect)
+        return cls(ordered, counted, asked, tuple(nomination_keys), compiled)
 
     async def read(
         self,
@@ -177,10 +179,9 @@ class MemberQuery:
         params: dict[str, Any] = {"guild": guild_id, "user": user_id}
         params.update({f"since_{w}": since[w] for w in self.windows})
         params.update({f"day_{w}": first_days[w] for w in self.windows})
-        # Core execution on the session's connection: the ORM's result machinery costs more
-        # than this one-row read.
-        connection = await session.connection()
-        row = (await connection.execute(self.statement, params)).first()
+        # One call into the driver, on the session's connection: the hand-offs of a read
+        # through SQLAlchemy's adapter cost more than this one-row read.
+        row = await self.statement.first(await session.connection(), params)
         if row is None:
             return None
         joined_at, opt_out, state_user, *rest = row
@@ -215,7 +216,7 @@ def _peer_filters(kinds: Collection[str]) -> list[Any]:
         .exists()
     )
     return [
-        c.kind.in_(sorted(kinds)),
+        c.kind.in_([written(kind) for kind in sorted(kinds)]),
         c.points > 0,
         c.reverses_id.is_(None),
         c.actor_id > 0,

@@ -26,6 +26,7 @@ ALL_REVISIONS = [
     "0012",
     "0013",
     "0014",
+    "0015",
 ]
 TABLES = {
     "members",

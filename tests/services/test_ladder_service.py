@@ -20,7 +20,13 @@ from bot.services.ladder import LadderService
 from bot.services.retry import RetryPolicy
 from bot.services.role_sync import RoleChangePlan, RoleSyncQueue, desired_roles, plan_roles
 from db import migrate
-from db.engine import create_session_factory, create_what_if_engine, side_by_side, what_if
+from db.engine import (
+    create_engine,
+    create_session_factory,
+    create_what_if_engine,
+    side_by_side,
+    what_if,
+)
 from db.models import Nomination, TierChange, TierState
 from db.repositories.activity import ActivityRepository
 from db.repositories.ladder import LadderRepository
@@ -209,34 +215,42 @@ ONE_ROW = {"credits", "reversals", "weeks", "givers", "nominated"}
 
 
 async def test_one_member_is_read_through_indexes(tmp_path, clock):
-    """Evaluating one member after a contribution never scans the guild (SQLite's plan)."""
-    engine = engine_for(f"sqlite+aiosqlite:///{tmp_path / 'plans.db'}")
+    """Evaluating one member after a contribution never scans the guild (SQLite's plan).
+
+    Traced at the driver: the member's read is one call into it, past SQLAlchemy's events."""
+    engine = create_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'plans.db'}", pool_size=1, max_overflow=0
+    )
     await migrate.upgrade(engine)
-    statements: list[tuple[str, Any]] = []
+    statements: list[str] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+    def record(statement: str) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
+            statements.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
     settings = make_settings()
     service = LadderService(
         create_session_factory(engine), settings, clock, Contributions(settings, clock)
     )
     try:
         await seed_members(service.sessions, clock)
+        async with engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            assert driver is not None
+            await driver.set_trace_callback(record)
         await service.plan([ADA])
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
+        await driver.set_trace_callback(None)
         plans = []
         async with engine.connect() as conn:
-            for statement, parameters in statements:
-                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            for statement in statements:
+                rows = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}")
                 plans.append(" | ".join(str(row[-1]) for row in rows))
     finally:
         await engine.dispose()
     # One statement reads the member's numbers, state and nominations; the seats are counted
     # when a seat could be taken.
     assert 1 <= len(plans) <= 2, plans
+    assert statements[0].startswith("SELECT members.joined_at"), statements
     for plan in plans:
         for step in plan.split(" | "):
             # The only scans are of the member's one-row aggregates (credits, weeks...).
@@ -629,6 +643,35 @@ async def test_members_who_left_hold_no_seat(service, sessions, clock):
             update(TierState).where(TierState.user_id == ADA).values(tier_key="guide")
         )
     assert await service.seats_taken() == {"guide": 2}
+
+
+async def test_only_the_seated_tiers_holders_are_counted_for_a_seat(service, sessions, clock):
+    """Through ``(guild_id, tier_key)``: the count reads the seated tier's few holders, not
+    every holder of every tier."""
+    await seed_members(sessions, clock)
+    await service.set_tier(ADA, "helper", reason="x", actor_id=7)
+    await service.set_tier(GRACE, "guide", reason="x", actor_id=7)
+    async with sessions() as session:
+        repo = LadderRepository(session, GUILD)
+        assert await repo.seats_taken(["guide"]) == {"guide": 1}
+        assert await repo.seats_taken() == {"helper": 1, "guide": 1}
+        if session.get_bind().dialect.name == "sqlite":
+            found: list[tuple[str, Any]] = []
+            engine = session.get_bind()
+
+            def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+                found.append((sql, params))
+
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                await repo.seats_taken(["guide"])
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+            [(sql, params)] = found
+            connection = await session.connection()
+            plan = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+            steps = " | ".join(str(row[-1]) for row in plan)
+            assert "ix_tier_states_guild_tier (guild_id=? AND tier_key=?)" in steps, steps
 
 
 #: A tier anyone might meet without contributing (active weeks only): the sweep cannot ask
