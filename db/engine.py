@@ -19,13 +19,6 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 #: How long a SQLite writer waits for a lock before failing, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
-#: How much of a SQLite file is read through memory mapping rather than ``read()`` calls
-#: (SQLite caps it, at 2 GiB in this build). A member's evaluation touches pages all over the
-#: ledger's indexes; copied in through the 2 MB page cache one system call each, that was
-#: about a third of its time at 100,000 members. Mapped pages are the kernel's file cache,
-#: shared and given back under memory pressure.
-SQLITE_MMAP_BYTES = 1 << 32
-
 
 def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -60,7 +53,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         # answer "memory" and stay as they are.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     finally:
         cursor.close()
 
