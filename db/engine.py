@@ -20,12 +20,22 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
+#: Settings for the bot's PostgreSQL connections, unless the caller gives its own. JIT
+#: compilation pays off on long analytical queries; the bot's are short, and on the sweep's
+#: ledger read (1 s) it cost 170 ms. A random read costs about what a sequential one does on
+#: the SSDs PostgreSQL runs on today (its documentation suggests lowering the default of 4):
+#: at 4 the planner chose to read the whole ledger over the sweep's index-only scan of one
+#: part of it, 0.9 s against 0.6 s.
+POSTGRES_SETTINGS = {"jit": "off", "random_page_cost": "1.1"}
+
+
 def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
 def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
-    """An async engine; on SQLite every connection gets WAL, foreign keys and a busy timeout.
+    """An async engine; on SQLite every connection gets WAL, foreign keys and a busy timeout,
+    on PostgreSQL :data:`POSTGRES_SETTINGS`.
 
     The pool hands out the connection returned last (``pool_use_lifo``): a sweep reads with
     several connections side by side, and handing them out in turn afterwards left each
@@ -35,6 +45,11 @@ def create_engine(url: str | URL, *, echo: bool = False, **kwargs: Any) -> Async
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database not in (None, "", ":memory:"):
         kwargs.setdefault("pool_use_lifo", True)  # an in-memory SQLite has a pool of one
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = dict(kwargs.get("connect_args", {}))
+        given = connect_args.get("server_settings", {})
+        connect_args["server_settings"] = {**POSTGRES_SETTINGS, **given}
+        kwargs["connect_args"] = connect_args
     engine = create_async_engine(url, echo=echo, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

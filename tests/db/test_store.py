@@ -20,6 +20,7 @@ from db.repositories import (
 )
 from db.repositories.ledger import Credit
 from db.types import NaiveDatetimeError
+from tests.conftest import engine_for
 
 GUILD = 111111111111111111
 OTHER_GUILD = 222222222222222222
@@ -267,3 +268,26 @@ async def test_the_pool_hands_out_the_connection_returned_last(tmp_path):
         assert one is not two
     finally:
         await engine.dispose()
+
+
+async def test_each_database_gets_its_connection_settings(db_url):
+    """SQLite its pragmas, PostgreSQL no JIT and SSD read costs, unless the caller says."""
+    engine = engine_for(db_url)
+    try:
+        async with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+                return
+            assert (await conn.execute(text("SHOW jit"))).scalar() == "off"
+            assert (await conn.execute(text("SHOW random_page_cost"))).scalar() == "1.1"
+    finally:
+        await engine.dispose()
+    own = create_engine(
+        engine.url, connect_args={"server_settings": {"random_page_cost": "4", "jit": "on"}}
+    )
+    try:
+        async with own.connect() as conn:
+            assert (await conn.execute(text("SHOW random_page_cost"))).scalar() == "4"
+            assert (await conn.execute(text("SHOW jit"))).scalar() == "on"
+    finally:
+        await own.dispose()
