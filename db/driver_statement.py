@@ -6,7 +6,9 @@ a transaction first, a round trip of its own. For the read that runs after every
 those hand-offs cost more than the SQL. :class:`DriverStatement` keeps SQLAlchemy's compiled
 SQL and its types' bind and result processors, and runs the statement on the session's own
 driver connection in one call (``execute_fetchall`` on aiosqlite, ``fetchrow`` on asyncpg), so
-it sees what the session sees, a what-if's uncommitted writes included.
+it sees what the session sees, a what-if's uncommitted writes included. It runs past
+SQLAlchemy's events, so ``echo`` and :mod:`db.faults` do not see it: keep it to reads whose
+cost matters this much.
 """
 
 from __future__ import annotations
