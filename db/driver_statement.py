@@ -39,7 +39,7 @@ class DriverStatement:
     results: tuple[Processor, ...]
 
     @classmethod
-    def compile(cls, statement: Select[Any], dialect: Dialect) -> DriverStatement:
+    def compile(cls, statement: Select[*tuple[Any, ...]], dialect: Dialect) -> DriverStatement:
         if dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(f"no driver call for the {dialect.name} dialect")
         compiled = statement.compile(dialect=dialect)

@@ -9,7 +9,7 @@ refuses every effect and says so in the log, so the same services run without a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Literal, Protocol
 
 from bot.core.embeds import EmbedSpec
@@ -43,8 +43,8 @@ class DiscordEffects(Protocol):
         """The member's role ids, or None if they are not in the server."""
         ...
 
-    def all_member_roles(self) -> Mapping[int, Sequence[int]]:
-        """Every human member's role ids (empty before the server is known)."""
+    def all_member_roles(self, role_ids: Collection[int]) -> Mapping[int, Sequence[int]]:
+        """Which of ``role_ids`` every human member wears (empty before the server is known)."""
         ...
 
     async def edit_role(self, user_id: int, role_id: int, *, add: bool, reason: str) -> EditOutcome:
@@ -79,7 +79,7 @@ class Offline:
     def member_roles(self, user_id: int) -> Sequence[int] | None:
         return None
 
-    def all_member_roles(self) -> Mapping[int, Sequence[int]]:
+    def all_member_roles(self, role_ids: Collection[int]) -> Mapping[int, Sequence[int]]:
         return {}
 
     async def edit_role(self, user_id: int, role_id: int, *, add: bool, reason: str) -> EditOutcome:

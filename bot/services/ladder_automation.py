@@ -168,11 +168,11 @@ class LadderAutomation:
         Returns (queued, members wearing tier roles the ladder never gave them: left alone,
         since a hand-given role is not the bot's to take away).
         """
-        everyone = self.effects.all_member_roles()
+        managed = self.settings.managed_role_ids
+        everyone = self.effects.all_member_roles(managed)
         if not everyone:
             return 0, 0
         desired = await self.ladder.desired_tiers()
-        managed = self.settings.managed_role_ids
         queued: list[int] = []
         foreign = 0
         for user_id, roles in everyone.items():

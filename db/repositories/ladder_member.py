@@ -3,8 +3,9 @@
 Evaluating a member after a contribution used to run six or seven queries, each built anew:
 building the SQL expressions (a ``CASE`` per window and kind) cost more than running them.
 :class:`MemberQuery` builds one ``SELECT`` with bind parameters when the service first needs
-it; each evaluation then only binds the member and the window starts, and SQLAlchemy serves
-the compiled SQL from its cache. The numbers are the same expressions
+it and compiles it once (:class:`~db.driver_statement.DriverStatement`); each evaluation then
+binds the member and the window starts and runs it with one call into the driver. The
+numbers are the same expressions
 :class:`~db.repositories.ladder.LadderRepository`'s bulk reads group by member.
 """
 
