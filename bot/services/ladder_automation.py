@@ -218,16 +218,19 @@ class LadderAutomation:
 
     # ------------------------------------------------------------------ telling members
     async def deliver(self, changes: Iterable[Change]) -> None:
-        """Roles, announcement and DMs for each change; one failure never stops the rest."""
+        """Every change's roles queued first, then each one's announcement and DMs; one failure
+        never stops the rest. Queued one by one between messages, the last of a big sweep's
+        promotions waited for its role behind every announcement and DM before it, paced by
+        Discord's limits (and a role retry could overtake members not yet queued)."""
+        changes = list(changes)
+        self.roles.enqueue(c.user_id for c in changes if c.action in ("promote", "demote"))
         for change in changes:
             try:
-                await self._deliver(change)
+                await self._tell(change)
             except Exception:
                 log.exception("ladder: telling member %s about %s failed", change.user_id, change)
 
-    async def _deliver(self, change: Change) -> None:
-        if change.action in ("promote", "demote"):
-            self.roles.enqueue([change.user_id])
+    async def _tell(self, change: Change) -> None:
         if change.action == "promote" and change.to_tier is not None:
             tier = self.settings.tier(change.to_tier)
             if change.public:

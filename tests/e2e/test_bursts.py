@@ -111,4 +111,5 @@ async def test_role_changes_failing_under_503s_and_429s_are_retried_and_reported
     assert "I keep retrying" in alert and "/tier sync" in alert
     adds = [c for c in emulator.role_changes if c.action == "add" and c.role_id == role]
     assert sorted(c.user_id for c in adds) == sorted(users), "each role given once"
+    await automation.roles.drained()  # the last edit's pacing pause, then its failures cleared
     assert automation.roles.failures == {}
