@@ -16,9 +16,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.app import App
+from bot.client import all_extensions
+from bot.clock import FakeClock
+from bot.config import Config
 from bot.demo.community import EMULATOR_TOKEN
+from bot.emulated import running_bot
 from db.models import ActivityDay, Contribution, Thanks
 from emulator import Chaos, Emulator
+from tests.e2e.conftest import PROBE_EXTENSION
 from tests.e2e.test_ladder import announcements, dms, make_champion_material, tier_of
 from tests.e2e.test_thanks import posted
 from tests.e2e.util import eventually, private_reply, settled, slash
@@ -43,6 +49,16 @@ async def emulator(request: pytest.FixtureRequest) -> AsyncIterator[Emulator]:
         await emu.stop()
     assert not emu.spec_violations
     assert not [hit for hit in emu.limiter.served_429 if hit[1] != "shared"]
+
+
+@pytest.fixture
+async def flywheel(bot_config: Config, clock: FakeClock) -> AsyncIterator[App]:
+    """The bot as everywhere else, given longer to get ready: with a failure every 50 ms its
+    start (connect, chunk, sync, preflight) is resumed many times, and 15 s fell short once on
+    a loaded 2-CPU machine."""
+    extensions = [*all_extensions(), PROBE_EXTENSION]
+    async with running_bot(bot_config, clock=clock, extensions=extensions, ready_timeout=60) as app:
+        yield app
 
 
 async def count(bot: Any, model: Any, *where: Any) -> int:
