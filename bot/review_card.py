@@ -116,6 +116,10 @@ class ReviewDesk:
         self.settings = settings
         self.outbox = outbox
         self._kinds: dict[str, ReviewKind[Any]] = {}
+        #: Cards this process has sent or is sending, by (kind, record): claimed before the
+        #: send, so the ready catch-up (which read a record before its card was recorded) and
+        #: the command that just created it never both post it.
+        self._claimed: set[tuple[str, int]] = set()
 
     def install(self, bot: commands.Bot | Community) -> None:
         """Route every card's buttons and forms here (once, before the cogs load)."""
@@ -154,9 +158,16 @@ class ReviewDesk:
                 state.record_id,
             )
             return False
+        claim = (kind.key, state.record_id)
+        if claim in self._claimed:
+            return True  # sent, or being sent, by this process
+        self._claimed.add(claim)
         try:
             message = await channel.send(**kind.card(guild, decision))
-        except discord.HTTPException as exc:
+        except BaseException as exc:
+            self._claimed.discard(claim)  # not sent: the next try (or start) posts it
+            if not isinstance(exc, discord.HTTPException):
+                raise
             log.error(
                 "could not post the review card of %s #%s in channels.review (#%s, %s): %s. Give "
                 "the bot View Channel, Send Messages and Embed Links there; waiting cards are "

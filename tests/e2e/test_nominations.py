@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from bot.client import all_extensions
 from bot.emulated import running_bot
+from bot.services.nominations import Decided, Nominee
 from db.models import Nomination, TierState
 from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
@@ -134,6 +136,27 @@ async def test_nominate_posts_a_review_card_with_two_buttons(flywheel, emulator,
     assert card["allowed_mentions"] == {"parse": []}
     await settled(emulator, flywheel.bot)
     assert bot_dms(emulator, ada) == []  # nominees hear only about an approval
+
+
+async def test_a_card_is_posted_once_though_two_posts_of_it_overlap(flywheel, emulator, community):
+    """The command posting a new card while the ready catch-up posts the cards still waiting
+    (a slow start under load): the catch-up read the record before the command's card was
+    recorded, and both sent one."""
+    bot = flywheel.bot
+    ada, morgan = community.members["ada"], community.moderators["morgan"]
+    await members_synced(bot, [ada])
+    guild = bot.get_guild(community.guild_id)
+    review = bot.reviews.kind("nomination")
+    nominee = Nominee(user_id=ada, name="ada", is_bot=False, in_guild=True)
+    nomination = await bot.services.nominations.nominate(
+        nominee, "advisor", nominated_by=morgan, reason=REASON
+    )
+    command = bot.reviews.post_card(guild, review, Decided(nomination, decided_now=False))
+    await asyncio.gather(command, bot.reviews.on_flywheel_ready(guild))
+    await settled(emulator, bot)
+    [card] = cards(emulator, community)
+    [row] = await rows(bot, Nomination)
+    assert row.review_message_id == int(card["id"])
 
 
 async def test_tier_names_are_suggested_while_typing(flywheel, emulator, community):
