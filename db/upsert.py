@@ -16,9 +16,13 @@ from sqlalchemy.orm import DeclarativeBase
 
 def insert_for(session: AsyncSession, model: type[DeclarativeBase]) -> Any:
     """An insert for ``model`` that supports ``on_conflict_do_nothing/do_update``."""
+    return insert_on(session.get_bind().dialect.name, model)
+
+
+def insert_on(dialect: str, model: type[DeclarativeBase]) -> Any:
+    """:func:`insert_for` by dialect name (for statements compiled once per dialect)."""
     table = model.__table__
     assert isinstance(table, Table)
-    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Dialect, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.driver_statement import DriverBatch
 from db.models import ChannelPresence
-from db.upsert import insert_for
+from db.upsert import insert_on
 
 #: (channel id, user id)
 PresenceKey = tuple[int, int]
@@ -24,33 +25,19 @@ class PresenceRepository:
         """Upsert each (channel, user)'s last post in one batch; an older time never wins.
 
         Batches can arrive out of order (a failed flush is retried after a newer one), so the
-        stored time is the later of the two rather than the last written.
+        stored time is the later of the two rather than the last written. A busy server
+        writes tens of thousands of rows at a time: they go as one ``executemany`` of plain
+        tuples (:class:`~db.driver_statement.DriverBatch`), not through SQLAlchemy's
+        per-row parameters.
         """
-        rows = [
-            {
-                "guild_id": self.guild_id,
-                "channel_id": channel,
-                "user_id": user,
-                "last_message_at": at,
-            }
-            for (channel, user), at in latest.items()
-        ]
-        if not rows:
+        if not latest:
             return
-        stmt = insert_for(self.session, ChannelPresence)
-        newer = stmt.excluded.last_message_at > ChannelPresence.last_message_at
-        upsert = stmt.on_conflict_do_update(
-            index_elements=["guild_id", "channel_id", "user_id"],
-            set_={
-                "last_message_at": case(
-                    (newer, stmt.excluded.last_message_at),
-                    else_=ChannelPresence.last_message_at,
-                )
-            },
+        connection = await self.session.connection()
+        guild_id = self.guild_id
+        await _upsert(connection.dialect).execute(
+            connection,
+            ((guild_id, channel, user, at) for (channel, user), at in latest.items()),
         )
-        # RETURNING makes SQLAlchemy send the rows as multi-row INSERTs (insertmanyvalues)
-        # instead of one statement per row: far fewer round trips into the database thread.
-        await self.session.execute(upsert.returning(ChannelPresence.user_id), rows)
 
     async def last_post(self, channel_ids: Collection[int], user_id: int) -> datetime | None:
         """The member's latest post in any of ``channel_ids``; None if never seen there."""
@@ -64,3 +51,28 @@ class PresenceRepository:
             )
         )
         return result
+
+
+_COLUMNS = ("guild_id", "channel_id", "user_id", "last_message_at")
+
+
+def _upsert(dialect: Dialect) -> DriverBatch:
+    """The presence upsert, compiled once per dialect."""
+    batch = _UPSERTS.get(dialect.name)
+    if batch is None:
+        stmt = insert_on(dialect.name, ChannelPresence)
+        newer = stmt.excluded.last_message_at > ChannelPresence.last_message_at
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["guild_id", "channel_id", "user_id"],
+            set_={
+                "last_message_at": case(
+                    (newer, stmt.excluded.last_message_at),
+                    else_=ChannelPresence.last_message_at,
+                )
+            },
+        )
+        batch = _UPSERTS[dialect.name] = DriverBatch.compile(upsert, _COLUMNS, dialect)
+    return batch
+
+
+_UPSERTS: dict[str, DriverBatch] = {}

@@ -1,13 +1,17 @@
-"""A statement run with one call into the driver reads what SQLAlchemy's execution reads."""
+"""Statements run with one call into the driver read and write what SQLAlchemy's would."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, func, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 
-from db.driver_statement import DriverStatement
-from db.models import Member
+from db.driver_statement import DriverBatch, DriverStatement
+from db.faults import StoreFaults
+from db.models import ChannelPresence, Member
 from db.repositories.members import MemberRepository
+from db.types import NaiveDatetimeError
+from db.upsert import insert_on
 
 GUILD = 111111111111111111
 ADA, GRACE = 333333333333333333, 444444444444444444
@@ -78,3 +82,107 @@ def test_parameters_rendered_at_execution_are_refused(engine):
     statement = select(Member.user_id).where(Member.user_id.in_([ADA, GRACE]))
     with pytest.raises(ValueError, match="rendered at execution"):
         DriverStatement.compile(statement, engine.dialect)
+
+
+# --- DriverBatch: many rows in one executemany ----------------------------------------------
+
+PRESENCE = ("guild_id", "channel_id", "user_id", "last_message_at")
+#: Times with and without microseconds, at the epoch's edge of a second, in another zone.
+TIMES = [
+    T0,
+    T0 + timedelta(microseconds=1),
+    T0 + timedelta(seconds=59, microseconds=999_999),
+    datetime(2026, 11, 23, 14, 30, 0, 500_000, tzinfo=timezone(timedelta(hours=2))),
+]
+
+
+def presence_batch(engine) -> DriverBatch:
+    return DriverBatch.compile(
+        insert_on(engine.dialect.name, ChannelPresence), PRESENCE, engine.dialect
+    )
+
+
+async def stored_text(sessions, guild: int) -> list[tuple[int, str]]:
+    """The stored times as the database holds them (text on SQLite), by channel."""
+    async with sessions() as session:
+        rows = await session.execute(
+            text(
+                "SELECT channel_id, CAST(last_message_at AS TEXT) FROM channel_presence "
+                "WHERE guild_id = :guild ORDER BY channel_id"
+            ),
+            {"guild": guild},
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_a_batch_stores_exactly_what_sqlalchemy_stores(engine, sessions):
+    """Byte for byte: SQLite keeps times as text, and a differently formatted time would sort
+    wrongly against the rows SQLAlchemy wrote."""
+    other = GUILD + 1
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(ChannelPresence),
+            [
+                {"guild_id": GUILD, "channel_id": i, "user_id": ADA, "last_message_at": at}
+                for i, at in enumerate(TIMES)
+            ],
+        )
+        written = await presence_batch(engine).execute(
+            await session.connection(), [(other, i, ADA, at) for i, at in enumerate(TIMES)]
+        )
+    assert written == len(TIMES)
+    assert await stored_text(sessions, other) == await stored_text(sessions, GUILD)
+    async with sessions() as session:
+        read = await session.scalars(
+            select(ChannelPresence.last_message_at)
+            .where(ChannelPresence.guild_id == other)
+            .order_by(ChannelPresence.channel_id)
+        )
+        assert list(read) == TIMES
+
+
+async def test_a_batch_runs_in_the_sessions_transaction(engine, sessions):
+    async with sessions() as session, session.begin():
+        await presence_batch(engine).execute(await session.connection(), [(GUILD, 1, ADA, T0)])
+        await session.rollback()
+    assert await stored_text(sessions, GUILD) == []
+
+
+async def test_a_batch_goes_through_sqlalchemy_s_events(engine, sessions):
+    """So ``echo`` logs it and a test's injected store failure reaches it."""
+    faults = StoreFaults.attach(engine)
+    try:
+        rule = faults.fail(match=r"INSERT INTO channel_presence")
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with sessions() as session, session.begin():
+                await presence_batch(engine).execute(
+                    await session.connection(), [(GUILD, 1, ADA, T0)]
+                )
+        assert rule.hits == 1
+    finally:
+        faults.detach()
+
+
+async def test_a_batch_rejects_a_naive_time_as_sqlalchemy_does(engine, sessions):
+    async with sessions() as session, session.begin():
+        with pytest.raises(NaiveDatetimeError):
+            await presence_batch(engine).execute(
+                await session.connection(), [(GUILD, 1, ADA, T0.replace(tzinfo=None))]
+            )
+
+
+async def test_an_empty_batch_sends_nothing(engine, sessions):
+    faults = StoreFaults.attach(engine)
+    try:
+        rule = faults.fail(match=r"INSERT INTO channel_presence")
+        async with sessions() as session, session.begin():
+            assert await presence_batch(engine).execute(await session.connection(), []) == 0
+        assert rule.hits == 0
+    finally:
+        faults.detach()
+
+
+def test_a_batch_must_bind_the_columns_it_is_given_in_order(engine):
+    statement = insert_on(engine.dialect.name, ChannelPresence)
+    with pytest.raises(ValueError, match="binds"):
+        DriverBatch.compile(statement, tuple(reversed(PRESENCE)), engine.dialect)
