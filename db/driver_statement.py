@@ -115,8 +115,7 @@ class DriverBatch:
             raise ValueError(f"the statement binds {order}, not the columns {tuple(columns)}")
         table = statement.table
         processors = tuple(
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[union-attr]
-            for name in columns
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
         )
         return cls(compiled.string, tuple(columns), processors)
 
