@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -38,7 +38,7 @@ from bot.core.ladder import (
 from bot.errors import UserFacingError
 from bot.services.base import Service
 from bot.services.contributions import Contributions
-from db.engine import side_by_side
+from db.engine import reading, side_by_side
 from db.models import TierChange, TierState
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.ladder import (
@@ -407,7 +407,7 @@ class LadderService(Service):
                 swept = await self._sweep_numbers(repo)
             if few:
                 assert user_ids is not None
-                numbers, known, nominations = await self._read_few(session, user_ids)
+                numbers, known, nominations = await self._read_few(user_ids)
                 present = len(numbers.members)
             elif swept is not None:
                 numbers, known, present = swept
@@ -473,11 +473,18 @@ class LadderService(Service):
         return query
 
     async def _read_few(
-        self, session: AsyncSession, user_ids: Collection[int]
+        self, user_ids: Collection[int]
     ) -> tuple[_Numbers, dict[int, StateRow], dict[int, Collection[str]]]:
-        """What :meth:`_numbers`, the states and the nominations read, one statement a member."""
+        """What :meth:`_numbers`, the states and the nominations read, one statement a member,
+        on a connection with no transaction to roll back (:func:`db.engine.reading`)."""
+        async with reading(self.sessions) as connection:
+            return await self._read_each(connection, user_ids)
+
+    async def _read_each(
+        self, connection: AsyncConnection, user_ids: Collection[int]
+    ) -> tuple[_Numbers, dict[int, StateRow], dict[int, Collection[str]]]:
         now = self.clock.now()
-        query = self._member_query(session.get_bind().dialect)
+        query = self._member_query(connection.dialect)
         tz = self.settings.schedule.tz
         starts = {w: now - timedelta(days=w) for w in query.windows}
         first_days = {w: start.astimezone(tz).date() for w, start in starts.items()}
@@ -489,7 +496,7 @@ class LadderService(Service):
         nominations: dict[int, Collection[str]] = {}
         for uid in sorted(set(user_ids)):
             read = await query.read(
-                session, self.guild_id, uid, since=starts, first_days=first_days, totals=totals
+                connection, self.guild_id, uid, since=starts, first_days=first_days, totals=totals
             )
             if read is None:
                 continue

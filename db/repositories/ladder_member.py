@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Dialect, and_, bindparam, case, func, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from db.driver_statement import DriverStatement
@@ -168,7 +168,7 @@ class MemberQuery:
 
     async def read(
         self,
-        session: AsyncSession,
+        connection: AsyncConnection,
         guild_id: int,
         user_id: int,
         *,
@@ -180,9 +180,9 @@ class MemberQuery:
         params: dict[str, Any] = {"guild": guild_id, "user": user_id}
         params.update({f"since_{w}": since[w] for w in self.windows})
         params.update({f"day_{w}": first_days[w] for w in self.windows})
-        # One call into the driver, on the session's connection: the hand-offs of a read
-        # through SQLAlchemy's adapter cost more than this one-row read.
-        row = await self.statement.first(await session.connection(), params)
+        # One call into the driver: the hand-offs of a read through SQLAlchemy's adapter cost
+        # more than this one-row read.
+        row = await self.statement.first(connection, params)
         if row is None:
             return None
         joined_at, opt_out, state_user, *rest = row

@@ -6,7 +6,14 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import StatementError
 
-from db.engine import create_engine
+from db import migrate
+from db.engine import (
+    create_engine,
+    create_session_factory,
+    create_what_if_engine,
+    reading,
+    what_if,
+)
 from db.models import ActivityDay, Contribution, Member
 from db.repositories import (
     ActivityRepository,
@@ -291,3 +298,85 @@ async def test_each_database_gets_its_connection_settings(db_url):
             assert (await conn.execute(text("SHOW jit"))).scalar() == "on"
     finally:
         await own.dispose()
+
+
+async def driver_rollbacks(connection) -> list[None]:
+    """Every rollback the connection's aiosqlite connection is asked for from now on."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    calls: list[None] = []
+    rollback = driver.rollback
+
+    async def counted() -> None:
+        calls.append(None)
+        await rollback()
+
+    driver.rollback = counted
+    return calls
+
+
+async def test_a_sqlite_connection_that_began_nothing_goes_back_without_a_rollback(tmp_path):
+    """A rollback is a trip to aiosqlite's thread: after a read at the driver, nothing is open
+    and the pool's reset on return skips it."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    try:
+        async with engine.connect() as connection:
+            calls = await driver_rollbacks(connection)
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert await driver.execute_fetchall("SELECT 1") == [(1,)]
+        assert calls == []
+        async with engine.connect() as again:  # the same connection, LIFO
+            assert (await again.get_raw_connection()).driver_connection is driver
+    finally:
+        await engine.dispose()
+
+
+async def test_a_sqlite_connection_returned_with_a_transaction_open_is_rolled_back(tmp_path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        async with engine.connect() as connection:
+            calls = await driver_rollbacks(connection)
+            driver = (await connection.get_raw_connection()).driver_connection
+            await driver.execute("INSERT INTO t VALUES (1)")  # sqlite3 begins a transaction
+            assert driver.in_transaction
+        assert calls == [None]
+        async with engine.connect() as again:
+            driver = (await again.get_raw_connection()).driver_connection
+            assert not driver.in_transaction
+            assert await driver.execute_fetchall("SELECT count(*) FROM t") == [(0,)]
+    finally:
+        await engine.dispose()
+
+
+async def test_reading_begins_nothing_on_the_engine_and_reads_a_what_ifs_writes(db_url):
+    """Off the engine, a connection with no transaction to roll back; under a what-if, the
+    what-if's own connection, which sees its uncommitted writes."""
+    scratch = engine_for(db_url, factory=create_what_if_engine)
+    try:
+        await migrate.upgrade(scratch)
+        async with reading(create_session_factory(scratch)) as connection:
+            assert not connection.in_transaction()
+        async with what_if(scratch) as inside:
+            async with inside() as session, session.begin():
+                await MemberRepository(session, GUILD).seen(
+                    ALICE, display_name="alice", is_bot=False, now=T0
+                )
+            async with reading(inside) as connection:
+                assert connection is inside.kw["bind"]
+                found = await connection.scalar(
+                    select(func.count()).select_from(Member).where(Member.user_id == ALICE)
+                )
+                assert found == 1
+        async with scratch.connect() as connection:
+            assert await connection.scalar(select(func.count()).select_from(Member)) == 0
+    finally:
+        await scratch.dispose()
+
+
+async def test_reading_needs_an_engine_or_a_connection():
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    with pytest.raises(TypeError, match="expected an engine or a connection"):
+        async with reading(async_sessionmaker()):
+            pass
