@@ -397,42 +397,30 @@ class LadderService(Service):
     ) -> tuple[list[Planned], _Snapshot]:
         if not self.tiers:
             return [], _Snapshot({}, {}, {}, frozenset(), 0)
-        async with self.sessions() as session:
-            repo = LadderRepository(session, self.guild_id)
-            few = user_ids is not None and len(user_ids) <= ONE_BY_ONE
-            known: Mapping[int, StateRow] | None = None
-            nominations: Mapping[int, Collection[str]] = {}
-            swept = None
-            if user_ids is None and not everyone:
-                swept = await self._sweep_numbers(repo)
-            if few:
-                assert user_ids is not None
-                numbers, known, nominations = await self._read_few(user_ids)
-                present = len(numbers.members)
-            elif swept is not None:
-                numbers, known, present = swept
-            else:
-                numbers = await self._numbers(repo, user_ids)
-                present = len(numbers.members)
-            members = numbers.members
-            scope = None if user_ids is None and swept is None else list(members)
-            if scope == []:
-                return [], _Snapshot(members, {}, {}, frozenset(), present)
-            rows = known if known is not None else await repo.states(scope)
-            if not few:
-                needs_nomination = any(t.nomination_required for t in self.tiers)
-                nominations = await repo.approved_nominations(scope) if needs_nomination else {}
-            columns = self._columns(numbers.totals)
-            reach = {uid: self._reach(numbers, uid, columns) for uid in members}
-            candidates = [
-                uid
-                for uid in members
-                if everyone
-                or ((uid in rows or reach[uid]) and not self._settled(rows.get(uid), reach[uid]))
-            ]
-            seated = self._seated()
-            count_seats = bool(seated) and (everyone or self._seats_matter(rows, reach))
-            seats = await repo.seats_taken(seated) if count_seats else {}
+        rows: Mapping[int, StateRow]
+        nominations: Mapping[int, Collection[str]]
+        if user_ids is not None and len(user_ids) <= ONE_BY_ONE:
+            # After a contribution: no session at all unless a seat count is needed (opening
+            # and closing one cost a task and several turns of the event loop).
+            numbers, rows, nominations = await self._read_few(user_ids)
+            present = len(numbers.members)
+            scope: list[int] | None = list(numbers.members)
+        else:
+            numbers, rows, nominations, present, scope = await self._read_many(user_ids, everyone)
+        members = numbers.members
+        if scope == []:
+            return [], _Snapshot(members, {}, {}, frozenset(), present)
+        columns = self._columns(numbers.totals)
+        reach = {uid: self._reach(numbers, uid, columns) for uid in members}
+        candidates = [
+            uid
+            for uid in members
+            if everyone
+            or ((uid in rows or reach[uid]) and not self._settled(rows.get(uid), reach[uid]))
+        ]
+        seated = self._seated()
+        count_seats = bool(seated) and (everyone or self._seats_matter(rows, reach))
+        seats = await self._seats_taken(seated) if count_seats else {}
         states = {uid: _state_of(rows.get(uid), nominations.get(uid, ())) for uid in candidates}
         seen = {uid: rows.get(uid) for uid in candidates}
         stats = {uid: numbers.stats(uid) for uid in candidates}
@@ -457,6 +445,34 @@ class LadderService(Service):
             planned.append(Planned(uid, decision))
         nominated = frozenset(nominations)
         return planned, _Snapshot(members, states, seen, nominated, present)
+
+    async def _read_many(
+        self, user_ids: Collection[int] | None, everyone: bool
+    ) -> tuple[
+        _Numbers, Mapping[int, StateRow], Mapping[int, Collection[str]], int, list[int] | None
+    ]:
+        """The numbers, states and nominations of many members (all for None; for a sweep,
+        only those it could change), how many are present, and the scope read (None: all)."""
+        async with self.sessions() as session:
+            repo = LadderRepository(session, self.guild_id)
+            swept = None
+            if user_ids is None and not everyone:
+                swept = await self._sweep_numbers(repo)
+            if swept is not None:
+                numbers, rows, present = swept
+                scope: list[int] | None = list(numbers.members)
+            else:
+                numbers = await self._numbers(repo, user_ids)
+                present = len(numbers.members)
+                scope = None if user_ids is None else list(numbers.members)
+                rows = await repo.states(scope) if scope != [] else {}
+            needs_nomination = scope != [] and any(t.nomination_required for t in self.tiers)
+            nominations = await repo.approved_nominations(scope) if needs_nomination else {}
+        return numbers, rows, nominations, present, scope
+
+    async def _seats_taken(self, tier_keys: Collection[str]) -> dict[str, int]:
+        async with self.sessions() as session:
+            return await LadderRepository(session, self.guild_id).seats_taken(tier_keys)
 
     def _member_query(self, dialect: Dialect) -> MemberQuery:
         """The one-member read for these tiers (built once: only the binds change)."""
