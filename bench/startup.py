@@ -514,6 +514,19 @@ async def flywheel(info: dict[str, Any], args: argparse.Namespace) -> dict[str, 
         synced.set()
 
     bot.add_listener(on_flywheel_members_synced)
+
+    async def on_connect() -> None:
+        if "gateway connected" not in marks:
+            mark("gateway connected")
+
+    bot.add_listener(on_connect)
+
+    async def on_ready() -> None:
+        # What the bare client's whole start-up is: connected and every member chunked.
+        if "gateway ready (members chunked)" not in marks:
+            mark("gateway ready (members chunked)")
+
+    bot.add_listener(on_ready)
     runner = asyncio.create_task(bot.start(info["token"]))
     try:
         waits = {
