@@ -164,10 +164,8 @@ class ReviewDesk:
         self._claimed.add(claim)
         try:
             message = await channel.send(**kind.card(guild, decision))
-        except BaseException as exc:
+        except discord.HTTPException as exc:
             self._claimed.discard(claim)  # not sent: the next try (or start) posts it
-            if not isinstance(exc, discord.HTTPException):
-                raise
             log.error(
                 "could not post the review card of %s #%s in channels.review (#%s, %s): %s. Give "
                 "the bot View Channel, Send Messages and Embed Links there; waiting cards are "
@@ -179,6 +177,9 @@ class ReviewDesk:
                 exc,
             )
             return False
+        except BaseException:
+            self._claimed.discard(claim)  # cancelled or failed before it was sent
+            raise
         await kind.card_posted(state.record_id, channel.id, message.id)
         return True
 

@@ -121,19 +121,11 @@ class DriverBatch:
 
     def rows(self, values: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """``values`` (one sequence per row, in ``columns`` order) as the driver takes them."""
-        processed = [(i, p) for i, p in enumerate(self.processors) if p is not None]
-        if not processed:
-            return [tuple(row) for row in values]
-        if len(processed) == 1:
-            ((at, process),) = processed
-            return [(*row[:at], process(row[at]), *row[at + 1 :]) for row in values]
-        out = []
-        for row in values:
-            row = list(row)
-            for i, process in processed:
-                row[i] = process(row[i])
-            out.append(tuple(row))
-        return out
+        processors = self.processors
+        return [
+            tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True))
+            for row in values
+        ]
 
     async def execute(self, connection: AsyncConnection, values: Iterable[Sequence[Any]]) -> int:
         """Write ``values`` in one ``executemany`` on ``connection`` (in its transaction);

@@ -54,6 +54,8 @@ class PresenceRepository:
 
 
 _COLUMNS = ("guild_id", "channel_id", "user_id", "last_message_at")
+#: The upsert compiled for each dialect (by name) on first use.
+_UPSERTS: dict[str, DriverBatch] = {}
 
 
 def _upsert(dialect: Dialect) -> DriverBatch:
@@ -73,6 +75,3 @@ def _upsert(dialect: Dialect) -> DriverBatch:
         )
         batch = _UPSERTS[dialect.name] = DriverBatch.compile(upsert, _COLUMNS, dialect)
     return batch
-
-
-_UPSERTS: dict[str, DriverBatch] = {}

@@ -186,3 +186,8 @@ def test_a_batch_must_bind_the_columns_it_is_given_in_order(engine):
     statement = insert_on(engine.dialect.name, ChannelPresence)
     with pytest.raises(ValueError, match="binds"):
         DriverBatch.compile(statement, tuple(reversed(PRESENCE)), engine.dialect)
+
+
+def test_a_row_of_the_wrong_width_is_refused(engine):
+    with pytest.raises(ValueError):
+        presence_batch(engine).rows([(GUILD, 1, ADA)])
