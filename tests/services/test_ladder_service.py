@@ -722,7 +722,12 @@ async def test_the_sweep_skips_only_members_whose_decision_is_to_keep_them(
     clock.advance(timedelta(days=40))
     await service.set_tier(settled, "helper", reason="x", actor_id=7)
     for user in users[:-2]:
-        await give(service, user, "answer", rng.randrange(5), days_ago=rng.randrange(40))
+        for row in await give(
+            service, user, "answer", rng.randrange(5), days_ago=rng.randrange(40)
+        ):
+            if rng.random() < 0.2:  # a credit taken back
+                async with sessions() as session, session.begin():
+                    await service.contributions.reverse(session, row, actor_id=7, reason="no")
         await give(service, user, "content", rng.randrange(8), days_ago=rng.randrange(70))
         for row in await give(
             service, user, "content", rng.randrange(2), days_ago=rng.randrange(30), points=-15
@@ -860,3 +865,33 @@ async def test_members_are_split_into_parts_of_about_equal_size(sessions, clock)
         assert await repo.member_splits(2) == [LINUS]  # [ADA, GRACE], [LINUS, GONE, BOT]
         assert await repo.member_splits(4) == [GRACE, LINUS, GONE]
         assert await repo.member_splits(8) == [], "fewer members than parts: one part"
+
+
+async def test_a_credit_taken_back_does_not_make_the_sweep_read_a_member_in_full(sessions, clock):
+    """Taking back a credit only lowers a member's numbers: one whose credits alone meet no
+    tier stays out of the sweep's read. A penalty taken back can lift: she is read in full."""
+    config = minimal_config(guild_id=GUILD, tiers=TIERS, ladder={})
+    settings = parse_config(config, env={"DISCORD_TOKEN": "x"}).settings
+    service = LadderService(sessions, settings, clock, Contributions(settings, clock))
+    lowered, lifted = 3001, 3002
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        repo = MemberRepository(session, GUILD)
+        for user in (lowered, lifted):
+            await repo.seen(
+                user, display_name="m", is_bot=False, now=now, joined_at=now - timedelta(days=90)
+            )
+    [credit] = await give(service, lowered, "answer", days_ago=2)
+    await give(service, lifted, "answer", 2, days_ago=3)
+    [penalty] = await give(service, lifted, "content", days_ago=2, points=-15)
+    async with sessions() as session, session.begin():
+        for row in (credit, penalty):
+            await service.contributions.reverse(session, row, actor_id=7, reason="no")
+    for user in (lowered, lifted):
+        await active_on(sessions, user, weeks_back(clock, 3))
+
+    planned, snapshot = await service._plan(None)
+
+    assert lifted in snapshot.members, "a penalty taken back raises points: read in full"
+    assert lowered not in snapshot.members, "a credit taken back can't lift anyone"
+    assert [(p.user_id, p.decision.action) for p in planned] == [(lifted, "promote")]
