@@ -58,6 +58,17 @@ def required_intents() -> discord.Intents:
     return intents
 
 
+class _NotHandled:
+    """An event handler a base class defines, hidden: ``getattr`` fails, so discord.py's
+    dispatch starts no task for the event (its waiters and added listeners still run)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        raise AttributeError(self.name)
+
+
 class Flywheel(commands.Bot):
     """One Discord connection serving the :class:`~bot.community.Community` of each server."""
 
@@ -193,10 +204,15 @@ class Flywheel(commands.Bot):
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         """discord.py's dispatch, then the listeners of the community the event is about
-        (every community's for an event about no guild: a DM, the connection)."""
+        (every community's for an event about no guild: a DM, the connection).
+
+        A message first goes to the message hooks, right here (:meth:`_message`).
+        """
+        if event_name == "message":
+            self._message(args[0])
         super().dispatch(event_name, *args, **kwargs)
         if "on_" + event_name not in self.listened:
-            return  # messages, most of all: they go to the message hooks (``on_message``)
+            return  # messages, most of all: they went to the message hooks
         guild_id = guild_of(args)
         if guild_id is None:
             communities: Sequence[Community] = self.communities
@@ -241,13 +257,19 @@ class Flywheel(commands.Bot):
         """Run ``hook`` on graceful shutdown, before the connection and store close."""
         self._shutdown_hooks.append(hook)
 
-    async def on_message(self, message: discord.Message, /) -> None:
-        """The hot path: each community's message hooks, called synchronously.
+    #: No task per message: discord.py starts one for an ``on_message`` method (and
+    #: ``commands.Bot`` has one, to parse prefix commands, which Flywheel has none of).
+    on_message = _NotHandled()
 
-        A listener per feature would cost a task per message each, and hooks keep message
-        ingestion close to a bare client's speed. Hooks must not block; slow work goes
-        through ``spawn``. Every command is an application command: messages are never
-        parsed for a prefix.
+    def _message(self, message: discord.Message) -> None:
+        """The hot path: each community's message hooks, called as the message is parsed.
+
+        A listener per feature would cost a task per message each, and so would a single
+        ``on_message``: a task costs about as much as the hooks' own work (bench/ingest.py).
+        Hooks must not block; slow work goes through ``spawn``. A hook's error is logged and
+        stops neither the other hooks nor the gateway. Every command is an application
+        command: messages are never parsed for a prefix. ``wait_for("message")`` and
+        listeners added for ``on_message`` work as discord.py documents.
         """
         self._messages_seen.inc()
         guild = message.guild
