@@ -9,10 +9,13 @@ same ``--messages`` messages from random members in ``--channels`` chat channels
 as the emulator can (with the socket's back-pressure). Throughput is messages per second from
 the first message sent until the client has handled the last one:
 
-* bare: a ``discord.Client`` whose ``on_message`` only counts;
+* bare: a ``discord.Client`` whose ``on_message`` only counts (discord.py's default: a task
+  per message);
 * tracked: the real bot (every cog, default settings, a fresh store: a temporary SQLite file,
   or a fresh database on the server of ``--database``), counted by a message hook registered
   after the bot's own, so the last message has been through the activity cog when it is seen.
+  The bot runs its message hooks as the gateway event is parsed, with no task per message
+  (``Flywheel.dispatch``): that is the product's design, not a tuning the bare client lacks.
   The final flush of the activity buffer (rollups, presence and the day credits still waiting
   out the uncount window) is timed separately.
 
@@ -404,7 +407,7 @@ async def tracked_bot(info: dict[str, Any], emulator: EmulatorControl, args: Any
         ) as app:
             tally = Tally(set(info["chat"]))
             # A message hook, registered after the bot's own: it sees each message right after
-            # the activity hook, in the same single task per message the bare client runs.
+            # the activity hook, where the bot's hooks run (as the event is parsed, no task).
             app.bot.only.on_every_message(tally.count)
             await asyncio.sleep(SETTLE_SECONDS)  # start-up work (member sync) finishes first
             run = await measure("Flywheel (tracking)", emulator, tally, args)

@@ -206,10 +206,18 @@ class Flywheel(commands.Bot):
         """discord.py's dispatch, then the listeners of the community the event is about
         (every community's for an event about no guild: a DM, the connection).
 
-        A message first goes to the message hooks, right here (:meth:`_message`).
+        A message goes to the message hooks, right here (:meth:`_message`); discord.py's
+        dispatch (``wait_for`` waiters, added listeners) only if someone waits or listens: for
+        nearly every message, nobody does, and its two layers cost a tenth of a message.
         """
         if event_name == "message":
             self._message(args[0])
+            if not (
+                self._listeners.get("message")
+                or self.extra_events.get("on_message")
+                or "on_message" in self.listened
+            ):
+                return
         super().dispatch(event_name, *args, **kwargs)
         if "on_" + event_name not in self.listened:
             return  # messages, most of all: they went to the message hooks

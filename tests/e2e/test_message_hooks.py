@@ -53,3 +53,21 @@ async def test_a_failing_hook_is_logged_and_stops_neither_the_others_nor_the_gat
     failures = [r for r in caplog.records if "message hook" in r.getMessage()]
     assert len(failures) == 2
     assert failures[0].exc_info is not None and "cannot read one" in str(failures[0].exc_info[1])
+
+
+async def test_a_listener_added_for_on_message_still_hears_messages(
+    flywheel: App, emulator, community
+):
+    bot = flywheel.bot
+    heard = asyncio.get_running_loop().create_future()
+
+    async def on_message(message: discord.Message) -> None:
+        if not heard.done():
+            heard.set_result(message.content)
+
+    bot.add_listener(on_message)
+    try:
+        await emulator.post_message(community.channels["general"], community.members["ada"], "hi")
+        assert await asyncio.wait_for(heard, 10) == "hi"
+    finally:
+        bot.remove_listener(on_message)
