@@ -25,6 +25,7 @@ from bot.interaction_gate import InteractionGate
 from bot.metrics import Metrics
 from bot.outbox import Outbox
 from bot.review_card import ReviewDesk
+from bot.roster import sync_members
 from bot.scheduling import Schedule
 from bot.services.background import Background, finish_or_cancel
 from bot.services.container import CLOSE_GRACE_SECONDS, Services
@@ -346,6 +347,7 @@ class Flywheel(commands.Bot):
         # The start-up work that reads the guild (the member sync of 100,000 members, the
         # preflight) runs while the commands are synced: that waits on Discord, this mostly
         # on the store (bench/startup.py).
+        community.spawn(sync_members(community, guild), name="member-sync")
         community.dispatch("flywheel_ready", guild)
         if synced is not None:
             await synced
@@ -382,7 +384,12 @@ class Flywheel(commands.Bot):
             )
 
     async def _catch_up(self, community: Community) -> None:
-        """Posts a restart interrupted or missed; features that follow up listen for the end."""
+        """Posts a restart interrupted or missed; features that follow up listen for the end.
+
+        After the member sync: a post lists members, and one who left while the bot was away
+        must not be featured (or pinged) in it.
+        """
+        await community.members_synced.wait()
         await community.schedule.catch_up()
         community.dispatch("flywheel_caught_up")
 

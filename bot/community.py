@@ -71,6 +71,9 @@ class Community:
         self.reviews = ReviewDesk(settings, outbox)
         #: Set once this server's guild is known, its commands synced and preflight run.
         self.flywheel_ready = asyncio.Event()
+        #: Set once the start-up member sync has run (:func:`bot.roster.sync_members`):
+        #: slash commands wait for it, as what they read of who is here may be stale before.
+        self.members_synced = asyncio.Event()
         self.listeners: dict[str, list[Listener]] = {}
         self.message_hooks: list[MessageHook] = []
         self.cog_names: dict[str, str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -20,6 +21,13 @@ CogT = TypeVar("CogT", bound=commands.Cog)
 log = logging.getLogger(__name__)
 
 NONE = discord.AllowedMentions.none()
+
+#: How long a slash command waits for its server's start-up member sync (the interaction
+#: gate acknowledges for it meanwhile); 100,000 members take a few seconds.
+MEMBER_SYNC_WAIT_SECONDS = 30.0
+STARTING_UP = (
+    "Flywheel is still starting up: it is reading this server's member list. Try again in a minute."
+)
 
 
 def _user_message(error: app_commands.AppCommandError) -> str | None:
@@ -134,6 +142,29 @@ async def handled(interaction: discord.Interaction[Any], action: str) -> AsyncIt
 
 
 class FlywheelTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """A slash command waits for its server's start-up member sync.
+
+        Until it has run, the members table may miss who joined while the bot was away (on a
+        first start it holds no one): ``/nps send`` would survey nobody, without a word.
+        Autocomplete cannot wait (it has no deferral) and shows the table as it is.
+        """
+        if (
+            interaction.guild_id is None
+            or interaction.type is not discord.InteractionType.application_command
+        ):
+            return True
+        try:
+            synced = community_of(interaction).members_synced
+        except LookupError:
+            return True
+        try:
+            await asyncio.wait_for(synced.wait(), MEMBER_SYNC_WAIT_SECONDS)
+        except TimeoutError:
+            await send_ephemeral(interaction, STARTING_UP)
+            return False
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:

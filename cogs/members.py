@@ -1,41 +1,24 @@
-"""Members table glue: start-up sync, joins, leaves and name changes.
+"""Members table glue: joins, leaves and name changes (the start-up sync is
+:func:`bot.roster.sync_members`, a start-up step of the client).
 
-After the start-up sync it dispatches ``flywheel_members_synced(guild)``, and after recording
-a join or a leave ``flywheel_member_join(member, kind)`` and ``flywheel_member_leave(user_id)``,
-so features that read the table (referrals) run once it is up to date and learn whether a
+After recording a join or a leave it dispatches ``flywheel_member_join(member, kind)`` and
+``flywheel_member_leave(user_id)``, so features that read the table (referrals) learn whether a
 join was a first join or a rejoin.
 """
 
 from __future__ import annotations
 
-import logging
-
 import discord
 from discord.ext import commands
 
 from bot.community import Community
-from bot.services.members import MemberInfo
-
-log = logging.getLogger(__name__)
-
-
-def member_info(member: discord.Member) -> MemberInfo:
-    return MemberInfo(member.id, member.display_name, member.bot, member.joined_at)
+from bot.roster import member_info
 
 
 class Members(commands.Cog):
     def __init__(self, bot: Community) -> None:
         self.bot = bot
         self.service = bot.services.members
-
-    @commands.Cog.listener()
-    async def on_flywheel_ready(self, guild: discord.Guild) -> None:
-        if not guild.chunked:
-            # Marking absent members as left needs the full list, not a partial cache.
-            await guild.chunk()
-        result = await self.service.sync([member_info(m) for m in guild.members])
-        log.info("members: %d present, %d marked as left", result.present, result.marked_left)
-        self.bot.dispatch("flywheel_members_synced", guild)
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.emulated import running_bot
+from bot.services.members import MembersService
 from db.models import Member
 from db.repositories.members import MemberRepository
-from tests.e2e.util import eventually
+from tests.e2e.util import bot_posts, eventually, slash
 
 pytestmark = pytest.mark.e2e
 
@@ -104,3 +106,53 @@ async def test_members_who_left_while_the_bot_was_away_are_marked_left(
         await eventually(marked)
         ada = await member_row(app.bot, community.members["ada"])
         assert ada is not None and ada.left_at is None
+
+
+@pytest.fixture
+def held_sync(monkeypatch) -> asyncio.Event:
+    """The start-up member sync waits for the returned event (a big server's sync, or a slow
+    store), then runs as it would."""
+    release = asyncio.Event()
+    sync = MembersService.sync
+
+    async def held(self: MembersService, members: Any) -> Any:
+        await release.wait()
+        return await sync(self, members)
+
+    monkeypatch.setattr(MembersService, "sync", held)
+    return release
+
+
+async def test_a_command_during_the_start_up_member_sync_waits_for_it(
+    held_sync, bot_config, clock, emulator, community
+):
+    """Before the sync the table holds no one (a first start): /nps send would survey nobody."""
+    ada, morgan = community.members["ada"], community.moderators["morgan"]
+    async with running_bot(bot_config, clock=clock) as app:
+        promoted = await slash(
+            emulator, community, morgan, "tier set", member=ada, tier="champion", reason="helper"
+        )
+        deferred = await promoted.wait_response(timeout=5)
+        assert deferred["type"] == 5, "the interaction gate acknowledges while it waits"
+        assert await all_rows(app.bot) == {}, "the sync is still held"
+        held_sync.set()
+        answer = await promoted.wait_edit(timeout=10)
+        assert answer["content"].startswith("ada's tier is now Champion")
+        sent = await slash(emulator, community, morgan, "nps send")
+        survey = await sent.wait_response(timeout=5)
+        assert "by DM to 1 tier member(s)" in survey["data"]["content"]
+
+
+async def test_a_failed_start_up_member_sync_is_reported_and_commands_still_run(
+    monkeypatch, bot_config, clock, emulator, community
+):
+    async def broken(self: MembersService, members: Any) -> Any:
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(MembersService, "sync", broken)
+    async with running_bot(bot_config, clock=clock):
+        [alert] = await eventually(lambda: bot_posts(emulator, community.channels["mod-log"]))
+        reported = alert["content"]
+        assert "could not reconcile the member list at start-up (disk I/O error)" in reported
+        shown = await slash(emulator, community, community.members["ada"], "profile")
+        assert (await shown.wait_response(timeout=5))["type"] == 4

@@ -18,6 +18,7 @@ from bot.core.embeds import DESCRIPTION_MAX, EMBED_TOTAL_MAX, EMBEDS_PER_MESSAGE
 from bot.core.periods import next_occurrence
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
+from bot.services.members import MembersService
 from db.engine import create_session_factory
 from db.faults import StoreFaults
 from db.models import ContentSubmission, Member, NewsletterDelivery, ScheduledPost, TierState
@@ -180,6 +181,32 @@ async def test_missed_post_is_caught_up_once_marked_late(bot_config, emulator, c
     assert "posted late" in text_of(post)
     [record] = await _records(bot_config, clock, "weekly")
     assert record.delayed and record.state == "posted"
+
+
+async def test_a_caught_up_post_leaves_out_who_left_while_the_bot_was_away(
+    bot_config, emulator, community, clock, monkeypatch
+):
+    """The catch-up runs after the start-up member sync, so the table knows who left, however
+    long the sync takes (100,000 members, a busy store)."""
+    ada, grace = community.members["ada"], community.members["grace"]
+    async with running_bot(bot_config, clock=clock) as app:
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
+        await credit(app.bot, ada, "answer", 3)
+        await credit(app.bot, grace, "answer", 2)
+    to_next_weekly(app.bot, after=timedelta(days=1))
+    await emulator.member_leave(community.guild_id, ada)
+    sync = MembersService.sync
+
+    async def slow(self: MembersService, members: Any) -> Any:
+        await asyncio.sleep(0.5)
+        return await sync(self, members)
+
+    monkeypatch.setattr(MembersService, "sync", slow)
+    async with running_bot(bot_config, clock=clock) as app:
+        await asyncio.wait_for(app.bot.schedule.caught_up.wait(), timeout=10)
+    [post] = weekly_posts(emulator, community)
+    assert f"<@{grace}>" in text_of(post)
+    assert f"<@{ada}>" not in text_of(post)
 
 
 async def _records(config: Any, clock: Any, kind: str) -> list[ScheduledPost]:
