@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -297,8 +297,7 @@ class LadderService(Service):
         if not all(minimums):
             return None
         rows = await repo.states(None)
-        totals = await self._reaching(repo, starts, kinds, minimums)
-        reversals = await repo.reversals(starts, kinds)
+        totals, reversals = await self._reaching(repo, starts, kinds, minimums)
         totals.add([row for row in reversals if row[0] in totals.rows], reversal=True)
         # Taking back a credit only lowers numbers; taking back a penalty raises points.
         # Members with such a reversal are read in full, like the holders of a state.
@@ -532,12 +531,19 @@ class LadderService(Service):
         starts: Mapping[int, datetime],
         kinds: Mapping[int, Collection[str]],
         minimums: Sequence[Sequence[tuple[int, int]]],
-    ) -> Totals:
-        """:meth:`LadderRepository.totals_reaching`, the guild cut into one part per reader
-        read side by side: the ``GROUP BY`` over every ledger row of the windows is most of a
-        sweep, and the database runs each part on a CPU of its own."""
+    ) -> tuple[Totals, list[Any]]:
+        """:meth:`LadderRepository.totals_reaching` and the guild's reversals.
+
+        The guild is cut into one part per reader, read side by side: the ``GROUP BY`` over
+        every ledger row of the windows is most of a sweep, and the database runs each part
+        on a CPU of its own. The reversals, which depend on none of it, are read meanwhile
+        on ``repo``'s own connection.
+        """
         if self._readers < 2:
-            return await repo.totals_reaching(starts, kinds, minimums)
+            return (
+                await repo.totals_reaching(starts, kinds, minimums),
+                await repo.reversals(starts, kinds),
+            )
         splits = await repo.member_splits(self._readers)
         bounds = list(zip([None, *splits], [*splits, None], strict=True))
 
@@ -546,10 +552,12 @@ class LadderService(Service):
                 part = LadderRepository(session, self.guild_id)
                 return await part.totals_reaching(starts, kinds, minimums, users)
 
+        parts = asyncio.gather(*(part(users) for users in bounds))
+        reads, reversals = await asyncio.gather(parts, repo.reversals(starts, kinds))
         totals = Totals(tuple(starts), counted_kinds(kinds))
-        for read in await asyncio.gather(*(part(users) for users in bounds)):
+        for read in reads:
             totals.rows.update(read.rows)
-        return totals
+        return totals, reversals
 
     def _columns(self, totals: Totals) -> list[_Minimums]:
         """Each tier's minimums against a member's totals row: the row positions of its
