@@ -134,6 +134,13 @@ def side_by_side(sessions: async_sessionmaker[AsyncSession]) -> bool:
     return not isinstance(bind.sync_engine.pool, StaticPool | SingletonThreadPool)
 
 
+def dialect_of(sessions: async_sessionmaker[AsyncSession]) -> str | None:
+    """The dialect name (``sqlite``, ``postgresql``) of the store ``sessions`` open, if bound."""
+    bind = sessions.kw.get("bind")
+    dialect = getattr(bind, "dialect", None)
+    return None if dialect is None else str(dialect.name)
+
+
 def create_what_if_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """An engine for :func:`what_if`: on SQLite, transactions begin when asked, not lazily.
 

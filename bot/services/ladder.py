@@ -38,7 +38,7 @@ from bot.core.ladder import (
 from bot.errors import UserFacingError
 from bot.services.base import Service
 from bot.services.contributions import Contributions
-from db.engine import reading, side_by_side
+from db.engine import dialect_of, reading, side_by_side
 from db.models import TierChange, TierState
 from db.repositories.guild_settings import GuildSettingsRepository
 from db.repositories.ladder import (
@@ -221,6 +221,10 @@ class LadderService(Service):
         self._member_queries: dict[str, MemberQuery] = {}
         #: Sessions a sweep reads with side by side (one per CPU, at most READERS).
         self._readers = min(os.cpu_count() or 1, READERS) if side_by_side(sessions) else 1
+        #: Sessions a sweep writes its batches with side by side: SQLite has one writer at a
+        #: time (a second would wait on the lock, or fail to upgrade its read), PostgreSQL
+        #: locks only the rows a batch writes.
+        self._writers = self._readers if dialect_of(sessions) == "postgresql" else 1
         #: Decisions and moderator actions are serialised: the composition root builds one
         #: ladder service per store, which every feature shares.
         self._lock = asyncio.Lock()
@@ -655,15 +659,18 @@ class LadderService(Service):
         """
         now = self.clock.now()
         todo = [p for p in planned if _writes(p, snapshot)]
-        changes: list[Change] = []
-        for start in range(0, len(todo), APPLY_BATCH):
-            batch = todo[start : start + APPLY_BATCH]
-            async with self.sessions() as session, session.begin():
+        writers = asyncio.Semaphore(self._writers)
+
+        async def apply(batch: Sequence[Planned]) -> list[Change]:
+            async with writers, self.sessions() as session, session.begin():
                 ladder = LadderRepository(session, self.guild_id)
                 current = await ladder.states([p.user_id for p in batch], lock=True)
                 fresh = [p for p in batch if current.get(p.user_id) == snapshot.rows[p.user_id]]
-                changes += await self._write(ladder, fresh, snapshot, now)
-        return changes
+                return await self._write(ladder, fresh, snapshot, now)
+
+        batches = [todo[start : start + APPLY_BATCH] for start in range(0, len(todo), APPLY_BATCH)]
+        written = await asyncio.gather(*(apply(batch) for batch in batches))
+        return [change for changes in written for change in changes]
 
     async def _write(
         self,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.config import Settings, parse_config
 from bot.errors import UserFacingError
+from bot.services import ladder as ladder_service
 from bot.services.contributions import Contributions
 from bot.services.ladder import LadderService
 from bot.services.retry import RetryPolicy
@@ -895,3 +896,52 @@ async def test_a_credit_taken_back_does_not_make_the_sweep_read_a_member_in_full
     assert lifted in snapshot.members, "a penalty taken back raises points: read in full"
     assert lowered not in snapshot.members, "a credit taken back can't lift anyone"
     assert [(p.user_id, p.decision.action) for p in planned] == [(lifted, "promote")]
+
+
+async def test_a_sweep_writes_its_batches_side_by_side_on_postgresql_only(
+    sessions, settings, clock, monkeypatch
+):
+    """PostgreSQL locks only the rows a batch writes: the batches go side by side. SQLite has
+    one writer: one batch at a time. Either way every promotion is written once."""
+    monkeypatch.setattr(ladder_service, "APPLY_BATCH", 2)
+    service = LadderService(sessions, settings, clock, Contributions(settings, clock))
+    postgresql = sessions.kw["bind"].dialect.name == "postgresql"
+    assert service._writers == (service._readers if postgresql else 1)
+    users = list(range(4001, 4008))
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        repo = MemberRepository(session, GUILD)
+        for user in users:
+            await repo.seen(
+                user, display_name="m", is_bot=False, now=now, joined_at=now - timedelta(days=90)
+            )
+    for user in users:
+        await helper_material(service, sessions, clock, user)
+    running = most = 0
+    write = service._write
+
+    async def counted(*args: Any) -> Any:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await asyncio.sleep(0.05)  # long enough for a second batch to start beside it
+            return await write(*args)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(service, "_write", counted)
+    report = await service.sweep()
+    assert [(c.user_id, c.action, c.to_tier) for c in report.changes] == [
+        (user, "promote", "helper") for user in users
+    ]
+    assert most == service._writers
+    async with sessions() as session:
+        audit = await session.scalars(
+            select(TierChange.user_id).where(TierChange.guild_id == GUILD)
+        )
+        assert sorted(audit) == users
+        states = await session.scalars(
+            select(TierState.user_id).where(TierState.tier_key == "helper")
+        )
+        assert sorted(states) == users
