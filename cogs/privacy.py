@@ -238,8 +238,9 @@ class Privacy(commands.Cog):
 
     # ------------------------------------------------------------------ retention
     @commands.Cog.listener()
-    async def on_flywheel_ready(self, guild: discord.Guild) -> None:
-        """A purge missed while the bot was down runs at start-up."""
+    async def on_flywheel_members_synced(self, guild: discord.Guild) -> None:
+        """A purge missed while the bot was down runs at start-up, once the members table
+        knows who left and who came back meanwhile (a member back is not purged)."""
         await self.run_retention()
 
     async def run_retention(self) -> int:

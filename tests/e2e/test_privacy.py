@@ -7,6 +7,7 @@ leaderboard must come out of it identical.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
@@ -21,6 +22,7 @@ from bot.client import all_extensions
 from bot.config import parse_config
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
+from bot.services.members import MembersService
 from db.models import Member, Thanks
 from db.repositories.privacy import FORMER_MEMBER, MEMBER_COLUMNS, table
 from db.repositories.stats import StatsRepository
@@ -366,3 +368,49 @@ async def test_delete_leaves_nothing_in_the_database_that_names_the_member(
     for trace in (str(zelda), "zeldaquist", "Zelda Quintessa", "Zelda", "Quintessa"):
         assert trace.encode() not in stored, trace
         assert trace.casefold().encode() not in stored.lower(), trace
+
+
+async def test_a_member_back_while_the_bot_was_away_keeps_their_data_at_start_up(
+    emulator, community, database_url, clock, monkeypatch
+):
+    """The purge missed while the bot was down runs after the start-up member sync, however
+    long the sync takes: the table then knows who came back, and their data stays."""
+    data = community_config(
+        community, emulator, database_url=database_url, privacy={"retention_days": 30}
+    )
+    config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
+    ada = community.members["ada"]
+    async with running_bot(config, clock=clock, extensions=all_extensions()) as app:
+        await busy_member(app, emulator, community)
+        await emulator.member_leave(community.guild_id, ada)
+        await eventually(lambda: member_left(app.bot, ada))
+        await privacy(app)._flush_activity()
+        kept = await rows_naming(app.bot, ada)
+    clock.advance(timedelta(days=31))
+    guild = emulator.world.guilds[community.guild_id]
+    emulator.ops.member_join(guild, emulator.world.users[ada])  # back, with no bot listening
+    sync = MembersService.sync
+
+    async def slow(self: MembersService, members: Any) -> Any:
+        await asyncio.sleep(0.5)
+        return await sync(self, members)
+
+    monkeypatch.setattr(MembersService, "sync", slow)
+    async with running_bot(config, clock=clock, extensions=all_extensions()) as app:
+        await eventually(lambda: back(app.bot, ada))
+        await settled(emulator, app.bot)
+        assert set(await rows_naming(app.bot, ada)) == set(kept)
+    notes = [p["content"] for p in bot_posts(emulator, community.channels["mod-log"])]
+    assert not [n for n in notes if n.startswith("Retention:")]
+
+
+async def member_left(bot: Any, user_id: int) -> bool:
+    async with bot.services.sessions() as session:
+        row = await session.get(Member, (bot.guild_id, user_id), populate_existing=True)
+        return row is not None and row.left_at is not None
+
+
+async def back(bot: Any, user_id: int) -> bool:
+    async with bot.services.sessions() as session:
+        row = await session.get(Member, (bot.guild_id, user_id), populate_existing=True)
+        return row is not None and row.left_at is None and row.display_name == "ada"
