@@ -39,6 +39,7 @@ from bot.core.activity import ActivityCounter
 from bot.core.backfill import Reply, accepted_answer, snowflake_at, summary_text
 from bot.services.activity import ActivityService, activity_rules
 from bot.services.answers import AnswersService, HelpThread, MarkRequest, solved_tag
+from bot.services.background import together
 from bot.services.effects import DiscordEffects
 from bot.services.ladder_automation import LadderAutomation
 from db.models import BackfillChannel, BackfillRun
@@ -628,11 +629,4 @@ async def _each(
         while queue:
             await work(queue.pop())
 
-    tasks = [asyncio.create_task(reader()) for _ in range(max(1, min(readers, len(items))))]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:  # the first failure (or a cancellation) stops every reader
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await together([reader() for _ in range(max(1, min(readers, len(items))))])

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Collection
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Background:
@@ -50,3 +52,20 @@ async def finish_or_cancel(tasks: Collection[asyncio.Task[Any]], grace: float) -
         task.cancel()
     if late:
         await asyncio.wait(late, timeout=grace)
+
+
+async def together(work: Collection[Awaitable[T]]) -> list[T]:
+    """Run ``work`` side by side; their results in order.
+
+    Unlike a bare ``asyncio.gather``, the first failure (or a cancellation) cancels the rest
+    and waits for them to unwind before it is raised: none is left running, on a session or a
+    channel its caller has given up on.
+    """
+    tasks = [asyncio.ensure_future(each) for each in work]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -36,6 +36,7 @@ from bot.core.ladder import (
     required_windows,
 )
 from bot.errors import UserFacingError
+from bot.services.background import together
 from bot.services.base import Service
 from bot.services.contributions import Contributions
 from db.engine import dialect_of, reading, side_by_side
@@ -315,9 +316,7 @@ class LadderService(Service):
         # Their weeks and givers, read through the per-member indexes, side by side too.
         size = -(-len(candidates) // self._readers)
         parts = [candidates[i : i + size] for i in range(0, len(candidates), size or 1)]
-        for members, weeks, givers in await asyncio.gather(
-            *(self._candidates(now, ids) for ids in parts)
-        ):
+        for members, weeks, givers in await together([self._candidates(now, ids) for ids in parts]):
             numbers.members.update(members)
             numbers.weeks.update(weeks)
             numbers.givers.update(givers)
@@ -556,8 +555,8 @@ class LadderService(Service):
                 part = LadderRepository(session, self.guild_id)
                 return await part.totals_reaching(starts, kinds, minimums, users)
 
-        parts = asyncio.gather(*(part(users) for users in bounds))
-        reads, reversals = await asyncio.gather(parts, repo.reversals(starts, kinds))
+        parts: list[Awaitable[Any]] = [part(users) for users in bounds]
+        *reads, reversals = await together([*parts, repo.reversals(starts, kinds)])
         totals = Totals(tuple(starts), counted_kinds(kinds))
         for read in reads:
             totals.rows.update(read.rows)
@@ -669,7 +668,7 @@ class LadderService(Service):
                 return await self._write(ladder, fresh, snapshot, now)
 
         batches = [todo[start : start + APPLY_BATCH] for start in range(0, len(todo), APPLY_BATCH)]
-        written = await asyncio.gather(*(apply(batch) for batch in batches))
+        written = await together([apply(batch) for batch in batches])
         return [change for changes in written for change in changes]
 
     async def _write(

@@ -917,15 +917,21 @@ async def test_a_sweep_writes_its_batches_side_by_side_on_postgresql_only(
             )
     for user in users:
         await helper_material(service, sessions, clock, user)
-    running = most = 0
+    running = most = started = 0
+    batches = -(-len(users) // 2)
+    together = asyncio.Event()
     write = service._write
 
     async def counted(*args: Any) -> Any:
-        nonlocal running, most
+        """A batch's write waits until as many batches write as may (or all have started)."""
+        nonlocal running, most, started
         running += 1
+        started += 1
         most = max(most, running)
+        if running >= service._writers or started == batches:
+            together.set()
         try:
-            await asyncio.sleep(0.05)  # long enough for a second batch to start beside it
+            await asyncio.wait_for(together.wait(), 10)
             return await write(*args)
         finally:
             running -= 1
