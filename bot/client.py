@@ -335,6 +335,7 @@ class Flywheel(commands.Bot):
         guild = self.get_guild(community.guild_id)
         if guild is None:
             community.services.activity.release()  # no history to catch up from
+            community.members_synced.set()  # no member list to wait for
             log.error(
                 "the bot is not in the configured guild %s (discord.guild_id); invite it with "
                 "the OAuth2 URL from the README, or fix the id",

@@ -158,6 +158,8 @@ class FlywheelTree(app_commands.CommandTree):
             synced = community_of(interaction).members_synced
         except LookupError:
             return True
+        if synced.is_set():
+            return True
         try:
             await asyncio.wait_for(synced.wait(), MEMBER_SYNC_WAIT_SECONDS)
         except TimeoutError:

@@ -25,6 +25,7 @@ from db.engine import (
     create_engine,
     create_session_factory,
     create_what_if_engine,
+    dialect_of,
     side_by_side,
     what_if,
 )
@@ -905,7 +906,7 @@ async def test_a_sweep_writes_its_batches_side_by_side_on_postgresql_only(
     one writer: one batch at a time. Either way every promotion is written once."""
     monkeypatch.setattr(ladder_service, "APPLY_BATCH", 2)
     service = LadderService(sessions, settings, clock, Contributions(settings, clock))
-    postgresql = sessions.kw["bind"].dialect.name == "postgresql"
+    postgresql = dialect_of(sessions) == "postgresql"
     assert service._writers == (service._readers if postgresql else 1)
     users = list(range(4001, 4008))
     now = clock.now()
