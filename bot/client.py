@@ -110,6 +110,8 @@ class Flywheel(commands.Bot):
             community.attach(self)
         #: Process-wide background work (interaction acknowledgements); each server has its own.
         self.background = Background()
+        #: Cleared when close() closes the services: an event after that has nothing to run on.
+        self._taking_events = True
         #: Every interaction passes it first: replays are dropped, slow handlers deferred for.
         self.interaction_gate = InteractionGate(
             lambda work: self.spawn(work, name="interaction-ack"),
@@ -210,7 +212,14 @@ class Flywheel(commands.Bot):
         A message goes to the message hooks, right here (:meth:`_message`); discord.py's
         dispatch (``wait_for`` waiters, added listeners) only if someone waits or listens: for
         nearly every message nobody does, and its two layers cost about 5% of handling one.
+
+        Once :meth:`close` has closed the services an event is dropped: discord.py's connect
+        loop still reports a reconnect it began before ``close()`` and that fails after it,
+        when the client has no event loop left to run a listener on.
         """
+        if not self._taking_events:
+            log.debug("dropped %s: the bot is closing", event_name)
+            return
         if event_name == "message":
             self._message(args[0])
             if not (
@@ -234,6 +243,9 @@ class Flywheel(commands.Bot):
         self, community: Community, event_name: str, /, *args: Any, **kwargs: Any
     ) -> None:
         """Dispatch an event of one community's own (``flywheel_caught_up``…)."""
+        if not self._taking_events:
+            log.debug("dropped %s: the bot is closing", event_name)
+            return
         super().dispatch(event_name, *args, **kwargs)
         self._to_listeners((community,), event_name, args, kwargs)
 
@@ -424,6 +436,7 @@ class Flywheel(commands.Bot):
                 log.exception("shutdown hook %r failed", hook)
         self._shutdown_hooks.clear()
         await self.background.finish(CLOSE_GRACE_SECONDS)
+        self._taking_events = False
         for community in self.communities:
             await community.services.close()
             community.schedule.stop()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import discord
 import pytest
+from discord.gateway import DiscordWebSocket
 
 from bot.client import all_extensions
 from bot.demo.community import EMULATOR_TOKEN, community_config
@@ -201,3 +202,26 @@ async def test_run_subprocess_shuts_down_cleanly_on_sigterm(emulator, community,
     assert process.returncode == 0, stderr
     assert "shut down cleanly" in stderr
     assert EMULATOR_TOKEN not in stderr
+
+
+async def test_a_bot_stopped_while_it_reconnects_stops_cleanly(
+    emulator, community, bot_config, clock, monkeypatch
+):
+    """A reconnect discord.py began before ``close()`` and that fails after it makes its
+    connect loop dispatch ``disconnect`` on a client with no event loop left: the event is
+    dropped, not raised out of ``bot.start()`` (the chaos suite hit this once)."""
+    reconnecting, fail = asyncio.Event(), asyncio.Event()
+
+    async def reconnect_that_fails_late(*args: object, **kwargs: object) -> None:
+        reconnecting.set()
+        await fail.wait()
+        raise OSError("connection lost while reconnecting")
+
+    async with running_bot(bot_config, clock=clock) as app:
+        monkeypatch.setattr(DiscordWebSocket, "from_client", reconnect_that_fails_late)
+        emulator.drop_gateway()
+        await asyncio.wait_for(reconnecting.wait(), timeout=10)
+        await app.close()
+        fail.set()
+    # running_bot has awaited bot.start(): it ended without an error.
+    assert app.bot.is_closed()
