@@ -428,6 +428,8 @@ class Flywheel(commands.Bot):
     async def close(self) -> None:
         if self._startup is not None and not self._startup.done():
             self._startup.cancel()
+        for community in self.communities:
+            community.schedule.pause()
         await self._finish_in_flight_work()
         for hook in reversed(self._shutdown_hooks):
             try:

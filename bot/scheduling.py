@@ -123,6 +123,12 @@ class Schedule:
     def start(self) -> None:
         self.scheduler.start()
 
+    def pause(self) -> None:
+        """No more wake-ups: shutting down, work already running is finished (or cancelled)
+        as tracked background work before the store closes."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -151,15 +157,24 @@ class Schedule:
 
     def _job(self, key: str, func: Any, trigger: Any, grace: int, *args: Any) -> None:
         self.scheduler.add_job(
-            func,
+            self._tracked,
             trigger,
-            args=list(args),
+            args=[key, func, *args],
             id=key,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=grace,
         )
+
+    async def _tracked(self, key: str, func: Any, *args: Any) -> None:
+        """Run a wake-up's work as tracked background work, and wait for it.
+
+        APScheduler's shutdown cancels the jobs it runs without waiting for them: a post cut
+        off mid-way, on a store closing under it. Tracked, shutdown lets it finish first (and
+        the error, if any, is logged once, by the background).
+        """
+        await asyncio.wait({self.background.spawn(func(*args), name=f"schedule: {key}")})
 
     # ------------------------------------------------------------------ once per period
     async def run_due(self, kind: str) -> None:

@@ -8,15 +8,19 @@ import re
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import discord
 import pytest
 from discord.gateway import DiscordWebSocket
+from sqlalchemy import func, select
 
 from bot.client import all_extensions
 from bot.demo.community import EMULATOR_TOKEN, community_config
 from bot.emulated import running_bot
+from bot.scheduling import Recurring
+from db.models import Member
 from tests.e2e.conftest import PROBE_EXTENSION
 from tests.e2e.util import bot_posts, command_syncs, eventually, settled
 from tests.helpers import write_config
@@ -225,3 +229,37 @@ async def test_a_bot_stopped_while_it_reconnects_stops_cleanly(
         fail.set()
     # running_bot has awaited bot.start(): it ended without an error.
     assert app.bot.is_closed()
+
+
+async def test_scheduled_work_running_at_shutdown_finishes_before_the_store_closes(
+    emulator, community, bot_config, clock
+):
+    """APScheduler's shutdown cancels the jobs it runs without waiting: a post cut off mid-way.
+    The bot stops new wake-ups, lets running work finish, then closes the store."""
+    started, go_on = asyncio.Event(), asyncio.Event()
+    finished: list[int] = []
+
+    async with running_bot(bot_config, clock=clock) as app:
+        bot = app.bot
+        schedule = bot.communities[0].schedule
+
+        async def members_stored() -> int:
+            async with bot.services.sessions() as session:
+                return int(await session.scalar(select(func.count(Member.user_id))))
+
+        async def post() -> None:
+            started.set()
+            await go_on.wait()
+            finished.append(await members_stored())  # the store is still open
+
+        await bot.communities[0].members_synced.wait()
+        stored = await members_stored()
+        schedule.add(Recurring(key="slow-post", run=post, every=timedelta(hours=1)))
+        schedule.scheduler.modify_job("slow-post", next_run_time=datetime.now(UTC))
+        await asyncio.wait_for(started.wait(), timeout=10)
+        closing = asyncio.create_task(app.close())
+        await asyncio.sleep(0.3)  # shutdown is under way, the work still running
+        assert not closing.done()
+        go_on.set()
+        await closing
+    assert finished == [stored]
