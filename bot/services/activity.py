@@ -297,7 +297,11 @@ class ActivityService:
     # --- writing -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the periodic flusher (idempotent)."""
+        """Compile the flush's batch writes, start the periodic flusher (idempotent)."""
+        dialect = getattr(self.sessions.kw.get("bind"), "dialect", None)
+        if dialect is not None:
+            ActivityRepository.prepare(dialect)
+            PresenceRepository.prepare(dialect)
         if self._flusher is None or self._flusher.done():
             self._stopping.clear()
             self._flusher = asyncio.create_task(self._run(), name="activity-flusher")

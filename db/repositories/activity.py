@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Dialect, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.driver_statement import DriverBatch
 from db.models import ActivityDay
-from db.upsert import insert_for
+from db.upsert import insert_on
 
 
 class ActivityRepository:
@@ -18,24 +19,22 @@ class ActivityRepository:
         self.guild_id = guild_id
 
     async def add_messages(self, counts: Mapping[tuple[int, date], int]) -> None:
-        """Add ``counts[(user_id, day)]`` qualifying messages in one batched upsert."""
-        rows = [
-            {"guild_id": self.guild_id, "user_id": user_id, "day": day, "messages": n}
-            for (user_id, day), n in counts.items()
-            if n > 0
-        ]
+        """Add ``counts[(user_id, day)]`` qualifying messages in one batched upsert.
+
+        As plain tuples, many rows a statement (:class:`~db.driver_statement.DriverBatch`):
+        the flush shares the event loop's process with ingestion, and on SQLite each row
+        handed over singly (``executemany``, or a ``RETURNING`` row) waits for a busy loop.
+        """
+        rows = [(self.guild_id, user_id, day, n) for (user_id, day), n in counts.items() if n > 0]
         if not rows:
             return
-        stmt = insert_for(self.session, ActivityDay)
-        # RETURNING makes SQLAlchemy send multi-row INSERTs ("insertmanyvalues") instead of
-        # one statement per row: the flush shares the event loop's process with ingestion.
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["guild_id", "user_id", "day"],
-                set_={"messages": ActivityDay.messages + stmt.excluded.messages},
-            ).returning(ActivityDay.user_id),
-            rows,
-        )
+        connection = await self.session.connection()
+        await _add_messages(connection.dialect).execute(connection, rows)
+
+    @staticmethod
+    def prepare(dialect: Dialect) -> None:
+        """Compile the rollup upsert for ``dialect`` now (see :meth:`DriverBatch.prepare`)."""
+        _add_messages(dialect).prepare()
 
     async def last_day(self) -> date | None:
         """The latest day with a counted message stored: where a catch-up from history starts."""
@@ -90,3 +89,21 @@ class ActivityRepository:
             .order_by(ActivityDay.day)
         )
         return list(rows)
+
+
+_COLUMNS = ("guild_id", "user_id", "day", "messages")
+#: The rollup upsert compiled for each dialect (by name) on first use.
+_UPSERTS: dict[str, DriverBatch] = {}
+
+
+def _add_messages(dialect: Dialect) -> DriverBatch:
+    """The rollup upsert, compiled once per dialect: a member-day's count grows."""
+    batch = _UPSERTS.get(dialect.name)
+    if batch is None:
+        stmt = insert_on(dialect.name, ActivityDay)
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["guild_id", "user_id", "day"],
+            set_={"messages": ActivityDay.messages + stmt.excluded.messages},
+        )
+        batch = _UPSERTS[dialect.name] = DriverBatch.compile(upsert, _COLUMNS, dialect)
+    return batch

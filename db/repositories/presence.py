@@ -26,9 +26,9 @@ class PresenceRepository:
 
         Batches can arrive out of order (a failed flush is retried after a newer one), so the
         stored time is the later of the two rather than the last written. A busy server
-        writes tens of thousands of rows at a time: they go as one ``executemany`` of plain
-        tuples (:class:`~db.driver_statement.DriverBatch`), not through SQLAlchemy's
-        per-row parameters.
+        writes tens of thousands of rows at a time: they go as plain tuples, 512 rows a
+        statement (:class:`~db.driver_statement.DriverBatch`), not through SQLAlchemy's
+        per-row parameters nor one statement a row.
         """
         if not latest:
             return
@@ -38,6 +38,11 @@ class PresenceRepository:
             connection,
             ((guild_id, channel, user, at) for (channel, user), at in latest.items()),
         )
+
+    @staticmethod
+    def prepare(dialect: Dialect) -> None:
+        """Compile the presence upsert for ``dialect`` now (see :meth:`DriverBatch.prepare`)."""
+        _upsert(dialect).prepare()
 
     async def last_post(self, channel_ids: Collection[int], user_id: int) -> datetime | None:
         """The member's latest post in any of ``channel_ids``; None if never seen there."""

@@ -3,13 +3,14 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, case, func, insert, select, text, update
+from sqlalchemy import bindparam, case, event, func, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from db.driver_statement import DriverBatch, DriverStatement
 from db.faults import StoreFaults
 from db.models import ChannelPresence, Member
 from db.repositories.members import MemberRepository
+from db.repositories.presence import PresenceRepository
 from db.types import NaiveDatetimeError
 from db.upsert import insert_on
 
@@ -84,7 +85,7 @@ def test_parameters_rendered_at_execution_are_refused(engine):
         DriverStatement.compile(statement, engine.dialect)
 
 
-# --- DriverBatch: many rows in one executemany ----------------------------------------------
+# --- DriverBatch: many rows, many a statement -------------------------------------------------
 
 PRESENCE = ("guild_id", "channel_id", "user_id", "last_message_at")
 #: Times with and without microseconds, at the epoch's edge of a second, in another zone.
@@ -191,3 +192,48 @@ def test_a_batch_must_bind_the_columns_it_is_given_in_order(engine):
 def test_a_row_of_the_wrong_width_is_refused(engine):
     with pytest.raises(ValueError):
         presence_batch(engine).rows([(GUILD, 1, ADA)])
+
+
+async def test_a_long_batch_goes_as_few_multi_row_statements_and_stores_every_row(engine, sessions):
+    """587 rows: one statement of 512, one of 64, one of 8 and three of one; not 587
+    (on SQLite each statement's step, and so each row of an ``executemany``, waits for a busy
+    event loop to hand back the interpreter lock)."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith("INSERT INTO channel_presence"):
+            statements.append(statement)
+            assert not executemany
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        rows = [(GUILD, channel, ADA, T0 + timedelta(seconds=channel)) for channel in range(587)]
+        async with sessions() as session, session.begin():
+            connection = await session.connection()
+            assert await presence_batch(engine).execute(connection, rows) == 587
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert [statement.count("), (") + 1 for statement in statements] == [512, 64, 8, 1, 1, 1]
+    async with sessions() as session:
+        stored = await session.execute(
+            select(ChannelPresence.channel_id, ChannelPresence.last_message_at)
+            .where(ChannelPresence.guild_id == GUILD)
+            .order_by(ChannelPresence.channel_id)
+        )
+        assert [tuple(row) for row in stored] == [(channel, at) for _, channel, _, at in rows]
+
+
+async def test_a_batch_upserts_rows_already_stored(sessions):
+    """The multi-row statement keeps the upsert's rule: the later time wins, either way."""
+    async with sessions() as session, session.begin():
+        await PresenceRepository(session, GUILD).record({(1, ADA): T0, (2, ADA): T0})
+    later, earlier = T0 + timedelta(minutes=5), T0 - timedelta(minutes=5)
+    async with sessions() as session, session.begin():
+        await PresenceRepository(session, GUILD).record({(1, ADA): later, (2, ADA): earlier})
+    async with sessions() as session:
+        stored = await session.execute(
+            select(ChannelPresence.channel_id, ChannelPresence.last_message_at)
+            .where(ChannelPresence.guild_id == GUILD)
+            .order_by(ChannelPresence.channel_id)
+        )
+        assert [tuple(row) for row in stored] == [(1, later), (2, T0)]
