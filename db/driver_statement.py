@@ -188,3 +188,19 @@ class DriverBatch:
                 await connection.exec_driver_sql(self.sql(size), tuple(chain.from_iterable(chunk)))
                 done += size
         return len(rows)
+
+
+def per_dialect(
+    build: Callable[[str], Insert], columns: Sequence[str]
+) -> Callable[[Dialect], DriverBatch]:
+    """A :class:`DriverBatch` of ``build(dialect name)``, compiled once per dialect on first use."""
+    batches: dict[str, DriverBatch] = {}
+
+    def batch(dialect: Dialect) -> DriverBatch:
+        compiled = batches.get(dialect.name)
+        if compiled is None:
+            compiled = DriverBatch.compile(build(dialect.name), columns, dialect)
+            batches[dialect.name] = compiled
+        return compiled
+
+    return batch

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import Dialect, func, select, update
+from sqlalchemy import Dialect, Insert, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.driver_statement import DriverBatch
+from db.driver_statement import per_dialect
 from db.models import ActivityDay
 from db.upsert import insert_on
 
@@ -33,7 +33,7 @@ class ActivityRepository:
 
     @staticmethod
     def prepare(dialect: Dialect) -> None:
-        """Compile the rollup upsert for ``dialect`` now (see :meth:`DriverBatch.prepare`)."""
+        """Compile the rollup upsert for ``dialect`` now, at start-up, not in the first flush."""
         _add_messages(dialect).prepare()
 
     async def last_day(self) -> date | None:
@@ -91,19 +91,14 @@ class ActivityRepository:
         return list(rows)
 
 
-_COLUMNS = ("guild_id", "user_id", "day", "messages")
-#: The rollup upsert compiled for each dialect (by name) on first use.
-_UPSERTS: dict[str, DriverBatch] = {}
+def _rollup_upsert(dialect: str) -> Insert:
+    """A member-day's count of messages grows."""
+    stmt = insert_on(dialect, ActivityDay)
+    upsert: Insert = stmt.on_conflict_do_update(
+        index_elements=["guild_id", "user_id", "day"],
+        set_={"messages": ActivityDay.messages + stmt.excluded.messages},
+    )
+    return upsert
 
 
-def _add_messages(dialect: Dialect) -> DriverBatch:
-    """The rollup upsert, compiled once per dialect: a member-day's count grows."""
-    batch = _UPSERTS.get(dialect.name)
-    if batch is None:
-        stmt = insert_on(dialect.name, ActivityDay)
-        upsert = stmt.on_conflict_do_update(
-            index_elements=["guild_id", "user_id", "day"],
-            set_={"messages": ActivityDay.messages + stmt.excluded.messages},
-        )
-        batch = _UPSERTS[dialect.name] = DriverBatch.compile(upsert, _COLUMNS, dialect)
-    return batch
+_add_messages = per_dialect(_rollup_upsert, ("guild_id", "user_id", "day", "messages"))

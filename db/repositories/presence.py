@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import Dialect, case, func, select
+from sqlalchemy import Dialect, Insert, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.driver_statement import DriverBatch
+from db.driver_statement import per_dialect
 from db.models import ChannelPresence
 from db.upsert import insert_on
 
@@ -41,7 +41,7 @@ class PresenceRepository:
 
     @staticmethod
     def prepare(dialect: Dialect) -> None:
-        """Compile the presence upsert for ``dialect`` now (see :meth:`DriverBatch.prepare`)."""
+        """Compile the presence upsert for ``dialect`` now, at start-up, not in the first flush."""
         _upsert(dialect).prepare()
 
     async def last_post(self, channel_ids: Collection[int], user_id: int) -> datetime | None:
@@ -58,25 +58,20 @@ class PresenceRepository:
         return result
 
 
-_COLUMNS = ("guild_id", "channel_id", "user_id", "last_message_at")
-#: The upsert compiled for each dialect (by name) on first use.
-_UPSERTS: dict[str, DriverBatch] = {}
+def _presence_upsert(dialect: str) -> Insert:
+    """Each (channel, member)'s last post; an older time never wins."""
+    stmt = insert_on(dialect, ChannelPresence)
+    newer = stmt.excluded.last_message_at > ChannelPresence.last_message_at
+    upsert: Insert = stmt.on_conflict_do_update(
+        index_elements=["guild_id", "channel_id", "user_id"],
+        set_={
+            "last_message_at": case(
+                (newer, stmt.excluded.last_message_at),
+                else_=ChannelPresence.last_message_at,
+            )
+        },
+    )
+    return upsert
 
 
-def _upsert(dialect: Dialect) -> DriverBatch:
-    """The presence upsert, compiled once per dialect."""
-    batch = _UPSERTS.get(dialect.name)
-    if batch is None:
-        stmt = insert_on(dialect.name, ChannelPresence)
-        newer = stmt.excluded.last_message_at > ChannelPresence.last_message_at
-        upsert = stmt.on_conflict_do_update(
-            index_elements=["guild_id", "channel_id", "user_id"],
-            set_={
-                "last_message_at": case(
-                    (newer, stmt.excluded.last_message_at),
-                    else_=ChannelPresence.last_message_at,
-                )
-            },
-        )
-        batch = _UPSERTS[dialect.name] = DriverBatch.compile(upsert, _COLUMNS, dialect)
-    return batch
+_upsert = per_dialect(_presence_upsert, ("guild_id", "channel_id", "user_id", "last_message_at"))
