@@ -217,8 +217,7 @@ class Flywheel(commands.Bot):
         loop still reports a reconnect it began before ``close()`` and that fails after it,
         when the client has no event loop left to run a listener on.
         """
-        if not self._taking_events:
-            log.debug("dropped %s: the bot is closing", event_name)
+        if self._closed_to(event_name):
             return
         if event_name == "message":
             self._message(args[0])
@@ -243,11 +242,17 @@ class Flywheel(commands.Bot):
         self, community: Community, event_name: str, /, *args: Any, **kwargs: Any
     ) -> None:
         """Dispatch an event of one community's own (``flywheel_caught_up``…)."""
-        if not self._taking_events:
-            log.debug("dropped %s: the bot is closing", event_name)
+        if self._closed_to(event_name):
             return
         super().dispatch(event_name, *args, **kwargs)
         self._to_listeners((community,), event_name, args, kwargs)
+
+    def _closed_to(self, event_name: str) -> bool:
+        """Whether ``close()`` has closed the services, so ``event_name`` is dropped."""
+        if self._taking_events:
+            return False
+        log.debug("dropped %s: the bot is closing", event_name)
+        return True
 
     def _to_listeners(
         self,

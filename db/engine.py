@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Dialect, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -134,10 +134,15 @@ def side_by_side(sessions: async_sessionmaker[AsyncSession]) -> bool:
     return not isinstance(bind.sync_engine.pool, StaticPool | SingletonThreadPool)
 
 
+def bound_dialect(sessions: async_sessionmaker[AsyncSession]) -> Dialect | None:
+    """The dialect of the store ``sessions`` open, if they are bound to one."""
+    dialect: Dialect | None = getattr(sessions.kw.get("bind"), "dialect", None)
+    return dialect
+
+
 def dialect_of(sessions: async_sessionmaker[AsyncSession]) -> str | None:
     """The dialect name (``sqlite``, ``postgresql``) of the store ``sessions`` open, if bound."""
-    bind = sessions.kw.get("bind")
-    dialect = getattr(bind, "dialect", None)
+    dialect = bound_dialect(sessions)
     return None if dialect is None else str(dialect.name)
 
 

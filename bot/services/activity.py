@@ -44,6 +44,7 @@ from bot.core.activity import (
     Verdict,
 )
 from bot.services.contributions import Contributions
+from db.engine import bound_dialect
 from db.repositories.activity import ActivityRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.presence import PresenceRepository
@@ -298,7 +299,7 @@ class ActivityService:
 
     def start(self) -> None:
         """Compile the flush's batch writes, start the periodic flusher (idempotent)."""
-        dialect = getattr(self.sessions.kw.get("bind"), "dialect", None)
+        dialect = bound_dialect(self.sessions)
         if dialect is not None:
             ActivityRepository.prepare(dialect)
             PresenceRepository.prepare(dialect)
