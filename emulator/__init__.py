@@ -34,6 +34,7 @@ Acting as users (async; state change + gateway events)::
     await emu.voice_join(g.id, alice.id, voice.id, self_mute=False)  # voice_leave(g.id, alice.id)
     inter = await emu.invoke_slash_command(g.id, text.id, alice.id, "tier set", options={...})
     body = await inter.wait_response(timeout=5)      # {"type": 4, "data": {...}}
+    body = await inter.wait_answer(timeout=5)        # the same, a deferral followed to its answer
     # also invoke_user_command, invoke_message_command, invoke_autocomplete,
     # click_button(message, user_id, custom_id), select_menu(...),
     # submit_modal(inter_or_custom_id, user_id, values={custom_id: value})

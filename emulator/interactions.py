@@ -27,6 +27,7 @@ from .commands import (
     USER_OPT,
 )
 from .errors import EmulatorError
+from .messaging import FLAG_EPHEMERAL
 from .world import Channel, Guild, Member, User
 
 if TYPE_CHECKING:
@@ -119,6 +120,30 @@ class InteractionRecord:
         await self.wait_for(lambda r: r.responded, timeout)
         assert self.response is not None
         return self.response
+
+    async def wait_answer(self, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+        """The bot's answer as if it had come in time: ``{"type": ..., "data": ...}`` like
+        :meth:`wait_response`, with a deferral followed to what completed it.
+
+        A bot may defer first and answer later (Discord's 3-second window on a busy machine).
+        A deferred command ("thinking", type 5) is completed by editing its loading message,
+        or by a follow-up: that reads as a message (type 4) with the visibility it ended with.
+        A deferred click (type 6) is completed by editing the clicked message (an update, type
+        7) or by a follow-up (type 4). Read answers through this unless the deferral itself is
+        what a test checks.
+        """
+        body = await self.wait_response(timeout)
+        if body["type"] not in (DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE):
+            return body
+        await self.wait_for(lambda r: bool(r.edits or r.followup_ids), timeout)
+        if not self.edits:
+            return {"type": CHANNEL_MESSAGE, "data": self.followups[0]}
+        data = dict(self.edits[0])
+        if body["type"] == DEFERRED_UPDATE:
+            return {"type": UPDATE_MESSAGE, "data": data}
+        thinking_flags = int((body.get("data") or {}).get("flags") or 0)
+        data["flags"] = int(data.get("flags") or 0) | (thinking_flags & FLAG_EPHEMERAL)
+        return {"type": CHANNEL_MESSAGE, "data": data}
 
     async def wait_followup(self, count: int = 1, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
         """The ``count``-th follow-up message (1-based)."""

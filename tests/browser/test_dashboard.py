@@ -272,11 +272,11 @@ async def test_the_pages_work_with_javascript_turned_off(
     await credit(bot, members["grace"], "answer", 3, "g")
     await credit(bot, members["linus"], "thanks_received", 5, "l")
     done = await submit(emulator, community, members["ada"])
-    assert "Your request is posted" in (await done.wait_edit(timeout=5))["content"]
+    assert "Your request is posted" in (await done.wait_answer(timeout=5))["data"]["content"]
     [thread] = posts(emulator, community)
     for voter in ("grace", "linus"):
         vote = button(starter(emulator, thread), "Vote")["custom_id"]
-        await (await emulator.click_button(thread.id, members[voter], vote)).wait_response(5)
+        await (await emulator.click_button(thread.id, members[voter], vote)).wait_answer(5)
     await eventually(lambda: button(starter(emulator, thread), "Vote")["label"] == "Vote (2)")
     card = await shared_card(emulator, community)
     number = int(content_buttons(card)[0].rsplit(":", 1)[1])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -19,6 +21,7 @@ from bot.demo.community import (
     community_config,
 )
 from bot.emulated import running_bot
+from bot.interaction_gate import InteractionGate
 from emulator import Chaos, Emulator
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +38,29 @@ CHAOS_ENV = "FLYWHEEL_EMULATOR_CHAOS"
 def chaos_from_env() -> Chaos | None:
     seed = os.environ.get(CHAOS_ENV, "").strip()
     return Chaos(seed=int(seed)) if seed else None
+
+
+#: ``FLYWHEEL_DEFER_EVERY_ANSWER=1`` runs every e2e test as if the store were slower than any
+#: patience (as on CI's busy machine, now and then): the interaction gate defers for every
+#: handler that awaits anything before it answers, and a look-up before a form gives up at
+#: once. A test must read each answer where a deferral puts it (``wait_answer``).
+DEFER_ENV = "FLYWHEEL_DEFER_EVERY_ANSWER"
+
+
+async def _gives_up_at_once(work: Awaitable[object], *, within: float = 0.0) -> None:
+    """``if_quick`` with a store slower than its patience: the form opens without waiting."""
+    late = asyncio.ensure_future(work)
+    late.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+
+@pytest.fixture(autouse=True)
+def gate_patience(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test marked ``store_pace`` checks what a store answering in time (or late by so much)
+    gives, a refusal before a form for one: it keeps the store's pace."""
+    if os.environ.get(DEFER_ENV, "").strip() and not request.node.get_closest_marker("store_pace"):
+        monkeypatch.setattr("bot.client.InteractionGate", partial(InteractionGate, ack_after=0.0))
+        for module in ("bot.review_card", "cogs.nps"):
+            monkeypatch.setattr(f"{module}.if_quick", _gives_up_at_once)
 
 
 @pytest.fixture

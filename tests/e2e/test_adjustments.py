@@ -21,7 +21,7 @@ async def run(emu, community, who: int, name: str, **options: Any):
 
 
 async def private_reply(record) -> str:
-    body = await record.wait_response(timeout=5)
+    body = await record.wait_answer(timeout=5)
     assert body["type"] == 4 and body["data"]["flags"] & 64, body
     return body["data"]["content"]
 

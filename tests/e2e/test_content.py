@@ -13,7 +13,7 @@ from bot.emulated import running_bot
 from db.models import ContentSubmission, Contribution
 from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually, settled
+from tests.e2e.util import bot_posts, eventually, private_reply, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -32,19 +32,9 @@ async def share(emu, community, who: str, url: str, title: str = "My first post"
     )
 
 
-async def private_reply(record) -> str:
+async def private_text(record) -> str:
     """The content of an ephemeral reply (type 4), e.g. a refusal."""
-    body = await record.wait_response(timeout=5)
-    assert body["type"] == 4, body
-    assert body["data"]["flags"] & 64
-    return body["data"]["content"]
-
-
-async def deferred_reply(record) -> dict[str, Any]:
-    """The ephemeral follow-up after a deferral (the bot acknowledges, then answers)."""
-    body = await record.wait_response(timeout=5)
-    assert body["type"] == 5 and body["data"]["flags"] & 64, body
-    return await record.wait_edit(timeout=5)
+    return str((await private_reply(record))["content"])
 
 
 def cards(emu, community) -> list[dict[str, Any]]:
@@ -66,7 +56,7 @@ def status(message: dict[str, Any]) -> str:
 
 
 async def shared_card(emu, community, who="ada", url="https://blog.example.com/post", **kw):
-    await deferred_reply(await share(emu, community, who, url, **kw))
+    await private_reply(await share(emu, community, who, url, **kw))
     return cards(emu, community)[-1]
 
 
@@ -84,7 +74,7 @@ async def test_share_posts_a_review_card_with_two_buttons(flywheel, emulator, co
     record = await share(
         emulator, community, "ada", "http://www.Blog.example.com/post/?utm_source=x", "  My post  "
     )
-    reply = await deferred_reply(record)
+    reply = await private_reply(record)
     assert reply["content"] == SHARED
 
     [card] = cards(emulator, community)
@@ -114,23 +104,23 @@ async def test_invalid_links_and_titles_are_refused_with_the_reason(flywheel, em
         "example.com/x": "That doesn't look like a link: example.com/x (links start with https://)",
     }
     for url, message in refusals.items():
-        assert await private_reply(await share(emulator, community, "ada", url)) == message
+        assert await private_text(await share(emulator, community, "ada", url)) == message
     url = "https://example.com/ok"
     assert (
-        await private_reply(await share(emulator, community, "ada", url, title=" ab "))
+        await private_text(await share(emulator, community, "ada", url, title=" ab "))
         == "The title must be 3 to 200 characters long (it has 2)."
     )
     assert (
-        await private_reply(await share(emulator, community, "ada", url, title="x" * 201))
+        await private_text(await share(emulator, community, "ada", url, title="x" * 201))
         == "The title must be 3 to 200 characters long (it has 201)."
     )
     assert (
-        await private_reply(await share(emulator, community, "ada", url, title="Two\nlines"))
+        await private_text(await share(emulator, community, "ada", url, title="Two\nlines"))
         == "The title must fit on one line."
     )
     invisible = "\u200b" * 5 + "\u200d\u2060\ufeff"  # zero-width characters only
     assert (
-        await private_reply(await share(emulator, community, "ada", url, title=invisible))
+        await private_text(await share(emulator, community, "ada", url, title=invisible))
         == "The title must be 3 to 200 characters long (it has 0)."
     )
     assert cards(emulator, community) == []
@@ -143,9 +133,9 @@ async def test_the_same_link_spelled_differently_is_refused_naming_who_shared_it
     await shared_card(emulator, community, "ada", "https://example.com/guide?utm_source=news")
     date = day(flywheel.bot, clock.now())
     again = await share(emulator, community, "grace", "http://www.example.com/guide/")
-    assert await private_reply(again) == f"That link was already shared by ada on {date}."
+    assert await private_text(again) == f"That link was already shared by ada on {date}."
     own = await share(emulator, community, "ada", "https://example.com/guide#top")
-    assert await private_reply(own) == f"You already shared that link on {date}."
+    assert await private_text(own) == f"You already shared that link on {date}."
     assert len(cards(emulator, community)) == 1
     assert len(await rows(flywheel.bot, ContentSubmission)) == 1
 
@@ -155,7 +145,7 @@ async def test_only_moderators_can_decide(flywheel, emulator, community):
     [approve, reject] = button_ids(card)
     for custom_id in (approve, reject):
         click = await emulator.click_button(card, community.members["grace"], custom_id)
-        assert await private_reply(click) == "Only moderators can do that."
+        assert await private_text(click) == "Only moderators can do that."
     [submission] = await rows(flywheel.bot, ContentSubmission)
     assert submission.status == "pending"
     assert await rows(flywheel.bot, Contribution) == []
@@ -165,11 +155,11 @@ async def test_a_rejection_form_sent_by_a_non_moderator_is_refused(flywheel, emu
     """The form is checked again on submission: its custom id can be sent by anyone."""
     card = await shared_card(emulator, community)
     opened = await emulator.click_button(card, community.moderators["riley"], button_ids(card)[1])
-    assert (await opened.wait_response(timeout=5))["type"] == 9
+    assert (await opened.wait_answer(timeout=5))["type"] == 9
     forged = await emulator.submit_modal(
         opened, community.members["grace"], values={"reason": "no"}
     )
-    assert await private_reply(forged) == "Only moderators can do that."
+    assert await private_text(forged) == "Only moderators can do that."
     [submission] = await rows(flywheel.bot, ContentSubmission)
     assert submission.status == "pending"
 
@@ -185,7 +175,7 @@ async def test_a_card_whose_feature_is_not_loaded_answers_with_an_apology(
         click = await emulator.click_button(
             card, community.moderators["morgan"], button_ids(card)[0]
         )
-        assert (await private_reply(click)).startswith("Sorry, something went wrong on my side.")
+        assert (await private_text(click)).startswith("Sorry, something went wrong on my side.")
         [submission] = await rows(app.bot, ContentSubmission)
     assert submission.status == "pending"
     [error] = [r for r in caplog.records if r.name == "bot.tree"]
@@ -204,7 +194,7 @@ async def test_authors_cannot_approve_their_own_submission(flywheel, emulator, c
     card = await eventually(lambda: cards(emulator, community) and cards(emulator, community)[-1])
     click = await emulator.click_button(card, community.moderators["morgan"], button_ids(card)[0])
     assert (
-        await private_reply(click)
+        await private_text(click)
         == "You can't decide on your own submission; another moderator will."
     )
     assert await rows(flywheel.bot, Contribution) == []
@@ -221,7 +211,7 @@ async def test_approval_credits_the_author_edits_the_card_and_tells_them(
     flywheel.bot.services.contributions.subscribe(listener)
     card = await shared_card(emulator, community)
     click = await emulator.click_button(card, community.moderators["morgan"], button_ids(card)[0])
-    update = await click.wait_response(timeout=5)
+    update = await click.wait_answer(timeout=5)
     assert update["type"] == 7
     assert changed == [frozenset({community.members["ada"]})]
 
@@ -248,7 +238,7 @@ async def test_a_decision_is_made_exactly_once(flywheel, emulator, community, cl
     # Both moderators click before the bot has answered either of them.
     first = await emulator.click_button(card, community.moderators["morgan"], approve)
     second = await emulator.click_button(card, community.moderators["riley"], approve)
-    bodies = [await first.wait_response(timeout=5), await second.wait_response(timeout=5)]
+    bodies = [await first.wait_answer(timeout=5), await second.wait_answer(timeout=5)]
     assert sorted(b["type"] for b in bodies) == [4, 7]
     [winner] = [r for r, b in zip([first, second], bodies, strict=True) if b["type"] == 7]
     [loser] = [b for b in bodies if b["type"] == 4]
@@ -269,15 +259,15 @@ async def test_rejection_asks_for_a_reason_and_tells_the_author(flywheel, emulat
     [submission] = await rows(flywheel.bot, ContentSubmission)
     riley = community.moderators["riley"]
     opened = await emulator.click_button(card, riley, button_ids(card)[1])
-    form = await opened.wait_response(timeout=5)
+    form = await opened.wait_answer(timeout=5)
     assert form["type"] == 9
     assert form["data"]["custom_id"] == f"content:reject-reason:{submission.id}"
 
     blank = await emulator.submit_modal(opened, riley, values={"reason": "   "})
-    assert await private_reply(blank) == "The reason must be 1 to 500 characters long."
+    assert await private_text(blank) == "The reason must be 1 to 500 characters long."
 
     done = await emulator.submit_modal(opened, riley, values={"reason": "Not about our project"})
-    assert (await done.wait_response(timeout=5))["type"] == 7
+    assert (await done.wait_answer(timeout=5))["type"] == 7
     edited = emulator.message(card["id"])
     assert button_ids(edited) == []
     assert status(edited) == "Rejected by riley: Not about our project"
@@ -293,7 +283,7 @@ async def test_rejection_asks_for_a_reason_and_tells_the_author(flywheel, emulat
 
     again = await emulator.submit_modal(opened, riley, values={"reason": "Twice"})
     assert (
-        await private_reply(again)
+        await private_text(again)
         == f"Already rejected by riley on {day(flywheel.bot, submission.decided_at)}."
     )
 
@@ -306,7 +296,7 @@ async def test_closed_dms_are_noted_on_the_card(flywheel, emulator, community, c
         click = await emulator.click_button(
             card, community.moderators["morgan"], button_ids(card)[0]
         )
-        await click.wait_response(timeout=5)
+        await click.wait_answer(timeout=5)
         await eventually(lambda: "Couldn't DM" in status(emulator.message(card["id"])))
     assert any(f"could not DM member {ada}" in r.getMessage() for r in caplog.records)
     assert status(emulator.message(card["id"])).endswith(
@@ -322,13 +312,13 @@ async def test_cards_and_forms_keep_working_after_a_restart(emulator, community,
         first = await shared_card(emulator, community, "ada", "https://example.com/a")
         second = await shared_card(emulator, community, "grace", "https://example.com/b")
         opened = await emulator.click_button(second, riley, button_ids(second)[1])
-        assert (await opened.wait_response(timeout=5))["type"] == 9
+        assert (await opened.wait_answer(timeout=5))["type"] == 9
 
     async with running_bot(bot_config, clock=clock, extensions=extensions) as app:
         click = await emulator.click_button(first, morgan, button_ids(first)[0])
-        assert (await click.wait_response(timeout=5))["type"] == 7
+        assert (await click.wait_answer(timeout=5))["type"] == 7
         done = await emulator.submit_modal(opened, riley, values={"reason": "Off topic"})
-        assert (await done.wait_response(timeout=5))["type"] == 7
+        assert (await done.wait_answer(timeout=5))["type"] == 7
         statuses = {s.author_id: s.status for s in await rows(app.bot, ContentSubmission)}
         assert statuses == {
             community.members["ada"]: "approved",
@@ -346,11 +336,11 @@ async def test_mentions_in_titles_and_reasons_never_ping(flywheel, emulator, com
     rejected = await shared_card(emulator, community, "ada", "https://example.com/2", title=title)
     morgan = community.moderators["morgan"]
     click = await emulator.click_button(approved, morgan, button_ids(approved)[0])
-    await click.wait_response(timeout=5)
+    approval = await click.wait_answer(timeout=5)
     opened = await emulator.click_button(rejected, morgan, button_ids(rejected)[1])
-    await opened.wait_response(timeout=5)
+    await opened.wait_answer(timeout=5)
     done = await emulator.submit_modal(opened, morgan, values={"reason": f"@everyone {title}"})
-    await done.wait_response(timeout=5)
+    rejection = await done.wait_answer(timeout=5)
     dms = await eventually(
         lambda: (
             len(emulator.dms(community.members["ada"])) == 2
@@ -364,10 +354,8 @@ async def test_mentions_in_titles_and_reasons_never_ping(flywheel, emulator, com
         assert message["allowed_mentions"] == {"parse": []}, message
         assert message["mention_everyone"] is False
         assert message["mentions"] == [] and message["mention_roles"] == []
-    answered = [r["data"] for r in emulator.interaction_responses if r["data"].get("embeds")]
-    assert len(answered) == 2  # the two card edits
-    for data in answered:
-        assert data.get("allowed_mentions") == {"parse": []}, data
+    for card_edit in (approval, rejection):  # the two cards, as the decisions edited them
+        assert card_edit["data"].get("allowed_mentions") == {"parse": []}, card_edit
 
 
 async def test_a_review_channel_without_permission_keeps_the_submission_and_says_so(
@@ -377,7 +365,7 @@ async def test_a_review_channel_without_permission_keeps_the_submission_and_says
         community.channels["review"], emulator.bot_user_id, deny=permissions.SEND_MESSAGES
     )
     with caplog.at_level(logging.ERROR, logger="bot.review_card"):
-        reply = await deferred_reply(await share(emulator, community, "ada", "https://ex.com/p"))
+        reply = await private_reply(await share(emulator, community, "ada", "https://ex.com/p"))
     assert reply["content"] == (
         "Your blog post was saved, but I couldn't post it for review: the moderators' review "
         "channel is misconfigured. Please let a moderator know."
@@ -396,7 +384,7 @@ async def test_a_card_that_could_not_be_posted_is_posted_after_a_restart(
     review = community.channels["review"]
     guild.set_overwrite(review, emulator.bot_user_id, deny=permissions.SEND_MESSAGES)
     async with running_bot(bot_config, clock=clock):
-        await deferred_reply(await share(emulator, community, "ada", "https://ex.com/p"))
+        await private_reply(await share(emulator, community, "ada", "https://ex.com/p"))
     assert cards(emulator, community) == []
     guild.set_overwrite(review, emulator.bot_user_id, allow=permissions.SEND_MESSAGES)
     async with running_bot(bot_config, clock=clock) as app:
@@ -416,7 +404,7 @@ async def test_a_replayed_click_does_not_credit_twice(flywheel, emulator, commun
     card = await shared_card(emulator, community)
     approve = button_ids(card)[0]
     first = await emulator.click_button(card, community.moderators["morgan"], approve)
-    await first.wait_response(timeout=5)
+    await first.wait_answer(timeout=5)
     # The same click delivered again (as a resumed gateway session would).
     emulator.events.interaction_create(first.payload, community.guild_id)
     await settled(emulator, flywheel.bot)

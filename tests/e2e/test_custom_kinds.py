@@ -18,14 +18,13 @@ from db.models import ContentSubmission, Contribution
 from tests.e2e.test_content import (
     button_ids,
     cards,
-    deferred_reply,
     field,
-    private_reply,
+    private_text,
     rows,
     share,
     status,
 )
-from tests.e2e.util import eventually
+from tests.e2e.util import eventually, private_reply
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +45,7 @@ async def submit(emu, community, who: str, kind: str, evidence: str, note: str |
 
 
 async def test_a_talk_is_submitted_approved_and_credited_as_a_talk(flywheel, emulator, community):
-    reply = await deferred_reply(
+    reply = await private_reply(
         await submit(emulator, community, "ada", "talk", TALK_URL, "Meetup Berlin, 20 minutes")
     )
     assert reply["content"] == (
@@ -60,7 +59,7 @@ async def test_a_talk_is_submitted_approved_and_credited_as_a_talk(flywheel, emu
     assert (submission.credit_kind, submission.kind) == ("talk", "other")
 
     click = await emulator.click_button(card, community.moderators["morgan"], button_ids(card)[0])
-    assert (await click.wait_response(timeout=5))["type"] == 7
+    assert (await click.wait_answer(timeout=5))["type"] == 7
     [credit] = await rows(flywheel.bot, Contribution)
     ada = community.members["ada"]
     assert (credit.user_id, credit.kind, credit.points) == (ada, "talk", 15)
@@ -74,7 +73,7 @@ async def test_a_talk_is_submitted_approved_and_credited_as_a_talk(flywheel, emu
     profile = await emulator.invoke_slash_command(
         community.guild_id, community.channels["general"], ada, "profile"
     )
-    body = await profile.wait_response(timeout=5)
+    body = await profile.wait_answer(timeout=5)
     [embed] = body["data"]["embeds"]
     talks = next(f for f in embed["fields"] if f["name"] == "Talks given")
     assert "**1** (15 pts)" in talks["value"]
@@ -86,26 +85,26 @@ async def test_a_talk_is_submitted_approved_and_credited_as_a_talk(flywheel, emu
         "leaderboard",
         options={"period": "week", "kind": "talk"},
     )
-    [embed] = (await board.wait_response(timeout=5))["data"]["embeds"]
+    [embed] = (await board.wait_answer(timeout=5))["data"]["embeds"]
     assert embed["description"].startswith("*Talks given*\n**1.** <@")
 
 
 async def test_a_link_is_credited_once_whichever_command_sent_it(flywheel, emulator, community):
-    await deferred_reply(await share(emulator, community, "ada", TALK_URL, "My talk", "talk"))
+    await private_reply(await share(emulator, community, "ada", TALK_URL, "My talk", "talk"))
     again = await submit(emulator, community, "grace", "talk", TALK_URL + "&utm_source=x")
-    assert (await private_reply(again)).startswith("That link was already shared by ada on ")
+    assert (await private_text(again)).startswith("That link was already shared by ada on ")
     own = await submit(emulator, community, "ada", "talk", TALK_URL)
-    assert (await private_reply(own)).startswith("You already shared that link on ")
+    assert (await private_text(own)).startswith("You already shared that link on ")
     assert len(cards(emulator, community)) == 1
 
 
 async def test_only_review_credited_kinds_can_be_submitted(flywheel, emulator, community):
     built_in = await submit(emulator, community, "ada", "answer", "https://example.com/a")
-    assert await private_reply(built_in) == (
+    assert await private_text(built_in) == (
         "'answer' is not a kind you can submit here. Pick one of: Talks given."
     )
     by_label = await submit(emulator, community, "ada", "Talks given", "not a link")
-    assert await private_reply(by_label) == "That doesn't look like a link: not a link"
+    assert await private_text(by_label) == "That doesn't look like a link: not a link"
     assert await rows(flywheel.bot, ContentSubmission) == []
 
 
@@ -118,7 +117,7 @@ async def test_kinds_are_suggested_while_typing(flywheel, emulator, community):
         {"kind": "ta", "evidence": "x"},
         focused="kind",
     )
-    body = await typing.wait_response(timeout=5)
+    body = await typing.wait_answer(timeout=5)
     assert body["type"] == 8
     assert body["data"]["choices"] == [{"name": "Talks given", "value": "talk"}]
 
@@ -130,7 +129,7 @@ async def test_kinds_are_suggested_while_typing(flywheel, emulator, community):
         {"kind": "t"},
         focused="kind",
     )
-    values = [c["value"] for c in (await board.wait_response(timeout=5))["data"]["choices"]]
+    values = [c["value"] for c in (await board.wait_answer(timeout=5))["data"]["choices"]]
     assert values[0] == "all" and "talk" in values and "thanks_received" in values
 
 
@@ -147,7 +146,7 @@ async def test_moderators_credit_a_server_kind_by_hand(flywheel, emulator, commu
             "reason": "Keynote at the user conference",
         },
     )
-    body = await record.wait_response(timeout=5)
+    body = await record.wait_answer(timeout=5)
     assert body["data"]["content"].startswith("Recorded +20 talk for grace as contribution #")
     [credit] = await rows(flywheel.bot, Contribution)
     assert (credit.kind, credit.points) == ("talk", 20)
@@ -159,7 +158,7 @@ async def test_moderators_credit_a_server_kind_by_hand(flywheel, emulator, commu
         options={"member": community.members["grace"], "kind": "keynote", "points": 5,
                  "reason": "x" * 10},
     )  # fmt: skip
-    text = (await unknown.wait_response(timeout=5))["data"]["content"]
+    text = (await unknown.wait_answer(timeout=5))["data"]["content"]
     assert text.startswith("There is no kind 'keynote' here. Pick one of: Active days credited")
     assert text.endswith("Talks given.")
 
@@ -181,12 +180,12 @@ async def test_a_tier_rule_counting_talks_promotes_on_approval(
     config = parse_config(data, env={"DISCORD_TOKEN": EMULATOR_TOKEN})
     assert config.settings.tiers[0].min_counts == {"talk": 1}
     async with running_bot(config, clock=clock) as app:
-        await deferred_reply(await submit(emulator, community, "ada", "talk", TALK_URL))
+        await private_reply(await submit(emulator, community, "ada", "talk", TALK_URL))
         [card] = cards(emulator, community)
         click = await emulator.click_button(
             card, community.moderators["morgan"], button_ids(card)[0]
         )
-        await click.wait_response(timeout=5)
+        await click.wait_answer(timeout=5)
         ada = community.members["ada"]
         role = community.tier_role_ids["champion"]
         await eventually(lambda: role in emulator.member_roles(community.guild_id, ada))

@@ -79,7 +79,7 @@ async def test_dashboard_says_how_to_set_the_web_up_when_it_has_no_address(
         record = await emulator.invoke_slash_command(
             community.guild_id, community.channels["general"], community.members["ada"], "dashboard"
         )
-        body = await record.wait_response(timeout=5)
+        body = await record.wait_answer(timeout=5)
     assert body["data"]["flags"] & EPHEMERAL
     assert body["data"]["content"] == NOT_SET_UP
 
@@ -171,7 +171,7 @@ async def test_a_decision_on_the_card_leaves_the_web_queue(flywheel, emulator, c
             assert f"#{nomination_id}: ada for Advisor" in page
 
         click = await emulator.click_button(card, morgan, button_ids(card)[0])
-        await click.wait_response(timeout=5)
+        await click.wait_answer(timeout=5)
         await eventually(lambda: not button_ids(emulator.message(card["id"])))
 
         async with web.get(f"{base}/staff/nominations") as after:

@@ -89,7 +89,7 @@ async def slash(
     interaction = await emulator.invoke_slash_command(
         community.guild_id, community.channels["general"], user_id, name, options=options
     )
-    return (await interaction.wait_response(timeout=5))["data"]
+    return (await interaction.wait_answer(timeout=5))["data"]
 
 
 async def test_host_and_members_who_stayed_are_credited(flywheel, emulator, community, clock):
@@ -231,7 +231,7 @@ async def test_a_moderator_chooses_the_host(flywheel, emulator, community, clock
         options={"event": "release"},
         focused="event",
     )
-    [choice] = (await suggest.wait_response(timeout=5))["data"]["choices"]
+    [choice] = (await suggest.wait_answer(timeout=5))["data"]["choices"]
     assert choice["value"] == str(event.id)
     assert choice["name"].startswith("Release party — ")
 
@@ -279,7 +279,7 @@ async def test_a_moderator_chooses_the_host(flywheel, emulator, community, clock
     past = await emulator.invoke_autocomplete(
         gid, community.channels["general"], morgan, "event report", {"event": ""}, "event"
     )
-    [choice] = (await past.wait_response(timeout=5))["data"]["choices"]
+    [choice] = (await past.wait_answer(timeout=5))["data"]["choices"]
     assert choice["value"] == str(event.id), "settled events can still be reported on"
 
 

@@ -59,7 +59,7 @@ async def submit(emu, community, who: int, *, area: str = "Mobile app", **fields
     opened = await emu.invoke_slash_command(
         community.guild_id, community.channels["general"], who, "feedback submit"
     )
-    body = await opened.wait_response(timeout=5)
+    body = await opened.wait_answer(timeout=5)
     assert body["type"] == 9, body  # a form
     values = {**REQUEST, **fields}
     inputs = _input_ids(opened.modal)
@@ -108,7 +108,7 @@ async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
     ]
 
     done = await submit(emu, community, m["ada"])
-    reply = await done.wait_edit(timeout=5)
+    reply = (await done.wait_answer(timeout=5))["data"]
     assert "Your request is posted" in reply["content"]
     [thread] = posts(emu, community)
     assert thread.name == REQUEST["title"]
@@ -122,26 +122,26 @@ async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
         click = await emu.click_button(
             thread.id, m[name], button(starter(emu, thread), "Vote")["custom_id"]
         )
-        await click.wait_response(timeout=5)
+        await click.wait_answer(timeout=5)
     again = await emu.click_button(
         thread.id, m["guido"], button(starter(emu, thread), "Vote")["custom_id"]
     )
-    await again.wait_response(timeout=5)
+    await again.wait_answer(timeout=5)
     await eventually(lambda: button(starter(emu, thread), "Vote")["label"] == "Vote (2)")
 
     # A member can't set a status; a moderator plans it, then ships it.
     status_id = button(starter(emu, thread), "Planned")["custom_id"]
     refused = await emu.click_button(thread.id, m["grace"], status_id)
-    body = await refused.wait_response(timeout=5)
+    body = await refused.wait_answer(timeout=5)
     assert "Only the product team and moderators" in body["data"]["content"]
 
     opened = await emu.click_button(thread.id, mods["riley"], status_id)
-    assert (await opened.wait_response(timeout=5))["type"] == 9
+    assert (await opened.wait_answer(timeout=5))["type"] == 9
     [note_id] = _input_ids(opened.modal).values()
     planned = await emu.submit_modal(
         opened, mods["riley"], values={note_id: "On the roadmap for May."}
     )
-    await planned.wait_edit(timeout=5)
+    await planned.wait_answer(timeout=5)
     await eventually(lambda: tag_names(emu, thread) == ["Planned"])
 
     shipped = await emu.invoke_slash_command(
@@ -151,7 +151,7 @@ async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
         "feedback status",
         options={"status": "shipped", "note": "Dark mode is out in version 3.2."},
     )
-    answer = await shipped.wait_edit(timeout=5)
+    answer = (await shipped.wait_answer(timeout=5))["data"]
     assert "now **Shipped**" in answer["content"]
     await eventually(lambda: tag_names(emu, thread) == ["Shipped"])
     await settled(emu, bot)
@@ -187,7 +187,7 @@ async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
         "feedback top",
         options={"status": "shipped"},
     )
-    embed = (await top.wait_response(timeout=5))["data"]["embeds"][0]
+    embed = (await top.wait_answer(timeout=5))["data"]["embeds"][0]
     assert REQUEST["title"] in embed["description"] and "2 votes" in embed["description"]
 
     now = clock.now().astimezone(bot.settings.schedule.tz)
@@ -195,7 +195,7 @@ async def test_a_request_is_voted_up_planned_shipped_and_its_voters_are_told(
     send = await emu.invoke_slash_command(
         community.guild_id, community.channels["general"], mods["morgan"], "newsletter send"
     )
-    await send.wait_response(timeout=10)
+    await send.wait_answer(timeout=10)
     await settled(emu, bot)
     letters = bot_posts(emu, community.channels["announcements"])
     shipped_section = [
@@ -210,9 +210,9 @@ async def test_a_similar_open_request_is_offered_before_a_duplicate(
     emulator, community, flywheel
 ) -> None:
     emu, m = emulator, community.members
-    await (await submit(emu, community, m["ada"])).wait_edit(timeout=5)
+    await (await submit(emu, community, m["ada"])).wait_answer(timeout=5)
     dup = await submit(emu, community, m["grace"], title="Mobile app dark mode please")
-    body = await dup.wait_response(timeout=5)
+    body = await dup.wait_answer(timeout=5)
     assert "read alike" in body["data"]["content"]
     assert REQUEST["title"] in body["data"]["content"]
     assert len(posts(emu, community)) == 1
@@ -222,7 +222,7 @@ async def test_a_similar_open_request_is_offered_before_a_duplicate(
         m["grace"],
         button(body["data"], "Post mine anyway")["custom_id"],
     )
-    await anyway.wait_response(timeout=5)
+    await anyway.wait_answer(timeout=5)
     await eventually(lambda: len(posts(emu, community)) == 2)
 
 
@@ -231,11 +231,11 @@ async def test_votes_of_members_who_left_stop_counting_and_opted_out_voters_get_
 ) -> None:
     emu, bot = emulator, flywheel.bot
     m, mods = community.members, community.moderators
-    await (await submit(emu, community, m["ada"])).wait_edit(timeout=5)
+    await (await submit(emu, community, m["ada"])).wait_answer(timeout=5)
     [thread] = posts(emu, community)
     for name in ("grace", "linus"):
         vote_id = button(starter(emu, thread), "Vote")["custom_id"]
-        await (await emu.click_button(thread.id, m[name], vote_id)).wait_response(timeout=5)
+        await (await emu.click_button(thread.id, m[name], vote_id)).wait_answer(timeout=5)
     quiet = await emu.invoke_slash_command(
         community.guild_id,
         community.channels["general"],
@@ -243,7 +243,7 @@ async def test_votes_of_members_who_left_stop_counting_and_opted_out_voters_get_
         "privacy updates",
         options={"dms": "off"},
     )
-    assert "no more DMs" in (await quiet.wait_response(timeout=5))["data"]["content"]
+    assert "no more DMs" in (await quiet.wait_answer(timeout=5))["data"]["content"]
     await emu.member_leave(community.guild_id, m["grace"])
     # Grace left: her vote stops counting; Linus's (DMs off) still counts.
     await eventually(lambda: _votes(bot, 1), within=5)
@@ -255,7 +255,7 @@ async def test_votes_of_members_who_left_stop_counting_and_opted_out_voters_get_
         "feedback status",
         options={"status": "declined", "note": "Not something we will build."},
     )
-    await declined.wait_edit(timeout=5)
+    await declined.wait_answer(timeout=5)
     await settled(emu, bot)
     assert any("is now **Declined**" in d["content"] for d in emu.dms(m["ada"]))
     assert not any("is now" in d["content"] for d in emu.dms(m["linus"]))
@@ -276,7 +276,7 @@ async def test_a_post_whose_record_fails_is_recorded_at_the_next_start_never_pos
         faults = StoreFaults.attach(app.engine)
         refused = faults.fail(match=r"UPDATE feedback_items SET thread_id", times=None)
         try:
-            reply = await (await submit(emu, community, m["ada"])).wait_edit(timeout=15)
+            reply = (await (await submit(emu, community, m["ada"])).wait_answer(timeout=15))["data"]
         finally:
             faults.detach()
         assert "Your request is posted" in reply["content"], "it is out: the reply says so"
@@ -303,7 +303,7 @@ async def test_a_request_discord_refused_is_posted_at_the_next_start(
     guild = emu.guild(community.guild_id)
     guild.set_overwrite(feedback_forum, community.bot_role_id, deny=permissions.SEND_MESSAGES)
     async with running_bot(bot_config, clock=clock, extensions=all_extensions()) as app:
-        reply = await (await submit(emu, community, m["ada"])).wait_edit(timeout=10)
+        reply = (await (await submit(emu, community, m["ada"])).wait_answer(timeout=10))["data"]
         assert "couldn't post it yet" in reply["content"]
         alerts = [p["content"] for p in bot_posts(emu, community.channels["mod-log"])]
         assert any("could not be posted" in a and "Send Messages" in a for a in alerts), alerts
@@ -327,7 +327,7 @@ async def test_a_status_set_on_an_archived_post_reopens_it_and_shows(
 ) -> None:
     """Forum posts are archived after a quiet while; the bot no longer has them in its cache."""
     emu, m, mods = emulator, community.members, community.moderators
-    await (await submit(emu, community, m["ada"])).wait_edit(timeout=5)
+    await (await submit(emu, community, m["ada"])).wait_answer(timeout=5)
     [thread] = posts(emu, community)
     await emu.archive_thread(thread.id)
     await eventually(lambda: flywheel.bot.get_channel(thread.id) is None)
@@ -338,7 +338,7 @@ async def test_a_status_set_on_an_archived_post_reopens_it_and_shows(
         "feedback status",
         options={"status": "planned", "note": "Picked for next month.", "request": 1},
     )
-    reply = await done.wait_edit(timeout=5)
+    reply = (await done.wait_answer(timeout=5))["data"]
     assert "could not be updated" not in reply["content"], reply["content"]
     assert tag_names(emu, thread) == ["Planned"] and not thread.archived
     notes = [msg.content for msg in emu.world.messages.values() if msg.channel_id == thread.id]

@@ -252,7 +252,7 @@ async def test_organizers_credit_events_and_quiet_groups_are_nudged_once(
         {"group": "Berlin Meetup", "event": "novem"},
         focused="event",
     )
-    await typing.wait_response(timeout=10)
+    await typing.wait_answer(timeout=10)
     assert [c["value"] for c in typing.choices or []] == [str(meetup)]
 
     async def credit(who: str, event_id: int, group: str = "Berlin Meetup") -> str:

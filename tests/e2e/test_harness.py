@@ -82,7 +82,7 @@ async def test_slash_command_reply_is_ephemeral(flywheel, emulator, community):
         "probe-echo",
         options={"text": "hello"},
     )
-    response = await interaction.wait_response(timeout=5)
+    response = await interaction.wait_answer(timeout=5)
     assert response["type"] == 4
     assert response["data"]["content"] == "echo: hello"
     assert response["data"]["flags"] & 64
@@ -101,12 +101,12 @@ async def test_context_menu_opens_a_modal_and_the_submission_is_answered(
         "Quote",
         message_id=int(message["id"]),
     )
-    opened = await menu.wait_response(timeout=5)
+    opened = await menu.wait_answer(timeout=5)
     assert opened["type"] == 9 and opened["data"]["custom_id"] == "probe:modal"
     submitted = await emulator.submit_modal(
         menu, community.members["ada"], values={"probe:comment": "so true"}
     )
-    answer = await submitted.wait_response(timeout=5)
+    answer = await submitted.wait_answer(timeout=5)
     assert answer["data"]["content"] == "You said 'so true' about 'Use the migration guide'"
 
 
@@ -117,12 +117,12 @@ async def test_button_click_updates_the_message(flywheel, emulator, community):
         community.members["ada"],
         "probe-button",
     )
-    await posting.wait_response(timeout=5)
+    await posting.wait_answer(timeout=5)
     [card] = [
         m for m in bot_posts(emulator, community.channels["general"]) if m["content"] == "Press it"
     ]
     click = await emulator.click_button(card, community.members["grace"], "probe:count")
-    update = await click.wait_response(timeout=5)
+    update = await click.wait_answer(timeout=5)
     assert update["type"] == 7
     [row] = update["data"]["components"]
     assert row["components"][0]["label"] == "Clicked 1"
@@ -135,7 +135,7 @@ async def test_user_errors_are_shown_and_bugs_get_a_reference(flywheel, emulator
         community.members["ada"],
         "probe-refuse",
     )
-    refusal = (await refused.wait_response(timeout=5))["data"]
+    refusal = (await refused.wait_answer(timeout=5))["data"]
     assert refusal["content"] == "That link is not http(s)." and refusal["flags"] & 64
 
     crashed = await emulator.invoke_slash_command(
@@ -144,7 +144,7 @@ async def test_user_errors_are_shown_and_bugs_get_a_reference(flywheel, emulator
         community.members["ada"],
         "probe-crash",
     )
-    apology = (await crashed.wait_response(timeout=5))["data"]
+    apology = (await crashed.wait_answer(timeout=5))["data"]
     assert apology["flags"] & 64
     assert "something went wrong" in apology["content"] and "reference" in apology["content"]
     assert "internal detail" not in apology["content"]

@@ -139,7 +139,7 @@ async def test_a_command_during_the_start_up_member_sync_waits_for_it(
         answer = await promoted.wait_edit(timeout=10)
         assert answer["content"].startswith("ada's tier is now Champion")
         sent = await slash(emulator, community, morgan, "nps send")
-        survey = await sent.wait_response(timeout=5)
+        survey = await sent.wait_answer(timeout=5)
         assert "by DM to 1 tier member(s)" in survey["data"]["content"]
 
 
@@ -155,4 +155,4 @@ async def test_a_failed_start_up_member_sync_is_reported_and_commands_still_run(
         reported = alert["content"]
         assert "could not reconcile the member list at start-up (disk I/O error)" in reported
         shown = await slash(emulator, community, community.members["ada"], "profile")
-        assert (await shown.wait_response(timeout=5))["type"] == 4
+        assert (await shown.wait_answer(timeout=5))["type"] == 4

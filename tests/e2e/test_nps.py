@@ -123,12 +123,13 @@ async def click(emu: Any, user_id: int, custom_id: str, message: dict[str, Any] 
 
 async def answer(emu: Any, user_id: int, period: str, score: int) -> dict[str, Any]:
     record = await click(emu, user_id, f"nps:score:{period}:{score}")
-    return dict(await record.wait_response())
+    return dict(await record.wait_answer())
 
 
 # --------------------------------------------------------------------------- the survey DM
 
 
+@pytest.mark.store_pace  # a refusal comes before the form only from a store in time
 async def test_survey_dm_buttons_answers_that_change_and_the_comment_form(
     flywheel, emulator, community
 ):
@@ -166,7 +167,7 @@ async def test_survey_dm_buttons_answers_that_change_and_the_comment_form(
     assert await answers(bot) == {m["ada"]: (key, 9, None)}
 
     opened = await click(emulator, m["ada"], f"nps:comment:{key}")
-    form = await opened.wait_response()
+    form = await opened.wait_answer()
     assert form["type"] == 9 and form["data"]["custom_id"] == f"nps:comment-form:{key}:{server}"
     saved = await emulator.submit_modal(opened, m["ada"], values={"comment": " Loved it "})
     assert "comment is saved" in (await private_reply(saved))["content"]
@@ -174,7 +175,7 @@ async def test_survey_dm_buttons_answers_that_change_and_the_comment_form(
 
     # Reopening the form shows the comment; an empty submission removes it.
     reopened = await click(emulator, m["ada"], f"nps:comment:{key}")
-    assert "Loved it" in str((await reopened.wait_response())["data"])
+    assert "Loved it" in str((await reopened.wait_answer())["data"])
     cleared = await emulator.submit_modal(reopened, m["ada"], values={"comment": ""})
     assert "removed" in (await private_reply(cleared))["content"]
     assert (await answers(bot))[m["ada"]] == (key, 9, None)
@@ -203,7 +204,7 @@ async def test_results_appear_only_from_five_answers_with_comments_without_names
         await answer(emulator, m[name], key, score)
         if name in COMMENTS:
             opened = await click(emulator, m[name], f"nps:comment:{key}")
-            await opened.wait_response()
+            await opened.wait_answer()
             saved = await emulator.submit_modal(opened, m[name], values={"comment": COMMENTS[name]})
             await private_reply(saved)
 
@@ -338,7 +339,7 @@ async def test_buttons_work_after_a_restart_and_a_missed_survey_is_caught_up(
         record = await emulator.click_button(
             survey, m["ada"], f"nps:score:{key}:6:{community.guild_id}"
         )
-        assert "Your answer: **6**" in (await record.wait_response())["data"]["content"]
+        assert "Your answer: **6**" in (await record.wait_answer())["data"]["content"]
         assert (await answers(app.bot))[m["ada"]] == (key, 6, None)
     assert len(dms(emulator, m["ada"])) == 1, "restarts send nothing more"
 
@@ -392,6 +393,7 @@ async def test_a_store_failure_right_after_a_dm_never_asks_anyone_twice(
     assert all(asked[name] == 1 for name in reachable), asked
 
 
+@pytest.mark.store_pace
 async def test_a_slow_store_still_answers_the_buttons_and_opens_the_form(
     flywheel, emulator, community
 ):
@@ -402,7 +404,7 @@ async def test_a_slow_store_still_answers_the_buttons_and_opens_the_form(
     await send_survey(emulator, community)
     await answer(emulator, ada, key, 7)
     first = await click(emulator, ada, f"nps:comment:{key}")
-    await first.wait_response()
+    await first.wait_answer()
     saved = await emulator.submit_modal(first, ada, values={"comment": "Keep me"})
     await private_reply(saved)
     faults = StoreFaults.attach(flywheel.engine)
@@ -416,7 +418,7 @@ async def test_a_slow_store_still_answers_the_buttons_and_opens_the_form(
         faults.clear()
         lookup = faults.slow(4.0, match=r"(?s)^SELECT .*FROM nps_responses", times=1)
         opened = await click(emulator, ada, f"nps:comment:{key}")
-        form = await opened.wait_response(timeout=3)
+        form = await opened.wait_answer(timeout=3)
         assert (
             form["type"] == 9
             and form["data"]["custom_id"] == f"nps:comment-form:{key}:keep:{community.guild_id}"

@@ -53,7 +53,7 @@ async def command(emulator, community, user_id: int, name: str, **options: Any) 
     record = await emulator.invoke_slash_command(
         community.guild_id, community.channels["general"], user_id, name, options=options
     )
-    return record, await record.wait_response(timeout=5)
+    return record, await record.wait_answer(timeout=5)
 
 
 def fields(embed: dict[str, Any]) -> dict[str, str]:
@@ -155,12 +155,12 @@ async def test_leaderboard_pages_for_its_invoker_only(flywheel, emulator, commun
 
     board = record.original
     stranger = await emulator.click_button(board, community.members["ada"], following["custom_id"])
-    refusal = await stranger.wait_response(timeout=5)
+    refusal = await stranger.wait_answer(timeout=5)
     assert refusal["type"] == 4 and refusal["data"]["flags"] & 64
     assert refusal["data"]["content"] == "Run /leaderboard to get your own."
 
     turned = await emulator.click_button(board, linus, following["custom_id"])
-    update = await turned.wait_response(timeout=5)
+    update = await turned.wait_answer(timeout=5)
     assert update["type"] == 7
     [embed] = update["data"]["embeds"]
     assert [line.split(" — ")[0] for line in embed["description"].splitlines()[1:]] == [
@@ -172,7 +172,7 @@ async def test_leaderboard_pages_for_its_invoker_only(flywheel, emulator, commun
     assert not previous.get("disabled") and following.get("disabled") is True
 
     back = await emulator.click_button(emulator.message(board["id"]), linus, previous["custom_id"])
-    assert (await back.wait_response(timeout=5))["data"]["embeds"][0]["footer"]["text"] == "Page 1"
+    assert (await back.wait_answer(timeout=5))["data"]["embeds"][0]["footer"]["text"] == "Page 1"
     assert bot_posts(emulator, community.channels["general"])  # the board is a public message
 
 

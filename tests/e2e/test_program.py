@@ -155,7 +155,7 @@ async def test_the_newsletter_comes_with_a_staff_copy_in_the_mod_log(flywheel, e
         "newsletter send",
         options={},
     )
-    await send.wait_response(timeout=10)
+    await send.wait_answer(timeout=10)
     staff = await eventually(
         lambda: [
             p

@@ -60,7 +60,7 @@ def button_ids(message: dict[str, Any]) -> list[str]:
 
 
 async def refusal(record) -> str:
-    body = await record.wait_response(timeout=5)
+    body = await record.wait_answer(timeout=5)
     assert body["type"] == 4 and body["data"]["flags"] & 64, body
     return str(body["data"]["content"])
 
@@ -111,13 +111,13 @@ async def test_a_beta_program_is_joined_reported_on_and_closed_with_credit(
         assert "Your report is with the team" in (await private_reply(sent))["content"]
     ada_card, grace_card = bot_posts(emu, community.channels["review"])[-2:]
     approve = await emu.click_button(ada_card, mods["morgan"], button_ids(ada_card)[0])
-    await approve.wait_response(timeout=5)
+    await approve.wait_answer(timeout=5)
     opened = await emu.click_button(grace_card, mods["morgan"], button_ids(grace_card)[1])
-    assert (await opened.wait_response(timeout=5))["type"] == 9
+    assert (await opened.wait_answer(timeout=5))["type"] == 9
     rejected = await emu.submit_modal(
         opened, mods["morgan"], values={"reason": "Please describe what you tried."}
     )
-    await rejected.wait_response(timeout=5)
+    await rejected.wait_answer(timeout=5)
     await eventually(lambda: any("was not accepted" in d["content"] for d in emu.dms(m["grace"])))
     assert any("was accepted" in d["content"] for d in emu.dms(m["ada"]))
 
@@ -170,7 +170,7 @@ async def test_a_research_call_checks_its_criteria_and_credits_who_took_part(
 
     call_id = int(volunteer.rsplit(":", 1)[1])
     listed = await slash(emu, community, mods["riley"], "research volunteers", call=call_id)
-    body = await listed.wait_response(timeout=5)
+    body = await listed.wait_answer(timeout=5)
     assert "ada" in body["data"]["embeds"][0]["description"]
 
     picked = await slash(

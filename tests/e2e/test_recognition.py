@@ -322,16 +322,16 @@ async def test_send_refuses_a_second_post_unless_forced_and_confirmed(
     assert "already posted" in refusal and "force: True" in refusal
 
     forced = await slash(emulator, community, morgan, "recognition send", force=True)
-    body = await forced.wait_response(timeout=10)
+    body = await forced.wait_answer(timeout=10)
     assert "Post it again?" in body["data"]["content"]
     cancel = await emulator.click_button(forced.original, morgan, _button(forced, "Cancel"))
-    await cancel.wait_response(timeout=10)
+    await cancel.wait_answer(timeout=10)
     assert len(weekly_posts(emulator, community)) == 1
 
     forced = await slash(emulator, community, morgan, "recognition send", force=True)
-    await forced.wait_response(timeout=10)
+    await forced.wait_answer(timeout=10)
     other = await emulator.click_button(forced.original, morgan, _button(forced, "Post again"))
-    await other.wait_response(timeout=10)
+    await other.wait_answer(timeout=10)
     await eventually(lambda: len(weekly_posts(emulator, community)) == 2)
     done = await forced.wait_followup(timeout=10)
     assert done["content"].startswith("Posted the weekly recognition")

@@ -11,7 +11,7 @@ import pytest
 from db.models import ContentSubmission, Contribution, Nomination
 from tests.e2e import test_content as content
 from tests.e2e import test_nominations as nominations
-from tests.e2e.util import settled
+from tests.e2e.util import private_reply, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -40,10 +40,10 @@ async def test_a_replayed_nominate_after_the_decision_nominates_once(flywheel, e
     morgan, riley = community.moderators["morgan"], community.moderators["riley"]
     ada = community.members["ada"]
     record = await nominations.nominate(emulator, community, morgan, ada, "champion")
-    await nominations.deferred_reply(record)
+    await private_reply(record)
     card = nominations.cards(emulator, community)[-1]
     approve = await emulator.click_button(card, riley, nominations.button_ids(card)[0])
-    await approve.wait_response(timeout=5)
+    await approve.wait_answer(timeout=5)
     await settled(emulator, flywheel.bot)
 
     before, after = await replayed(emulator, flywheel, record)
@@ -57,7 +57,7 @@ async def test_a_replayed_approve_click_decides_once(flywheel, emulator, communi
     card = await content.shared_card(emulator, community)
     morgan = community.moderators["morgan"]
     click = await emulator.click_button(card, morgan, content.button_ids(card)[0])
-    assert (await click.wait_response(timeout=5))["type"] == 7
+    assert (await click.wait_answer(timeout=5))["type"] == 7
 
     before, after = await replayed(emulator, flywheel, click)
 
@@ -70,9 +70,9 @@ async def test_a_replayed_rejection_form_rejects_once(flywheel, emulator, commun
     card = await content.shared_card(emulator, community)
     riley = community.moderators["riley"]
     opened = await emulator.click_button(card, riley, content.button_ids(card)[1])
-    await opened.wait_response(timeout=5)
+    await opened.wait_answer(timeout=5)
     submitted = await emulator.submit_modal(opened, riley, values={"reason": "Off topic"})
-    assert (await submitted.wait_response(timeout=5))["type"] == 7
+    assert (await submitted.wait_answer(timeout=5))["type"] == 7
 
     before, after = await replayed(emulator, flywheel, submitted)
 

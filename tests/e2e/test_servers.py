@@ -120,12 +120,12 @@ async def test_a_review_card_and_its_button_stay_in_their_server(deployment, emu
         "nominate",
         options={"member": ada, "tier": "advisor", "reason": "ran three workshops"},
     )
-    await record.wait_response(timeout=5)
+    await record.wait_answer(timeout=5)
     [card] = await eventually(lambda: bot_posts(emulator, second.channels["review"]))
     assert bot_posts(emulator, first.channels["review"]) == []
     [approve, _] = [c["custom_id"] for row in card["components"] for c in row["components"]]
     clicked = await emulator.click_button(card, second.moderators["riley"], approve)
-    await clicked.wait_response(timeout=5)  # deferred: the card is edited once decided
+    await clicked.wait_answer(timeout=5)  # deferred: the card is edited once decided
     services = program(deployment, second).services
 
     async def approved() -> bool:
@@ -153,7 +153,7 @@ async def test_a_moderator_credit_lands_in_the_server_it_was_given_in(
         points=5,
         reason="paired on the first PR",
     )
-    await record.wait_response(timeout=5)
+    await record.wait_answer(timeout=5)
     async with program(deployment, first).services.sessions() as session:
         guilds = (
             await session.scalars(
@@ -177,9 +177,9 @@ async def test_a_survey_answered_in_a_dm_lands_in_its_own_server(deployment, emu
         tier="champion",
         reason="long-time helper",
     )
-    await record.wait_response(timeout=5)
+    await record.wait_answer(timeout=5)
     sent = await slash(emulator, second, morgan, "nps send")
-    await sent.wait_response(timeout=5)
+    await sent.wait_answer(timeout=5)
     bot_id = str(emulator.bot_user_id)
     [survey] = await eventually(
         lambda: [m for m in emulator.dms(ada) if m["author"]["id"] == bot_id and m["components"]],
@@ -189,7 +189,7 @@ async def test_a_survey_answered_in_a_dm_lands_in_its_own_server(deployment, emu
     assert all(i.endswith(f":{second.guild_id}") for i in ids)
     score = next(i for i in ids if i.startswith("nps:score:") and ":7:" in i)
     clicked = await emulator.click_button(survey, ada, score)
-    await clicked.wait_response(timeout=5)
+    await clicked.wait_answer(timeout=5)
 
     async def answered(server: SampleCommunity) -> list[int]:
         async with program(deployment, server).services.sessions() as session:

@@ -18,9 +18,9 @@ from tests.e2e import test_answers as answers
 from tests.e2e import test_content as content
 from tests.e2e import test_nominations as nominations
 from tests.e2e.test_thanks import posted, thank, thanks_credits
-from tests.e2e.util import bot_posts, eventually, settled
+from tests.e2e.util import bot_posts, eventually, private_reply, settled
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.store_pace]
 
 STALL = 4.0
 EPHEMERAL = 64
@@ -132,7 +132,7 @@ async def test_nominate_with_a_slow_store(flywheel, emulator, community, faults)
     faults.slow(STALL, match=r"INSERT INTO nominations")
     record = await nominations.nominate(emulator, community, morgan, ada, "champion")
     await answered_in_time(emulator, record)
-    reply = await nominations.deferred_reply(record)
+    reply = await private_reply(record)
     assert reply["content"].startswith("Nominated ada for Champion (#1)")
     await settled(emulator, flywheel.bot)
     assert len(await nominations.rows(flywheel.bot, Nomination)) == 1

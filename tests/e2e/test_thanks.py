@@ -59,7 +59,7 @@ async def thank(emulator, community, channel_id: int, giver: int, receiver: int,
     interaction = await emulator.invoke_slash_command(
         community.guild_id, channel_id, giver, "thanks", options=options
     )
-    response = await interaction.wait_response(timeout=5)
+    response = await interaction.wait_answer(timeout=5)
     return interaction, response
 
 
@@ -227,9 +227,10 @@ async def test_a_replayed_interaction_is_recorded_once(start_bot, emulator, comm
     async with start_bot(thanks={"per_pair_per_day": 2}) as app:
         await posted(app, emulator, general, m["grace"], "Here's how I fixed the sync bug.")
         interaction, _ = await thank(emulator, community, general, m["ada"], m["grace"])
+        answered = (list(interaction.followup_ids), len(interaction.edits))
         await replay(interaction, "delivered again (a gateway replay): ignored")
         assert len(await thanks_rows(app)) == 1
-        assert len(interaction.followups) == 0 and not interaction.edits
+        assert (list(interaction.followup_ids), len(interaction.edits)) == answered
 
     # After a restart the bot has forgotten the interaction; the ledger has not.
     async with start_bot(thanks={"per_pair_per_day": 2}) as app:

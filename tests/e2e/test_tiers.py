@@ -25,10 +25,7 @@ async def command(emulator, community, user_id: int, name: str, **options: Any) 
     record = await emulator.invoke_slash_command(
         community.guild_id, community.channels["general"], user_id, name, options=options
     )
-    body = await record.wait_response(timeout=5)
-    if body["type"] == 5:  # deferred: the answer is the edit of the "thinking" message
-        return {"type": 5, "data": {**await record.wait_edit(timeout=5), "flags": EPHEMERAL}}
-    return body
+    return await record.wait_answer(timeout=5)
 
 
 async def give(flywheel, kind: str, user_id: int, count: int, *, tag: str = "") -> None:

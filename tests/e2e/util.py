@@ -77,8 +77,6 @@ async def slash(emu: Any, community: Any, who: int, name: str, **options: Any) -
 
 async def private_reply(record: Any, *, within: float = 10) -> dict[str, Any]:
     """The ephemeral answer to an interaction, following a deferral to its edit."""
-    body = await record.wait_response(timeout=within)
-    assert body["type"] in (4, 5) and body["data"]["flags"] & 64, body
-    if body["type"] == 5:  # deferred ("thinking…"): the answer edits that message
-        return dict(await record.wait_edit(timeout=within))
+    body = await record.wait_answer(timeout=within)
+    assert body["type"] == 4 and body["data"]["flags"] & 64, body
     return dict(body["data"])

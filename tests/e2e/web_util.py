@@ -43,7 +43,7 @@ async def dashboard_link(emulator: Emulator, community: SampleCommunity, user_id
     record = await emulator.invoke_slash_command(
         community.guild_id, community.channels["general"], user_id, "dashboard"
     )
-    body: dict[str, Any] = await record.wait_response(timeout=5)
+    body: dict[str, Any] = await record.wait_answer(timeout=5)
     assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL, body
     match = LINK.search(str(body["data"]["content"]))
     assert match, body["data"]["content"]

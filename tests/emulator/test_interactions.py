@@ -450,3 +450,91 @@ async def test_a_token_under_15_minutes_old_still_works(emu, world):
         release.set()
         edit = await record.wait_edit()
     assert edit["content"] == "done after 14 minutes"
+
+
+class LateView(discord.ui.View):
+    """Buttons whose handlers acknowledge first and answer after, as a slow bot does."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=60)
+
+    @discord.ui.button(label="Edit", custom_id="late:edit")
+    async def edit(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()
+        await interaction.edit_original_response(content="edited late")
+
+    @discord.ui.button(label="Tell", custom_id="late:tell")
+    async def tell(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await interaction.response.defer()
+        await interaction.followup.send("told late", ephemeral=True)
+
+
+def late_client(guild_id: int) -> tuple[discord.Client, app_commands.CommandTree]:
+    client = make_client()
+    tree = app_commands.CommandTree(client)
+    guild = discord.Object(id=guild_id)
+
+    @tree.command(name="quick", description="Answers at once", guild=guild)
+    async def quick(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("quick", ephemeral=True)
+
+    @tree.command(name="private", description="Thinks privately, then answers", guild=guild)
+    async def private(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send("private late", ephemeral=True)
+
+    @tree.command(name="public", description="Thinks publicly, then answers", guild=guild)
+    async def public(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await interaction.followup.send(embed=discord.Embed(description="board"))
+
+    @tree.command(name="switch", description="Thinks privately, answers publicly", guild=guild)
+    async def switch(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.delete_original_response()
+        await interaction.followup.send("public after all")
+
+    @tree.command(name="buttons", description="Post late buttons", guild=guild)
+    async def buttons(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Press", view=LateView())
+
+    return client, tree
+
+
+async def test_wait_answer_follows_a_deferral_to_what_completed_it(emu, world):
+    """A test reads an answer the same whether the bot answered at once or deferred first."""
+    client, tree = late_client(world.guild.id)
+    gid, channel, alice = world.guild.id, world.general.id, world.alice.id
+    async with running(client):
+        await tree.sync(guild=discord.Object(id=gid))
+
+        async def answer(name: str) -> tuple[dict, dict]:
+            record = await emu.invoke_slash_command(gid, channel, alice, name)
+            return await record.wait_answer(), await record.wait_response()
+
+        quick, first = await answer("quick")
+        assert quick == first and quick["data"]["content"] == "quick"
+
+        private, first = await answer("private")
+        assert first["type"] == 5, "the bot deferred"
+        assert private["type"] == 4 and private["data"]["content"] == "private late"
+        assert private["data"]["flags"] & 64
+
+        public, _ = await answer("public")
+        assert public["type"] == 4 and not int(public["data"].get("flags") or 0) & 64
+        assert public["data"]["embeds"][0]["description"] == "board"
+
+        switched, _ = await answer("switch")
+        assert switched["type"] == 4 and switched["data"]["content"] == "public after all"
+        assert not switched["data"]["flags"] & 64
+
+        posted = await emu.invoke_slash_command(gid, channel, alice, "buttons")
+        await posted.wait_answer()
+        card = posted.original
+        edited = await emu.click_button(card, world.bob.id, "late:edit")
+        assert (await edited.wait_response())["type"] == 6, "the bot deferred"
+        update = await edited.wait_answer()
+        assert update["type"] == 7 and update["data"]["content"] == "edited late"
+        told = await (await emu.click_button(card, world.bob.id, "late:tell")).wait_answer()
+        assert told["type"] == 4 and told["data"]["content"] == "told late"
+        assert told["data"]["flags"] & 64

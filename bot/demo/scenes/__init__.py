@@ -40,7 +40,7 @@ async def press(emu: Any, card: dict[str, Any], user_id: int, custom_id_prefix: 
         if b["custom_id"].startswith(custom_id_prefix)
     )
     record = await emu.click_button(card, user_id, button)
-    await record.wait_response(timeout=5)
+    await record.wait_answer(timeout=5)
     return record
 
 

@@ -20,8 +20,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         record = await emu.invoke_message_command(
             c.guild_id, thread_id, c.members[who], MENU, message_id=message_id
         )
-        if (await record.wait_response(timeout=5))["type"] == 5:
-            await record.wait_edit(timeout=5)  # accepted: the confirmation follows the deferral
+        await record.wait_answer(timeout=5)
 
     async def show() -> None:
         """Print what the bot did for this step before the next one starts."""

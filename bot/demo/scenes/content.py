@@ -17,10 +17,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
 
     async def slash(user_id: int, name: str, **options: Any) -> dict[str, Any]:
         record = await emu.invoke_slash_command(c.guild_id, general, user_id, name, options)
-        body = await record.wait_response(timeout=5)
-        if body["type"] == 5:  # deferred: the answer comes as an edit
-            return await record.wait_edit(timeout=5)
-        data: dict[str, Any] = body["data"]
+        data: dict[str, Any] = (await record.wait_answer(timeout=5))["data"]
         return data
 
     def card_for(title: str) -> dict[str, Any] | None:
@@ -71,7 +68,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     submitted = await emu.submit_modal(
         opened, c.moderators["riley"], values={"reason": "Not about the project, sorry!"}
     )
-    await submitted.wait_response(timeout=5)
+    await submitted.wait_answer(timeout=5)
     await until(lambda: emu.dms(c.members["grace"]))
     await show(t)
 

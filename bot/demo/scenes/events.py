@@ -54,5 +54,5 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     report = await emu.invoke_slash_command(
         gid, c.channels["general"], c.moderators["morgan"], "event report", {"event": str(call.id)}
     )
-    await report.wait_response(timeout=5)
+    await report.wait_answer(timeout=5)
     t.say("morgan asked for the report; only morgan sees it")

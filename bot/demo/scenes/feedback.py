@@ -44,7 +44,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         opened = await emu.invoke_slash_command(
             c.guild_id, c.channels["general"], user_id, "feedback submit"
         )
-        await opened.wait_response(timeout=5)
+        await opened.wait_answer(timeout=5)
         assert opened.modal is not None
         inputs = _inputs(opened.modal)
         done = await emu.submit_modal(
@@ -57,7 +57,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
                 inputs["Area"]: [area],
             },
         )
-        body: dict[str, Any] = await done.wait_response(timeout=5)
+        body: dict[str, Any] = await done.wait_answer(timeout=5)
         return body
 
     t.step("Product feedback: ada asks for a change with /feedback submit (a form)")
@@ -70,20 +70,20 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     t.say("grace and linus vote; ken asks for 'Mobile app dark mode'")
     for name in ("grace", "linus"):
         vote = custom_id(starter(thread), "Vote")
-        await (await emu.click_button(thread.id, m[name], vote)).wait_response(timeout=5)
+        await (await emu.click_button(thread.id, m[name], vote)).wait_answer(timeout=5)
     await submit(m["ken"], "Mobile app dark mode")
     await show(t)
 
     t.step("The product team plans it, then ships it: tag, note, DMs, credit")
     t.say("riley presses Planned and writes a note; later /feedback status shipped in the post")
     opened = await emu.click_button(thread.id, mods["riley"], custom_id(starter(thread), "Planned"))
-    await opened.wait_response(timeout=5)
+    await opened.wait_answer(timeout=5)
     assert opened.modal is not None
     [note] = _inputs(opened.modal).values()
     planned = await emu.submit_modal(
         opened, mods["riley"], values={note: "On the roadmap for the next release."}
     )
-    await planned.wait_edit(timeout=5)
+    await planned.wait_answer(timeout=5)
     shipped = await emu.invoke_slash_command(
         c.guild_id,
         thread.id,
@@ -91,7 +91,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         "feedback status",
         {"status": "shipped", "note": "Dark mode is out in version 3.2: thank you!"},
     )
-    await shipped.wait_edit(timeout=5)
+    await shipped.wait_answer(timeout=5)
     # Every DM the bot sends shares Discord's limit (5 in 5 s): with a config whose ladder
     # promotes many members, their welcome DMs go first.
     shipped_told = "is now **Shipped**"
@@ -102,7 +102,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     top = await emu.invoke_slash_command(
         c.guild_id, c.channels["general"], m["grace"], "feedback top", {"status": "shipped"}
     )
-    await top.wait_response(timeout=5)
+    await top.wait_answer(timeout=5)
     await show(t)
 
 

@@ -18,8 +18,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
 
     async def slash(user: int, name: str) -> Any:
         record = await emu.invoke_slash_command(c.guild_id, general, user, name, {})
-        if (await record.wait_response(timeout=10))["type"] == 5:
-            await record.wait_edit(timeout=10)
+        await record.wait_answer(timeout=10)
         return record
 
     t.step("Program health: is the ambassador program working?")

@@ -75,8 +75,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         record = await emu.invoke_message_command(
             gid, thread_id, c.members[asker], MENU, message_id=int(reply["id"])
         )
-        if (await record.wait_response(timeout=5))["type"] == 5:
-            await record.wait_edit(timeout=5)
+        await record.wait_answer(timeout=5)
     t.say("donald, sophie and bjarne each mark katherine's reply as the answer:")
     t.say("3 accepted answers, 30 points; the ladder looks at her after each one")
     await show()
@@ -96,7 +95,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
             "reason": "Ran two onboarding sessions for newcomers",
         },
     )
-    await record.wait_response(timeout=5)
+    await record.wait_answer(timeout=5)
     t.say("riley records +20 points for katherine's mentoring sessions: 50 points now")
     if await seen(lambda: role in emu.member_roles(gid, helper)):
         await seen(lambda: emu.dms(helper))

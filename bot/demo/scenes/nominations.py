@@ -21,8 +21,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
 
     async def slash(user_id: int, name: str, **options: Any) -> None:
         record = await emu.invoke_slash_command(c.guild_id, general, user_id, name, options)
-        if (await record.wait_response(timeout=5))["type"] == 5:
-            await record.wait_edit(timeout=5)
+        await record.wait_answer(timeout=5)
 
     def card_of(member: str) -> dict[str, Any] | None:
         user_id = c.members[member]
@@ -68,7 +67,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     submitted = await emu.submit_modal(
         opened, riley, values={"reason": "Not yet: let's look again after the release"}
     )
-    await submitted.wait_response(timeout=5)
+    await submitted.wait_answer(timeout=5)
     await until(lambda: emu.dms(morgan))
     await show(t)
 

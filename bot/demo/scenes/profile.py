@@ -24,12 +24,11 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         record = await emu.invoke_message_command(
             c.guild_id, thread_id, c.members[asker], "Mark as answer", message_id=reply["id"]
         )
-        if (await record.wait_response(timeout=5))["type"] == 5:
-            await record.wait_edit(timeout=5)
+        await record.wait_answer(timeout=5)
 
     async def slash(user: str, name: str, **options: Any) -> None:
         record = await emu.invoke_slash_command(c.guild_id, general, c.members[user], name, options)
-        await record.wait_response(timeout=5)
+        await record.wait_answer(timeout=5)
 
     t.step("Members check their standing with /profile and /leaderboard")
     t.say("frances answers dennis's and alan's questions, tim answers hedy's")

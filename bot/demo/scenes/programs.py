@@ -39,7 +39,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         record = await emu.invoke_slash_command(
             c.guild_id, c.channels["general"], user_id, name, options
         )
-        await record.wait_response(timeout=5)
+        await record.wait_answer(timeout=5)
 
     t.step("Beta programs: riley opens the 'Offline mode' beta with /beta create (3 seats)")
     t.say("a post with a Join button in #beta-and-research, and a private thread for testers")

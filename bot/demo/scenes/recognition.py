@@ -22,8 +22,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
 
     async def slash(user: int, name: str, **options: Any) -> None:
         record = await emu.invoke_slash_command(c.guild_id, general, user, name, options)
-        if (await record.wait_response(timeout=10))["type"] == 5:
-            await record.wait_edit(timeout=10)
+        await record.wait_answer(timeout=10)
 
     t.step("Recognition: a spotlight nomination, the weekly post, and a member who opts out")
     t.say("linus would rather not be named in public; morgan nominates grace for the spotlight")

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from bot.demo.community import SampleCommunity
-from bot.demo.scenes import until
 from emulator import Emulator
 
 
@@ -23,7 +22,7 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
         if reason is not None:
             options["reason"] = reason
         record = await emu.invoke_slash_command(c.guild_id, channel, m[giver], "thanks", options)
-        await record.wait_response(timeout=5)
+        await record.wait_answer(timeout=5)
 
     t.step("/thanks: linus thanks grace for her help in #sync-help")
     await emu.post_message(channel, m["linus"], "Sync fails on Windows with a path error, ideas?")
@@ -61,6 +60,5 @@ async def scene(emu: Emulator, community: SampleCommunity, t: Any) -> None:
     note = await emu.invoke_slash_command(
         c.guild_id, channel, c.moderators["morgan"], "integrity", {}
     )
-    await note.wait_response(timeout=5)
-    await until(lambda: note.followups or note.edits)
+    await note.wait_answer(timeout=5)
     t.flush()
