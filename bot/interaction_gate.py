@@ -45,6 +45,9 @@ REMEMBER_SECONDS = 15 * 60
 REMEMBER_AT_MOST = 10_000
 #: ``extras`` of an app command whose answer is public (``/thanks``): deferred publicly.
 PUBLIC_ANSWER = {"deferral": "public"}
+#: ``extras`` of an app command whose first answer is a form (``/feedback submit``): a form
+#: cannot follow a deferral, so nothing may hold the handler back (see ``opens_form``).
+OPENS_FORM = {"deferral": "impossible"}
 
 #: How long a handler about to open a form may wait for the store (the form must still be
 #: the first answer within Discord's window).
@@ -271,6 +274,16 @@ def _route(state: Any, interaction: discord.Interaction[Any], data: dict[str, An
     state.dispatch("interaction", interaction)
 
 
+def opens_form(command: Any) -> bool:
+    """True for an app command marked :data:`OPENS_FORM`."""
+    return _deferral(command) == OPENS_FORM["deferral"]
+
+
+def _deferral(command: Any) -> object:
+    extras = getattr(command, "extras", None) or {}
+    return extras.get("deferral")
+
+
 def _answers_publicly(state: Any, data: dict[str, Any]) -> bool:
     """True for an app command marked :data:`PUBLIC_ANSWER` (looked up by its root name)."""
     tree = state._command_tree
@@ -282,5 +295,4 @@ def _answers_publicly(state: Any, data: dict[str, Any]) -> bool:
     command = tree.get_command(inner.get("name", ""), guild=guild, type=kind)
     if command is None and guild is not None:
         command = tree.get_command(inner.get("name", ""), type=kind)
-    extras = getattr(command, "extras", None) or {}
-    return bool(extras.get("deferral") == PUBLIC_ANSWER["deferral"])
+    return _deferral(command) == PUBLIC_ANSWER["deferral"]

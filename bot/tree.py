@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
+from bot.interaction_gate import opens_form
 from bot.routing import community_of
 
 CogT = TypeVar("CogT", bound=commands.Cog)
@@ -147,11 +148,14 @@ class FlywheelTree(app_commands.CommandTree):
 
         Until it has run, the members table may miss who joined while the bot was away (on a
         first start it holds no one): ``/nps send`` would survey nobody, without a word.
-        Autocomplete cannot wait (it has no deferral) and shows the table as it is.
+        Autocomplete cannot wait (it has no deferral) and shows the table as it is; nor can a
+        command that opens a form (a form cannot follow the gate's deferral; its submission is
+        not held back either).
         """
         if (
             interaction.guild_id is None
             or interaction.type is not discord.InteractionType.application_command
+            or opens_form(interaction.command)
         ):
             return True
         try:

@@ -24,6 +24,7 @@ from bot.community import Community
 from bot.core.feedback import CLOSED, STATUS_TAGS, Status, status_named
 from bot.core.text import EMBED_DESCRIPTION_LIMIT, EMBED_FIELD_LIMIT, clip
 from bot.errors import UserFacingError
+from bot.interaction_gate import OPENS_FORM
 from bot.outbox import NO_MENTIONS, member_name, paced
 from bot.services.feedback import (
     NOTE_MAX,
@@ -383,7 +384,9 @@ class FeedbackCog(commands.Cog, name="Feedback"):
         return True
 
     # ------------------------------------------------------------------ /feedback submit
-    @feedback.command(name="submit", description="Ask for a product change; members vote on it")
+    @feedback.command(
+        name="submit", description="Ask for a product change; members vote on it", extras=OPENS_FORM
+    )
     async def submit(self, interaction: discord.Interaction[Any]) -> None:
         self.forum()
         await interaction.response.send_modal(SubmitForm(self.service.areas))

@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.client import Flywheel
 from bot.errors import UserFacingError
+from bot.interaction_gate import OPENS_FORM
 
 
 class ProbeModal(discord.ui.Modal, title="Quote this message"):
@@ -39,7 +40,9 @@ class ProbeView(discord.ui.View):
 class Probe(commands.Cog):
     def __init__(self, bot: Flywheel) -> None:
         self.bot = bot
-        self.quote_menu = app_commands.ContextMenu(name="Quote", callback=self.quote)
+        self.quote_menu = app_commands.ContextMenu(
+            name="Quote", callback=self.quote, extras=OPENS_FORM
+        )
         bot.tree.add_command(self.quote_menu)
 
     async def cog_unload(self) -> None:

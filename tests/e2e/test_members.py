@@ -143,6 +143,17 @@ async def test_a_command_during_the_start_up_member_sync_waits_for_it(
         assert "by DM to 1 tier member(s)" in survey["data"]["content"]
 
 
+async def test_a_form_opens_during_the_start_up_member_sync(
+    held_sync, bot_config, clock, emulator, community
+):
+    """A form must be the first answer (it cannot follow the gate's deferral), so a command that
+    opens one does not wait for the sync: a big server's sync would turn it into an apology."""
+    async with running_bot(bot_config, clock=clock):
+        opened = await slash(emulator, community, community.members["ada"], "feedback submit")
+        assert (await opened.wait_response(timeout=5))["type"] == 9, "a form, not a deferral"
+        held_sync.set()
+
+
 async def test_a_failed_start_up_member_sync_is_reported_and_commands_still_run(
     monkeypatch, bot_config, clock, emulator, community
 ):
