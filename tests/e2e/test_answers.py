@@ -16,7 +16,7 @@ from bot.emulated import running_bot
 from bot.services import answers
 from db.models import Contribution, QuestionThread
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts, eventually, private_reply, settled
+from tests.e2e.util import bot_posts, eventually, private_reply, private_text, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -57,15 +57,6 @@ async def mark(emulator, community, thread_id: int, who: str, message_id: int) -
     return await emulator.invoke_message_command(
         community.guild_id, thread_id, user, MENU, message_id=message_id
     )
-
-
-async def refusal(record: Any) -> str:
-    return str((await private_reply(record))["content"])
-
-
-async def accepted(record: Any) -> str:
-    """The ephemeral confirmation."""
-    return str((await private_reply(record))["content"])
 
 
 async def answer_rows(flywheel) -> list[Contribution]:
@@ -114,7 +105,9 @@ async def test_mark_as_answer_credits_tags_and_thanks_in_the_thread(flywheel, em
     thread_id = await ask(emulator, community)
     ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
 
-    confirmation = await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))
+    confirmation = await private_text(
+        await mark(emulator, community, thread_id, "linus", ada_reply)
+    )
     assert confirmation == f"Marked <@{community.members['ada']}>'s reply as the answer."
 
     [credit] = await answer_rows(flywheel)
@@ -145,8 +138,8 @@ async def test_re_marking_moves_the_credit_visibly_and_can_move_it_back(
     grace_reply = await reply(emulator, community, thread_id, "grace", "Quote the path.")
     ada, grace = community.members["ada"], community.members["grace"]
 
-    await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))
-    moved = await accepted(await mark(emulator, community, thread_id, "linus", grace_reply))
+    await private_text(await mark(emulator, community, thread_id, "linus", ada_reply))
+    moved = await private_text(await mark(emulator, community, thread_id, "linus", grace_reply))
     assert moved == (
         f"Marked <@{grace}>'s reply as the answer. The credit moved from <@{ada}>'s earlier answer."
     )
@@ -158,7 +151,7 @@ async def test_re_marking_moves_the_credit_visibly_and_can_move_it_back(
     assert (second.user_id, second.points) == (grace, 10)
     assert second.source_id == f"answer:{thread_id}:{grace_reply}"
 
-    await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))
+    await private_text(await mark(emulator, community, thread_id, "linus", ada_reply))
     rows = await answer_rows(flywheel)
     back, grace_reversal = rows[-1], rows[-2]
     assert (back.user_id, back.points) == (ada, 10)
@@ -174,7 +167,7 @@ async def test_re_marking_moves_the_credit_visibly_and_can_move_it_back(
 async def test_a_moderator_may_mark_in_someone_elses_thread(flywheel, emulator, community):
     thread_id = await ask(emulator, community)
     ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
-    await accepted(await mark(emulator, community, thread_id, "riley", ada_reply))
+    await private_text(await mark(emulator, community, thread_id, "riley", ada_reply))
     [credit] = await answer_rows(flywheel)
     assert credit.user_id == community.members["ada"]
     assert credit.actor_id == community.moderators["riley"]
@@ -193,25 +186,25 @@ async def test_every_refusal_is_explained_privately(flywheel, emulator, communit
         community.guild_id, community.channels["general"], community.members["linus"], MENU,
         message_id=int(general["id"]),
     )  # fmt: skip
-    assert await refusal(outside) == answers.NOT_HELP_THREAD
+    assert await private_text(outside) == answers.NOT_HELP_THREAD
     by_bystander = await mark(emulator, community, thread_id, "grace", ada_reply)
-    assert await refusal(by_bystander) == answers.NOT_ALLOWED
+    assert await private_text(by_bystander) == answers.NOT_ALLOWED
     own = await mark(emulator, community, thread_id, "linus", linus_more)
-    assert await refusal(own) == "You can't accept your own answer."
+    assert await private_text(own) == "You can't accept your own answer."
     moderator_own = await mark(emulator, community, thread_id, "morgan", morgan_reply)
-    assert await refusal(moderator_own) == "You can't accept your own answer."
+    assert await private_text(moderator_own) == "You can't accept your own answer."
     the_question = await mark(emulator, community, thread_id, "linus", thread_id)
-    assert await refusal(the_question) == answers.QUESTION_ITSELF
+    assert await private_text(the_question) == answers.QUESTION_ITSELF
     askers = await mark(emulator, community, thread_id, "morgan", linus_more)
-    assert await refusal(askers) == answers.ASKERS_MESSAGE
+    assert await private_text(askers) == answers.ASKERS_MESSAGE
     assert await answer_rows(flywheel) == []
 
-    await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))
+    await private_text(await mark(emulator, community, thread_id, "linus", ada_reply))
     again = await mark(emulator, community, thread_id, "linus", ada_reply)
-    assert await refusal(again) == "That message is already the accepted answer."
+    assert await private_text(again) == "That message is already the accepted answer."
     [note] = bot_posts(emulator, thread_id)
     from_bot = await mark(emulator, community, thread_id, "morgan", int(note["id"]))
-    assert await refusal(from_bot) == answers.BOT_MESSAGE
+    assert await private_text(from_bot) == answers.BOT_MESSAGE
     assert len(await answer_rows(flywheel)) == 1
 
 
@@ -237,8 +230,8 @@ async def test_a_replayed_older_mark_does_not_move_the_credit_back(
     ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
     grace_reply = await reply(emulator, community, thread_id, "grace", "Quote the path.")
     first = await mark(emulator, community, thread_id, "linus", ada_reply)
-    await accepted(first)
-    await accepted(await mark(emulator, community, thread_id, "linus", grace_reply))
+    await private_text(first)
+    await private_text(await mark(emulator, community, thread_id, "linus", grace_reply))
 
     def ledger(rows: list[Any]) -> list[tuple[int, int, int]]:
         return [(r.id, r.user_id, r.points) for r in rows]
@@ -258,7 +251,7 @@ async def test_threads_of_help_text_channels_are_questions_too(flywheel, emulato
     )
     thread_id = int(thread["id"])
     ada_reply = await reply(emulator, community, thread_id, "ada", "Run make clean first.")
-    await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))
+    await private_text(await mark(emulator, community, thread_id, "linus", ada_reply))
     [credit] = await answer_rows(flywheel)
     assert credit.user_id == community.members["ada"]
     q = await eventually(lambda: responded(flywheel, thread_id))
@@ -275,7 +268,9 @@ async def test_without_permission_to_tag_the_answer_still_counts(flywheel, emula
     await settled(emulator, flywheel.bot)  # the bot knows it can't tag
     thread_id = await ask(emulator, community)
     ada_reply = await reply(emulator, community, thread_id, "ada", "Use forward slashes.")
-    confirmation = await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))
+    confirmation = await private_text(
+        await mark(emulator, community, thread_id, "linus", ada_reply)
+    )
     assert confirmation.splitlines()[1] == (
         "I couldn't add the Solved tag: I need the Manage Threads permission there."
     )
@@ -304,6 +299,6 @@ async def test_a_question_asked_while_the_bot_was_away_is_picked_up_on_reply(
         assert q.asker_id == community.members["linus"]
         assert q.first_responder_id == community.members["ada"]
         assert q.opened_at <= q.first_response_at
-        await accepted(await mark(emulator, community, thread_id, "linus", ada_reply))
+        await private_text(await mark(emulator, community, thread_id, "linus", ada_reply))
         [credit] = await answer_rows(app)
         assert credit.user_id == community.members["ada"]

@@ -13,7 +13,7 @@ from bot.emulated import running_bot
 from db.models import ContentSubmission, Contribution
 from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually, private_reply, settled
+from tests.e2e.util import bot_posts, eventually, private_reply, private_text, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -30,11 +30,6 @@ async def share(emu, community, who: str, url: str, title: str = "My first post"
         "share",
         options={"url": url, "title": title, "kind": kind},
     )
-
-
-async def private_text(record) -> str:
-    """The content of an ephemeral reply (type 4), e.g. a refusal."""
-    return str((await private_reply(record))["content"])
 
 
 def cards(emu, community) -> list[dict[str, Any]]:

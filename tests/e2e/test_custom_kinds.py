@@ -19,12 +19,11 @@ from tests.e2e.test_content import (
     button_ids,
     cards,
     field,
-    private_text,
     rows,
     share,
     status,
 )
-from tests.e2e.util import eventually, private_reply
+from tests.e2e.util import eventually, private_reply, private_text
 
 pytestmark = pytest.mark.e2e
 

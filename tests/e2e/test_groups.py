@@ -14,7 +14,7 @@ from bot.config import parse_config
 from bot.demo.community import BOT_PERMISSIONS, EMULATOR_TOKEN, community_config
 from db.models import GroupEvent, TrackedEvent, UserGroup
 from emulator import permissions as perms
-from tests.e2e.util import bot_posts, eventually, private_reply
+from tests.e2e.util import bot_posts, eventually, private_reply, private_text
 
 pytestmark = pytest.mark.e2e
 
@@ -51,14 +51,12 @@ def roles_named(emu: Any, community: Any, name: str) -> list[Any]:
     return [r for r in guild.roles.values() if r.name == name]
 
 
-async def reply_text(record: Any) -> str:
-    return (await private_reply(record))["content"]
-
-
 async def create(emu: Any, community: Any, name: str = "Berlin Meetup", **options: Any) -> str:
     options = {"type": "local", "leader": community.members["ada"], **options}
     morgan = community.moderators["morgan"]
-    return await reply_text(await run(emu, community, morgan, "group create", name=name, **options))
+    return await private_text(
+        await run(emu, community, morgan, "group create", name=name, **options)
+    )
 
 
 async def set_bot_permissions(flywheel: Any, emu: Any, community: Any, value: int) -> None:
@@ -102,7 +100,7 @@ async def test_create_join_leave_list_info(flywheel, emulator, community):
     assert len(await stored_groups(bot)) == 1
 
     # Only moderators create groups.
-    assert await reply_text(
+    assert await private_text(
         await run(
             emulator,
             community,
@@ -116,26 +114,26 @@ async def test_create_join_leave_list_info(flywheel, emulator, community):
 
     # Members join (role given), leave (role taken); the leader can't leave.
     barbara = m["barbara"]
-    joined = await reply_text(
+    joined = await private_text(
         await run(emulator, community, barbara, "group join", name="berlin meetup")
     )
     assert joined == "Welcome to **Berlin Meetup**!"
     await eventually(lambda: role.id in emulator.member_roles(community.guild_id, barbara))
-    again = await reply_text(
+    again = await private_text(
         await run(emulator, community, barbara, "group join", name="Berlin Meetup")
     )
     assert again == "You're already in Berlin Meetup."
-    lead_leaves = await reply_text(
+    lead_leaves = await private_text(
         await run(emulator, community, m["ada"], "group leave", name="Berlin Meetup")
     )
     assert lead_leaves.startswith("You lead Berlin Meetup, so you can't leave it yet")
     assert role.id in emulator.member_roles(community.guild_id, m["ada"])
-    left = await reply_text(
+    left = await private_text(
         await run(emulator, community, barbara, "group leave", name="Berlin Meetup")
     )
     assert left == "You left **Berlin Meetup**."
     await eventually(lambda: role.id not in emulator.member_roles(community.guild_id, barbara))
-    unknown = await reply_text(
+    unknown = await private_text(
         await run(emulator, community, barbara, "group join", name="Nowhere")
     )
     assert unknown == "There's no group called Nowhere. /group list shows them all."
@@ -156,14 +154,14 @@ async def test_create_join_leave_list_info(flywheel, emulator, community):
     assert info["allowed_mentions"]["parse"] == []
 
     # The leader hands over, then may leave.
-    handed = await reply_text(
+    handed = await private_text(
         await run(
             emulator, community, m["ada"], "group handover", name="Berlin Meetup", member=m["grace"]
         )
     )
     assert handed == "grace now leads **Berlin Meetup**."
     assert (
-        await reply_text(
+        await private_text(
             await run(emulator, community, m["ada"], "group leave", name="Berlin Meetup")
         )
         == "You left **Berlin Meetup**."
@@ -256,7 +254,7 @@ async def test_organizers_credit_events_and_quiet_groups_are_nudged_once(
     assert [c["value"] for c in typing.choices or []] == [str(meetup)]
 
     async def credit(who: str, event_id: int, group: str = "Berlin Meetup") -> str:
-        return await reply_text(
+        return await private_text(
             await run(emulator, community, m[who], "group event", group=group, event=str(event_id))
         )
 
@@ -310,4 +308,4 @@ async def test_names_differing_only_by_invisible_or_full_width_characters_are_on
     assert [g.name for g in await stored_groups(bot)] == ["Berlin Meetup"]
     assert len(roles_named(emulator, community, "Berlin Meetup")) == 1
     joined = await run(emulator, community, m["linus"], "group join", name="ＢＥＲＬＩＮ meetup")
-    assert "Berlin Meetup" in await reply_text(joined)
+    assert "Berlin Meetup" in await private_text(joined)

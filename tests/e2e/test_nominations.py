@@ -14,7 +14,14 @@ from bot.services.nominations import Decided, Nominee
 from db.models import Nomination, TierState
 from emulator import permissions
 from tests.e2e.conftest import PROBE_EXTENSION
-from tests.e2e.util import bot_posts, eventually, members_synced, private_reply, settled
+from tests.e2e.util import (
+    bot_posts,
+    eventually,
+    members_synced,
+    private_reply,
+    private_text,
+    settled,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,11 +38,6 @@ async def nominate(emu, community, moderator: int, member: int, tier: str, reaso
         "nominate",
         options={"member": member, "tier": tier, "reason": reason},
     )
-
-
-async def private_text(record) -> str:
-    """The content of an ephemeral reply (type 4), e.g. a refusal."""
-    return str((await private_reply(record))["content"])
 
 
 def cards(emu, community) -> list[dict[str, Any]]:

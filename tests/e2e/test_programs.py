@@ -24,7 +24,7 @@ from db.models import (
     UserGroup,
 )
 from emulator import permissions
-from tests.e2e.util import bot_posts, eventually, private_reply, settled
+from tests.e2e.util import bot_posts, eventually, private_reply, private_text, settled
 
 pytestmark = pytest.mark.e2e
 
@@ -59,12 +59,6 @@ def button_ids(message: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for row in message.get("components") or [] for c in row["components"]]
 
 
-async def refusal(record) -> str:
-    body = await record.wait_answer(timeout=5)
-    assert body["type"] == 4 and body["data"]["flags"] & 64, body
-    return str(body["data"]["content"])
-
-
 async def test_a_beta_program_is_joined_reported_on_and_closed_with_credit(
     emulator, community, flywheel
 ) -> None:
@@ -75,7 +69,7 @@ async def test_a_beta_program_is_joined_reported_on_and_closed_with_credit(
 
     # Members can't create programs; a moderator opens one for Champions, two seats.
     refused = await slash(emu, community, m["ada"], "beta create", name="Offline mode")
-    assert "Only the product team and moderators" in await refusal(refused)
+    assert "Only the product team and moderators" in await private_text(refused)
     created = await slash(
         emu, community, mods["riley"], "beta create", name="Offline mode", min_tier="champion",
         seats=2, until="2099-12-31",
@@ -91,15 +85,15 @@ async def test_a_beta_program_is_joined_reported_on_and_closed_with_credit(
 
     # Below the tier: refused. Two Champions take both seats; the third finds it full.
     below = await emu.click_button(post, m["margaret"], join)
-    assert "for Champion members and above" in await refusal(below)
+    assert "for Champion members and above" in await private_text(below)
     for name in ("ada", "grace"):
         joined = await emu.click_button(post, m[name], join)
         reply = await private_reply(joined)
         assert "Welcome to the beta" in reply["content"], reply
     full = await emu.click_button(post, m["linus"], join)
-    assert "every seat" in await refusal(full)
+    assert "every seat" in await private_text(full)
     again = await emu.click_button(post, m["ada"], join)
-    assert "already testing" in await refusal(again)
+    assert "already testing" in await private_text(again)
     assert {m["ada"], m["grace"]} <= set(thread.thread_members)
     assert m["linus"] not in thread.thread_members
     [program] = await rows(bot, BetaProgram)
@@ -133,7 +127,7 @@ async def test_a_beta_program_is_joined_reported_on_and_closed_with_credit(
     assert {t.thanks for t in await rows(bot, BetaTester)} == {"sent"}
     assert emu.world.channels[program.thread_id].archived is True
     late = await slash(emu, community, m["ada"], "beta report", program=program.id, text="x" * 20)
-    assert "is closed" in await refusal(late)
+    assert "is closed" in await private_text(late)
 
 
 async def test_a_research_call_checks_its_criteria_and_credits_who_took_part(
@@ -164,9 +158,9 @@ async def test_a_research_call_checks_its_criteria_and_credits_who_took_part(
     [volunteer] = button_ids(post)
 
     outside = await emu.click_button(post, m["grace"], volunteer)
-    assert "user group in Europe" in await refusal(outside)
+    assert "user group in Europe" in await private_text(outside)
     inside = await emu.click_button(post, m["ada"], volunteer)
-    assert "Thanks for volunteering" in await refusal(inside)
+    assert "Thanks for volunteering" in await private_text(inside)
 
     call_id = int(volunteer.rsplit(":", 1)[1])
     listed = await slash(emu, community, mods["riley"], "research volunteers", call=call_id)

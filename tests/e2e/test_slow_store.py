@@ -18,7 +18,7 @@ from tests.e2e import test_answers as answers
 from tests.e2e import test_content as content
 from tests.e2e import test_nominations as nominations
 from tests.e2e.test_thanks import posted, thank, thanks_credits
-from tests.e2e.util import bot_posts, eventually, private_reply, settled
+from tests.e2e.util import bot_posts, eventually, private_reply, private_text, settled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.store_pace]
 
@@ -120,7 +120,7 @@ async def test_mark_as_answer_with_a_slow_store(flywheel, emulator, community, f
     faults.slow(STALL, match=r"INSERT INTO contributions")
     record = await answers.mark(emulator, community, thread_id, "linus", ada)
     await answered_in_time(emulator, record)
-    confirmation = await answers.accepted(record)
+    confirmation = await private_text(record)
     assert confirmation == f"Marked <@{community.members['ada']}>'s reply as the answer."
     await settled(emulator, flywheel.bot)
     assert [c.user_id for c in await answers.answer_rows(flywheel)] == [community.members["ada"]]

@@ -76,7 +76,12 @@ async def slash(emu: Any, community: Any, who: int, name: str, **options: Any) -
 
 
 async def private_reply(record: Any, *, within: float = 10) -> dict[str, Any]:
-    """The ephemeral answer to an interaction, following a deferral to its edit."""
+    """The ephemeral answer to an interaction, wherever a deferral put it."""
     body = await record.wait_answer(timeout=within)
     assert body["type"] == 4 and body["data"]["flags"] & 64, body
     return dict(body["data"])
+
+
+async def private_text(record: Any) -> str:
+    """The text of the ephemeral answer (a refusal, a confirmation)."""
+    return str((await private_reply(record))["content"])
